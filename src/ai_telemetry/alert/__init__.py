@@ -1,0 +1,1 @@
+"""Alerts: alerts.log, notifiers (e-mail, Slack), the escalation ladder."""

@@ -1,0 +1,1 @@
+"""Analysis: the metric catalogue, aggregation, statistical process control, threshold rules."""

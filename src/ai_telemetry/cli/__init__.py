@@ -1,0 +1,118 @@
+"""The ``ai-telemetry`` command: a thin twin of the library.
+
+Every command parses its options, calls one library function, and prints. Commands live in
+modules per room (``cli/core.py``, ``cli/collect.py``, ...) and are imported only when run, so
+``ai-telemetry hook`` (which bypasses click entirely, see ``__main__``) and ``--help`` stay fast.
+Errors from the library (`AITelemetryError`) become one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from ai_telemetry.errors import AITelemetryError
+
+# name -> "module:attribute" (module relative to ai_telemetry.cli). A module that is not there
+# yet hides its commands instead of breaking the CLI.
+COMMANDS: dict[str, str] = {
+    # foundation
+    "init": "core:init_cmd",
+    "log": "core:log_cmd",
+    "tail": "core:tail_cmd",
+    "validate": "core:validate_cmd",
+    "doctor": "core:doctor_cmd",
+    "schema": "core:schema_cmd",
+    "demo": "core:demo_cmd",
+    # collectors
+    "hook": "claude_code:hook_cmd",
+    "claude-code": "claude_code:claude_code_group",
+    "import": "imports:import_group",
+    "collect": "collect:collect_group",
+    "git": "collect:git_group",
+    "ci": "collect:ci_group",
+    "learning": "collect:learning_group",
+    # analytics
+    "aggregate": "analytics:aggregate_cmd",
+    "top": "analytics:top_cmd",
+    "trend": "analytics:trend_cmd",
+    "query": "analytics:query_cmd",
+    "retention": "analytics:retention_group",
+    # reports
+    "dashboard": "reports:dashboard_cmd",
+    "review": "reports:review_group",
+    "audit": "reports:audit_group",
+    "compare": "reports:compare_group",
+    "status": "reports:status_cmd",
+    # detection and alerting
+    "spc": "detect:spc_cmd",
+    "detect": "detect:detect_cmd",
+    "gate": "detect:gate_cmd",
+    "weekly": "detect:weekly_cmd",
+    "schedule": "detect:schedule_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use.
+
+    Args:
+        lazy: subcommand name -> ``"module:attribute"``, module relative to ``package``.
+        package: where the modules live.
+    """
+
+    def __init__(
+        self, *args: Any, lazy: dict[str, str], package: str = __name__, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+        self.package = package
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(n for n in self.lazy if self.get_command(ctx, n) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        qualified = f"{self.package}.{module_name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name == qualified:
+                return None
+            raise
+        command = getattr(module, attr, None)
+        return command if isinstance(command, click.Command) else None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AITelemetryError as exc:
+            click.echo(f"ai-telemetry: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ai-telemetry")
+def cli() -> None:
+    """Is our AI infrastructure getting better? Collect, aggregate, report and alert.
+
+    Data lives in .claude/Telemetry/ (set AI_TELEMETRY_DIR or AI_TELEMETRY_LOG_PATH to move it).
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    try:
+        cli.main(args=argv, prog_name="ai-telemetry", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0

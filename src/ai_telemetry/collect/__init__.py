@@ -1,0 +1,1 @@
+"""Collectors: the SDK, Claude Code hooks and transcripts, git, CI reports, learnings, OTLP."""

@@ -1,0 +1,206 @@
+"""One typed settings object.
+
+Precedence, highest first: explicit argument > environment > ``.env`` in the working directory >
+``config.toml`` in the telemetry directory > default. The environment variables are the seed's
+(``AI_TELEMETRY_ENABLED``, ``AI_TELEMETRY_LOG_PATH``, ``AI_TELEMETRY_ALERT_EMAIL``) and ours
+(see ``ENV_VARS``). The config file holds the same keys in lower case without the prefix,
+plus sections for later features (``[rules]``, ``[notify]``, ``[models]``...), kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from ai_telemetry.errors import ConfigError
+
+Durability = Literal["buffered", "write", "fsync"]
+PrivacyPolicy = Literal["redact", "reject"]
+
+DEFAULT_DIR: Final = Path(".claude/Telemetry")
+CONFIG_FILE_NAME: Final = "config.toml"
+
+ENV_VARS: Final[dict[str, str]] = {
+    "AI_TELEMETRY_ENABLED": "enabled",
+    "AI_TELEMETRY_DIR": "telemetry_dir",
+    "AI_TELEMETRY_LOG_PATH": "log_path",
+    "AI_TELEMETRY_ALERT_EMAIL": "alert_email",
+    "AI_TELEMETRY_DURABILITY": "durability",
+    "AI_TELEMETRY_PRIVACY": "privacy_policy",
+    "AI_TELEMETRY_FLUSH_INTERVAL": "flush_interval",
+    "AI_TELEMETRY_PROJECT": "project",
+    "AI_TELEMETRY_TOOL_CALL_LIMIT": "tool_call_limit",
+    "AI_TELEMETRY_SLACK_WEBHOOK": "slack_webhook",
+}
+"""Environment variable -> setting name. Every one is documented in docs/configuration.md."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings. Build with `load_settings`, not directly, to get the precedence."""
+
+    enabled: bool = True
+    telemetry_dir: Path = DEFAULT_DIR
+    log_path: Path = DEFAULT_DIR / "events.jsonl"
+    alert_email: str | None = None
+    durability: Durability = "buffered"
+    privacy_policy: PrivacyPolicy = "redact"
+    flush_interval: float = 1.0
+    project: str | None = None
+    tool_call_limit: int | None = None
+    slack_webhook: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def quarantine_path(self) -> Path:
+        """Where the reader moves lines it cannot accept."""
+        return self.log_path.with_name(self.log_path.stem + ".quarantine.jsonl")
+
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.telemetry_dir / "dashboards"
+
+    @property
+    def archives_dir(self) -> Path:
+        return self.telemetry_dir / "archives"
+
+    @property
+    def alerts_log(self) -> Path:
+        return self.telemetry_dir / "alerts.log"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.telemetry_dir / "metrics.json"
+
+    @property
+    def config_path(self) -> Path:
+        return self.telemetry_dir / CONFIG_FILE_NAME
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    """Turn a raw setting (string from env, or TOML value) into its typed form."""
+    where = f"{origin}: {name}"
+    if name == "enabled":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"{where} = {value!r} is not a boolean; use true or false")
+    if name in ("telemetry_dir", "log_path"):
+        return Path(str(value)).expanduser()
+    if name == "durability":
+        if value not in ("buffered", "write", "fsync"):
+            raise ConfigError(f"{where} = {value!r}; use buffered, write or fsync")
+        return value
+    if name == "privacy_policy":
+        if value not in ("redact", "reject"):
+            raise ConfigError(f"{where} = {value!r}; use redact or reject")
+        return value
+    if name == "flush_interval":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where} = {value!r} is not a number of seconds") from None
+        if not 0 < number <= 60:
+            raise ConfigError(f"{where} = {value!r}; use a number of seconds in (0, 60]")
+        return number
+    if name == "tool_call_limit":
+        if value in (None, "", 0, "0"):
+            return None
+        try:
+            limit = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where} = {value!r} is not a whole number") from None
+        if limit < 1:
+            raise ConfigError(f"{where} = {value!r}; use a positive whole number, or 0 for off")
+        return limit
+    return None if value in (None, "") else str(value)
+
+
+_SETTING_NAMES: Final = frozenset(f.name for f in fields(Settings)) - {"extra"}
+
+
+def _read_env(environ: Mapping[str, str | None], origin: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var, name in ENV_VARS.items():
+        value = environ.get(var)
+        if value is not None:
+            out[name] = _coerce(name, value, f"{origin} {var}")
+    return out
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read ``config.toml``: (settings, extra sections). A missing file is empty.
+
+    Raises:
+        ConfigError: the file is not valid TOML, or a setting has a wrong value.
+    """
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    settings: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SETTING_NAMES:
+            settings[key] = _coerce(key, value, str(path))
+        else:
+            extra[key] = value
+    return settings, extra
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Resolve settings: argument > environment > .env > config.toml > default.
+
+    Args:
+        environ: environment to read (default ``os.environ``); tests pass their own.
+        cwd: directory holding ``.env`` and against which relative paths resolve (default: cwd).
+        **overrides: settings given as arguments; ``None`` means "not given".
+
+    Raises:
+        ConfigError: a value is malformed; the message names the variable or file.
+    """
+    base = Path.cwd() if cwd is None else cwd
+    env = _read_env(os.environ if environ is None else environ, "environment")
+    dotenv: dict[str, Any] = {}
+    dotenv_path = base / ".env"
+    if dotenv_path.is_file():
+        from dotenv import dotenv_values
+
+        dotenv = _read_env(dotenv_values(dotenv_path), str(dotenv_path))
+    given = {k: _coerce(k, v, "argument") for k, v in overrides.items() if v is not None}
+    unknown = set(given) - _SETTING_NAMES
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    upper = {**dotenv, **env, **given}
+
+    telemetry_dir = upper.get("telemetry_dir")
+    if telemetry_dir is None and "log_path" in upper:
+        telemetry_dir = Path(upper["log_path"]).parent
+    telemetry_dir = base / (telemetry_dir if telemetry_dir is not None else DEFAULT_DIR)
+    file_settings, extra = read_config_file(telemetry_dir / CONFIG_FILE_NAME)
+    merged = {**file_settings, **upper, "telemetry_dir": telemetry_dir}
+    log_path = merged.get("log_path")
+    merged["log_path"] = base / log_path if log_path is not None else telemetry_dir / "events.jsonl"
+    return replace(Settings(), extra=extra, **merged)

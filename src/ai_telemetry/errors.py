@@ -1,0 +1,80 @@
+"""One exception tree for tool-side code (CLI, aggregation, server).
+
+Code that runs inside someone else's process (the SDK, decorators, Claude Code and git hooks)
+never raises these into the host: it records the failure and returns. Tool-side code raises
+them, and the CLI turns each into a one-line message and a non-zero exit.
+
+    AITelemetryError
+    ├── ConfigError              a setting or config file is wrong
+    ├── EventValidationError     an event breaks the contract (field, value, why, how to fix)
+    ├── PrivacyViolation         policy "reject" met personal data or a secret
+    ├── LogError                 the events.jsonl log cannot be written or read
+    ├── CollectorError           a collector's input is broken or of the wrong kind
+    │   └── ReportFormatError    a CI report file is not what its option says
+    ├── AnalyticsError           the warehouse or a metric query failed
+    │   └── NoDataError          a window holds no events
+    └── AlertError               a rule, notifier or escalation step failed
+"""
+
+from __future__ import annotations
+
+
+class AITelemetryError(Exception):
+    """Base of every error ai-telemetry raises on purpose.
+
+    Args:
+        message: what was wrong, where, and how to fix it, in one sentence.
+    """
+
+    exit_code: int = 1
+
+
+class ConfigError(AITelemetryError):
+    """A setting, environment variable or config file is wrong."""
+
+    exit_code = 2
+
+
+class EventValidationError(AITelemetryError):
+    """An event breaks the contract of METRICS.md.
+
+    Attributes:
+        field: the offending field, or "" for the event as a whole.
+        reason: why it is wrong.
+        hint: how to fix it.
+    """
+
+    def __init__(self, field: str, reason: str, hint: str = "") -> None:
+        self.field = field
+        self.reason = reason
+        self.hint = hint
+        where = f"{field}: " if field else ""
+        super().__init__(f"{where}{reason}" + (f"; {hint}" if hint else ""))
+
+
+class PrivacyViolation(AITelemetryError):
+    """Policy "reject" found personal data or a secret. The value itself is never in the message."""
+
+
+class LogError(AITelemetryError):
+    """The events.jsonl log cannot be written or read."""
+
+
+class CollectorError(AITelemetryError):
+    """A collector's input is broken or of the wrong kind."""
+
+
+class ReportFormatError(CollectorError):
+    """A CI report file is not of the kind its option says, or is broken."""
+
+
+class AnalyticsError(AITelemetryError):
+    """The warehouse or a metric query failed."""
+
+
+class NoDataError(AnalyticsError):
+    """A window holds no events."""
+
+
+class AlertError(AITelemetryError):
+    """A rule, notifier or escalation step failed."""

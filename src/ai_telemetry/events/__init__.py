@@ -1,0 +1,1 @@
+"""What may enter the log: the event contract, validation and the privacy guard."""

@@ -1,0 +1,448 @@
+"""The event contract of METRICS.md as data: event types, their fields, and validation.
+
+The table below is the single source for validation, the privacy guard's allowlist
+(`PrivacyGuard` keeps only fields named here), the JSON Schema printed by
+`ai-telemetry schema`, and `docs/events.md`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from ai_telemetry.errors import EventValidationError
+
+Kind = Literal["text", "name", "id", "enum", "number", "integer", "timestamp", "hash", "boolean"]
+"""How a field is checked.
+
+- ``text``: short free text (error types, root causes); the privacy detectors scan it.
+- ``name``: an identifier such as a skill, agent, tool or model name; scanned as well.
+- ``id``: an opaque id (event, session, task, learning, incident, request); scanned as well.
+- ``enum``: one of ``choices``.
+- ``number`` / ``integer``: a non-negative JSON number (booleans are not numbers).
+- ``timestamp``: RFC 3339 with an offset, normalised to UTC ``...Z``.
+- ``hash``: a hexadecimal commit hash (7 to 64 digits).
+- ``boolean``: true or false.
+"""
+
+OUTCOMES: Final = ("started", "success", "error", "rollback", "handoff")
+TERMINAL_OUTCOMES: Final = ("success", "error", "rollback", "handoff")
+SEVERITIES: Final = ("critical", "warning", "info")
+LEARNING_SOURCES: Final = ("incident", "observation", "experiment", "user_feedback", "code_review")
+PASS_FAIL: Final = ("passed", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of an event type."""
+
+    name: str
+    kind: Kind
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One event type: its name, what it records, and its fields beyond the common ones."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    required: tuple[str, ...] = ()
+
+
+COMMON_FIELDS: Final[tuple[Field, ...]] = (
+    Field("timestamp", "timestamp", "When it happened: RFC 3339 in UTC, e.g. 2025-12-26T10:30:00Z."),
+    Field("event_type", "name", "One of the event types below; unknown types are kept and reported."),
+    Field("event_id", "id", "Unique, sortable id (UUIDv7); assigned by the writer when missing."),
+    Field("source", "name", "Where it came from: sdk, cli, hook, git, ci, otlp, import, demo, ..."),
+    Field("project", "name", "Project name, for cross-project aggregation."),
+    Field("session_id", "id", "Opaque id grouping the events of one agent session."),
+    Field("task_id", "id", "Opaque id grouping the events of one agent task."),
+    Field("redacted", "integer", "How many values the privacy guard removed from this event."),
+)
+
+_outcome = Field("outcome", "enum", "started, then one terminal outcome.", OUTCOMES)
+_duration = Field("duration_seconds", "number", "Wall time in seconds.")
+_tokens = Field("context_tokens", "integer", "Context window size in tokens during execution.")
+_learning_id = Field("id", "id", "Learning id, LEARN-YYYY-NNN.")
+_severity = Field("severity", "enum", "critical, warning or info.", SEVERITIES)
+
+
+def _f(name: str, kind: Kind, doc: str, *choices: str) -> Field:
+    return Field(name, kind, doc, tuple(choices))
+
+
+EVENT_TYPES: Final[dict[str, EventType]] = {
+    t.name: t
+    for t in (
+        EventType(
+            "skill_execution",
+            "A skill ran: a `started` event, then one terminal outcome with its duration.",
+            (
+                _f("skill", "name", "Skill name, e.g. systematic-debugger."),
+                _outcome,
+                _duration,
+                _tokens,
+                _f("skill_version", "name", "Version of the skill (for A/B comparison)."),
+                _f("error_type", "text", "Exception class or error kind, without details."),
+            ),
+            required=("skill", "outcome"),
+        ),
+        EventType(
+            "agent_task",
+            "An agent (subagent) task: `started`, then a terminal outcome.",
+            (
+                _f("agent", "name", "Agent name."),
+                _f("agent_type", "name", "Agent type (Claude Code's subagent_type)."),
+                _outcome,
+                _duration,
+                _f("tool_calls", "integer", "Tool invocations made by the task."),
+                _f("total_tokens", "integer", "Tokens the task used, when reported."),
+                _f("error_type", "text", "Exception class or error kind, without details."),
+            ),
+            required=("agent", "outcome"),
+        ),
+        EventType(
+            "tool_call",
+            "One tool invocation (Read, Grep, an MCP tool, ...).",
+            (
+                _f("tool", "name", "Tool name; MCP tools are named mcp__<server>__<tool>."),
+                _f("outcome", "enum", "success or error.", "success", "error"),
+                _duration,
+                _f("mcp_server", "name", "MCP server, for MCP tools."),
+                _f("error_type", "text", "Exception class or error kind, without details."),
+            ),
+            required=("tool",),
+        ),
+        EventType(
+            "tool_call_limit_reached",
+            "A session or task hit the tool-call limit (the kill switch).",
+            (
+                _f("limit", "integer", "The configured limit."),
+                _f("tool_calls", "integer", "Tool calls made when the limit was hit."),
+            ),
+        ),
+        EventType(
+            "skill_load",
+            "A skill's prompt was loaded.",
+            (_f("skill", "name", "Skill name."), _duration),
+            required=("skill",),
+        ),
+        EventType("session_start", "An agent session began.", ()),
+        EventType(
+            "session_end",
+            "An agent session ended.",
+            (_duration, _f("reason", "name", "Why it ended, as the agent reports it.")),
+        ),
+        EventType(
+            "context_snapshot",
+            "The context window's fill at one moment (e.g. before compaction).",
+            (
+                _tokens,
+                _f("context_window", "integer", "Size of the model's context window in tokens."),
+                _f("model", "name", "Model name."),
+                _f("trigger", "name", "What took the snapshot: turn, compact (manual or auto)."),
+            ),
+        ),
+        EventType(
+            "llm_request",
+            "One model API response with its token usage and estimated cost.",
+            (
+                _f("model", "name", "Model name."),
+                _f("input_tokens", "integer", "Input tokens."),
+                _f("output_tokens", "integer", "Output tokens."),
+                _f("cache_creation_input_tokens", "integer", "Tokens written to the prompt cache."),
+                _f("cache_read_input_tokens", "integer", "Tokens read from the prompt cache."),
+                _f("request_id", "id", "API request id."),
+                _f("message_id", "id", "API message id."),
+                _f("agent", "name", "Agent the request is attributed to."),
+                _f("skill", "name", "Skill the request is attributed to."),
+                _f("cost_usd", "number", "Estimated cost in US dollars."),
+                _f("duration_seconds", "number", "Request latency in seconds."),
+            ),
+        ),
+        EventType(
+            "learning_created",
+            "A learning entry was written (.claude/History/LEARN-*.md).",
+            (
+                _learning_id,
+                _f("learning_id", "id", "Accepted as a synonym of id."),
+                _severity,
+                _f("source", "enum", "What the learning came from.", *LEARNING_SOURCES),
+                _f("skill", "name", "Skill the learning is about."),
+                _f("learning_type", "name", "Type from the entry's front matter."),
+                _f("tags", "text", "Comma-separated tags from the entry's front matter."),
+            ),
+        ),
+        EventType(
+            "learning_implemented",
+            "A learning was turned into a code change.",
+            (
+                _learning_id,
+                _f("learning_id", "id", "Accepted as a synonym of id."),
+                _f("pr", "integer", "Pull request number."),
+                _f("commit_hash", "hash", "Commit that implemented it."),
+            ),
+        ),
+        EventType(
+            "test_run",
+            "A test suite ran.",
+            (
+                _f("outcome", "enum", "passed or failed.", *PASS_FAIL),
+                _f("failed_count", "integer", "Failed tests (errors included)."),
+                _f("passed_count", "integer", "Passed tests."),
+                _f("skipped_count", "integer", "Skipped tests."),
+                _f("coverage_percent", "number", "Line coverage in percent."),
+                _duration,
+            ),
+        ),
+        EventType(
+            "test_coverage",
+            "Test coverage was measured.",
+            (
+                _f("coverage_percent", "number", "Line coverage in percent."),
+                _f("delta_percent", "number", "Change from the previous measurement, points."),
+            ),
+            required=("coverage_percent",),
+        ),
+        EventType(
+            "lint_report",
+            "A linter ran.",
+            (_f("lint_errors", "integer", "Lint errors found."), _f("tool", "name", "Linter.")),
+            required=("lint_errors",),
+        ),
+        EventType(
+            "type_coverage",
+            "Share of functions with type hints.",
+            (_f("type_coverage_percent", "number", "Percent of functions fully annotated."),),
+            required=("type_coverage_percent",),
+        ),
+        EventType(
+            "doc_coverage",
+            "Share of public functions with docstrings.",
+            (_f("doc_coverage_percent", "number", "Percent of public functions documented."),),
+            required=("doc_coverage_percent",),
+        ),
+        EventType(
+            "security_scan",
+            "A security scanner ran.",
+            (
+                _f("open_findings", "integer", "Open findings."),
+                _f("resolved_findings", "integer", "Findings resolved since the last scan."),
+                _f("tool", "name", "Scanner."),
+            ),
+            required=("open_findings",),
+        ),
+        EventType(
+            "ci_build",
+            "A CI build finished.",
+            (
+                _f("outcome", "enum", "passed or failed.", *PASS_FAIL),
+                _f("failed_tests", "integer", "Failed tests in the build."),
+                _duration,
+            ),
+            required=("outcome",),
+        ),
+        EventType(
+            "incident_opened",
+            "An incident was opened.",
+            (
+                _f("incident_id", "id", "Incident id."),
+                _severity,
+                _f("root_cause", "text", "Root-cause category, e.g. timezone-handling."),
+                _f("learning_id", "id", "Related learning, if any."),
+            ),
+            required=("incident_id",),
+        ),
+        EventType(
+            "incident_resolved",
+            "An incident was resolved.",
+            (
+                _f("incident_id", "id", "Incident id."),
+                _severity,
+                _f("root_cause", "text", "Root-cause category."),
+                _duration,
+            ),
+            required=("incident_id",),
+        ),
+        EventType(
+            "commit",
+            "A commit, with the skill named by its [skill:name] tag.",
+            (
+                _f("commit_hash", "hash", "Commit hash."),
+                _f("skill", "name", "Skill from the [skill:name] tag."),
+            ),
+            required=("commit_hash",),
+        ),
+    )
+}
+
+_COMMON_BY_NAME: Final = {f.name: f for f in COMMON_FIELDS}
+FIELDS_BY_TYPE: Final[dict[str, dict[str, Field]]] = {
+    name: {**_COMMON_BY_NAME, **{f.name: f for f in t.fields}} for name, t in EVENT_TYPES.items()
+}
+"""Every allowed field per event type, common ones included (the privacy allowlist)."""
+
+
+def fields_for(event_type: str) -> dict[str, Field]:
+    """Allowed fields of an event type; an unknown type gets the common fields only."""
+    return FIELDS_BY_TYPE.get(event_type, _COMMON_BY_NAME)
+
+
+# --- ids and time -------------------------------------------------------------------------
+
+
+def new_event_id(unix_ms: int | None = None) -> str:
+    """A UUIDv7 (RFC 9562) string: 48-bit Unix milliseconds, then random bits; sortable by time.
+
+    The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout.
+    """
+    ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
+    value |= 0b10 << 62 | (rand & 0x3FFFFFFFFFFFFFFF)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a trailing Z; microseconds only when there are any."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat() + "Z"
+
+
+def timestamp_from_unix(seconds: float) -> str:
+    """RFC 3339 UTC timestamp for a Unix time in seconds."""
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+def utc_now() -> str:
+    """Now, as an RFC 3339 UTC timestamp."""
+    return timestamp_from_unix(time.time())
+
+
+def parse_timestamp(value: object) -> datetime:
+    """Parse an RFC 3339 timestamp with an offset into an aware UTC datetime.
+
+    Raises:
+        EventValidationError: not a string, not RFC 3339, or without an offset.
+    """
+    example = "write it as 2025-12-26T10:30:00Z"
+    if not isinstance(value, str):
+        raise EventValidationError("timestamp", f"must be a string, got {type(value).__name__}", example)
+    text = value.strip()
+    if len(text) < 10 or text[4:5] != "-" or text[7:8] != "-":
+        raise EventValidationError("timestamp", f"{text!r} is not an RFC 3339 timestamp", example)
+    if text[-1:] in ("z", "Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise EventValidationError(
+            "timestamp", f"{value!r} is not an RFC 3339 timestamp", example
+        ) from None
+    if moment.tzinfo is None:
+        raise EventValidationError("timestamp", f"{value!r} has no UTC offset", example)
+    return moment.astimezone(UTC)
+
+
+def normalize_timestamp(value: object) -> str:
+    """Any RFC 3339 timestamp with an offset, rewritten in UTC with a trailing Z."""
+    return format_timestamp(parse_timestamp(value))
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _check_value(field: Field, value: object) -> object:
+    """Check one value against its field; return it (normalised where that applies)."""
+    name = field.name
+    kind = field.kind
+    if kind == "timestamp":
+        return normalize_timestamp(value)
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EventValidationError(
+                name, f"must be a number, got {type(value).__name__} {value!r}", "write e.g. 12.5"
+            )
+        if value != value or value in (float("inf"), float("-inf")):
+            raise EventValidationError(name, f"must be finite, got {value!r}")
+        if value < 0:
+            raise EventValidationError(name, f"must not be negative, got {value!r}")
+        if kind == "integer" and not float(value).is_integer():
+            raise EventValidationError(name, f"must be a whole number, got {value!r}")
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise EventValidationError(name, f"must be true or false, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise EventValidationError(name, f"must be a string, got {type(value).__name__}")
+    if kind == "enum" and value not in field.choices:
+        raise EventValidationError(
+            name, f"{value!r} is not allowed", "use one of " + ", ".join(field.choices)
+        )
+    if kind == "hash":
+        if not 7 <= len(value) <= 64 or any(c not in "0123456789abcdefABCDEF" for c in value):
+            raise EventValidationError(name, f"{value!r} is not a hexadecimal commit hash")
+        return value.lower()
+    if kind != "enum" and not value:
+        raise EventValidationError(name, "must not be empty")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A validated event, and what validation noticed without refusing it."""
+
+    event: dict[str, Any]
+    unknown_type: bool = False
+
+
+def validate_event(raw: Mapping[str, Any], *, assign_id: bool = True) -> Checked:
+    """Check an event against the contract and return its normalised form.
+
+    Normalises the timestamp to UTC ``Z``, assigns an ``event_id`` when missing (``assign_id``),
+    turns ``learning_id`` into ``id`` for learning events, and keeps unknown event types (flagged
+    in the result so callers can report them). Fields outside the contract are left for the
+    privacy guard, which drops them; run the guard first.
+
+    Raises:
+        EventValidationError: naming the field, the value, why, and how to fix it.
+    """
+    if not isinstance(raw, Mapping):
+        raise EventValidationError("", f"an event must be a JSON object, got {type(raw).__name__}")
+    event_type = raw.get("event_type")
+    if not isinstance(event_type, str) or not event_type:
+        raise EventValidationError(
+            "event_type", "is missing", "add e.g. \"event_type\": \"skill_execution\""
+        )
+    if "timestamp" not in raw:
+        raise EventValidationError("timestamp", "is missing", "add e.g. \"timestamp\": \"2025-12-26T10:30:00Z\"")
+    spec = EVENT_TYPES.get(event_type)
+    allowed = fields_for(event_type)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = allowed.get(key)
+        if value is None:
+            continue
+        out[key] = _check_value(field, value) if field is not None else value
+    if spec is not None:
+        if event_type.startswith("learning_") and "id" not in out and "learning_id" in out:
+            out["id"] = out.pop("learning_id")
+        for name in spec.required:
+            if name not in out:
+                raise EventValidationError(
+                    name, f"is required for {event_type}", f"add \"{name}\" to the event"
+                )
+        if event_type.startswith("learning_") and "id" not in out:
+            raise EventValidationError("id", f"is required for {event_type}", "add \"id\": \"LEARN-2025-001\"")
+    if assign_id and "event_id" not in out:
+        out["event_id"] = new_event_id()
+    return Checked(out, unknown_type=spec is None)

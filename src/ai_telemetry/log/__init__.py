@@ -1,0 +1,1 @@
+"""The append-only ``events.jsonl``: a locked, line-atomic writer and a tolerant reader."""

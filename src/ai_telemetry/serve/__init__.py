@@ -1,0 +1,1 @@
+"""The HTTP app (OTLP receiver, metrics endpoint)."""

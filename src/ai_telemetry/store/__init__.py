@@ -1,0 +1,1 @@
+"""Storage: the embedded DuckDB warehouse over the log and its Parquet archives; retention."""
