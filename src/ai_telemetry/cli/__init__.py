@@ -21,8 +21,8 @@ COMMANDS: dict[str, str] = {
     # foundation
     "init": "core:init_cmd",
     "log": "core:log_cmd",
-    "tail": "core:tail_cmd",
-    "validate": "core:validate_cmd",
+    "tail": "log:tail_cmd",
+    "validate": "log:validate_cmd",
     "doctor": "core:doctor_cmd",
     "schema": "core:schema_cmd",
     "demo": "core:demo_cmd",
