@@ -168,6 +168,18 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
             ),
         ),
         EventType(
+            "llm_error",
+            "A model API request that failed (Claude Code's api_error); never the error message.",
+            (
+                _f("model", "name", "Model name."),
+                _f("status_code", "integer", "HTTP status code, when the failure had one."),
+                _f("attempt", "integer", "Attempts made, the first one included."),
+                _f("request_id", "id", "API request id, when the API returned one."),
+                _f("error_type", "text", "Error kind, without details."),
+                _f("duration_seconds", "number", "Request latency in seconds."),
+            ),
+        ),
+        EventType(
             "learning_created",
             "A learning entry was written (.claude/History/LEARN-*.md).",
             (
