@@ -1,0 +1,560 @@
+"""OTLP records -> our events: Claude Code's telemetry and OpenTelemetry GenAI spans.
+
+What maps (docs/collect/otlp.md has the full table and the reasons):
+
+- logs, Claude Code events (body ``claude_code.<name>``, attribute ``event.name``):
+  ``tool_result`` -> ``tool_call``; ``api_request`` -> ``llm_request``; ``api_error`` ->
+  ``llm_error``; ``skill_activated`` -> ``skill_execution`` (``started``). ``user_prompt`` and
+  everything else are skipped and counted: prompts are never stored.
+- metrics: ``claude_code.session.count`` -> one ``session_start`` per session. Token and cost
+  metrics are sums per model that duplicate the ``api_request`` events, so they are skipped.
+- traces, GenAI semantic conventions (``gen_ai.operation.name``): ``invoke_agent`` ->
+  ``agent_task``, ``execute_tool`` -> ``tool_call``, model calls (``chat``, ``text_completion``,
+  ``generate_content``, ...) -> ``llm_request``.
+
+Only named fields are copied; every other attribute (``user.email``, ``prompt``,
+``tool_input``, ...) is counted by key and dropped, and the `LogSink` privacy guard runs on top.
+Each event's ``event_id`` is derived from the record's identity, so a record seen twice (the
+same file imported again, or the same export retried) yields the same id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import orjson
+
+from ai_telemetry.collect.idempotent import stable_event_id
+from ai_telemetry.collect.otlp.decode import (
+    Kind,
+    any_value,
+    as_float,
+    as_int,
+    attributes,
+    items,
+    normalize_id,
+)
+from ai_telemetry.collect.otlp.decode import (
+    field as get,
+)
+from ai_telemetry.errors import EventValidationError
+from ai_telemetry.events.schema import format_timestamp, parse_timestamp
+
+SOURCE: Final = "otlp"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Attributes that group events: copied to the common fields, never counted as dropped.
+_SESSION_KEYS: Final = ("session.id", "gen_ai.conversation.id")
+_CONTEXT_KEYS: Final = frozenset(
+    {"event.name", "event.timestamp", "event.sequence", "service.name", *_SESSION_KEYS}
+)
+
+_MODEL_OPERATIONS: Final = frozenset(
+    {"chat", "text_completion", "generate_content", "completion", "responses"}
+)
+
+
+@dataclass(slots=True)
+class OtlpResult:
+    """What one OTLP payload turned into.
+
+    Attributes:
+        kind: logs, metrics or traces.
+        events: the mapped events, ready for `LogSink.write` (source ``otlp``).
+        records: log records, metric data points and spans read.
+        skipped: records that map to nothing, by ``"<signal>:<name>"`` (never values).
+        dropped_attributes: attribute keys present on mapped records but not kept, with counts.
+    """
+
+    kind: Kind
+    events: list[dict[str, Any]] = field(default_factory=list)
+    records: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    dropped_attributes: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: OtlpResult) -> None:
+        """Add another result's events and counts to this one."""
+        self.events.extend(other.events)
+        self.records += other.records
+        self.skipped.update(other.skipped)
+        self.dropped_attributes.update(other.dropped_attributes)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _timestamp(nanos: int | None) -> str | None:
+    if not nanos or nanos <= 0:
+        return None
+    return format_timestamp(_EPOCH + timedelta(microseconds=nanos // 1000))
+
+
+def _iso(value: object) -> str | None:
+    try:
+        return format_timestamp(parse_timestamp(value))
+    except EventValidationError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+    return None
+
+
+def _seconds(ms: object) -> float | None:
+    number = as_float(ms)
+    return None if number is None or number < 0 else number / 1000.0
+
+
+def _count(value: object) -> int | None:
+    number = as_int(value)
+    if number is None:
+        real = as_float(value)
+        number = int(real) if real is not None and real.is_integer() else None
+    return None if number is None or number < 0 else number
+
+
+def _identity(*parts: object) -> str:
+    return stable_event_id(
+        SOURCE, *(orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode() for p in parts)
+    )
+
+
+def _session(attrs: Mapping[str, Any]) -> str | None:
+    for key in _SESSION_KEYS:
+        value = _text(attrs.get(key))
+        if value:
+            return value
+    return None
+
+
+def _mcp_split(tool: str) -> tuple[str, str] | None:
+    """``mcp__<server>__<tool>`` -> (server, tool)."""
+    if tool.startswith("mcp__"):
+        server, sep, name = tool[5:].partition("__")
+        if sep and server and name:
+            return server, name
+    return None
+
+
+class _Builder:
+    """Collects events and counts for one payload."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.result = OtlpResult(kind)
+
+    def skip(self, signal: str, name: str) -> None:
+        self.result.skipped[f"{signal}:{name}"] += 1
+
+    def emit(
+        self,
+        event_type: str,
+        timestamp: str,
+        identity: str,
+        attrs: Mapping[str, Any],
+        *,
+        used: Iterable[str],
+        fields: Mapping[str, Any],
+    ) -> None:
+        event: dict[str, Any] = {
+            "event_type": event_type,
+            "timestamp": timestamp,
+            "event_id": identity,
+            "source": SOURCE,
+        }
+        session = _session(attrs)
+        if session:
+            event["session_id"] = session
+        event.update({k: v for k, v in fields.items() if v is not None})
+        self.result.events.append(event)
+        keep = _CONTEXT_KEYS.union(used)
+        self.result.dropped_attributes.update(k for k in attrs if k not in keep)
+
+
+# --- logs: Claude Code events ----------------------------------------------------------------
+
+
+def _event_name(record: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
+    body = any_value(get(record, "body"))
+    for candidate in (get(record, "eventName"), attrs.get("event.name"), body):
+        if isinstance(candidate, str) and candidate:
+            return candidate.removeprefix("claude_code.")
+    return None
+
+
+def _tool_params(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The MCP names in Claude Code's ``tool_parameters`` JSON (nothing else is read)."""
+    raw = attrs.get("tool_parameters")
+    if isinstance(raw, Mapping):
+        params: Any = raw
+    elif isinstance(raw, str) and raw.startswith("{"):
+        try:
+            params = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return {}
+    else:
+        return {}
+    if not isinstance(params, Mapping):
+        return {}
+    return {
+        k: params[k] for k in ("mcp_server_name", "mcp_tool_name") if isinstance(params.get(k), str)
+    }
+
+
+def _map_tool_result(attrs: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    tool = _text(attrs.get("tool_name")) or _text(attrs.get("name"))
+    if not tool:
+        return None
+    server = None
+    params = _tool_params(attrs)
+    if params.get("mcp_server_name") and params.get("mcp_tool_name"):
+        server = params["mcp_server_name"]
+        tool = f"mcp__{server}__{params['mcp_tool_name']}"
+    elif (split := _mcp_split(tool)) is not None:
+        server = split[0]
+    success = _bool(attrs.get("success"))
+    fields = {
+        "tool": tool,
+        "outcome": None if success is None else ("success" if success else "error"),
+        "duration_seconds": _seconds(attrs.get("duration_ms")),
+        "mcp_server": server,
+        "error_type": _text(attrs.get("error_type")) if success is False else None,
+    }
+    used = ("tool_name", "name", "success", "duration_ms", "error_type", "tool_parameters")
+    return fields, used
+
+
+def _map_api_request(attrs: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    cost = as_float(attrs.get("cost_usd"))
+    if cost is None and (micros := as_float(attrs.get("cost_usd_micros"))) is not None:
+        cost = micros / 1_000_000
+    fields = {
+        "model": _text(attrs.get("model")),
+        "input_tokens": _count(attrs.get("input_tokens")),
+        "output_tokens": _count(attrs.get("output_tokens")),
+        "cache_read_input_tokens": _count(attrs.get("cache_read_tokens")),
+        "cache_creation_input_tokens": _count(attrs.get("cache_creation_tokens")),
+        "cost_usd": cost if cost is None or cost >= 0 else None,
+        "duration_seconds": _seconds(attrs.get("duration_ms")),
+        "request_id": _text(attrs.get("request_id")),
+        "agent": _text(attrs.get("agent.name")),
+        "skill": _text(attrs.get("skill.name")),
+    }
+    used = (
+        "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+        "cost_usd", "cost_usd_micros", "duration_ms", "request_id", "agent.name", "skill.name",
+    )  # fmt: skip
+    return fields, used
+
+
+def _map_api_error(attrs: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    status = _count(attrs.get("status_code"))
+    fields = {
+        "model": _text(attrs.get("model")),
+        "status_code": status,
+        "attempt": _count(attrs.get("attempt")),
+        "request_id": _text(attrs.get("request_id")),
+        "error_type": f"http_{status}" if status else "connection",
+        "duration_seconds": _seconds(attrs.get("duration_ms")),
+    }
+    return fields, ("model", "status_code", "attempt", "request_id", "duration_ms")
+
+
+def _map_skill(attrs: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    skill = _text(attrs.get("skill.name"))
+    if not skill:
+        return None
+    return {"skill": skill, "outcome": "started"}, ("skill.name",)
+
+
+_LOG_MAPPERS: Final = {
+    "tool_result": ("tool_call", _map_tool_result),
+    "api_request": ("llm_request", _map_api_request),
+    "api_error": ("llm_error", _map_api_error),
+    "skill_activated": ("skill_execution", _map_skill),
+}
+
+
+def map_logs(payload: Mapping[str, Any]) -> OtlpResult:
+    """Map an ``ExportLogsServiceRequest`` (OTLP/JSON dict shape) to events."""
+    out = _Builder("logs")
+    for resource_logs in items(payload, "resourceLogs"):
+        resource = attributes(get(get(resource_logs, "resource") or {}, "attributes"))
+        for scope_logs in items(resource_logs, "scopeLogs"):
+            for record in items(scope_logs, "logRecords"):
+                out.result.records += 1
+                attrs = {**resource, **attributes(get(record, "attributes"))}
+                name = _event_name(record, attrs) or "unnamed"
+                mapper = _LOG_MAPPERS.get(name)
+                if mapper is None:
+                    out.skip("log", name if name in _KNOWN_SKIPPED else "other")
+                    continue
+                event_type, fn = mapper
+                mapped = fn(attrs)
+                nanos = as_int(get(record, "timeUnixNano")) or as_int(
+                    get(record, "observedTimeUnixNano")
+                )
+                timestamp = _timestamp(nanos) or _iso(attrs.get("event.timestamp"))
+                if mapped is None or timestamp is None:
+                    out.skip("log", f"{name} (incomplete)")
+                    continue
+                fields, used = mapped
+                identity = _identity(
+                    "log",
+                    name,
+                    nanos,
+                    normalize_id(get(record, "traceId"), length=16),
+                    normalize_id(get(record, "spanId"), length=8),
+                    sorted((k, repr(v)) for k, v in attrs.items()),
+                )
+                out.emit(event_type, timestamp, identity, attrs, used=used, fields=fields)
+    return out.result
+
+
+_KNOWN_SKIPPED: Final = frozenset(
+    {
+        "user_prompt", "tool_decision", "assistant_response", "api_refusal", "api_request_body",
+        "api_response_body", "permission_mode_changed", "auth", "mcp_server_connection",
+        "internal_error", "plugin_installed", "plugin_loaded", "at_mention", "hook_registered",
+    }
+)  # fmt: skip
+"""Claude Code events we know and deliberately do not store (named in the skip counts)."""
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+_DUPLICATE_METRICS: Final = frozenset({"claude_code.token.usage", "claude_code.cost.usage"})
+
+
+def map_metrics(payload: Mapping[str, Any]) -> OtlpResult:
+    """Map an ``ExportMetricsServiceRequest``: ``claude_code.session.count`` -> ``session_start``.
+
+    A session's counter is exported again at every interval (cumulative temporality), so the
+    event id depends on the session alone: every export of one session is the same event.
+    """
+    out = _Builder("metrics")
+    for resource_metrics in items(payload, "resourceMetrics"):
+        resource = attributes(get(get(resource_metrics, "resource") or {}, "attributes"))
+        for scope_metrics in items(resource_metrics, "scopeMetrics"):
+            for metric in items(scope_metrics, "metrics"):
+                name = _text(get(metric, "name")) or "unnamed"
+                data = None
+                for shape in ("sum", "gauge", "histogram", "exponentialHistogram", "summary"):
+                    data = get(metric, shape)
+                    if data is not None:
+                        break
+                points = list(items(data, "dataPoints")) if isinstance(data, Mapping) else []
+                out.result.records += len(points)
+                if name != "claude_code.session.count":
+                    reason = (
+                        f"{name} (duplicates api_request)" if name in _DUPLICATE_METRICS else name
+                    )
+                    out.result.skipped[f"metric:{reason}"] += len(points)
+                    continue
+                for point in points:
+                    attrs = {**resource, **attributes(get(point, "attributes"))}
+                    value = as_float(get(point, "asInt")) or as_float(get(point, "asDouble"))
+                    session = _session(attrs)
+                    nanos = as_int(get(point, "startTimeUnixNano")) or as_int(
+                        get(point, "timeUnixNano")
+                    )
+                    timestamp = _timestamp(nanos)
+                    if not value or session is None or timestamp is None:
+                        out.skip("metric", f"{name} (no session.id)")
+                        continue
+                    identity = _identity("session_start", session)
+                    out.emit(
+                        "session_start", timestamp, identity, attrs, used=("start_type",), fields={}
+                    )
+    return out.result
+
+
+# --- traces: GenAI semantic conventions ------------------------------------------------------
+
+
+def _operation(span: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
+    op = _text(attrs.get("gen_ai.operation.name"))
+    if op:
+        return op
+    name = _text(get(span, "name")) or ""
+    head = name.split(" ", 1)[0]
+    if head in ("invoke_agent", "execute_tool") or head in _MODEL_OPERATIONS:
+        return head
+    return None
+
+
+def _outcome(span: Mapping[str, Any]) -> str:
+    status = get(span, "status")
+    code = get(status, "code") if isinstance(status, Mapping) else None
+    return "error" if code in (2, "2", "STATUS_CODE_ERROR") else "success"
+
+
+def _span_suffix(span: Mapping[str, Any]) -> str | None:
+    name = _text(get(span, "name")) or ""
+    _, _, rest = name.partition(" ")
+    return rest.strip() or None
+
+
+def _tokens(attrs: Mapping[str, Any]) -> dict[str, int | None]:
+    """Token counts, ``input_tokens`` without the cache (our contract, Anthropic's usage).
+
+    The GenAI conventions say ``gen_ai.usage.input_tokens`` SHOULD include cached tokens; when
+    the cache counts fit inside it, they are taken out. When they do not, the instrumentation
+    reported input the Anthropic way, and the value is kept as it is.
+    """
+    total = _count(attrs.get("gen_ai.usage.input_tokens"))
+    read = _count(attrs.get("gen_ai.usage.cache_read.input_tokens"))
+    created = _count(attrs.get("gen_ai.usage.cache_creation.input_tokens"))
+    cached = (read or 0) + (created or 0)
+    if total is not None and cached and cached <= total:
+        total -= cached
+    return {
+        "input_tokens": total,
+        "output_tokens": _count(attrs.get("gen_ai.usage.output_tokens")),
+        "cache_read_input_tokens": read,
+        "cache_creation_input_tokens": created,
+    }
+
+
+_TOKEN_KEYS: Final = (
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+)
+
+
+def map_traces(payload: Mapping[str, Any]) -> OtlpResult:
+    """Map an ``ExportTraceServiceRequest``: GenAI agent, tool and model spans to events.
+
+    Within one payload, tool and model spans are attributed to their nearest ``invoke_agent``
+    ancestor: its span id becomes their ``task_id`` and its agent their ``agent``; the agent's
+    ``tool_calls`` counts the ``execute_tool`` spans below it.
+    """
+    out = _Builder("traces")
+    spans: list[tuple[Mapping[str, Any], dict[str, Any], str | None, str | None, str | None]] = []
+    for resource_spans in items(payload, "resourceSpans"):
+        resource = attributes(get(get(resource_spans, "resource") or {}, "attributes"))
+        for scope_spans in items(resource_spans, "scopeSpans"):
+            for span in items(scope_spans, "spans"):
+                attrs = {**resource, **attributes(get(span, "attributes"))}
+                span_id = normalize_id(get(span, "spanId"), length=8)
+                parent = normalize_id(get(span, "parentSpanId"), length=8)
+                spans.append((span, attrs, _operation(span, attrs), span_id, parent))
+    out.result.records = len(spans)
+
+    parents = {sid: parent for _, _, _, sid, parent in spans if sid}
+    agents = {
+        sid: _text(attrs.get("gen_ai.agent.name")) or _span_suffix(span) or "agent"
+        for span, attrs, op, sid, _ in spans
+        if op == "invoke_agent" and sid
+    }
+
+    def agent_of(parent: str | None) -> str | None:
+        seen = 0
+        while parent is not None and seen < 1000:
+            if parent in agents:
+                return parent
+            parent = parents.get(parent)
+            seen += 1
+        return None
+
+    tool_counts: Counter[str] = Counter()
+    for _, _, op, _, parent in spans:
+        if op == "execute_tool" and (owner := agent_of(parent)) is not None:
+            tool_counts[owner] += 1
+
+    for span, attrs, op, span_id, parent in spans:
+        if op is None:
+            out.skip("span", "other")
+            continue
+        start = as_int(get(span, "startTimeUnixNano"))
+        end = as_int(get(span, "endTimeUnixNano"))
+        timestamp = _timestamp(end) or _timestamp(start)
+        trace_id = normalize_id(get(span, "traceId"), length=16)
+        if timestamp is None or span_id is None:
+            out.skip("span", f"{op} (no time or id)")
+            continue
+        duration = (end - start) / 1e9 if start and end and end >= start else None
+        identity = _identity("span", trace_id, span_id)
+        owner = agent_of(parent)
+        error_type = _text(attrs.get("error.type")) if _outcome(span) == "error" else None
+        fields: dict[str, Any]
+        if op == "invoke_agent":
+            tokens = _tokens(attrs)
+            total = (tokens["input_tokens"] or 0) + (tokens["output_tokens"] or 0)
+            fields = {
+                "agent": agents[span_id],
+                "outcome": _outcome(span),
+                "duration_seconds": duration,
+                "tool_calls": tool_counts.get(span_id, 0),
+                "total_tokens": total or None,
+                "error_type": error_type,
+                "task_id": span_id,
+            }
+            used: tuple[str, ...] = ("gen_ai.agent.name", "gen_ai.operation.name", *_TOKEN_KEYS)
+            out.emit("agent_task", timestamp, identity, attrs, used=used, fields=fields)
+        elif op == "execute_tool":
+            tool = _text(attrs.get("gen_ai.tool.name")) or _span_suffix(span)
+            if not tool:
+                out.skip("span", "execute_tool (no tool name)")
+                continue
+            split = _mcp_split(tool)
+            fields = {
+                "tool": tool,
+                "outcome": _outcome(span),
+                "duration_seconds": duration,
+                "mcp_server": split[0] if split else None,
+                "error_type": error_type,
+                "task_id": owner,
+            }
+            out.emit(
+                "tool_call",
+                timestamp,
+                identity,
+                attrs,
+                used=("gen_ai.tool.name", "gen_ai.operation.name"),
+                fields=fields,
+            )
+        elif op in _MODEL_OPERATIONS or any(k in attrs for k in _TOKEN_KEYS):
+            model = _text(attrs.get("gen_ai.response.model")) or _text(
+                attrs.get("gen_ai.request.model")
+            )
+            fields = {
+                "model": model,
+                **_tokens(attrs),
+                "message_id": _text(attrs.get("gen_ai.response.id")),
+                "duration_seconds": duration,
+                "agent": agents.get(owner) if owner else None,
+                "task_id": owner,
+            }
+            used = (
+                "gen_ai.response.model", "gen_ai.request.model", "gen_ai.response.id",
+                "gen_ai.operation.name", *_TOKEN_KEYS,
+            )  # fmt: skip
+            out.emit("llm_request", timestamp, identity, attrs, used=used, fields=fields)
+        else:
+            out.skip("span", op)
+    return out.result
