@@ -1,9 +1,23 @@
 """Line-atomic appends to ``events.jsonl``, safe for many threads and processes at once.
 
 Every append takes an exclusive ``flock`` on a sidecar lock file (``events.jsonl.lock``; a
-stable inode, so retention can swap the log itself while holding it), makes sure the file ends
-in a newline (a fragment left by a killed writer is closed off, never glued to our event), and
-writes all its lines in one ``write`` on an ``O_APPEND`` descriptor.
+stable inode, so retention and quarantine can swap the log itself while holding it), makes sure
+the file ends in a newline (a fragment left by a killed writer is closed off, never glued to our
+event), and writes all its lines in one ``write`` on an ``O_APPEND`` descriptor.
+
+Guarantees, per `EventLog.write_lines` call:
+
+- the bytes land as one contiguous run of complete lines (no interleaving with other writers,
+  threads or processes, because every writer holds the lock while it writes);
+- when the call returns, the lines are in the file (durability mode ``write``), and with
+  ``fsync=True`` also on disk (mode ``fsync``); the SDK's ``buffered`` mode batches in memory
+  and calls this at least every second;
+- a failed write (disk full, ...) is rolled back to the previous end of file, so it leaves no
+  fragment; only a process killed inside ``write(2)`` can, and the next writer closes it off;
+- after ``fork`` the child opens its own descriptors (a ``flock`` belongs to the open file
+  description, so a shared descriptor would not exclude the parent) and a fresh thread lock.
+
+Use `writers_lock` to hold off every writer while a file is swapped (retention, quarantine).
 """
 
 from __future__ import annotations
@@ -11,9 +25,92 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import TracebackType
 
 from ai_telemetry.errors import LogError
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_LIVE_LOGS: weakref.WeakSet[EventLog] = weakref.WeakSet()
+
+
+def lock_path_for(log_path: Path) -> Path:
+    """The sidecar lock file of a log: ``events.jsonl`` -> ``events.jsonl.lock``."""
+    log_path = Path(log_path)
+    return log_path.with_name(log_path.name + ".lock")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory entry change (create, rename) to disk; best effort where unsupported."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writers_lock(log_path: Path, *, timeout: float | None = None) -> Iterator[Path]:
+    """Hold the writers' exclusive lock of a log: no `EventLog` appends while inside.
+
+    Retention and quarantine use it to replace ``events.jsonl`` (write a new file, ``os.replace``
+    it onto the log); writers notice the new inode under the lock and follow the path.
+    Do not call `EventLog.write_lines` on the same log from inside the block: it would wait for
+    this very lock.
+
+    Args:
+        log_path: the log (not the lock file).
+        timeout: seconds to wait for the lock; ``None`` waits as long as it takes.
+
+    Yields:
+        The log path.
+
+    Raises:
+        LogError: the lock file cannot be opened, or the lock was not free within ``timeout``.
+    """
+    log_path = Path(log_path)
+    lock_path = lock_path_for(log_path)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise LogError(f"{lock_path}: cannot open the lock file ({exc.strerror or exc})") from exc
+    try:
+        _acquire(fd, lock_path, timeout)
+        try:
+            yield log_path
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, lock_path: Path, timeout: float | None) -> None:
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LogError(
+                    f"{lock_path}: still locked by a writer after {timeout:g} s; "
+                    "try again, or look for a stuck process holding it (fuser)"
+                ) from None
+            time.sleep(0.01)
+        else:
+            return
 
 
 class EventLog:
@@ -21,68 +118,123 @@ class EventLog:
 
     Args:
         path: the ``events.jsonl`` file; its directory is created when missing.
-        fsync: also ``fsync`` after every append (durability mode ``fsync``).
+        fsync: also ``fdatasync`` after every append (durability mode ``fsync``).
     """
 
     def __init__(self, path: Path, *, fsync: bool = False) -> None:
         self.path = Path(path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_path = lock_path_for(self.path)
         self._fsync = fsync
         self._fd = -1
-        self._ino = -1
+        self._id = (-1, -1)  # (st_dev, st_ino) of the file self._fd points at
         self._lock_fd = -1
         self._thread_lock = threading.Lock()
+        _LIVE_LOGS.add(self)
 
-    def _open(self) -> None:
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open_lock(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self._lock_fd < 0:
-            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def _open_log(self) -> None:
+        """(Re)open the log at its path; called with the writers' lock held."""
         if self._fd >= 0:
             os.close(self._fd)
-        self._fd = os.open(
-            self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
-        )
-        self._ino = os.fstat(self._fd).st_ino
+            self._fd = -1
+        created = False
+        try:
+            fd = os.open(self.path, _OPEN_FLAGS & ~os.O_CREAT)
+        except FileNotFoundError:
+            fd = os.open(self.path, _OPEN_FLAGS, 0o644)
+            created = True
+        st = os.fstat(fd)
+        self._fd = fd
+        self._id = (st.st_dev, st.st_ino)
+        if created and self._fsync:
+            fsync_dir(self.path.parent)
 
     def write_lines(self, data: bytes) -> None:
         """Append one or more complete ``\\n``-terminated lines in a single locked write.
 
+        A missing final newline is added, so the next append can never be glued to ``data``.
+
         Raises:
-            LogError: the file cannot be opened or written (disk full, read-only, ...).
+            LogError: the file cannot be opened or written (disk full, read-only, ...); nothing
+                of ``data`` is left in the file then.
         """
         if not data:
             return
+        if not data.endswith(b"\n"):
+            data += b"\n"
         try:
             with self._thread_lock:
-                if self._fd < 0:
-                    self._open()
+                if self._lock_fd < 0:
+                    self._open_lock()
                 fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
                 try:
-                    try:
-                        current = os.stat(self.path).st_ino
-                    except FileNotFoundError:
-                        current = -1
-                    if current != self._ino:  # rotated or swapped by retention: follow the path
-                        self._open()
-                    size = os.fstat(self._fd).st_size
-                    if size and os.pread(self._fd, 1, size - 1) != b"\n":
-                        data = b"\n" + data
-                    view = memoryview(data)
-                    while view:
-                        written = os.write(self._fd, view)
-                        view = view[written:]
-                    if self._fsync:
-                        os.fsync(self._fd)
+                    self._append_locked(data)
                 finally:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         except OSError as exc:
             raise LogError(f"{self.path}: cannot append ({exc.strerror or exc})") from exc
 
+    def _append_locked(self, data: bytes) -> None:
+        try:
+            st = os.stat(self.path)  # noqa: PTH116 (hot path: skip Path's overhead)
+            current = (st.st_dev, st.st_ino)
+        except FileNotFoundError:
+            current = (-1, -1)
+        if self._fd < 0 or current != self._id:  # first use, or rotated/swapped: follow the path
+            self._open_log()
+        size = os.fstat(self._fd).st_size
+        if size and os.pread(self._fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # close off a fragment left by a killed writer
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            if self._fsync:
+                os.fdatasync(self._fd)
+        except OSError:
+            # Roll back a partial append so a failed call leaves no fragment behind.
+            with suppress(OSError):
+                os.ftruncate(self._fd, size)
+            raise
+
     def close(self) -> None:
         """Close the descriptors; a later write reopens them."""
         with self._thread_lock:
-            for fd in (self._fd, self._lock_fd):
-                if fd >= 0:
+            self._drop_fds()
+
+    def _drop_fds(self) -> None:
+        for fd in (self._fd, self._lock_fd):
+            if fd >= 0:
+                with suppress(OSError):
                     os.close(fd)
-            self._fd = self._lock_fd = -1
-            self._ino = -1
+        self._fd = self._lock_fd = -1
+        self._id = (-1, -1)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's thread lock may have been held by a thread that does not exist here,
+        # and the inherited lock descriptor shares its flock with the parent: start afresh.
+        self._thread_lock = threading.Lock()
+        self._drop_fds()
+
+
+def _reset_logs_after_fork() -> None:
+    for log in list(_LIVE_LOGS):
+        log._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reset_logs_after_fork)

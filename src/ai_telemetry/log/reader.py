@@ -1,0 +1,482 @@
+"""A tolerant, streaming reader of ``events.jsonl``, and the quarantine of bad lines.
+
+The reader never crashes on a bad line: it keeps every valid event and reports each bad line
+with its line number, byte offset and a reason. A line is bad when it is blank, not UTF-8, not
+JSON, not a JSON object, not a valid event (`validate_event`), or the last line of the file
+without its newline (a *torn* line: a writer was killed inside ``write``, or is still writing).
+Unknown event types are valid and counted.
+
+`quarantine_bad_lines` moves bad lines out of the log without losing them: under the writers'
+lock it appends them (raw, wrapped in a JSON object) to the quarantine file and fsyncs it, and
+only then replaces the log atomically with a copy that lacks them.
+
+Events written by `LogSink` are already normalised, so most lines take a fast path that checks
+them against the schema's field table without rebuilding them; anything the fast path is not
+sure about goes through `validate_event`, the single source of truth.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
+
+import orjson
+
+from ai_telemetry.errors import EventValidationError, LogError
+from ai_telemetry.events.schema import (
+    EVENT_TYPES,
+    FIELDS_BY_TYPE,
+    Field,
+    fields_for,
+    validate_event,
+)
+from ai_telemetry.log.writer import fsync_dir, writers_lock
+
+TORN = "torn last line: no newline at the end (a writer was killed mid-write, or is still writing)"
+_READ_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """One line the reader could not accept.
+
+    Attributes:
+        line: 1-based line number (counted from ``start_offset`` when reading from one).
+        offset: byte offset of the line's first byte in the file.
+        reason: why it was refused, one line.
+        raw: the bytes as on disk, without the newline.
+    """
+
+    line: int
+    offset: int
+    reason: str
+    raw: bytes
+
+    @property
+    def torn(self) -> bool:
+        """True for a last line without its newline."""
+        return self.reason == TORN
+
+
+@dataclass(slots=True)
+class ReadReport:
+    """What one pass over a log found.
+
+    Attributes:
+        path: the log read.
+        valid: valid events (unknown types included).
+        bad: every bad line, in file order.
+        unknown_types: valid events of types outside the contract, by type.
+        lines: lines seen (valid + bad).
+        start_offset: where reading began.
+        end_offset: just past the last complete (newline-terminated) line read; resume there.
+        quarantined: bad lines moved to the quarantine file by this call.
+        quarantine_path: where they went, when any did.
+    """
+
+    path: Path
+    valid: int = 0
+    bad: list[BadLine] = field(default_factory=list)
+    unknown_types: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    start_offset: int = 0
+    end_offset: int = 0
+    quarantined: int = 0
+    quarantine_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the log has no bad line."""
+        return not self.bad
+
+
+class LogLine(NamedTuple):
+    """One line of the log as `scan_log` yields it: an event, or the reason it is bad."""
+
+    line: int
+    offset: int
+    end: int
+    event: dict[str, Any] | None
+    reason: str | None
+    unknown_type: bool
+    raw: bytes
+
+
+# --- classification ---------------------------------------------------------------------------
+
+_STR, _NUMBER, _INTEGER, _ENUM, _TIMESTAMP, _HASH, _BOOLEAN = range(7)
+_CODES = {
+    "text": _STR,
+    "name": _STR,
+    "id": _STR,
+    "number": _NUMBER,
+    "integer": _INTEGER,
+    "enum": _ENUM,
+    "timestamp": _TIMESTAMP,
+    "hash": _HASH,
+    "boolean": _BOOLEAN,
+}
+_HEX = frozenset("0123456789abcdef")
+_INF = float("inf")
+_Table = dict[str, tuple[int, frozenset[str]]]
+
+
+def _fast_table(fields: Mapping[str, Field]) -> _Table | None:
+    if any(f.kind not in _CODES for f in fields.values()):
+        return None  # a kind this fast path does not know: always ask the validator
+    return {name: (_CODES[f.kind], frozenset(f.choices)) for name, f in fields.items()}
+
+
+# Learning types map learning_id to id: they always take the validator's path.
+_FAST: dict[str, _Table | None] = {
+    name: _fast_table(table)
+    for name, table in FIELDS_BY_TYPE.items()
+    if not name.startswith("learning_")
+}
+_FAST_COMMON = _fast_table(fields_for(""))
+_REQUIRED = {name: spec.required for name, spec in EVENT_TYPES.items()}
+
+
+def _canonical_timestamp(value: str) -> bool:
+    """True for what `format_timestamp` writes: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``, a real time."""
+    size = len(value)
+    if size == 27:
+        if value[19] != "." or value[20:26] == "000000":
+            return False
+    elif size != 20:
+        return False
+    if (
+        value[-1] != "Z"
+        or value[10] != "T"
+        or value[4] != "-"
+        or value[7] != "-"
+        or value[13] != ":"
+        or value[16] != ":"
+        or not value.isascii()
+    ):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _fast_ok(obj: dict[str, Any]) -> bool:
+    """True only when `validate_event` would accept ``obj`` and return it unchanged."""
+    event_type = obj.get("event_type")
+    if type(event_type) is not str or "timestamp" not in obj:
+        return False
+    table = _FAST.get(event_type, _FAST_COMMON)
+    if table is None or event_type.startswith("learning_"):
+        return False
+    for key, value in obj.items():
+        spec = table.get(key)
+        if spec is None:
+            if value is None:
+                return False
+            continue
+        code = spec[0]
+        if code == _STR:
+            if type(value) is not str or not value:
+                return False
+        elif code == _NUMBER:
+            if (type(value) is not float and type(value) is not int) or not 0 <= value < _INF:
+                return False
+        elif code == _INTEGER:
+            if type(value) is not int or value < 0:
+                return False
+        elif code == _ENUM:
+            if type(value) is not str or value not in spec[1]:
+                return False
+        elif code == _TIMESTAMP:
+            if type(value) is not str or not _canonical_timestamp(value):
+                return False
+        elif code == _HASH:
+            if type(value) is not str or not 7 <= len(value) <= 64 or not _HEX.issuperset(value):
+                return False
+        elif type(value) is not bool:  # _BOOLEAN
+            return False
+    required = _REQUIRED.get(event_type)
+    return not required or all(name in obj for name in required)
+
+
+def _decode_error(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"invalid UTF-8 at byte {bad.start} of the line"
+    return f"not JSON ({exc})"
+
+
+def classify_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, bool]:
+    """Judge one line (without its newline): (event, None, unknown) or (None, reason, False)."""
+    if not raw.strip():
+        return None, "blank line", False
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, _decode_error(raw, exc), False
+    if type(obj) is not dict:
+        return None, f"not a JSON object (a JSON {_json_kind(obj)})", False
+    if _fast_ok(obj):
+        return obj, None, obj["event_type"] not in EVENT_TYPES
+    try:
+        checked = validate_event(obj, assign_id=False)
+    except EventValidationError as exc:
+        return None, f"invalid event: {exc}", False
+    return checked.event, None, checked.unknown_type
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+# --- scanning ---------------------------------------------------------------------------------
+
+
+def _open_at(path: Path, start_offset: int) -> BinaryIO:
+    try:
+        fh = Path(path).open("rb", buffering=_READ_BUFFER)  # noqa: SIM115 (returned, closed by caller)
+    except FileNotFoundError:
+        raise LogError(
+            f"{path}: no such log; check --log / AI_TELEMETRY_LOG_PATH, or run ai-telemetry init"
+        ) from None
+    except OSError as exc:
+        raise LogError(f"{path}: cannot read the log ({exc.strerror or exc})") from exc
+    if start_offset:
+        size = os.fstat(fh.fileno()).st_size
+        if start_offset > size:
+            fh.close()
+            raise LogError(
+                f"{path}: offset {start_offset} is past the end ({size} bytes); the log was "
+                "rewritten (retention or quarantine): read it again from offset 0"
+            )
+        fh.seek(start_offset - 1)
+        if fh.read(1) != b"\n":
+            fh.close()
+            raise LogError(
+                f"{path}: offset {start_offset} is not at the start of a line; the log was "
+                "rewritten (retention or quarantine): read it again from offset 0"
+            )
+    return fh
+
+
+def scan_log(path: Path, *, start_offset: int = 0) -> Iterator[LogLine]:
+    """Yield every line of a log from ``start_offset`` on, each judged by `classify_line`.
+
+    Args:
+        path: the log.
+        start_offset: a byte offset at the start of a line (a previous report's ``end_offset``).
+
+    Raises:
+        LogError: the log is missing or unreadable, or ``start_offset`` is not a line start.
+    """
+    with _open_at(path, start_offset) as fh:
+        offset = start_offset
+        for number, chunk in enumerate(fh, 1):
+            end = offset + len(chunk)
+            if chunk[-1:] == b"\n":
+                raw = chunk[:-1]
+                event, reason, unknown = classify_line(raw)
+            else:
+                raw, event, reason, unknown = chunk, None, TORN, False
+            yield LogLine(number, offset, end, event, reason, unknown, raw)
+            offset = end
+
+
+def read_log(path: Path, *, start_offset: int = 0) -> ReadReport:
+    """Read a whole log (streaming) and report valid, bad and unknown-type lines.
+
+    Raises:
+        LogError: the log is missing or unreadable.
+    """
+    report = ReadReport(Path(path), start_offset=start_offset, end_offset=start_offset)
+    valid = 0
+    unknown_types = report.unknown_types
+    bad = report.bad
+    end_offset = start_offset
+    with _open_at(path, start_offset) as fh:
+        offset = start_offset
+        number = 0
+        for chunk in fh:
+            number += 1
+            size = len(chunk)
+            if chunk[-1:] != b"\n":
+                bad.append(BadLine(number, offset, TORN, chunk))
+                break  # only the last line can lack its newline
+            end_offset = offset + size
+            event, reason, unknown = classify_line(chunk[:-1])
+            if event is not None:
+                valid += 1
+                if unknown:
+                    unknown_types[event["event_type"]] += 1
+            else:
+                bad.append(BadLine(number, offset, reason or "bad line", chunk[:-1]))
+            offset += size
+        report.lines = number
+    report.valid = valid
+    report.end_offset = end_offset
+    return report
+
+
+def iter_events(
+    path: Path,
+    *,
+    event_types: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    start_offset: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """Yield the valid events of a log, in file order, skipping bad lines silently.
+
+    Args:
+        path: the log.
+        event_types: keep only these types (``None``: all).
+        since: keep events at or after this aware datetime.
+        until: keep events before this aware datetime.
+        start_offset: start at this line-start byte offset (a report's ``end_offset``).
+
+    Raises:
+        LogError: the log is missing or unreadable, or ``start_offset`` is not a line start.
+        ValueError: ``since`` or ``until`` is a naive datetime.
+    """
+    for bound in (since, until):
+        if bound is not None and bound.tzinfo is None:
+            raise ValueError("since/until must be aware datetimes (e.g. tzinfo=UTC)")
+    wanted = None if event_types is None else frozenset(event_types)
+    timed = since is not None or until is not None
+    with _open_at(path, start_offset) as fh:
+        for chunk in fh:
+            if chunk[-1:] != b"\n":
+                return
+            event, _, _ = classify_line(chunk[:-1])
+            if event is None:
+                continue
+            if wanted is not None and event["event_type"] not in wanted:
+                continue
+            if timed:
+                moment = datetime.fromisoformat(event["timestamp"])
+                if since is not None and moment < since:
+                    continue
+                if until is not None and moment >= until:
+                    continue
+            yield event
+
+
+# --- quarantine -------------------------------------------------------------------------------
+
+
+def _quarantine_record(bad: BadLine, log_path: Path, now: str) -> bytes:
+    record: dict[str, Any] = {
+        "quarantined_at": now,
+        "log": str(log_path),
+        "line": bad.line,
+        "offset": bad.offset,
+        "reason": bad.reason,
+    }
+    try:
+        record["raw"] = bad.raw.decode("utf-8")
+    except UnicodeDecodeError:
+        record["raw_base64"] = base64.b64encode(bad.raw).decode("ascii")
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _append_durably(path: Path, data: bytes) -> None:
+    existed = path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if not existed:
+        fsync_dir(path.parent)
+
+
+def _rewrite_without(path: Path, drop: set[int]) -> None:
+    """Atomically replace the log with a byte-exact copy lacking the lines at offsets ``drop``."""
+    mode = path.stat().st_mode & 0o777
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, path.open("rb") as src:
+            offset = 0
+            for chunk in src:
+                if offset not in drop:
+                    out.write(chunk)
+                offset += len(chunk)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def quarantine_bad_lines(
+    path: Path, *, quarantine_path: Path, lock_timeout: float | None = 30.0
+) -> ReadReport:
+    """Move every bad line of a log to the quarantine file, losing nothing.
+
+    A clean log is only read (writers are not held up). Otherwise, under the writers' lock, the
+    log is read again (so a torn last line is a real fragment, not a write in progress), its bad
+    lines are appended to ``quarantine_path`` as JSON objects (``line``, ``offset``, ``reason``,
+    ``raw`` or ``raw_base64`` for bytes that are not UTF-8) and fsynced, and only then is the log
+    replaced atomically by a copy without them. A crash in between leaves the lines in both
+    files (duplicated, never lost). Running it again on a clean log changes nothing.
+
+    Args:
+        path: the log.
+        quarantine_path: where bad lines go (`Settings.quarantine_path`).
+        lock_timeout: seconds to wait for the writers' lock (``None``: no limit).
+
+    Returns:
+        The report of the locked pass; ``quarantined`` says how many lines moved.
+
+    Raises:
+        LogError: the log is missing or cannot be read, written or locked.
+    """
+    path = Path(path)
+    first = read_log(path)
+    if first.ok:
+        return first
+    from ai_telemetry.events.schema import utc_now
+
+    try:
+        with writers_lock(path, timeout=lock_timeout):
+            report = read_log(path)
+            if report.ok:
+                return report
+            now = utc_now()
+            data = b"".join(_quarantine_record(bad, path, now) for bad in report.bad)
+            _append_durably(Path(quarantine_path), data)
+            _rewrite_without(path, {bad.offset for bad in report.bad})
+            report.end_offset = path.stat().st_size  # the new file holds only complete lines
+    except OSError as exc:
+        raise LogError(f"{path}: cannot quarantine bad lines ({exc.strerror or exc})") from exc
+    report.quarantined = len(report.bad)
+    report.quarantine_path = Path(quarantine_path)
+    return report
