@@ -113,7 +113,7 @@ def _of(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
 
 
 def test_invoke_agent_becomes_an_agent_task(events: list[dict[str, Any]]) -> None:
-    """The agent span: name, success, span duration, its two tool calls, session from conversation."""
+    """The agent span: name, success, duration, its two tool calls, session from conversation."""
     (task,) = _of(events, "agent_task")
     assert (task["agent"], task["outcome"], task["duration_seconds"], task["tool_calls"]) == (
         "code-reviewer",
