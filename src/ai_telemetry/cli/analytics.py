@@ -1,0 +1,213 @@
+"""``aggregate``, ``top``, ``trend``, ``query``, ``retention``: the analytics commands.
+
+Each parses its options, calls the library (`ai_telemetry.analyze`, `ai_telemetry.store`) and
+prints; errors from the library become one line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from ai_telemetry.config import Settings, load_settings
+
+
+def _settings(input_path: Path | None = None) -> Settings:
+    settings = load_settings()
+    if input_path is not None:
+        # The warehouse lives next to the log it reads, so two logs never mix in one table.
+        settings = dataclasses.replace(
+            settings, log_path=input_path, telemetry_dir=input_path.parent
+        )
+    return settings
+
+
+@click.command("aggregate")
+@click.option(
+    "--input", "input_path", type=click.Path(path_type=Path), help="events.jsonl to read."
+)
+@click.option("--start", help="Window start (date or RFC 3339); default: 7 days before --end.")
+@click.option("--end", help="Window end (date or RFC 3339, exclusive); default: now.")
+@click.option("--output", type=click.Path(path_type=Path), help="metrics.json to write.")
+@click.option("--project", help="Only events of this project.")
+@click.option(
+    "--backfill-weeks",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also recompute the weekly history of the last N complete weeks.",
+)
+@click.option(
+    "--allow-empty", is_flag=True, help="Write nulls instead of failing on an empty window."
+)
+def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
+    input_path: Path | None,
+    start: str | None,
+    end: str | None,
+    output: Path | None,
+    project: str | None,
+    backfill_weeks: int,
+    allow_empty: bool,
+) -> None:
+    """Compute every metric for a window and write metrics.json (the seed's aggregate.py)."""
+    from datetime import timedelta
+
+    from ai_telemetry.analyze.history import record_weeks
+    from ai_telemetry.analyze.metrics import metrics_document, write_metrics_json
+    from ai_telemetry.analyze.window import Window, parse_moment
+    from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.store.warehouse import Warehouse
+
+    settings = _settings(input_path)
+    if input_path is not None and not input_path.is_file():
+        raise AnalyticsError(f"--input {input_path}: no such file; point it at an events.jsonl")
+    end_at = parse_moment(end, option="--end") if end else None
+    if end_at is None:
+        from datetime import UTC, datetime
+
+        end_at = datetime.now(UTC)
+    start_at = parse_moment(start, option="--start") if start else end_at - timedelta(days=7)
+    window = Window(start_at, end_at)
+    with Warehouse(settings) as wh:
+        report = wh.ingest()
+        if backfill_weeks:
+            record_weeks(wh, backfill_weeks, refresh=True)
+        else:
+            record_weeks(wh, 1, refresh=False)
+        doc = metrics_document(wh, window, project=project, allow_empty=allow_empty)
+    target = output or settings.metrics_path
+    write_metrics_json(doc, target)
+    events = doc["events"]
+    note = f", {report.bad_lines} bad lines skipped" if report.bad_lines else ""
+    click.echo(
+        f"wrote {target}: {events['total']} events from {doc['window']['start']} to "
+        f"{doc['window']['end']}{note}",
+        err=True,
+    )
+
+
+@click.command("top")
+@click.argument("kind", type=click.Choice(["skills", "agents", "tools", "errors"]))
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+def top_cmd(kind: str, days: int, limit: int) -> None:
+    """Top skills, agents, tools or errors of the last N days (the seed's example query)."""
+    from ai_telemetry.analyze.top import render_top, top
+    from ai_telemetry.analyze.window import Window
+    from ai_telemetry.store.warehouse import Warehouse
+
+    with Warehouse(_settings()) as wh:
+        wh.ingest()
+        rows = top(wh, kind, Window.last_days(days), limit=limit)
+    click.echo(render_top(rows, kind, days=days, limit=limit))
+
+
+@click.command("trend")
+@click.argument("metric")
+@click.option("--key", help="Skill, agent, tool, severity, ... of a keyed metric.")
+@click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True)
+def trend_cmd(metric: str, key: str | None, weeks: int) -> None:
+    """Show one metric week by week (e.g. skill_success_rate --key systematic-debugger)."""
+    from ai_telemetry.analyze.history import metric_series
+
+    series = metric_series(metric, key=key, weeks=weeks, settings=_settings())
+    values = [v for _, v in series if v is not None]
+    top_value = max(values, default=0.0) or 1.0
+    label = metric + (f"[{key}]" if key else "")
+    click.echo(f"{label}, last {weeks} weeks (week starting Monday, UTC):")
+    for monday, value in series:
+        if value is None:
+            click.echo(f"{monday}  {'-':>12}")
+            continue
+        bar = "#" * round(30 * value / top_value) if value > 0 else ""
+        click.echo(f"{monday}  {value:>12.4g}  {bar}")
+    if not values:
+        click.echo(
+            "(no values: check the metric name and --key; e.g. skill_invocation_total "
+            "--key NAME, skill_duration_seconds.p95 --key NAME)"
+        )
+
+
+@click.command("query")
+@click.argument("sql")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def query_cmd(sql: str, fmt: str) -> None:
+    """Run SQL over the warehouse (tables: events; views: skill_executions, tool_calls, ...)."""
+    from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.store.warehouse import Warehouse
+
+    with Warehouse(_settings()) as wh:
+        wh.ingest()
+        import duckdb
+
+        try:
+            cursor = wh.con.execute(sql)
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
+    _print_rows(names, rows, fmt)
+
+
+def _print_rows(names: list[str], rows: list[tuple[object, ...]], fmt: str) -> None:
+    if fmt == "json":
+        import orjson
+
+        click.echo(
+            orjson.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str).decode()
+        )
+    elif fmt == "csv":
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*names)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        Console().print(table)
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Archive raw events older than 90 days to Parquet; prune old metric history."""
+
+
+@retention_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only say what would move.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Age after which raw events are archived.",
+)
+def retention_apply_cmd(dry_run: bool, days: int) -> None:
+    """Move old raw events to archives/YYYY/*.parquet (crash-safe; archived events still count)."""
+    from ai_telemetry.store.retention import apply_retention
+
+    report = apply_retention(_settings(), raw_days=days, dry_run=dry_run)
+    for line in report.recovered:
+        click.echo(f"recovered: {line}")
+    verb = "would archive" if dry_run else "archived"
+    click.echo(
+        f"{verb} {report.archived} events older than {report.cutoff}; "
+        f"{report.kept} lines stay in the log"
+    )
+    for name in report.files:
+        click.echo(f"  archives/{name}")
+    if not dry_run:
+        click.echo(f"pruned {report.metrics_pruned} weekly metric rows older than 2 years")

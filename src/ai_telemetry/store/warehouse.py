@@ -1,0 +1,436 @@
+"""The embedded DuckDB warehouse over ``events.jsonl`` and its Parquet archives.
+
+``warehouse.duckdb`` (in the telemetry directory) holds one typed ``events`` table, filled
+incrementally:
+
+- from the log: only the bytes added since the last ingest, up to the last complete line (a
+  writer may be appending right now; its unfinished line is read next time). The log's inode,
+  the offset reached and hashes of the first and last bytes read are kept, so a rotated,
+  truncated or rewritten log (retention swaps it) is noticed and read again from the start.
+- from the archives listed in ``archives/manifest.json`` (each Parquet file once).
+
+Rows are de-duplicated by ``event_id``; an event without one gets a stable id derived from its
+content (see `ai_telemetry.store.columns`), so reading the same line twice never doubles it.
+Lines that are not usable events are counted (``bad_lines``), never fatal.
+
+One command at a time uses the warehouse: `Warehouse` takes an exclusive ``flock`` on
+``warehouse.duckdb.lock`` while it is open, and another command waits for it (up to
+``lock_timeout`` seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+from ai_telemetry.config import Settings
+from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.store import columns
+
+if TYPE_CHECKING:
+    import duckdb
+
+WAREHOUSE_FILE: Final = "warehouse.duckdb"
+CHUNK_BYTES: Final = 64 * 1024 * 1024
+_HASH_SPAN: Final = 4096
+_SCHEMA_VERSION: Final = "1"
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one `Warehouse.ingest` did."""
+
+    lines: int = 0
+    """Complete lines read from the log this time."""
+    bad_lines: int = 0
+    """Of those, lines that are not usable events (torn, not JSON, no type or timestamp)."""
+    inserted: int = 0
+    """New events stored (from the log and the archives)."""
+    duplicates: int = 0
+    """Usable events skipped because their id was already stored."""
+    archives: int = 0
+    """Archive files read this time."""
+    reread: bool = False
+    """The log was rotated, truncated or rewritten, so it was read again from the start."""
+
+
+def _file_hash(fd: int, start: int, length: int) -> str:
+    if length <= 0:
+        return ""
+    return hashlib.sha256(os.pread(fd, length, start)).hexdigest()
+
+
+def _want_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty()
+
+
+class Warehouse:
+    """The DuckDB warehouse of one telemetry directory. Use as a context manager.
+
+    Args:
+        settings: where the log, the archives and the warehouse are.
+        path: the DuckDB file (default ``<telemetry_dir>/warehouse.duckdb``); ``":memory:"``
+            works for throwaway use.
+        progress: show a progress bar on long ingests (default: when stderr is a terminal).
+        lock_timeout: seconds to wait for another command that has the warehouse open.
+        memory_limit: DuckDB's memory limit (it spills to disk beyond it).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        path: Path | str | None = None,
+        progress: bool | None = None,
+        lock_timeout: float = 120.0,
+        memory_limit: str = "600MB",
+    ) -> None:
+        self.settings = settings
+        self.path = Path(path) if path is not None else settings.telemetry_dir / WAREHOUSE_FILE
+        self._memory = str(path) == ":memory:"
+        self.progress = progress
+        self.lock_timeout = lock_timeout
+        self.memory_limit = memory_limit
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock_fd = -1
+
+    # --- opening and closing ------------------------------------------------------------
+
+    def __enter__(self) -> Warehouse:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self._lock_fd)
+                    self._lock_fd = -1
+                    raise AnalyticsError(
+                        f"{self.path}: another ai-telemetry command has held the warehouse for "
+                        f"{self.lock_timeout:.0f} s; wait for it to finish and retry"
+                    ) from None
+                time.sleep(0.05)
+
+    def open(self) -> None:
+        """Take the warehouse lock, connect, and create the tables when missing.
+
+        Raises:
+            AnalyticsError: the file cannot be opened (not a DuckDB file, no permission, or
+                another command holds it too long).
+        """
+        import duckdb
+
+        if self._con is not None:
+            return
+        if not self._memory:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AnalyticsError(f"{self.path.parent}: cannot create ({exc})") from None
+            self._lock()
+        try:
+            con = duckdb.connect(str(self.path))
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute("SET preserve_insertion_order = true")
+            if not self._memory:
+                tmp = self.path.with_name(self.path.name + ".tmp")
+                con.execute(f"SET temp_directory = '{tmp}'")
+        except duckdb.Error as exc:
+            self._unlock()
+            raise AnalyticsError(
+                f"{self.path}: cannot open the warehouse ({exc}); delete the file to rebuild "
+                "it from events.jsonl and the archives"
+            ) from None
+        self._con = con
+        self._create_schema()
+
+    def _unlock(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def close(self) -> None:
+        """Close the connection and release the lock."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._unlock()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The open DuckDB connection (for queries; write through the methods)."""
+        if self._con is None:
+            raise AnalyticsError("the warehouse is not open; use it as a context manager")
+        return self._con
+
+    def _create_schema(self) -> None:
+        con = self.con
+        con.execute(columns.create_events_table_sql())
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS ingest_state (source VARCHAR PRIMARY KEY, inode BIGINT, "
+            "offset_bytes BIGINT, head_hash VARCHAR, tail_hash VARCHAR, lines BIGINT, "
+            "bad_lines BIGINT, updated_at TIMESTAMP)"
+        )
+        con.execute("CREATE TABLE IF NOT EXISTS ingested_archives (file VARCHAR PRIMARY KEY)")
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(
+            "INSERT INTO meta VALUES ('schema_version', ?), ('generation', '0') "
+            "ON CONFLICT DO NOTHING",
+            [_SCHEMA_VERSION],
+        )
+        for view, event_type in columns.VIEWS.items():
+            con.execute(columns.view_sql(view, event_type))
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows whenever events are added (caches are keyed by it)."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_generation(self) -> None:
+        self.con.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+            "WHERE key = 'generation'"
+        )
+
+    def bad_lines(self) -> int:
+        """Unusable lines seen in the current log so far."""
+        row = self.con.execute("SELECT coalesce(sum(bad_lines), 0) FROM ingest_state").fetchone()
+        return int(row[0]) if row else 0
+
+    def count(self) -> int:
+        """Events stored."""
+        row = self.con.execute("SELECT count(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    def ingest(self) -> IngestReport:
+        """Read what is new in the archives and the log into ``events``.
+
+        Raises:
+            AnalyticsError: the log or an archive exists but cannot be read.
+        """
+        report = IngestReport()
+        self._ingest_archives(report)
+        self._ingest_log(report)
+        if report.inserted:
+            self._bump_generation()
+        return report
+
+    def _next_seq(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def _insert_from(self, source_sql: str, report: IngestReport, *, with_rn: bool) -> None:
+        """Insert usable, new rows of ``batch`` (a temp table) into ``events``."""
+        con = self.con
+        stats = con.execute(
+            f"SELECT count(*), min(ts), max(ts) FROM {source_sql} WHERE {columns.ok_filter_sql()}"
+        ).fetchone()
+        good = int(stats[0]) if stats else 0
+        if not good:
+            return
+        lo, hi = stats[1], stats[2]  # type: ignore[index]
+        before = self.count()
+        cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
+        order = "rn" if with_rn else "seq"
+        con.execute(
+            f"INSERT INTO events SELECT {cols}, ? + row_number() OVER (ORDER BY {order}) "
+            f"FROM {source_sql} b WHERE {columns.ok_filter_sql()} AND NOT EXISTS ("
+            "SELECT 1 FROM events e WHERE e.ts BETWEEN ? AND ? AND e.event_id = b.event_id) "
+            f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {order}) = 1",
+            [self._next_seq(), lo, hi],
+        )
+        added = self.count() - before
+        report.inserted += added
+        report.duplicates += good - added
+
+    def _ingest_archives(self, report: IngestReport) -> None:
+        from ai_telemetry.store.retention import read_manifest
+
+        manifest = read_manifest(self.settings)
+        done = {r[0] for r in self.con.execute("SELECT file FROM ingested_archives").fetchall()}
+        for part in manifest.get("parts", []):
+            rel = str(part["file"])
+            if rel in done:
+                continue
+            path = self.settings.archives_dir / rel
+            if not path.is_file():
+                continue  # a part whose swap never happened was discarded by retention
+            source = f"read_parquet('{_sql_str(path)}')"
+            try:
+                self._insert_from(source, report, with_rn=False)
+            except Exception as exc:
+                raise AnalyticsError(
+                    f"{path}: cannot read this archive ({exc}); restore it from a backup or "
+                    "remove its entry from archives/manifest.json"
+                ) from None
+            self.con.execute("INSERT INTO ingested_archives VALUES (?)", [rel])
+            report.archives += 1
+
+    def _log_state(self, source: str) -> tuple[int, int, str, str, int, int] | None:
+        row = self.con.execute(
+            "SELECT inode, offset_bytes, head_hash, tail_hash, lines, bad_lines "
+            "FROM ingest_state WHERE source = ?",
+            [source],
+        ).fetchone()
+        if row is None:
+            return None
+        return int(row[0]), int(row[1]), str(row[2]), str(row[3]), int(row[4]), int(row[5])
+
+    def _ingest_log(self, report: IngestReport) -> None:
+        log_path = self.settings.log_path
+        source = str(log_path.resolve())
+        try:
+            fd = os.open(log_path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise AnalyticsError(f"{log_path}: cannot read the log ({exc.strerror})") from None
+        try:
+            st = os.fstat(fd)
+            size = st.st_size
+            state = self._log_state(source)
+            start, lines, bad = 0, 0, 0
+            if state is not None:
+                inode, offset, head, tail, lines, bad = state
+                head_len = min(offset, _HASH_SPAN)
+                tail_len = min(offset, _HASH_SPAN)
+                same = (
+                    inode == st.st_ino
+                    and size >= offset
+                    and _file_hash(fd, 0, head_len) == head
+                    and _file_hash(fd, offset - tail_len, tail_len) == tail
+                )
+                if same:
+                    start = offset
+                else:
+                    report.reread = True
+                    lines, bad = 0, 0
+            if start >= size and state is not None and not report.reread:
+                return
+            end = self._read_chunks(fd, start, size, report)
+            lines += report.lines
+            bad += report.bad_lines
+            span = min(end, _HASH_SPAN)
+            self.con.execute(
+                "INSERT OR REPLACE INTO ingest_state VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [
+                    source,
+                    st.st_ino,
+                    end,
+                    _file_hash(fd, 0, span),
+                    _file_hash(fd, end - span, span),
+                    lines,
+                    bad,
+                ],
+            )
+        finally:
+            os.close(fd)
+
+    def _chunks(self, fd: int, start: int, size: int) -> Iterator[tuple[int, bytes]]:
+        """(offset after the chunk, chunk) for complete lines in [start, size)."""
+        pos = start
+        while pos < size:
+            length = min(CHUNK_BYTES, size - pos)
+            data = os.pread(fd, length, pos)
+            cut = data.rfind(b"\n")
+            while cut < 0 and pos + len(data) < size:  # a line longer than a chunk
+                data += os.pread(fd, min(CHUNK_BYTES, size - pos - len(data)), pos + len(data))
+                cut = data.rfind(b"\n")
+            if cut < 0:
+                return  # only an unfinished line is left: a writer is still at it
+            pos += cut + 1
+            yield pos, data[: cut + 1]
+
+    def _read_chunks(self, fd: int, start: int, size: int, report: IngestReport) -> int:
+        end = start
+        with (
+            self._progress(size - start, "ingesting events.jsonl") as advance,
+            tempfile.TemporaryDirectory(prefix="ait-ingest-") as tmp,
+        ):
+            chunk_path = Path(tmp) / "chunk.jsonl"
+            for after, data in self._chunks(fd, start, size):
+                chunk_path.write_bytes(data)
+                self._ingest_jsonl(chunk_path, report, lines=data.count(b"\n"))
+                advance(after - end)
+                end = after
+        return end
+
+    def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
+        con = self.con
+        source = columns.read_json_sql(f"'{_sql_str(path)}'")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS {columns.typed_select_sql(source)}")
+        row = con.execute(f"SELECT count(*) FROM batch WHERE {columns.ok_filter_sql()}").fetchone()
+        good = int(row[0]) if row else 0
+        report.lines += lines
+        report.bad_lines += max(lines - good, 0)
+        self._insert_from("batch", report, with_rn=True)
+        con.execute("DROP TABLE batch")
+
+    @contextlib.contextmanager
+    def _progress(self, total: int, label: str) -> Iterator[Any]:
+        if not _want_progress(self.progress) or total < CHUNK_BYTES:
+            yield lambda _n: None
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+
+
+def _sql_str(path: Path) -> str:
+    """A path as the body of a single-quoted SQL string."""
+    return str(path).replace("'", "''")
+
+
+def open_ingested(settings: Settings, *, progress: bool | None = None) -> Warehouse:
+    """Open the warehouse and ingest what is new; the caller closes it (or uses ``with``)."""
+    wh = Warehouse(settings, progress=progress)
+    wh.open()
+    try:
+        wh.ingest()
+    except BaseException:
+        wh.close()
+        raise
+    return wh
