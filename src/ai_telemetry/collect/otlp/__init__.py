@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ai_telemetry.collect.otlp.decode import KINDS, Kind, decode_json, decode_protobuf, detect_kind
-from ai_telemetry.collect.otlp.mapping import OtlpResult, map_logs, map_metrics, map_traces
+from ai_telemetry.collect.otlp.mapping import OtlpResult, map_logs, map_metrics
+from ai_telemetry.collect.otlp.spans import map_traces
 from ai_telemetry.errors import CollectorError
 
 __all__ = ["KINDS", "Kind", "OtlpResult", "map_payload", "otlp_to_events"]
