@@ -399,7 +399,7 @@ def _quarantine_record(bad: BadLine, log_path: Path, now: str) -> bytes:
 
 def _append_durably(path: Path, data: bytes) -> None:
     existed = path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":

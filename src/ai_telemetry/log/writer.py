@@ -34,7 +34,8 @@ from types import TracebackType
 
 from ai_telemetry.errors import LogError
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+# Read-write: the newline check reads the last byte (pread needs a readable descriptor).
+_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _LIVE_LOGS: weakref.WeakSet[EventLog] = weakref.WeakSet()
 
 
