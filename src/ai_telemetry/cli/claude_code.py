@@ -1,0 +1,152 @@
+"""``ai-telemetry hook``, ``ai-telemetry claude-code install|uninstall`` and
+``ai-telemetry import claude-code``.
+
+The hook itself is dispatched by ``ai_telemetry.__main__`` without click (it runs on every
+tool call); `hook_cmd` is the same function, listed here for ``--help``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+
+@click.command(
+    "hook",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def hook_cmd(args: tuple[str, ...]) -> None:
+    """Claude Code hook: reads the event JSON on stdin, writes telemetry, exits 0.
+
+    Install it with `ai-telemetry claude-code install`. It exits 2 (blocking the tool call)
+    only when the tool-call limit (AI_TELEMETRY_TOOL_CALL_LIMIT) is reached.
+    """
+    from ai_telemetry.collect.claude_code.hook import run_hook
+
+    sys.exit(run_hook(list(args)))
+
+
+def _target(scope_user: bool, settings: Path | None) -> Path:
+    from ai_telemetry.collect.claude_code.settings_install import settings_path
+
+    if settings is not None:
+        return settings
+    return settings_path(scope="user" if scope_user else "project")
+
+
+_scope_options = [
+    click.option(
+        "--project",
+        "scope_user",
+        flag_value=False,
+        default=True,
+        help="This project's .claude/settings.json (default).",
+    ),
+    click.option(
+        "--user",
+        "scope_user",
+        flag_value=True,
+        help="Your ~/.claude/settings.json (every project).",
+    ),
+    click.option(
+        "--settings",
+        "settings_file",
+        type=click.Path(path_type=Path),
+        help="Another settings file, e.g. .claude/settings.local.json.",
+    ),
+]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with_scope(func: F) -> F:
+    for option in reversed(_scope_options):
+        func = option(func)
+    return func
+
+
+@click.group("claude-code")
+def claude_code_group() -> None:
+    """Connect Claude Code: install or remove the telemetry hooks."""
+
+
+@claude_code_group.command("install")
+@_with_scope
+@click.option(
+    "--command",
+    "command",
+    default="ai-telemetry hook",
+    show_default=True,
+    help="Hook command; use an absolute path if ai-telemetry is not on Claude Code's PATH.",
+)
+@click.option(
+    "--async",
+    "background",
+    is_flag=True,
+    help="Run the hooks nothing waits for in the background (newer Claude Code).",
+)
+def install_cmd(
+    scope_user: bool, settings_file: Path | None, command: str, background: bool
+) -> None:
+    """Add our hooks to settings.json, keeping every existing hook (idempotent)."""
+    from ai_telemetry.collect.claude_code.settings_install import install_hooks
+
+    path = _target(scope_user, settings_file)
+    report = install_hooks(path, command=command, background=background)
+    if report.changed:
+        click.echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
+    else:
+        click.echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
+
+
+@claude_code_group.command("uninstall")
+@_with_scope
+def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
+    """Remove our hooks from settings.json; everything else stays."""
+    from ai_telemetry.collect.claude_code.settings_install import uninstall_hooks
+
+    path = _target(scope_user, settings_file)
+    report = uninstall_hooks(path)
+    if report.changed:
+        click.echo(f"Removed ai-telemetry hooks from {path} ({', '.join(report.removed)}).")
+    else:
+        click.echo(f"No ai-telemetry hooks in {path}; nothing changed.")
+
+
+@click.command("claude-code")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path),
+    help="Offsets file (default: <telemetry dir>/import-state.json).",
+)
+def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> None:
+    """Import Claude Code transcripts (default ~/.claude/projects), only what is new.
+
+    Writes one llm_request per API response (tokens, estimated cost), context snapshots,
+    and session start/end. Running it again adds only what was appended since.
+    """
+    from ai_telemetry.collect.claude_code.transcripts import import_transcripts
+    from ai_telemetry.config import load_settings
+
+    report = import_transcripts(
+        list(paths) or None, settings=load_settings(), state_path=state_path
+    )
+    skipped = sum(report.skipped_types.values())
+    click.echo(
+        f"{report.files} files, {report.lines} new lines: {report.llm_requests} API responses, "
+        f"{report.events_written} events written"
+        + (f", {report.rejected} rejected" if report.rejected else "")
+        + (f", {skipped} records of unknown type skipped" if skipped else "")
+        + (f", {report.malformed_lines} malformed lines skipped" if report.malformed_lines else "")
+        + (f", {len(report.restarted)} replaced files re-read" if report.restarted else "")
+        + "."
+    )

@@ -1,0 +1,471 @@
+"""``ai-telemetry hook``: turn Claude Code hook events into telemetry events.
+
+Claude Code runs the hook command for every configured event and pipes one JSON object to its
+stdin (``session_id``, ``hook_event_name``, and per event ``tool_name``, ``tool_use_id``,
+``tool_response``, ``trigger``, ``reason``, ...). This module maps those to events:
+
+- PreToolUse: remembers the start time by ``tool_use_id``; ``Skill`` and ``Agent``/``Task``
+  also open a ``skill_execution`` / ``agent_task`` with outcome ``started``. With a tool-call
+  limit configured, a task past it is blocked (exit code 2, reason on stderr: Claude Code's
+  contract for a blocking PreToolUse) and ``tool_call_limit_reached`` is written once.
+- PostToolUse / PostToolUseFailure: ``tool_call`` (tool, outcome, duration, MCP server), and
+  the terminal ``skill_execution`` / ``agent_task`` (with the agent's own totals).
+- SessionStart / SessionEnd: ``session_start`` / ``session_end`` with the session's length.
+- PreCompact: ``context_snapshot`` (trigger ``manual`` or ``auto``), sized from the transcript.
+- UserPromptSubmit, Stop, SubagentStop: bookkeeping for the per-task tool-call count.
+
+Only names, ids, outcomes and numbers are kept: never tool inputs, prompts or outputs. The hook
+exits 0 and prints nothing, whatever happens (errors are counted in ``hook-status.json`` for
+``doctor``; ``AI_TELEMETRY_RAISE=1`` re-raises them, for tests), except when it blocks a call.
+
+It runs on every tool call, so it imports only the sink's modules, and those only once it has
+an event to write.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ai_telemetry.config import Settings
+
+AGENT_TOOLS = frozenset({"Agent", "Task"})
+SKILL_TOOL = "Skill"
+MAIN_TASK = "main"
+STATUS_FILE = "hook-status.json"
+STATE_DIR = "hook-state"
+_NAME_MAX = 200
+
+
+def run_hook(
+    argv: list[str],
+    *,
+    stdin: IO[bytes] | None = None,
+    stderr: IO[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Handle one Claude Code hook event; return the process exit code.
+
+    Args:
+        argv: arguments after ``hook`` (unused; accepted so future options do not break).
+        stdin: where the hook JSON comes from (default: the process's stdin).
+        stderr: where a block reason goes (default: the process's stderr).
+        environ: environment (default ``os.environ``).
+        clock: Unix time in seconds.
+
+    Returns:
+        0, or 2 when the tool-call limit blocks a PreToolUse.
+    """
+    del argv
+    env = os.environ if environ is None else environ
+    try:
+        raw = (stdin if stdin is not None else sys.stdin.buffer).read()
+        return _handle(raw, env=env, now=clock(), stderr=stderr or sys.stderr)
+    except Exception as exc:
+        if env.get("AI_TELEMETRY_RAISE", "") not in ("", "0"):
+            raise
+        _record_failure(exc, env=env, now=clock())
+        return 0
+
+
+def _project_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("CLAUDE_PROJECT_DIR") or Path.cwd())
+
+
+def _handle(raw: bytes, *, env: Mapping[str, str], now: float, stderr: IO[str]) -> int:
+    import orjson
+
+    from ai_telemetry.config import load_settings
+
+    payload = orjson.loads(raw) if raw.strip() else {}
+    if not isinstance(payload, dict):
+        return 0
+    settings = load_settings(environ=env, cwd=_project_dir(env))
+    if not settings.enabled:
+        return 0
+    hook = HookEvent(payload, now=now)
+    state_dir = settings.telemetry_dir / STATE_DIR
+    events, block_reason = hook.process(state_dir, limit=settings.tool_call_limit)
+    if events:
+        _write(events, settings)
+    if block_reason:
+        stderr.write(block_reason + "\n")
+        stderr.flush()
+        return 2
+    return 0
+
+
+def _write(events: list[dict[str, Any]], settings: Settings) -> None:
+    from dataclasses import replace
+
+    from ai_telemetry.log.sink import LogSink
+
+    if settings.durability == "buffered":
+        settings = replace(settings, durability="write")
+    sink = LogSink(settings, source="hook")
+    try:
+        sink.write(events)
+    finally:
+        sink.close()
+
+
+def _name(value: object) -> str | None:
+    """A short non-empty string, or None (names only: never free text from inputs)."""
+    if isinstance(value, str) and value and len(value) <= _NAME_MAX:
+        return value
+    return None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
+
+
+def mcp_server(tool: str) -> str | None:
+    """The server of an MCP tool named ``mcp__<server>__<tool>``, else None."""
+    if not tool.startswith("mcp__"):
+        return None
+    server, sep, _ = tool[5:].partition("__")
+    return server if sep and server else None
+
+
+class HookEvent:
+    """One hook payload and what it becomes.
+
+    Args:
+        payload: the JSON object Claude Code sent.
+        now: Unix time of the event.
+    """
+
+    def __init__(self, payload: Mapping[str, Any], *, now: float) -> None:
+        from ai_telemetry.events.schema import timestamp_from_unix
+
+        self.payload = payload
+        self.now = now
+        self.name = str(payload.get("hook_event_name") or "")
+        self.session_id = _name(payload.get("session_id"))
+        self.agent_id = _name(payload.get("agent_id"))
+        self.timestamp = timestamp_from_unix(now)
+
+    def base(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        """An event of this hook call: timestamp, session, task, and ``fields``."""
+        event: dict[str, Any] = {"event_type": event_type, "timestamp": self.timestamp}
+        if self.session_id:
+            event["session_id"] = self.session_id
+        if self.agent_id:
+            event["task_id"] = self.agent_id
+        event.update((k, v) for k, v in fields.items() if v is not None)
+        return event
+
+    def process(self, state_dir: Path, *, limit: int | None) -> tuple[list[dict[str, Any]], str]:
+        """Update the session state; return (events to write, block reason or "")."""
+        handler = _HANDLERS.get(self.name)
+        if handler is None:
+            return [], ""
+        if self.session_id is None:
+            return handler(self, {}, limit)
+        from ai_telemetry.collect.claude_code.hook_state import locked_state, state_path
+
+        with locked_state(state_path(state_dir, self.session_id), now=self.now) as state:
+            return handler(self, state, limit)
+
+    # --- handlers: (state, limit) -> (events, block reason) -----------------------------
+
+    def _task_key(self) -> str:
+        return self.agent_id or MAIN_TASK
+
+    def session_start(self, state: dict[str, Any], _: int | None) -> _Result:
+        if "t0" in state:  # resumed, cleared or compacted: the same session goes on
+            return [], ""
+        state["t0"] = self.now
+        if not self.session_id:
+            return [], ""
+        from ai_telemetry.collect.claude_code.ids import session_event_id
+
+        return [
+            self.base("session_start", event_id=session_event_id(self.session_id, "session_start"))
+        ], ""
+
+    def session_end(self, state: dict[str, Any], _: int | None) -> _Result:
+        t0 = state.get("t0")
+        state["_delete"] = True
+        if not self.session_id:
+            return [], ""
+        from ai_telemetry.collect.claude_code.ids import session_event_id
+
+        duration = round(self.now - t0, 3) if isinstance(t0, int | float) else None
+        event = self.base(
+            "session_end",
+            event_id=session_event_id(self.session_id, "session_end"),
+            duration_seconds=duration if duration is None or duration >= 0 else None,
+            reason=_name(self.payload.get("reason")),
+        )
+        return [event], ""
+
+    def user_prompt(self, state: dict[str, Any], _: int | None) -> _Result:
+        counts = state.get("n")
+        if isinstance(counts, dict):
+            counts.pop(MAIN_TASK, None)
+        hit = state.get("hit")
+        if isinstance(hit, list) and MAIN_TASK in hit:
+            hit.remove(MAIN_TASK)
+        return [], ""
+
+    def subagent_stop(self, state: dict[str, Any], _: int | None) -> _Result:
+        if self.agent_id:
+            counts = state.get("n")
+            if isinstance(counts, dict):
+                counts.pop(self.agent_id, None)
+            hit = state.get("hit")
+            if isinstance(hit, list) and self.agent_id in hit:
+                hit.remove(self.agent_id)
+        return [], ""
+
+    def pre_tool(self, state: dict[str, Any], limit: int | None) -> _Result:
+        tool = _name(self.payload.get("tool_name"))
+        if tool is None:
+            return [], ""
+        task = self._task_key()
+        counts = state.setdefault("n", {})
+        done = counts.get(task, 0) if isinstance(counts.get(task), int) else 0
+        if limit is not None and done >= limit:
+            events: list[dict[str, Any]] = []
+            hit = state.setdefault("hit", [])
+            if task not in hit:
+                hit.append(task)
+                events.append(self.base("tool_call_limit_reached", limit=limit, tool_calls=done))
+            scope = "this subagent task" if self.agent_id else "this task (since the last prompt)"
+            reason = (
+                f"ai-telemetry: tool-call limit reached: {done} tool calls in {scope}, limit "
+                f"{limit}. Stop and summarise progress for the user instead of calling more "
+                "tools. (Raise or unset AI_TELEMETRY_TOOL_CALL_LIMIT / tool_call_limit to change.)"
+            )
+            return events, reason
+        counts[task] = done + 1
+        tool_use_id = _name(self.payload.get("tool_use_id"))
+        if tool_use_id:
+            state.setdefault("p", {})[tool_use_id] = self.now
+        return self._open_execution(tool), ""
+
+    def _open_execution(self, tool: str) -> list[dict[str, Any]]:
+        tool_input = self.payload.get("tool_input")
+        tool_input = tool_input if isinstance(tool_input, Mapping) else {}
+        if tool == SKILL_TOOL:
+            skill = _name(tool_input.get("skill")) or _name(tool_input.get("command"))
+            if skill:
+                return [self.base("skill_execution", skill=skill, outcome="started")]
+        elif tool in AGENT_TOOLS:
+            agent = _name(tool_input.get("subagent_type")) or "general-purpose"
+            return [self.base("agent_task", agent=agent, agent_type=agent, outcome="started")]
+        return []
+
+    def post_tool(self, state: dict[str, Any], _: int | None) -> _Result:
+        tool = _name(self.payload.get("tool_name"))
+        if tool is None:
+            return [], ""
+        failed = self.name == "PostToolUseFailure"
+        tool_use_id = _name(self.payload.get("tool_use_id"))
+        pending = state.get("p")
+        started = (
+            pending.pop(tool_use_id, None) if tool_use_id and isinstance(pending, dict) else None
+        )
+        duration: float | None = None
+        duration_ms = self.payload.get("duration_ms")
+        if (
+            isinstance(duration_ms, int | float)
+            and not isinstance(duration_ms, bool)
+            and duration_ms >= 0
+        ):
+            duration = duration_ms / 1000
+        elif isinstance(started, int | float) and self.now >= started:
+            duration = self.now - started
+        if duration is not None:
+            duration = round(duration, 6)
+        outcome = "error" if failed else "success"
+        events = [
+            self.base(
+                "tool_call",
+                tool=tool,
+                outcome=outcome,
+                duration_seconds=duration,
+                mcp_server=mcp_server(tool),
+                error_type="interrupted"
+                if failed and self.payload.get("is_interrupt") is True
+                else None,
+            )
+        ]
+        events.extend(self._close_execution(tool, outcome, duration))
+        return events, ""
+
+    def _close_execution(
+        self, tool: str, outcome: str, duration: float | None
+    ) -> list[dict[str, Any]]:
+        tool_input = self.payload.get("tool_input")
+        tool_input = tool_input if isinstance(tool_input, Mapping) else {}
+        response = self.payload.get("tool_response")
+        response = response if isinstance(response, Mapping) else {}
+        if tool == SKILL_TOOL:
+            skill = (
+                _name(tool_input.get("skill"))
+                or _name(tool_input.get("command"))
+                or _name(response.get("commandName"))
+            )
+            if not skill:
+                return []
+            return [
+                self.base(
+                    "skill_execution", skill=skill, outcome=outcome, duration_seconds=duration
+                )
+            ]
+        if tool not in AGENT_TOOLS:
+            return []
+        status = response.get("status")
+        if status in ("async_launched", "running", "started"):
+            return []  # a background agent: it has not finished yet
+        if (
+            outcome == "success"
+            and isinstance(status, str)
+            and status not in ("completed", "success")
+        ):
+            outcome = "error"
+        agent = (
+            _name(tool_input.get("subagent_type"))
+            or _name(response.get("agentType"))
+            or "general-purpose"
+        )
+        total_ms = _count(response.get("totalDurationMs"))
+        tokens = _count(response.get("totalTokens"))
+        usage = response.get("usage")
+        if tokens is None and isinstance(usage, Mapping):
+            parts = [
+                _count(usage.get(k))
+                for k in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_creation_input_tokens",
+                    "cache_read_input_tokens",
+                )
+            ]
+            tokens = (
+                sum(p for p in parts if p is not None)
+                if any(p is not None for p in parts)
+                else None
+            )
+        event = self.base(
+            "agent_task",
+            agent=agent,
+            agent_type=agent,
+            outcome=outcome,
+            duration_seconds=total_ms / 1000 if total_ms is not None else duration,
+            tool_calls=_count(response.get("totalToolUseCount")),
+            total_tokens=tokens,
+        )
+        agent_id = _name(response.get("agentId"))
+        if agent_id:
+            event["task_id"] = agent_id
+        return [event]
+
+    def pre_compact(self, state: dict[str, Any], _: int | None) -> _Result:
+        trigger = self.payload.get("trigger")
+        trigger = trigger if trigger in ("manual", "auto") else "compact"
+        tokens, model = _last_context(self.payload.get("transcript_path"))
+        window = None
+        if model:
+            from ai_telemetry.collect.claude_code.pricing import context_window
+
+            window = context_window(model, used_tokens=tokens or 0)
+        return [
+            self.base(
+                "context_snapshot",
+                trigger=trigger,
+                context_tokens=tokens,
+                context_window=window,
+                model=model,
+            )
+        ], ""
+
+
+_Result = tuple[list[dict[str, Any]], str]
+_Handler = Callable[[HookEvent, dict[str, Any], "int | None"], _Result]
+
+_HANDLERS: dict[str, _Handler] = {
+    "SessionStart": HookEvent.session_start,
+    "SessionEnd": HookEvent.session_end,
+    "UserPromptSubmit": HookEvent.user_prompt,
+    "PreToolUse": HookEvent.pre_tool,
+    "PostToolUse": HookEvent.post_tool,
+    "PostToolUseFailure": HookEvent.post_tool,
+    "SubagentStop": HookEvent.subagent_stop,
+    "PreCompact": HookEvent.pre_compact,
+}
+"""Hook event name -> handler. Stop and unknown events write nothing."""
+
+_TAIL_BYTES = 256 * 1024
+
+
+def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
+    """(context tokens, model) of the last main-chain response in a transcript, if readable."""
+    if not isinstance(transcript_path, str) or not transcript_path:
+        return None, None
+    import orjson
+
+    try:
+        with Path(transcript_path).expanduser().open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - _TAIL_BYTES))
+            lines = fh.read().splitlines()
+    except OSError:
+        return None, None
+    for line in reversed(lines):
+        if b'"usage"' not in line:
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        message = record.get("message") if isinstance(record, dict) else None
+        if record.get("isSidechain") or not isinstance(message, dict):
+            continue
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            continue
+        tokens = sum(
+            _count(usage.get(k)) or 0
+            for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        return tokens, _name(message.get("model"))
+    return None, None
+
+
+def _record_failure(exc: BaseException, *, env: Mapping[str, str], now: float) -> None:
+    """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise."""
+    try:
+        import json
+
+        directory = Path(env.get("AI_TELEMETRY_DIR") or _project_dir(env) / ".claude/Telemetry")
+        if not directory.is_absolute():
+            directory = _project_dir(env) / directory
+        path = directory / STATUS_FILE
+        try:
+            status = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(status, dict):
+                status = {}
+        except (OSError, ValueError):
+            status = {}
+        errors = status.get("errors")
+        status["errors"] = (errors if isinstance(errors, int) else 0) + 1
+        status["last_error"] = type(exc).__name__  # the type only: messages may hold data
+        status["last_error_unix"] = now
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{STATUS_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(status), encoding="utf-8")
+        tmp.replace(path)
+    except Exception:  # noqa: S110 - the hook must never fail Claude Code
+        pass

@@ -1,0 +1,231 @@
+"""Install and remove our hook entries in a Claude Code ``settings.json``.
+
+Claude Code reads hooks from ``~/.claude/settings.json`` (user), ``.claude/settings.json``
+(project) and ``.claude/settings.local.json``, in this shape::
+
+    {"hooks": {"PostToolUse": [{"matcher": "*",
+                                "hooks": [{"type": "command", "command": "ai-telemetry hook"}]}]}}
+
+`install_hooks` adds one matcher group per event we listen to, unless a group of that event
+already runs our command (so running it twice changes nothing); every other key and hook is
+kept as it was. `uninstall_hooks` removes only hook entries that run ``ai-telemetry hook``.
+Both write atomically (temp file, fsync, ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ai_telemetry.errors import ConfigError
+
+DEFAULT_COMMAND: Final = "ai-telemetry hook"
+HOOK_TIMEOUT_SECONDS: Final = 10
+
+TOOL_EVENTS: Final = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
+"""Events with a tool-name matcher: we match every tool."""
+OTHER_EVENTS: Final = (
+    "SessionStart",
+    "SessionEnd",
+    "UserPromptSubmit",
+    "Stop",
+    "SubagentStop",
+    "PreCompact",
+)
+HOOK_EVENTS: Final = TOOL_EVENTS + OTHER_EVENTS
+ASYNC_SAFE_EVENTS: Final = ("PostToolUse", "PostToolUseFailure", "Stop", "PreCompact")
+"""Events whose hook may run in the background with ``--async`` (nothing waits for them)."""
+
+_OURS = re.compile(r"(^|[\s/\"'])ai-telemetry[\"']?\s+hook(\s|$)|-m\s+ai_telemetry\s+hook(\s|$)")
+
+
+def is_our_command(command: object) -> bool:
+    """Whether a hook command runs ``ai-telemetry hook`` (any path, or ``-m ai_telemetry``)."""
+    return isinstance(command, str) and _OURS.search(command) is not None
+
+
+def settings_path(
+    *, scope: str = "project", home: Path | None = None, project: Path | None = None
+) -> Path:
+    """The settings file of a scope: ``project`` (``.claude/settings.json``) or ``user``."""
+    if scope == "user":
+        return (home if home is not None else Path.home()) / ".claude" / "settings.json"
+    return (project if project is not None else Path.cwd()) / ".claude" / "settings.json"
+
+
+@dataclass(slots=True)
+class InstallReport:
+    """What an install or uninstall changed."""
+
+    path: Path
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: bool = False
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "fix or remove it, then run the command again"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def _hooks_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    hooks = data.get("hooks")
+    if hooks is None:
+        return {}
+    if not isinstance(hooks, dict):
+        raise ConfigError(f'{path}: "hooks" must be an object mapping event names to lists')
+    return hooks
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write JSON (2-space indent, trailing newline) via a temp file, fsync and ``os.replace``.
+
+    Raises:
+        ConfigError: the directory or file cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, ensure_ascii=False)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).chmod(mode)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _group_has_ours(group: object) -> bool:
+    if not isinstance(group, dict):
+        return False
+    entries = group.get("hooks")
+    return isinstance(entries, list) and any(
+        isinstance(e, dict) and is_our_command(e.get("command")) for e in entries
+    )
+
+
+def install_hooks(
+    path: Path,
+    *,
+    command: str = DEFAULT_COMMAND,
+    timeout: int = HOOK_TIMEOUT_SECONDS,
+    background: bool = False,
+) -> InstallReport:
+    """Merge our hook entries into a settings file (created when missing).
+
+    Args:
+        path: the settings.json to change.
+        command: the hook command; must run ``ai-telemetry hook``.
+        timeout: seconds Claude Code lets the hook run.
+        background: mark the events nothing waits for (`ASYNC_SAFE_EVENTS`) ``"async": true``
+            (Claude Code versions with background hooks; older ones may reject the key).
+
+    Raises:
+        ConfigError: the file is not a JSON object, its ``hooks`` is malformed, or
+            ``command`` does not run ``ai-telemetry hook``.
+    """
+    if not is_our_command(command):
+        raise ConfigError(f"hook command {command!r} must run 'ai-telemetry hook'")
+    data = _load(path)
+    hooks = _hooks_table(data, path)
+    report = InstallReport(path=path)
+    for event in HOOK_EVENTS:
+        groups = hooks.get(event)
+        if groups is None:
+            groups = []
+        if not isinstance(groups, list):
+            raise ConfigError(f"{path}: hooks.{event} must be a list of matcher groups")
+        if any(_group_has_ours(g) for g in groups):
+            continue
+        entry: dict[str, Any] = {"type": "command", "command": command, "timeout": timeout}
+        if background and event in ASYNC_SAFE_EVENTS:
+            entry["async"] = True
+        group: dict[str, Any] = {"hooks": [entry]}
+        if event in TOOL_EVENTS:
+            group = {"matcher": "*", **group}
+        groups.append(group)
+        hooks[event] = groups
+        report.added.append(event)
+    if report.added:
+        data["hooks"] = hooks
+        write_json_atomic(path, data)
+        report.changed = True
+    return report
+
+
+def uninstall_hooks(path: Path) -> InstallReport:
+    """Remove every hook entry that runs ``ai-telemetry hook``; keep everything else.
+
+    Groups and event lists left empty by the removal are dropped, and so is ``hooks`` when it
+    ends up empty. A missing file is left missing.
+
+    Raises:
+        ConfigError: the file is not a JSON object or its ``hooks`` is malformed.
+    """
+    report = InstallReport(path=path)
+    if not path.exists():
+        return report
+    data = _load(path)
+    hooks = _hooks_table(data, path)
+    for event in list(hooks):
+        groups = hooks[event]
+        if not isinstance(groups, list):
+            continue
+        kept_groups = []
+        removed_here = False
+        for group in groups:
+            entries = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(entries, list):
+                kept_groups.append(group)
+                continue
+            kept = [
+                e for e in entries if not (isinstance(e, dict) and is_our_command(e.get("command")))
+            ]
+            if len(kept) == len(entries):
+                kept_groups.append(group)
+                continue
+            removed_here = True
+            if kept:
+                kept_groups.append({**group, "hooks": kept})
+        if removed_here:
+            report.removed.append(event)
+            if kept_groups:
+                hooks[event] = kept_groups
+            else:
+                del hooks[event]
+    if report.removed:
+        if hooks:
+            data["hooks"] = hooks
+        else:
+            data.pop("hooks", None)
+        write_json_atomic(path, data)
+        report.changed = True
+    return report
