@@ -47,7 +47,17 @@ if TYPE_CHECKING:
         track_tool_call,
     )
 
-__all__ = sorted(_SDK_NAMES)
+__all__ = [
+    "Telemetry",
+    "agent_task",
+    "configure",
+    "flush",
+    "get_client",
+    "log_event",
+    "log_session_end",
+    "skill_execution",
+    "track_tool_call",
+]
 
 
 def __getattr__(name: str) -> Any:

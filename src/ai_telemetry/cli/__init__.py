@@ -114,5 +114,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="ai-telemetry", standalone_mode=True)
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return 0
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)

@@ -7,7 +7,9 @@ The table below is the single source for validation, the privacy guard's allowli
 
 from __future__ import annotations
 
-import os
+import math
+import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ class Field:
     kind: Kind
     doc: str
     choices: tuple[str, ...] = ()
+    signed: bool = False
+    """For ``number``: negative values are allowed too (a change such as ``delta_percent``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,12 @@ class EventType:
 
 
 COMMON_FIELDS: Final[tuple[Field, ...]] = (
-    Field("timestamp", "timestamp", "When it happened: RFC 3339 in UTC, e.g. 2025-12-26T10:30:00Z."),
-    Field("event_type", "name", "One of the event types below; unknown types are kept and reported."),
+    Field(
+        "timestamp", "timestamp", "When it happened: RFC 3339 in UTC, e.g. 2025-12-26T10:30:00Z."
+    ),
+    Field(
+        "event_type", "name", "One of the event types below; unknown types are kept and reported."
+    ),
     Field("event_id", "id", "Unique, sortable id (UUIDv7); assigned by the writer when missing."),
     Field("source", "name", "Where it came from: sdk, cli, hook, git, ci, otlp, import, demo, ..."),
     Field("project", "name", "Project name, for cross-project aggregation."),
@@ -219,7 +227,12 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
             "Test coverage was measured.",
             (
                 _f("coverage_percent", "number", "Line coverage in percent."),
-                _f("delta_percent", "number", "Change from the previous measurement, points."),
+                Field(
+                    "delta_percent",
+                    "number",
+                    "Change from the previous measurement, points (negative when it fell).",
+                    signed=True,
+                ),
             ),
             required=("coverage_percent",),
         ),
@@ -309,15 +322,20 @@ def fields_for(event_type: str) -> dict[str, Field]:
 
 # --- ids and time -------------------------------------------------------------------------
 
+_random_bits = random.getrandbits
+_CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z").fullmatch
+
 
 def new_event_id(unix_ms: int | None = None) -> str:
-    """A UUIDv7 (RFC 9562) string: 48-bit Unix milliseconds, then random bits; sortable by time.
+    """A UUIDv7 (RFC 9562) string: 48-bit Unix milliseconds, then 74 random bits; sortable by time.
 
-    The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout.
+    The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout. The
+    random bits come from `random` (seeded from the OS, and reseeded in forked children), which
+    is enough for uniqueness and avoids a system call per event.
     """
     ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
+    rand = _random_bits(74)
+    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (rand >> 62) << 64
     value |= 0b10 << 62 | (rand & 0x3FFFFFFFFFFFFFFF)
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -329,9 +347,23 @@ def format_timestamp(moment: datetime) -> str:
     return utc.isoformat() + "Z"
 
 
+_second_cache: list[Any] = [-1, ""]
+
+
 def timestamp_from_unix(seconds: float) -> str:
-    """RFC 3339 UTC timestamp for a Unix time in seconds."""
-    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+    """RFC 3339 UTC timestamp (microseconds, trailing Z) for a Unix time in seconds.
+
+    The date-and-time part is cached per second: the SDK formats one timestamp per event.
+    """
+    whole = int(seconds)
+    micros = round((seconds - whole) * 1_000_000)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    cache = _second_cache
+    if cache[0] != whole:
+        cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        cache[0] = whole
+    return f"{cache[1]}.{micros:06d}Z"
 
 
 def utc_now() -> str:
@@ -346,8 +378,15 @@ def parse_timestamp(value: object) -> datetime:
         EventValidationError: not a string, not RFC 3339, or without an offset.
     """
     example = "write it as 2025-12-26T10:30:00Z"
+    if isinstance(value, str) and _CANONICAL_TS(value):
+        try:  # already UTC with Z: only the calendar needs checking
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     if not isinstance(value, str):
-        raise EventValidationError("timestamp", f"must be a string, got {type(value).__name__}", example)
+        raise EventValidationError(
+            "timestamp", f"must be a string, got {type(value).__name__}", example
+        )
     text = value.strip()
     if len(text) < 10 or text[4:5] != "-" or text[7:8] != "-":
         raise EventValidationError("timestamp", f"{text!r} is not an RFC 3339 timestamp", example)
@@ -365,8 +404,14 @@ def parse_timestamp(value: object) -> datetime:
 
 
 def normalize_timestamp(value: object) -> str:
-    """Any RFC 3339 timestamp with an offset, rewritten in UTC with a trailing Z."""
-    return format_timestamp(parse_timestamp(value))
+    """Any RFC 3339 timestamp with an offset, rewritten in UTC with a trailing Z.
+
+    A timestamp already in that form is returned as written (after checking its calendar).
+    """
+    moment = parse_timestamp(value)
+    if isinstance(value, str) and _CANONICAL_TS(value):
+        return value
+    return format_timestamp(moment)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -383,9 +428,9 @@ def _check_value(field: Field, value: object) -> object:
             raise EventValidationError(
                 name, f"must be a number, got {type(value).__name__} {value!r}", "write e.g. 12.5"
             )
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise EventValidationError(name, f"must be finite, got {value!r}")
-        if value < 0:
+        if value < 0 and not field.signed:
             raise EventValidationError(name, f"must not be negative, got {value!r}")
         if kind == "integer" and not float(value).is_integer():
             raise EventValidationError(name, f"must be a whole number, got {value!r}")
@@ -433,10 +478,12 @@ def validate_event(raw: Mapping[str, Any], *, assign_id: bool = True) -> Checked
     event_type = raw.get("event_type")
     if not isinstance(event_type, str) or not event_type:
         raise EventValidationError(
-            "event_type", "is missing", "add e.g. \"event_type\": \"skill_execution\""
+            "event_type", "is missing", 'add e.g. "event_type": "skill_execution"'
         )
     if "timestamp" not in raw:
-        raise EventValidationError("timestamp", "is missing", "add e.g. \"timestamp\": \"2025-12-26T10:30:00Z\"")
+        raise EventValidationError(
+            "timestamp", "is missing", 'add e.g. "timestamp": "2025-12-26T10:30:00Z"'
+        )
     spec = EVENT_TYPES.get(event_type)
     allowed = fields_for(event_type)
     out: dict[str, Any] = {}
@@ -451,10 +498,12 @@ def validate_event(raw: Mapping[str, Any], *, assign_id: bool = True) -> Checked
         for name in spec.required:
             if name not in out:
                 raise EventValidationError(
-                    name, f"is required for {event_type}", f"add \"{name}\" to the event"
+                    name, f"is required for {event_type}", f'add "{name}" to the event'
                 )
         if event_type.startswith("learning_") and "id" not in out:
-            raise EventValidationError("id", f"is required for {event_type}", "add \"id\": \"LEARN-2025-001\"")
+            raise EventValidationError(
+                "id", f"is required for {event_type}", 'add "id": "LEARN-2025-001"'
+            )
     if assign_id and "event_id" not in out:
         out["event_id"] = new_event_id()
     return Checked(out, unknown_type=spec is None)
