@@ -1,25 +1,493 @@
-"""Privacy guard (placeholder until the guard lands): allowlist only."""
+"""Privacy guard: what may enter the log, applied before anything is written.
+
+Two nets, in this order:
+
+1. **Allowlist.** Only the fields of the event's type (``schema.fields_for``) are kept; any other
+   key is dropped and counted, whatever the policy (fail closed). Containers (lists, dicts) are
+   dropped from every field: a nested dict could hide an e-mail in an error message.
+2. **Detectors.** String values are scanned for personal data and secrets: e-mail addresses,
+   phone numbers, postal addresses, SSN and MRN-like numbers, dates (birth dates and schedule
+   assignments), people's names (honorific or ``firstname.lastname`` shapes), provider API keys
+   and tokens, JWTs, private keys, credentials in URLs and ``key=value`` pairs, card numbers.
+
+Policy ``redact`` puts a marker such as ``"[REDACTED:email]"`` in place of a value and adds the
+number of removed values to the event's ``redacted`` field; policy ``reject`` raises
+`PrivacyViolation` naming the field and the category. The removed value itself is never kept:
+not in the marker, not in the exception, not in any log.
+
+Import is cheap: patterns compile on first use (`_Detectors`), and a guard remembers values it
+has already found clean, so the skill, tool and project names that repeat on every event cost a
+set lookup.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
-from ai_telemetry.config import PrivacyPolicy
+from ai_telemetry.errors import PrivacyViolation
 from ai_telemetry.events.schema import fields_for
+
+# --- categories ---------------------------------------------------------------------------
+
+CATEGORIES: Final[dict[str, str]] = {
+    "private_key": "a private key",
+    "jwt": "a JSON Web Token",
+    "url_credentials": "a URL with credentials",
+    "aws_access_key": "an AWS access key",
+    "github_token": "a GitHub token",
+    "slack_token": "a Slack token or webhook",
+    "stripe_key": "a Stripe key",
+    "anthropic_key": "an Anthropic API key",
+    "openai_key": "an OpenAI API key",
+    "google_api_key": "a Google API key or OAuth token",
+    "api_token": "an API token",
+    "secret": "a password, key or token assignment",
+    "bearer_token": "a bearer or basic authorization credential",
+    "email": "an e-mail address",
+    "credit_card": "a payment card number",
+    "ssn": "a social security number",
+    "mrn": "a medical record or patient number",
+    "phone": "a phone number",
+    "date_of_birth": "a date of birth",
+    "schedule": "a schedule assignment (a date or rotation)",
+    "address": "a postal address",
+    "person_name": "a person's name",
+    "ip_address": "an IP address",
+}
+"""Every category the detectors report, with the phrase used in messages."""
+
+SCANNED_KINDS: Final = frozenset({"text", "name", "id"})
+"""Field kinds whose string values are always scanned."""
+
+_SCALARS: Final = (str, int, float, bool)
+_CACHE_LIMIT: Final = 4096
+_CACHE_MAX_LEN: Final = 160
+
+
+def marker(category: str) -> str:
+    """The value written in place of a removed one, e.g. ``[REDACTED:email]``."""
+    return f"[REDACTED:{category}]"
+
+
+class Finding:
+    """One value the guard would remove: which field, and what it looked like (never the value).
+
+    A plain slotted class rather than a dataclass: building a dataclass costs about a millisecond
+    at import, and this module sits on the Claude Code hook's start-up path.
+    """
+
+    __slots__ = ("category", "field")
+
+    def __init__(self, field: str, category: str) -> None:
+        self.field = field
+        self.category = category
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return (self.field, self.category) == (other.field, other.category)
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.category))
+
+    def __repr__(self) -> str:
+        return f"Finding(field={self.field!r}, category={self.category!r})"
+
+    def describe(self) -> str:
+        """One line for messages, e.g. ``skill: looks like an e-mail address``."""
+        return f"{self.field}: looks like {CATEGORIES.get(self.category, self.category)}"
+
+
+# --- detectors ----------------------------------------------------------------------------
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MON = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:19|20)\d\d"
+# USPS street suffixes (Publication 28, C1) and common UK ones, with the usual abbreviations.
+_STREET_SUFFIX = (
+    r"(?:(?:Alley|Avenue|Boulevard|Branch|Bridge|Brook|Burg|Bypass|Camp|Canyon|Cape|Causeway"
+    r"|Center|Circle|Cliff|Close|Club|Common|Corner|Course|Court|Cove|Creek|Crescent|Crest"
+    r"|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drive|Estate|Expressway|Extension|Fall|Ferry"
+    r"|Field|Flat|Ford|Forest|Forge|Fork|Fort|Freeway|Garden|Gateway|Glen|Green|Grove|Harbor"
+    r"|Haven|Height|Highway|Hill|Hollow|Inlet|Island|Isle|Junction|Key|Knoll|Lake|Land|Landing"
+    r"|Lane|Light|Loaf|Lock|Lodge|Loop|Mall|Manor|Meadow|Mews|Mill|Mission|Motorway|Mount"
+    r"|Mountain|Neck|Orchard|Oval|Overpass|Park|Parkway|Pass|Passage|Path|Pike|Pine|Place"
+    r"|Plain|Plaza|Point|Port|Prairie|Radial|Ramp|Ranch|Rapid|Rest|Ridge|River|Road|Route|Row"
+    r"|Rue|Run|Shoal|Shore|Skyway|Spring|Spur|Square|Station|Stravenue|Stream|Street|Summit"
+    r"|Terrace|Throughway|Trace|Track|Trafficway|Trail|Tunnel|Turnpike|Underpass|Union|Valley"
+    r"|Via|Viaduct|View|Village|Ville|Vista|Walk|Wall|Way|Well|Yard)s?"
+    r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Pkwy|Hwy|Cir|Sq|Trl|Cres|Expy|Fwy|Mt|Ft)\.?)"
+)
+_NAME_STOP_LAST_TEXT = (  # second halves of dotted words that are not surnames
+    "py js ts md json yaml yml toml txt log csv cfg ini sh rs go rb java html css lock env "
+    "config test tests spec main init utils core api cli sdk app id ids name path dir file data "
+    "jsonl tmp bak old new dev prod local example com org net io ai co uk de fr us edu gov "
+    "error errors info debug run get set add update delete create list value values type types "
+    "events event skill skills agent agents tool tools start end done ready status"
+)
+_NAME_STOP_LAST: Final = frozenset(_NAME_STOP_LAST_TEXT.split())
+
+
+class _Detectors:
+    """Compiled patterns, built once on first use so importing the guard stays cheap."""
+
+    def __init__(self) -> None:
+        c = re.compile
+        self.pem = c(r"PRIVATE KEY(?: BLOCK)?-----|-----BEGIN [A-Z0-9 ]*PRIVATE")
+        self.jwt = c(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+        self.tokens = c(
+            r"(?P<aws_access_key>(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA"
+            r"|ANVA|APKA|ASCA)[A-Z0-9]{16}(?![A-Z0-9]))"
+            r"|(?P<github_token>(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,251}"
+            r"|github_pat_[A-Za-z0-9_]{22,255}))"
+            r"|(?P<slack_token>xox[abposrec]-[A-Za-z0-9-]{10,}"
+            r"|hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{16,})"
+            r"|(?P<stripe_key>(?<![A-Za-z0-9])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"
+            r"|whsec_[A-Za-z0-9]{24,})"
+            r"|(?P<anthropic_key>sk-ant-[A-Za-z0-9_-]{20,})"
+            r"|(?P<openai_key>(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?"
+            r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{20,})"
+            r"|(?P<google_api_key>AIza[0-9A-Za-z_-]{35}|ya29\.[0-9A-Za-z_-]{20,})"
+            r"|(?P<api_token>glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z]{30,}"
+            r"|SG\.[\w-]{16,}\.[\w-]{16,}|dop_v1_[a-f0-9]{64}|shpat_[a-fA-F0-9]{32}"
+            r"|pypi-[A-Za-z0-9_-]{50,})"
+        )
+        self.url_creds = c(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s/?#@:]*:[^\s/?#@]+|[^\s/?#@:]{20,})@")
+        self.email = c(
+            r"[\w.+%'!#$&*=?^`{|}~/-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+            r"\.(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})(?![\w-])"
+            r"|(?i:[\w.+-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+\s*[\[(]\s*dot\s*[\])]\s*[a-z]{2,})"
+        )
+        self.secret = c(
+            r"(?i)(?<![a-z])(?:api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?key)?"
+            r"|client[_-]?secret|auth[_-]?token|access[_-]?token|refresh[_-]?token|token"
+            r"|passw(?:or)?d|pwd|pass|passphrase|private[_-]?key|credentials?|key|auth|sig"
+            r"|signature)[\"']?\s*[=:]\s*[\"']?(?!\[REDACTED)[^\s\"',;]{6,}"
+        )
+        self.bearer = c(
+            r"(?i)\b(?:bearer|token)\s+[A-Za-z0-9._~+/-]{16,}=*|\bbasic\s+[A-Za-z0-9+/]{12,}={0,2}"
+        )
+        self.card = c(r"(?<![\w.-])\d(?:[ -]?\d){11,18}(?![\w-])")
+        self.ssn = c(
+            r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])"
+            r"|(?i:\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#=]?\s*\d{3}[- ]?\d{2}"
+            r"[- ]?\d{4}\b)"
+        )
+        self.mrn = c(
+            r"(?i)\b(?:mrn|mr#|medical record(?: number| no\.?| #)?|patient(?: ?id| no\.?"
+            r"| number| #)?|chart(?: no\.?| #| number)|nhs(?: number| no\.?)?|encounter(?: id)?"
+            r"|member(?: id| no\.?)|insurance(?: id| no\.?)?)"
+            r"\s*[:#=]?\s*[A-Z]{0,3}-?\d(?:[ -]?\d){4,}"
+        )
+        ext = r"(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?(?![\w-])"
+        self.phone = c(
+            rf"(?<![\w.+/-])\+\d[\d ().-]{{6,20}}\d{ext}"
+            rf"|(?<![\w.+/])(?:(?:\+|00)?1[ .-]?|001-)?"
+            rf"(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{ext}"
+            rf"|(?<![\w.+/-])[2-9]\d\d[2-9]\d{{6}}{ext}"
+            rf"|(?<![\w.+/-])0\d{{2,4}}[ -]\d{{3,4}}[ -]?\d{{3,4}}{ext}"
+            rf"|(?<![\w.+/-])\(0\d{{1,5}}\)\s?\d{{3,8}}(?:[ -]\d{{3,4}})?{ext}"
+            rf"|(?<![\w.+/-])0\d(?:[ .-]\d\d){{4}}{ext}"
+            rf"|(?<![\w.+/-])0\d{{9,10}}{ext}"
+            r"|(?i:\b(?:tel|phone|mobile|cell|fax|ph)\.?(?: ?no\.?| number| #)?\s*[:=]?\s*"
+            r"\+?\d[\d ().-]{5,}\d)"
+        )
+        self.date = c(
+            rf"(?<![\w.-]){_YEAR}([-/]){_MON}\1{_DAY}(?!\d)"
+            rf"|(?<![\w.-]){_DAY}([-/.]){_DAY}\2{_YEAR}(?![\w])"
+            rf"|(?<![\w./-]){_DAY}/{_DAY}/\d\d(?![\w/])"
+            rf"|(?i:\b{_MONTH}\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}\b"
+            rf"|\b{_DAY}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+{_YEAR}\b"
+            rf"|\b{_MONTH}\.?\s+{_YEAR}\b)"
+        )
+        self.dob_word = c(r"(?i)\b(?:dob|d\.o\.b|date of birth|birth ?date|born|birthday|b\.d\.)")
+        self.dob_compact = c(r"(?i)\b(?:dob|d\.o\.b\.?|date of birth|born)\s*[:=]?\s*\d{6,8}\b")
+        self.schedule = c(
+            r"(?i)\bPGY-?[1-8]\b"
+            rf"|\b(?:rotation|night[- ]float|on[- ]call|call schedule|shift|clinic|ward)\b.*"
+            rf"(?:\b\d{{1,2}}/\d{{1,2}}\b|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\b{_MONTH}\b)"
+        )
+        self.address = c(
+            r"\b\d{1,6}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))\s+){1,4}"
+            rf"{_STREET_SUFFIX}\b"
+            r"|\b\d{1,6}\s+(?:[a-z]+\s+){1,3}(?:street|avenue|road|boulevard|lane|drive)\b"
+            r"|(?i:\bP\.?\s?O\.?\s*Box\s+\d+)"
+            r"|\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s+\d[A-Z]{2}\b"
+            r"|,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+            r"|(?:^|\n|,\s?)\d{4,5}\s+[A-Z][^\W\d_]{2,}"
+            r"|[A-Z][\w-]*(?:stra(?:ss|ß)e|str\.|weg|allee|platz|gasse|ring|damm)\s+\d{1,4}[a-z]?\b"
+            r"|(?i:\b\d{1,4}(?:\s?bis|\s?ter)?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|all[ée]e"
+            r"|impasse|quai|route|cours)\s+\w)"
+            r"|(?i:\b(?:apt|apartment|flat)\.?\s*#?\s*\d+[A-Z]?\b)"
+            r"|\b(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}|\b[AFD]PO\s+A[AEP]\s+\d{5}\b"
+        )
+        self.honorific = c(
+            r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Miss|Mister|Madam|Sr|Herr|Frau|Mme|Mlle|Rev|Nurse|Doctor"
+            r"|Professor|Dame|Sir|Lady|Lord)\.?\s+[A-Z][^\W\d_]+"
+            r"|(?i:\b(?:dr|mr|mrs|ms|prof)\.\s?[a-z]{2,})"
+        )
+        self.dotted = c(r"(?i)(?<![\w.])([a-z]{3,15})[._]([a-z]{2,20})(?![\w])")
+        self.pair = c(
+            r"\b([A-Z][a-z]{2,15})\s+(?:[A-Z]\.\s+)?([A-Z][^\W\d_]+(?:[-'][A-Z][a-z]+)?)\b"
+        )
+        self.last_first = c(r"\b([A-Z][^\W\d_]+),\s+([A-Z][a-z]{2,15})\b")
+        self.hex_id = c(
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+            r"|(?=[0-9]*[a-f])[0-9a-f]{7,64}"
+        )
+        self.upper = c(r"[A-Z]")
+        self.ip = c(
+            r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
+            r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
+        )
+
+    def detect(self, s: str, *, ip: bool = False) -> str | None:
+        """Category of the first finding in ``s``, or None. Cheap gates skip most regexes."""
+        n = len(s)
+        if n < 4:
+            return None
+        if "KEY" in s and self.pem.search(s):
+            return "private_key"
+        if "eyJ" in s and self.jwt.search(s):
+            return "jwt"
+        if n >= 15:
+            m = self.tokens.search(s)
+            if m:
+                return m.lastgroup
+        at = "@" in s
+        if at and "://" in s and self.url_creds.search(s):
+            return "url_credentials"
+        if ("=" in s or ":" in s) and self.secret.search(s):
+            return "secret"
+        space = " " in s
+        if space and self.bearer.search(s):
+            return "bearer_token"
+        if (at or "[" in s or "(" in s) and self.email.search(s):
+            return "email"
+        digits = n - len(s.translate(_DROP_DIGITS))
+        if digits and not (digits >= 4 and self.hex_id.fullmatch(s)):
+            found = self._numeric(s, digits, space=space)
+            if found:
+                return found
+        if ip and (digits or ":" in s) and self.ip.search(s):
+            return "ip_address"
+        if (space or "." in s or "_" in s) and self._name(s, space=space):
+            return "person_name"
+        return None
+
+    def _numeric(self, s: str, digits: int, *, space: bool) -> str | None:
+        if digits >= 12:
+            for m in self.card.finditer(s):
+                if _luhn(m.group()):
+                    return "credit_card"
+        if digits >= 9 and ("-" in s or space) and self.ssn.search(s):
+            return "ssn"
+        low = s.lower()
+        if digits >= 5 and any(k in low for k in _MRN_WORDS) and self.mrn.search(s):
+            return "mrn"
+        if digits >= 4 and (self.date.search(s) or (digits >= 6 and self.dob_compact.search(s))):
+            return "date_of_birth" if self.dob_word.search(s) else "schedule"
+        if digits >= 7 and self.phone.search(s):
+            return "phone"
+        if any(k in low for k in _SCHEDULE_WORDS) and self.schedule.search(s):
+            return "schedule"
+        if space and self.address.search(s):
+            return "address"
+        return None
+
+    def _name(self, s: str, *, space: bool) -> bool:
+        if self.upper.search(s):
+            if self.honorific.search(s):
+                return True
+            if space:
+                for m in self.pair.finditer(s):
+                    if self._is_name(m.group(1), m.group(2)):
+                        return True
+                if "," in s:
+                    for m in self.last_first.finditer(s):
+                        if self._is_name(m.group(2), m.group(1)):
+                            return True
+        elif space and ". " in s and self.honorific.search(s):
+            return True
+        if "." in s or "_" in s:
+            for m in self.dotted.finditer(s):
+                if self._is_name(m.group(1), m.group(2), dotted=True):
+                    return True
+        return False
+
+    def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
+        from ai_telemetry.events import _names
+
+        first, last = first.lower(), last.lower()
+        if first in _names.FIRST_NAMES:
+            return not dotted or last not in _NAME_STOP_LAST
+        return first in _names.AMBIGUOUS_FIRST_NAMES and last in _names.SURNAMES
+
+
+_DROP_DIGITS: Final = str.maketrans("", "", "0123456789")
+_MRN_WORDS: Final = ("mr", "record", "patient", "chart", "nhs", "encounter", "member", "insurance")
+_SCHEDULE_WORDS: Final = ("pgy", "rotation", "float", "call", "shift", "clinic", "ward")
+_MAESTRO_12: Final = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
+
+
+def _luhn(candidate: str) -> bool:
+    digits = [int(c) for c in candidate if c.isdigit()]
+    if len(set(digits)) < 3 or not 12 <= len(digits) <= 19:
+        return False
+    if len(digits) == 12 and "".join(map(str, digits[:4])) not in _MAESTRO_12:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        doubled = d * 2 if i % 2 else d
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
+
+
+_detectors: _Detectors | None = None
+
+
+def _get_detectors() -> _Detectors:
+    global _detectors  # noqa: PLW0603 - one lazily built, immutable table per process
+    if _detectors is None:
+        _detectors = _Detectors()
+    return _detectors
+
+
+def detect(value: str, *, ip: bool = False) -> str | None:
+    """Category of the first personal or secret datum found in a free-text value, or None.
+
+    Args:
+        value: the string to scan.
+        ip: also report IPv4/IPv6 addresses (off by default: version strings look alike).
+
+    Returns:
+        A key of `CATEGORIES` such as ``"email"`` or ``"github_token"``, or None when clean.
+    """
+    return _get_detectors().detect(value, ip=ip)
+
+
+# --- the guard ----------------------------------------------------------------------------
+
+
+_TIMESTAMP: Final = (
+    r"\d{4}-\d\d-\d\d(?:[Tt ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?)?(?:[Zz]|[+-]\d\d:?\d\d)?"
+)
+_timestamp_re: re.Pattern[str] | None = None
+
+
+def _valid_timestamp_shape(value: str) -> bool:
+    # A value shaped like a timestamp is left to validation (which may quote it in an error);
+    # anything else in the timestamp field is scanned like text, so nothing personal is quoted.
+    global _timestamp_re  # noqa: PLW0603 - compiled on first use, like the detectors
+    if _timestamp_re is None:
+        _timestamp_re = re.compile(_TIMESTAMP)
+    return _timestamp_re.fullmatch(value) is not None
 
 
 class PrivacyGuard:
-    """Scrubs an event before it is written."""
+    """Scrubs an event before it is written: allowlist first, then the value detectors.
 
-    def __init__(self, *, policy: PrivacyPolicy = "redact") -> None:
+    Args:
+        policy: ``"redact"`` replaces a finding with a marker and counts it in ``redacted``;
+            ``"reject"`` raises `PrivacyViolation` instead. Unknown keys and containers are
+            dropped and counted under both policies.
+        detect_ip: also treat IP addresses as personal data.
+    """
+
+    def __init__(
+        self, *, policy: Literal["redact", "reject"] = "redact", detect_ip: bool = False
+    ) -> None:
+        if policy not in ("redact", "reject"):
+            raise ValueError(f"privacy policy must be 'redact' or 'reject', got {policy!r}")
         self.policy = policy
+        self.detect_ip = detect_ip
+        self._reject = policy == "reject"
+        self._clean: set[str] = set()
+
+    def _category(self, value: str) -> str | None:
+        if value in self._clean:
+            return None
+        found = _get_detectors().detect(value, ip=self.detect_ip)
+        if found is None and len(value) <= _CACHE_MAX_LEN:
+            if len(self._clean) >= _CACHE_LIMIT:
+                self._clean.clear()
+            self._clean.add(value)
+        return found
+
+    def findings(self, event: Mapping[str, Any]) -> list[Finding]:
+        """What `scrub` would remove for a finding, field by field (unknown keys excluded)."""
+        allowed = fields_for(_event_type(event))
+        out: list[Finding] = []
+        for key, value in event.items():
+            spec = allowed.get(key)
+            if spec is None or not isinstance(value, str) or not self._needs_scan(spec, value):
+                continue
+            category = self._category(value)
+            if category is not None:
+                out.append(Finding(key, category))
+        return out
+
+    @staticmethod
+    def _needs_scan(spec: Any, value: str) -> bool:
+        kind = spec.kind
+        if kind in SCANNED_KINDS:
+            return True
+        if kind == "timestamp":
+            return not _valid_timestamp_shape(value)
+        if kind == "enum":
+            return value not in spec.choices
+        if kind == "hash":
+            return not all(c in "0123456789abcdefABCDEF" for c in value)
+        return True
 
     def scrub(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-        """Return (clean event, number of values removed)."""
-        allowed = fields_for(str(event.get("event_type", "")))
-        out = {k: v for k, v in event.items() if k in allowed}
-        removed = len(event) - len(out)
+        """Return a clean copy of ``event`` and the number of values removed from it.
+
+        The input is never modified. Unknown keys and non-scalar values are dropped; under policy
+        ``redact`` a detected value becomes ``[REDACTED:<category>]``. When anything was removed,
+        the copy's ``redacted`` field is increased by that number.
+
+        Raises:
+            PrivacyViolation: policy ``reject`` and an allowed field holds personal data or a
+                secret. The message names the field and the category, never the value.
+        """
+        allowed = fields_for(_event_type(event))
+        out: dict[str, Any] = {}
+        removed = 0
+        for key, value in event.items():
+            spec = allowed.get(key)
+            if spec is None or not (value is None or isinstance(value, _SCALARS)):
+                removed += 1
+                continue
+            if isinstance(value, str) and self._needs_scan(spec, value):
+                category = self._category(value)
+                if category is not None:
+                    if self._reject:
+                        finding = Finding(key, category)
+                        raise PrivacyViolation(
+                            f"{finding.describe()}; the event was not written and the value was "
+                            "not recorded; remove it at the source, or set "
+                            "AI_TELEMETRY_PRIVACY=redact to write a marker instead"
+                        )
+                    out[key] = marker(category)
+                    removed += 1
+                    continue
+            out[key] = value
         if removed:
-            out["redacted"] = removed + int(out.get("redacted", 0))
+            prior = out.get("redacted")
+            base = (
+                prior if isinstance(prior, int) and not isinstance(prior, bool) and prior > 0 else 0
+            )
+            out["redacted"] = base + removed
         return out, removed
+
+
+def _event_type(event: Mapping[str, Any]) -> str:
+    event_type = event.get("event_type")
+    return event_type if isinstance(event_type, str) else ""
