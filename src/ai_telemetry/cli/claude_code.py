@@ -42,17 +42,11 @@ def _target(scope_user: bool, settings: Path | None) -> Path:
 
 _scope_options = [
     click.option(
-        "--project",
+        "--user/--project",
         "scope_user",
-        flag_value=False,
-        default=True,
-        help="This project's .claude/settings.json (default).",
-    ),
-    click.option(
-        "--user",
-        "scope_user",
-        flag_value=True,
-        help="Your ~/.claude/settings.json (every project).",
+        default=False,
+        help="Your ~/.claude/settings.json (every project), or this project's "
+        ".claude/settings.json (the default).",
     ),
     click.option(
         "--settings",

@@ -283,6 +283,7 @@ class TranscriptImporter:
                 continue
             if rtype != "assistant":
                 continue
+            skill = None if (in_subagents or sidechain) else _str(entry.get("skill"))
             self._tool_uses(message, open_tasks, entry, sidechain)
             usage = message.get("usage")
             msg_id = _str(message.get("id"))
@@ -315,7 +316,7 @@ class TranscriptImporter:
                     session_id,
                     agent,
                     agent_id if (in_subagents or sidechain) else None,
-                    None if (in_subagents or sidechain) else _str(entry.get("skill")),
+                    skill,
                 )
             else:
                 found.usage = [max(a, b) for a, b in zip(found.usage, counts, strict=True)]
