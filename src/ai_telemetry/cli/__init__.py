@@ -9,6 +9,7 @@ Errors from the library (`AITelemetryError`) become one line on stderr and a non
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import click
@@ -98,6 +99,18 @@ class LazyGroup(click.Group):
         except AITelemetryError as exc:
             click.echo(f"ai-telemetry: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: one line, the traceback only on request
+            if os.environ.get("AI_TELEMETRY_DEBUG"):
+                raise
+            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+            click.echo(
+                f"ai-telemetry: internal error: {type(exc).__name__}: {exc}{where}"
+                " (set AI_TELEMETRY_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            ctx.exit(70)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,147 @@
+"""``ai-telemetry doctor``: is collection healthy here, and if not, what to do.
+
+The SDK and hooks never raise into their host; what they swallowed (a full disk, a read-only
+log, invalid events, a broken config) lands in a small status file outside the telemetry
+directory (see `ai_telemetry.collect.sdk.state_dir`), and this is where it is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from ai_telemetry.config import Settings
+
+Status = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def _last_line(path: Path, *, chunk: int = 65_536) -> bytes:
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - chunk))
+        tail = handle.read()
+    lines = [line for line in tail.split(b"\n") if line.strip()]
+    return lines[-1] if lines else b""
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+    return count
+
+
+def _problems(settings: Settings) -> tuple[Counter[str], str]:
+    """SDK and hook problems recorded for this log: counts by kind, and the latest message."""
+    from ai_telemetry.collect.sdk import state_dir
+
+    status = state_dir() / "sdk-status.jsonl"
+    counts: Counter[str] = Counter()
+    latest = ""
+    target = str(settings.log_path.resolve())
+    try:
+        with status.open("rb") as handle:
+            for raw in handle:
+                try:
+                    entry = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(entry, dict) and entry.get("log_path") == target:
+                    counts[str(entry.get("kind"))] += int(entry.get("count", 1))
+                    latest = f"{entry.get('timestamp')}: {entry.get('message')}"
+    except FileNotFoundError:
+        pass
+    return counts, latest
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in the order a person would fix them."""
+    checks: list[Check] = []
+    directory = settings.telemetry_dir
+    if not settings.enabled:
+        checks.append(
+            Check("enabled", "warn", "telemetry is disabled", "set AI_TELEMETRY_ENABLED=true")
+        )
+    if not directory.is_dir():
+        checks.append(
+            Check("directory", "fail", f"{directory} does not exist", "run: ai-telemetry init")
+        )
+    elif not os.access(directory, os.W_OK):
+        checks.append(
+            Check("directory", "fail", f"{directory} is not writable", f"chmod u+w {directory}")
+        )
+    else:
+        checks.append(Check("directory", "ok", str(directory)))
+
+    log = settings.log_path
+    if not log.exists():
+        checks.append(Check("log", "warn", f"{log} does not exist yet", "run: ai-telemetry init"))
+    elif not os.access(log, os.W_OK):
+        checks.append(Check("log", "fail", f"{log} is not writable", f"chmod u+w {log}"))
+    else:
+        lines = _count_lines(log)
+        last = _last_line(log)
+        when = ""
+        try:
+            event = orjson.loads(last) if last else None
+            if isinstance(event, dict):
+                when = f", last event {event.get('timestamp')} ({event.get('event_type')})"
+        except orjson.JSONDecodeError:
+            when = ", last line is not valid JSON"
+        size = log.stat().st_size
+        checks.append(Check("log", "ok", f"{lines:,} lines, {size / 1e6:.1f} MB{when}"))
+
+    quarantine = settings.quarantine_path
+    if quarantine.exists():
+        count = _count_lines(quarantine)
+        checks.append(
+            Check(
+                "quarantine",
+                "warn" if count else "ok",
+                f"{count} bad line(s) kept in {quarantine}",
+                "inspect them; they were never counted in metrics",
+            )
+        )
+
+    probe = directory if directory.is_dir() else Path.cwd()
+    free = shutil.disk_usage(probe).free
+    checks.append(
+        Check(
+            "disk",
+            "ok" if free > 100e6 else "fail",
+            f"{free / 1e9:.1f} GB free",
+            "" if free > 100e6 else "free disk space; writes are failing or will fail",
+        )
+    )
+
+    counts, latest = _problems(settings)
+    if counts:
+        summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))
+        checks.append(
+            Check(
+                "sdk and hooks",
+                "fail" if counts.get("write_failed") else "warn",
+                f"swallowed problems ({summary}); latest {latest}",
+                "fix the cause above; events kept in memory are written on the next flush",
+            )
+        )
+    else:
+        checks.append(Check("sdk and hooks", "ok", "no swallowed problems recorded"))
+    return checks
