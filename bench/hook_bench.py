@@ -62,7 +62,7 @@ def main() -> None:
             "python -m ai_telemetry hook": ([python, "-m", "ai_telemetry", "hook"], PAYLOAD),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
-        for name, (cmd, stdin) in cases.items():  # warm-up: page cache, .pyc files
+        for cmd, stdin in cases.values():  # warm-up: page cache, .pyc files
             measure(cmd, stdin=stdin, env=env)
         for _ in range(args.runs):
             for name, (cmd, stdin) in cases.items():
