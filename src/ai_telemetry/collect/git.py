@@ -28,13 +28,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from ai_telemetry.collect.idempotent import collector_lock, drop_logged, stable_event_id
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
-from ai_telemetry.events.schema import timestamp_from_unix, utc_now
+from ai_telemetry.events.schema import format_timestamp, utc_now
 
 SKILL_TAG: Final = re.compile(r"\[skill:\s*([A-Za-z0-9][A-Za-z0-9_.:/-]*)\s*\]")
 """``[skill:name]``: a name of letters, digits and ``_ . : / -``."""
@@ -115,6 +116,11 @@ def commit_events(commit: Commit) -> list[dict[str, Any]]:
     return events
 
 
+def _utc(seconds: int) -> str:
+    """Whole-second Unix time (git's resolution) as RFC 3339 UTC, e.g. 2025-03-04T04:50:30Z."""
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
 def _git(repo: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
@@ -160,7 +166,7 @@ def read_commits(
         if len(parts) != 3:
             continue
         commit_hash, seconds, message = parts
-        commits.append(Commit(commit_hash.strip(), timestamp_from_unix(int(seconds)), message))
+        commits.append(Commit(commit_hash.strip(), _utc(int(seconds)), message))
     return commits
 
 
