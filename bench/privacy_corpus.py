@@ -1,3 +1,4 @@
+# ruff: noqa: E501, SIM905 - a generator of long literal formats and word tables reads better flat
 """Generate the labelled privacy corpus: personal data and secrets, and legitimate telemetry values.
 
 Seeded and reproducible; the output is committed under tests/data/privacy/ so tests never need
@@ -382,6 +383,11 @@ MODELS = (
 ).split()
 
 
+def _mcp_name(rng: random.Random) -> str:
+    server = rng.choice(list(MCP))
+    return f"mcp__{server}__{rng.choice(MCP[server].split())}"
+
+
 def legit_values(rng: random.Random) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
 
@@ -398,7 +404,7 @@ def legit_values(rng: random.Random) -> list[tuple[str, str]]:
     add(
         "mcp_tool",
         60,
-        lambda: (lambda s: f"mcp__{s}__{rng.choice(MCP[s].split())}")(rng.choice(list(MCP))),
+        lambda: _mcp_name(rng),
     )
     add("model_name", 40, lambda: rng.choice(MODELS))
     add(

@@ -161,7 +161,7 @@ class _Detectors:
         self.url_creds = c(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s/?#@:]*:[^\s/?#@]+|[^\s/?#@:]{20,})@")
         self.email = c(
             r"[\w.+%'!#$&*=?^`{|}~/-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-            r"\.(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})(?![\w-])"
+            r"\.(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![\w-])"
             r"|(?i:[\w.+-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+\s*[\[(]\s*dot\s*[\])]\s*[a-z]{2,})"
         )
         self.secret = c(
@@ -188,14 +188,14 @@ class _Detectors:
         ext = r"(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?(?![\w-])"
         self.phone = c(
             rf"(?<![\w.+/-])\+\d[\d ().-]{{6,20}}\d{ext}"
-            rf"|(?<![\w.+/])(?:(?:\+|00)?1[ .-]?|001-)?"
+            rf"|(?<![\w.+/-])(?:(?:\+|00)?1[ .-]?|001-)?"
             rf"(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{ext}"
             rf"|(?<![\w.+/-])[2-9]\d\d[2-9]\d{{6}}{ext}"
             rf"|(?<![\w.+/-])0\d{{2,4}}[ -]\d{{3,4}}[ -]?\d{{3,4}}{ext}"
             rf"|(?<![\w.+/-])\(0\d{{1,5}}\)\s?\d{{3,8}}(?:[ -]\d{{3,4}})?{ext}"
             rf"|(?<![\w.+/-])0\d(?:[ .-]\d\d){{4}}{ext}"
             rf"|(?<![\w.+/-])0\d{{9,10}}{ext}"
-            r"|(?i:\b(?:tel|phone|mobile|cell|fax|ph)\.?(?: ?no\.?| number| #)?\s*[:=]?\s*"
+            r"|(?i:\b(?:tel|phone|mobile|cell|fax|ph)\b\.?(?: ?no\.?| number| #)?[\s:=#]+"
             r"\+?\d[\d ().-]{5,}\d)"
         )
         self.date = c(
@@ -242,6 +242,8 @@ class _Detectors:
             r"|(?=[0-9]*[a-f])[0-9a-f]{7,64}"
         )
         self.upper = c(r"[A-Z]")
+        self.number_start = c(r"(?:^|[^\w.-])[\d(+]")
+        self._names: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
         self.ip = c(
             r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
             r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
@@ -256,7 +258,7 @@ class _Detectors:
             return "private_key"
         if "eyJ" in s and self.jwt.search(s):
             return "jwt"
-        if n >= 15:
+        if n >= 15 and _token_hint(s):
             m = self.tokens.search(s)
             if m:
                 return m.lastgroup
@@ -282,18 +284,24 @@ class _Detectors:
         return None
 
     def _numeric(self, s: str, digits: int, *, space: bool) -> str | None:
-        if digits >= 12:
+        # Card, SSN, phone and numeric-date patterns all begin where a number starts after
+        # something other than a word character, '.' or '-'. In "claude-sonnet-4-5-20250929"
+        # no number does, so those patterns cannot match and are skipped.
+        led = space or self.number_start.search(s) is not None
+        if led and digits >= 12:
             for m in self.card.finditer(s):
                 if _luhn(m.group()):
                     return "credit_card"
-        if digits >= 9 and ("-" in s or space) and self.ssn.search(s):
+        if led and digits >= 9 and self.ssn.search(s):
             return "ssn"
         low = s.lower()
         if digits >= 5 and any(k in low for k in _MRN_WORDS) and self.mrn.search(s):
             return "mrn"
-        if digits >= 4 and (self.date.search(s) or (digits >= 6 and self.dob_compact.search(s))):
+        if (led and digits >= 4 and self.date.search(s)) or (
+            digits >= 6 and any(k in low for k in _DOB_WORDS) and self.dob_compact.search(s)
+        ):
             return "date_of_birth" if self.dob_word.search(s) else "schedule"
-        if digits >= 7 and self.phone.search(s):
+        if led and digits >= 7 and self.phone.search(s):
             return "phone"
         if any(k in low for k in _SCHEDULE_WORDS) and self.schedule.search(s):
             return "schedule"
@@ -322,16 +330,47 @@ class _Detectors:
         return False
 
     def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
-        from ai_telemetry.events import _names
+        if self._names is None:
+            from ai_telemetry.events import _names
 
+            self._names = (_names.FIRST_NAMES, _names.AMBIGUOUS_FIRST_NAMES, _names.SURNAMES)
+        first_names, ambiguous, surnames = self._names
         first, last = first.lower(), last.lower()
-        if first in _names.FIRST_NAMES:
+        if first in first_names:
             return not dotted or last not in _NAME_STOP_LAST
-        return first in _names.AMBIGUOUS_FIRST_NAMES and last in _names.SURNAMES
+        return first in ambiguous and last in surnames
+
+
+def _token_hint(s: str) -> bool:
+    """True when ``s`` holds a provider token's prefix (substring tests are cheaper than regex)."""
+    return (
+        "A" in s
+        or "xox" in s
+        or "sk-" in s
+        or "SG." in s
+        or "ya29." in s
+        or "glpat-" in s
+        or "pypi-" in s
+        or "hooks.slack" in s
+        or (
+            "_" in s
+            and (
+                "gh" in s
+                or "k_" in s
+                or "github_pat_" in s
+                or "npm_" in s
+                or "hf_" in s
+                or "whsec_" in s
+                or "dop_v1_" in s
+                or "shpat_" in s
+            )
+        )
+    )
 
 
 _DROP_DIGITS: Final = str.maketrans("", "", "0123456789")
 _MRN_WORDS: Final = ("mr", "record", "patient", "chart", "nhs", "encounter", "member", "insurance")
+_DOB_WORDS: Final = ("dob", "d.o.b", "birth", "born")
 _SCHEDULE_WORDS: Final = ("pgy", "rotation", "float", "call", "shift", "clinic", "ward")
 _MAESTRO_12: Final = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
 

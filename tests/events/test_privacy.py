@@ -1,0 +1,380 @@
+"""The privacy guard: allowlist, detectors, policies, and the labelled corpus thresholds."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ai_telemetry.config import Settings
+from ai_telemetry.errors import PrivacyViolation
+from ai_telemetry.events.privacy import CATEGORIES, PrivacyGuard, detect, marker
+from ai_telemetry.events.schema import EVENT_TYPES, fields_for, validate_event
+from ai_telemetry.log.sink import append_events
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "privacy"
+SECRETS = {
+    "private_key", "jwt", "url_credentials", "aws_access_key", "github_token", "slack_token",
+    "stripe_key", "anthropic_key", "openai_key", "google_api_key", "api_token", "secret",
+    "bearer_token",
+}  # fmt: skip
+STRUCTURED = {"email", "phone", "ssn", "mrn", "credit_card", "date_of_birth"}
+
+SEED_EVENTS = [
+    '{"timestamp":"2025-12-26T10:30:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"success","duration_seconds":247.3}',
+    '{"timestamp":"2025-12-26T11:15:00Z","event_type":"learning_created","id":"LEARN-2025-042","severity":"warning","source":"observation"}',
+    '{"timestamp":"2025-12-26T14:20:00Z","event_type":"test_coverage","coverage_percent":87.3,"delta_percent":0.4}',
+    '{"timestamp":"2025-12-15T14:30:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"started","context_tokens":12500}',
+    '{"timestamp":"2025-12-15T14:35:00Z","event_type":"tool_call","tool":"Read","outcome":"success","duration_seconds":0.3}',
+    '{"timestamp":"2025-12-15T14:37:00Z","event_type":"tool_call","tool":"Grep","outcome":"success","duration_seconds":1.2}',
+    '{"timestamp":"2025-12-15T14:42:00Z","event_type":"learning_created","id":"LEARN-2025-001","severity":"critical","source":"incident"}',
+    '{"timestamp":"2025-12-15T14:50:00Z","event_type":"test_run","outcome":"failed","failed_count":3}',
+    '{"timestamp":"2025-12-15T15:10:00Z","event_type":"test_run","outcome":"passed","coverage_percent":87.3}',
+    '{"timestamp":"2025-12-15T15:15:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"success","duration_seconds":2700,"context_tokens":18900}',
+    '{"timestamp":"2025-12-15T15:20:00Z","event_type":"commit","skill":"systematic-debugger","commit_hash":"d0efcc5a"}',
+]  # fmt: skip
+
+LEGIT = [
+    "d0efcc5a",
+    "3f9c2a1b7e4d5f6a8b9c0d1e2f3a4b5c6d7e8f90",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "0193a6f4-8c2e-7b41-9d3a-5f6e7a8b9c0d",
+    "src/ai_telemetry/events/privacy.py",
+    ".claude/History/LEARN-2025-042.md",
+    "acgme-compliance",
+    "systematic-debugger",
+    "mcp__github__create_issue",
+    "mcp__scheduler__validate_schedule",
+    "ZeroDivisionError",
+    "ConnectionRefusedError",
+    "1.2.3",
+    "v2.0.0-rc.1",
+    "247.3",
+    "1h23m45s",
+    "LEARN-2025-042",
+    "INC-2025-0007",
+    "claude-sonnet-4-5-20250929",
+    "gpt-4o-2024-08-06",
+    "feature/add-login",
+    "https://github.com/acme/app/pull/42",
+    "timezone-handling",
+    "prompt_input_exit",
+    "max_retries",
+    "mark_done",
+    "os.path.join",
+    "req_011CUxg3ZnS7bZp1kRnyEQ2d",
+]
+
+
+def _event(event_type: str = "skill_execution", **fields: Any) -> dict[str, Any]:
+    return {"timestamp": "2025-12-26T10:30:00Z", "event_type": event_type, **fields}
+
+
+def _load(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+# --- allowlist ----------------------------------------------------------------------------
+
+
+def test_unknown_keys_are_dropped_and_counted() -> None:
+    """A key outside the event type's fields is dropped and counted in redacted."""
+    clean, removed = PrivacyGuard().scrub(
+        _event(skill="x-y", outcome="success", user="bob", cwd="/")
+    )
+    assert (removed, "user" in clean, "cwd" in clean, clean["redacted"]) == (1 + 1, False, False, 2)
+
+
+def test_unknown_event_type_keeps_only_common_fields() -> None:
+    """An unknown event type keeps the common fields only."""
+    clean, removed = PrivacyGuard().scrub(_event("my_custom", project="p", skill="s", n=3))
+    assert ({"timestamp", "event_type", "project", "redacted"}, 2) == (set(clean), removed)
+
+
+def test_reject_policy_also_just_drops_unknown_keys() -> None:
+    """Under reject, an unknown key is dropped (not personal by itself), not raised."""
+    clean, removed = PrivacyGuard(policy="reject").scrub(_event(skill="a", outcome="success", x=1))
+    assert (1, "x" in clean) == (removed, False)
+
+
+def test_nested_structures_are_dropped() -> None:
+    """Lists and dicts are dropped from every field, even allowed ones."""
+    raw = _event(
+        skill=["a"],
+        error_type={"msg": "jane.doe@example.com"},
+        outcome="error",
+        duration_seconds={"x": 1},
+    )
+    clean, removed = PrivacyGuard().scrub(raw)
+    assert (3, {"timestamp", "event_type", "outcome", "redacted"}) == (removed, set(clean))
+
+
+def test_input_is_not_mutated() -> None:
+    """scrub returns a new dict and leaves the input as it was."""
+    raw = _event(skill="Dr. Jane Smith", outcome="success", extra={"k": [1]}, redacted=1)
+    before = copy.deepcopy(raw)
+    clean, _ = PrivacyGuard().scrub(raw)
+    assert (before, False) == (raw, clean is raw)
+
+
+@pytest.mark.parametrize("line", SEED_EVENTS)
+def test_seed_examples_pass_unchanged(line: str) -> None:
+    """The seed's example events come out of the guard exactly as they went in."""
+    raw = json.loads(line)
+    clean, removed = PrivacyGuard(policy="reject").scrub(raw)
+    validate_event(clean)
+    assert (raw, 0) == (clean, removed)
+
+
+# --- redact and reject --------------------------------------------------------------------
+
+
+def test_redact_puts_a_marker_and_counts() -> None:
+    """A detected value becomes [REDACTED:<category>] and is counted."""
+    clean, removed = PrivacyGuard().scrub(_event(skill="jane.doe@example.com", outcome="success"))
+    assert (clean["skill"], removed, clean["redacted"]) == ("[REDACTED:email]", 1, 1)
+
+
+def test_redacted_count_adds_to_an_existing_count() -> None:
+    """An event that already carries redacted gets the new removals added."""
+    raw = _event("tool_call", tool="Read", error_type="ssn 123-45-6789", redacted=2, junk=1)
+    clean, removed = PrivacyGuard().scrub(raw)
+    assert (removed, clean["redacted"]) == (2, 4)
+
+
+def test_marker_and_event_never_hold_the_value() -> None:
+    """The removed secret appears nowhere in the scrubbed event."""
+    token = "ghp_" + "A1b2C3d4E5" * 4
+    clean, _ = PrivacyGuard().scrub(_event("tool_call", tool="Bash", error_type=f"auth {token}"))
+    assert token not in json.dumps(clean)
+    assert marker("github_token") == clean["error_type"]
+
+
+def test_reject_raises_naming_field_and_category_but_not_the_value() -> None:
+    """Policy reject raises PrivacyViolation with field and category, never the value."""
+    secret = "AKIAIOSFODNN7EXAMPLE"
+    with pytest.raises(PrivacyViolation) as info:
+        PrivacyGuard(policy="reject").scrub(_event(skill=secret, outcome="success"))
+    message = str(info.value)
+    assert secret not in message
+    assert message.startswith("skill: looks like an AWS access key")
+
+
+def test_reject_message_for_an_email_reads_as_documented() -> None:
+    """The reject message says which field and what it looked like."""
+    with pytest.raises(PrivacyViolation, match=r"^skill: looks like an e-mail address;"):
+        PrivacyGuard(policy="reject").scrub(_event(skill="bob@corp.io", outcome="success"))
+
+
+def test_enum_field_with_personal_data_is_scrubbed() -> None:
+    """A value outside an enum's choices is scanned, so validation never quotes it."""
+    clean, removed = PrivacyGuard().scrub(_event(skill="x", outcome="call 555-867-5309"))
+    assert (clean["outcome"], removed) == ("[REDACTED:phone]", 1)
+
+
+def test_hash_field_with_personal_data_is_scrubbed() -> None:
+    """A non-hex commit_hash is scanned like text."""
+    clean, _ = PrivacyGuard().scrub(_event("commit", commit_hash="jane.doe@example.com"))
+    assert clean["commit_hash"] == "[REDACTED:email]"
+
+
+def test_valid_timestamp_is_not_treated_as_schedule_data() -> None:
+    """The timestamp field is left to validation, even though it holds a date."""
+    clean, removed = PrivacyGuard().scrub(_event(skill="x", outcome="success"))
+    assert (clean["timestamp"], removed) == ("2025-12-26T10:30:00Z", 0)
+
+
+def test_garbage_in_timestamp_is_scanned() -> None:
+    """A timestamp field holding something else is scanned like text."""
+    raw = {"timestamp": "DOB 03/14/1985", "event_type": "session_start"}
+    clean, _ = PrivacyGuard().scrub(raw)
+    assert clean["timestamp"] == "[REDACTED:date_of_birth]"
+
+
+def test_date_in_a_name_field_is_schedule_data() -> None:
+    """A date inside a free-text or name field counts as schedule data."""
+    clean, _ = PrivacyGuard().scrub(_event(skill="icu rotation 2025-03-01", outcome="success"))
+    assert clean["skill"] == "[REDACTED:schedule]"
+
+
+def test_unknown_policy_is_refused() -> None:
+    """A policy other than redact or reject is a programming error."""
+    with pytest.raises(ValueError, match="redact"):
+        PrivacyGuard(policy="drop")  # type: ignore[arg-type]
+
+
+def test_nothing_personal_reaches_the_log_file(tmp_path: Path) -> None:
+    """Through the real sink, the secret is not in the bytes on disk."""
+    settings = Settings(telemetry_dir=tmp_path, log_path=tmp_path / "events.jsonl")
+    email, key = "jane.doe@example.com", "sk-ant-api03-" + "Zx9" * 30
+    report = append_events(
+        [_event(skill=email, outcome="error", error_type=key, note="private")], settings=settings
+    )
+    data = (tmp_path / "events.jsonl").read_bytes()
+    assert (report.written, report.redacted) == (1, 3)
+    assert email.encode() not in data
+    assert key.encode() not in data
+
+
+# --- detectors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", LEGIT)
+def test_legitimate_values_are_not_flagged(value: str) -> None:
+    """Hashes, UUIDs, paths, skill, tool, model and error names pass."""
+    assert detect(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        ("Dr. Jane Smith", "person_name"),
+        ("john.smith", "person_name"),
+        ("MRN: 00123456", "mrn"),
+        ("DOB 03/14/1985", "date_of_birth"),
+        ("https://user:pass@host.example.com/x", "url_credentials"),
+        ("-----BEGIN RSA PRIVATE KEY-----", "private_key"),
+        ("password=hunter2hunter2", "secret"),
+        ("4539 1488 0343 6467", "credit_card"),
+        ("+44 20 7946 0958", "phone"),
+        ("221B Baker Street", "address"),
+    ],
+)
+def test_detect_names_the_category(value: str, category: str) -> None:
+    """detect returns the category of what it found."""
+    assert category == detect(value)
+
+
+def test_every_reported_category_has_a_description() -> None:
+    """Messages can describe every category detect can return."""
+    found = {detect(r["value"]) for r in _load("pii.jsonl")} - {None}
+    assert found <= set(CATEGORIES)
+
+
+def test_ip_addresses_only_when_asked() -> None:
+    """IP detection is opt-in, because four-part versions look the same."""
+    assert (detect("10.20.30.40"), detect("10.20.30.40", ip=True)) == (None, "ip_address")
+
+
+def test_import_is_lazy() -> None:
+    """Importing the guard compiles no pattern and loads no name list."""
+    code = (
+        "import sys, ai_telemetry.events.privacy as p;"
+        "print(p._detectors is None, 'ai_telemetry.events._names' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True False"
+
+
+# --- the labelled corpus ------------------------------------------------------------------
+
+
+def _recall(rows: list[dict[str, str]]) -> dict[str, tuple[int, int]]:
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        per[row["category"]][0] += 1
+        per[row["category"]][1] += detect(row["value"]) is not None
+    return {k: (v[0], v[1]) for k, v in per.items()}
+
+
+def _rate(per: dict[str, tuple[int, int]], cats: set[str]) -> float:
+    n = sum(per[c][0] for c in cats)
+    return sum(per[c][1] for c in cats) / n
+
+
+def test_corpus_is_big_enough() -> None:
+    """At least 1,000 PII values in 10+ categories, and 1,000 legitimate values."""
+    pii, legit = _load("pii.jsonl"), _load("legit.jsonl")
+    categories = {r["category"] for r in pii}
+    assert len(pii) >= 1000
+    assert len(categories) >= 10
+    assert len(legit) >= 1000
+
+
+def test_corpus_recall_on_secrets() -> None:
+    """Recall on secrets is at least 0.99."""
+    assert _rate(_recall(_load("pii.jsonl")), SECRETS) >= 0.99
+
+
+def test_corpus_recall_on_structured_identifiers() -> None:
+    """Recall on structured identifiers (email, phone, SSN, MRN, card, DOB) is at least 0.99."""
+    assert _rate(_recall(_load("pii.jsonl")), STRUCTURED) >= 0.99
+
+
+def test_corpus_recall_overall() -> None:
+    """Recall over every category is at least 0.95."""
+    per = _recall(_load("pii.jsonl"))
+    assert _rate(per, set(per)) >= 0.95
+
+
+def test_corpus_false_positive_rate() -> None:
+    """At most 1% of legitimate telemetry values are flagged."""
+    legit = _load("legit.jsonl")
+    flagged = sum(detect(r["value"]) is not None for r in legit)
+    assert flagged / len(legit) <= 0.01
+
+
+def test_random_identifiers_are_rarely_flagged() -> None:
+    """2,000 seeded random kebab identifiers: under 1% flagged."""
+    rng = random.Random(7)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-"
+    values = [
+        rng.choice("abcdefghijklmnopqrstuvwxyz")
+        + "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 30)))
+        for _ in range(2000)
+    ]
+    assert sum(detect(v) is not None for v in values) / len(values) < 0.01
+
+
+# --- properties ---------------------------------------------------------------------------
+
+TEXT_FIELDS = sorted(
+    {
+        (name, f.name)
+        for name in EVENT_TYPES
+        for f in fields_for(name).values()
+        if f.kind in ("text", "name", "id")
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[a-z][a-z0-9-]{2,30}", fullmatch=True))
+def test_kebab_identifiers_are_not_flagged(value: str) -> None:
+    """Identifiers like skill names pass, unless they spell a Slack token (xox?-...)."""
+    if "xox" not in value:
+        assert detect(value) is None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    email=st.emails(),
+    where=st.sampled_from(TEXT_FIELDS),
+    before=st.sampled_from(["", "user ", "failed for ", "<", "("]),
+    after=st.sampled_from(["", " timed out", ">", ")", ", retrying"]),
+    policy=st.sampled_from(["redact", "reject"]),
+)
+def test_an_email_in_any_text_field_never_survives(
+    email: str, where: tuple[str, str], before: str, after: str, policy: str
+) -> None:
+    """Any e-mail address in any allowed text/name/id field is removed or rejected."""
+    event_type, field = where
+    raw = {"timestamp": "2025-12-26T10:30:00Z", "event_type": event_type}
+    raw[field] = before + email + after
+    guard = PrivacyGuard(policy="reject" if policy == "reject" else "redact")
+    try:
+        clean, _ = guard.scrub(raw)
+    except PrivacyViolation as exc:
+        assert email not in str(exc)
+        return
+    assert email not in json.dumps(clean, ensure_ascii=False)
