@@ -10,9 +10,9 @@ Unknown event types are valid and counted.
 lock it appends them (raw, wrapped in a JSON object) to the quarantine file and fsyncs it, and
 only then replaces the log atomically with a copy that lacks them.
 
-Events written by `LogSink` are already normalised, so most lines take a fast path that checks
-them against the schema's field table without rebuilding them; anything the fast path is not
-sure about goes through `validate_event`, the single source of truth.
+Events written by `LogSink` are already normalised, so most lines take a fast path
+(`ai_telemetry.log.fastcheck`) that checks them without rebuilding them; anything the fast path
+is not sure about goes through `validate_event`, the single source of truth.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import base64
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,13 +30,8 @@ from typing import Any, BinaryIO, NamedTuple
 import orjson
 
 from ai_telemetry.errors import EventValidationError, LogError
-from ai_telemetry.events.schema import (
-    EVENT_TYPES,
-    FIELDS_BY_TYPE,
-    Field,
-    fields_for,
-    validate_event,
-)
+from ai_telemetry.events.schema import EVENT_TYPES, validate_event
+from ai_telemetry.log.fastcheck import is_stored_event
 from ai_telemetry.log.writer import fsync_dir, writers_lock
 
 TORN = "torn last line: no newline at the end (a writer was killed mid-write, or is still writing)"
@@ -111,102 +106,6 @@ class LogLine(NamedTuple):
 
 # --- classification ---------------------------------------------------------------------------
 
-_STR, _NUMBER, _INTEGER, _ENUM, _TIMESTAMP, _HASH, _BOOLEAN = range(7)
-_CODES = {
-    "text": _STR,
-    "name": _STR,
-    "id": _STR,
-    "number": _NUMBER,
-    "integer": _INTEGER,
-    "enum": _ENUM,
-    "timestamp": _TIMESTAMP,
-    "hash": _HASH,
-    "boolean": _BOOLEAN,
-}
-_HEX = frozenset("0123456789abcdef")
-_INF = float("inf")
-_Table = dict[str, tuple[int, frozenset[str]]]
-
-
-def _fast_table(fields: Mapping[str, Field]) -> _Table | None:
-    if any(f.kind not in _CODES for f in fields.values()):
-        return None  # a kind this fast path does not know: always ask the validator
-    return {name: (_CODES[f.kind], frozenset(f.choices)) for name, f in fields.items()}
-
-
-# Learning types map learning_id to id: they always take the validator's path.
-_FAST: dict[str, _Table | None] = {
-    name: _fast_table(table)
-    for name, table in FIELDS_BY_TYPE.items()
-    if not name.startswith("learning_")
-}
-_FAST_COMMON = _fast_table(fields_for(""))
-_REQUIRED = {name: spec.required for name, spec in EVENT_TYPES.items()}
-
-
-def _canonical_timestamp(value: str) -> bool:
-    """True for what `format_timestamp` writes: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``, a real time."""
-    size = len(value)
-    if size == 27:
-        if value[19] != "." or value[20:26] == "000000":
-            return False
-    elif size != 20:
-        return False
-    if (
-        value[-1] != "Z"
-        or value[10] != "T"
-        or value[4] != "-"
-        or value[7] != "-"
-        or value[13] != ":"
-        or value[16] != ":"
-        or not value.isascii()
-    ):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _fast_ok(obj: dict[str, Any]) -> bool:
-    """True only when `validate_event` would accept ``obj`` and return it unchanged."""
-    event_type = obj.get("event_type")
-    if type(event_type) is not str or "timestamp" not in obj:
-        return False
-    table = _FAST.get(event_type, _FAST_COMMON)
-    if table is None or event_type.startswith("learning_"):
-        return False
-    for key, value in obj.items():
-        spec = table.get(key)
-        if spec is None:
-            if value is None:
-                return False
-            continue
-        code = spec[0]
-        if code == _STR:
-            if type(value) is not str or not value:
-                return False
-        elif code == _NUMBER:
-            if (type(value) is not float and type(value) is not int) or not 0 <= value < _INF:
-                return False
-        elif code == _INTEGER:
-            if type(value) is not int or value < 0:
-                return False
-        elif code == _ENUM:
-            if type(value) is not str or value not in spec[1]:
-                return False
-        elif code == _TIMESTAMP:
-            if type(value) is not str or not _canonical_timestamp(value):
-                return False
-        elif code == _HASH:
-            if type(value) is not str or not 7 <= len(value) <= 64 or not _HEX.issuperset(value):
-                return False
-        elif type(value) is not bool:  # _BOOLEAN
-            return False
-    required = _REQUIRED.get(event_type)
-    return not required or all(name in obj for name in required)
-
 
 def _decode_error(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     try:
@@ -226,7 +125,7 @@ def classify_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, bool]:
         return None, _decode_error(raw, exc), False
     if type(obj) is not dict:
         return None, f"not a JSON object (a JSON {_json_kind(obj)})", False
-    if _fast_ok(obj):
+    if is_stored_event(obj):
         return obj, None, obj["event_type"] not in EVENT_TYPES
     try:
         checked = validate_event(obj, assign_id=False)
