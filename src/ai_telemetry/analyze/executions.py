@@ -42,7 +42,7 @@ def runs_sql(event_type: str, key: str, source: str = "ev") -> str:
         AND outcome IN ('started', 'success', 'error', 'rollback', 'handoff')
         AND ts >= ? AND ts < ?
       WINDOW w AS (PARTITION BY {key}, coalesce(session_id, '')
-                   ORDER BY ts, outcome <> 'started', seq)
+                   ORDER BY ts, outcome <> 'started', seq, event_id)
     )
     SELECT name, ts AS anchor_ts,
       CASE WHEN outcome = 'started' THEN CASE WHEN {nxt} THEN next_outcome END

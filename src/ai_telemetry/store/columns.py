@@ -53,7 +53,7 @@ def _quote(name: str) -> str:
 
 
 def create_events_table_sql(table: str = "events") -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for the events table (plus ``seq``, the ingest order)."""
+    """``CREATE TABLE IF NOT EXISTS`` for the events table (plus ``seq``, the ingest batch)."""
     cols = ", ".join(f"{_quote(n)} {t}" for n, t in EVENT_COLUMNS)
     return f"CREATE TABLE IF NOT EXISTS {table} ({cols}, seq BIGINT)"
 
@@ -82,7 +82,7 @@ def _fingerprint_sql() -> str:
 
 
 def typed_select_sql(source: str) -> str:
-    """``SELECT`` the events columns (plus ``rn``, the line order, and ``ok``) from a source.
+    """``SELECT`` the events columns from a source (filter with `ok_filter_sql`).
 
     ``ok`` is false for a line that is not usable: not a JSON object, no ``event_type``, or a
     timestamp that does not parse. A timestamp without an offset is read as UTC (the seed's own
@@ -92,8 +92,7 @@ def typed_select_sql(source: str) -> str:
     fields = ", ".join(_quote(n) for n in sorted(FIELD_TYPES))
     return (
         f"SELECT coalesce(event_id, {_fingerprint_sql()}) AS event_id, {ts} AS ts, event_type, "
-        f"coalesce(id, learning_id) AS learning_id, {fields}, "
-        f"row_number() OVER () AS rn "
+        f"coalesce(id, learning_id) AS learning_id, {fields} "
         f"FROM {source}"
     )
 

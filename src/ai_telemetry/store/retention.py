@@ -317,7 +317,7 @@ def _write_parts(
     typed = columns.typed_select_sql(columns.read_json_sql(_sql_path(staging)))
     cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
     con.execute(
-        f"CREATE TABLE staged AS SELECT {cols}, rn AS seq, ({columns.ok_filter_sql()}) AS ok "
+        f"CREATE TABLE staged AS SELECT {cols}, 0 AS seq, ({columns.ok_filter_sql()}) AS ok "
         f"FROM ({typed})"
     )
     bad = con.execute("SELECT count(*) FROM staged WHERE NOT ok").fetchone()[0]
@@ -337,7 +337,7 @@ def _write_parts(
         tmp = final.with_name(final.name + ".tmp")
         con.execute(
             f"COPY (SELECT {cols}, seq FROM staged WHERE year(ts) = {int(year)} "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY seq) = 1 ORDER BY seq) "
+            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1 ORDER BY ts) "
             f"TO {_sql_path(tmp)} (FORMAT parquet, COMPRESSION zstd)"
         )
         with tmp.open("rb") as fh:

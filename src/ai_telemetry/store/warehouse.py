@@ -250,31 +250,47 @@ class Warehouse:
 
     def _next_seq(self) -> int:
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-        return int(row[0]) if row else 0
+        return int(row[0]) + 1 if row else 1
 
-    def _insert_from(self, source_sql: str, report: IngestReport, *, with_rn: bool) -> None:
-        """Insert usable, new rows of ``batch`` (a temp table) into ``events``."""
+    def _insert_from(self, source_sql: str, report: IngestReport) -> int:
+        """Append the usable rows of ``source_sql`` as one batch, then drop repeated ids.
+
+        One pass over the source (the JSON is parsed once). Duplicates are looked for only
+        among stored events in the batch's time range (a repeated event has the same
+        timestamp), and only deleted when a cheap count says there are any.
+
+        Returns:
+            The usable rows read (inserted plus duplicates).
+        """
         con = self.con
-        stats = con.execute(
-            f"SELECT count(*), min(ts), max(ts) FROM {source_sql} WHERE {columns.ok_filter_sql()}"
-        ).fetchone()
-        good = int(stats[0]) if stats else 0
-        if not good:
-            return
-        lo, hi = stats[1], stats[2]  # type: ignore[index]
-        before = self.count()
+        seq = self._next_seq()
         cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
-        order = "rn" if with_rn else "seq"
-        con.execute(
-            f"INSERT INTO events SELECT {cols}, ? + row_number() OVER (ORDER BY {order}) "
-            f"FROM {source_sql} b WHERE {columns.ok_filter_sql()} AND NOT EXISTS ("
-            "SELECT 1 FROM events e WHERE e.ts BETWEEN ? AND ? AND e.event_id = b.event_id) "
-            f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {order}) = 1",
-            [self._next_seq(), lo, hi],
-        )
-        added = self.count() - before
-        report.inserted += added
-        report.duplicates += good - added
+        con.execute("SET preserve_insertion_order = false")
+        row = con.execute(
+            f"INSERT INTO events SELECT {cols}, {seq} FROM {source_sql} "
+            f"WHERE {columns.ok_filter_sql()}"
+        ).fetchone()
+        con.execute("SET preserve_insertion_order = true")
+        good = int(row[0]) if row else 0
+        if not good:
+            return 0
+        lo, hi = con.execute("SELECT min(ts), max(ts) FROM events WHERE seq = ?", [seq]).fetchone()  # type: ignore[misc]
+        total, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM events WHERE ts BETWEEN ? AND ?",
+            [lo, hi],
+        ).fetchone()  # type: ignore[misc]
+        removed = 0
+        if total != distinct:
+            removed = int(total) - int(distinct)
+            con.execute(
+                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM (SELECT rowid, "
+                "row_number() OVER (PARTITION BY event_id ORDER BY seq, rowid) AS k "
+                "FROM events WHERE ts BETWEEN ? AND ?) WHERE k > 1)",
+                [lo, hi],
+            )
+        report.inserted += good - removed
+        report.duplicates += removed
+        return good
 
     def _ingest_archives(self, report: IngestReport) -> None:
         from ai_telemetry.store.retention import read_manifest
@@ -290,7 +306,7 @@ class Warehouse:
                 continue  # a part whose swap never happened was discarded by retention
             source = f"read_parquet('{_sql_str(path)}')"
             try:
-                self._insert_from(source, report, with_rn=False)
+                self._insert_from(source, report)
             except Exception as exc:
                 raise AnalyticsError(
                     f"{path}: cannot read this archive ({exc}); restore it from a backup or "
@@ -389,15 +405,10 @@ class Warehouse:
         return end
 
     def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
-        con = self.con
         source = columns.read_json_sql(f"'{_sql_str(path)}'")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS {columns.typed_select_sql(source)}")
-        row = con.execute(f"SELECT count(*) FROM batch WHERE {columns.ok_filter_sql()}").fetchone()
-        good = int(row[0]) if row else 0
+        good = self._insert_from(f"({columns.typed_select_sql(source)})", report)
         report.lines += lines
         report.bad_lines += max(lines - good, 0)
-        self._insert_from("batch", report, with_rn=True)
-        con.execute("DROP TABLE batch")
 
     @contextlib.contextmanager
     def _progress(self, total: int, label: str) -> Iterator[Any]:
