@@ -145,32 +145,40 @@ def _probe_fractions() -> tuple[frozenset[int], frozenset[int]]:
 _FRACTIONS_KEPT, _ZERO_FRACTIONS_KEPT = _probe_fractions()
 
 
+_last_second = [""]  # the last "YYYY-MM-DDTHH:MM:SS" found to be a real time (most repeat)
+
+
 def canonical_timestamp(value: str) -> bool:
     """True when `normalize_timestamp` returns ``value`` unchanged: ``YYYY-MM-DDTHH:MM:SS[.f]Z``."""
     size = len(value)
     if size > 20:
         fraction = value[20:-1]
-        if value[19] != "." or not fraction.isdigit():
+        if value[19] != "." or not fraction.isdigit() or not fraction.isascii():
             return False
         kept = _ZERO_FRACTIONS_KEPT if fraction.count("0") == len(fraction) else _FRACTIONS_KEPT
         if len(fraction) not in kept:
             return False
     elif size != 20:
         return False
+    if value[-1] != "Z":
+        return False
+    second = value[:19]
+    if second == _last_second[0]:
+        return True
     if (
-        value[-1] != "Z"
-        or value[10] != "T"
-        or value[4] != "-"
-        or value[7] != "-"
-        or value[13] != ":"
-        or value[16] != ":"
-        or not value.isascii()
+        second[10] != "T"
+        or second[4] != "-"
+        or second[7] != "-"
+        or second[13] != ":"
+        or second[16] != ":"
+        or not second.isascii()
     ):
         return False
     try:
-        datetime.fromisoformat(value)
+        datetime.fromisoformat(second)
     except ValueError:
         return False
+    _last_second[0] = second
     return True
 
 
