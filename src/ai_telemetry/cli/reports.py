@@ -25,3 +25,232 @@ def dashboard_cmd(metrics_path: Path | None, output: Path | None) -> None:
 def status_cmd() -> None:
     """Show the week at a glance in the terminal."""
     raise click.ClickException("status: not implemented yet")
+
+
+# --- reviews: monthly learning review, quarterly skill audit, skill A/B comparison ----------
+
+
+def _review_clock(as_of: str | None) -> object:
+    from ai_telemetry.analyze.window import parse_moment
+
+    return parse_moment(as_of, option="--as-of") if as_of else None
+
+
+def _emit_report(text: str, output: Path | None) -> None:
+    from ai_telemetry.errors import AnalyticsError
+
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        raise AnalyticsError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+_repo_option = click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="The repository (for .claude/History, .claude/skills and git history).",
+)
+_history_option = click.option(
+    "--history",
+    "history_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
+)
+_output_option = click.option(
+    "--output", type=click.Path(path_type=Path, dir_okay=False), help="Markdown file to write."
+)
+_as_of_option = click.option(
+    "--as-of",
+    help="The report's clock (date or RFC 3339), for reproducible reports [default: now].",
+)
+
+
+@click.group("review")
+def review_group() -> None:
+    """Periodic reviews (the seed's Monthly Learning Review)."""
+
+
+@review_group.command("learnings")
+@click.option("--month", required=True, help="The month to review, YYYY-MM.")
+@_output_option
+@_repo_option
+@_history_option
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Themes.")
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.10,
+    show_default=True,
+    help="Flag a skill whose error rate is above this.",
+)
+@click.option(
+    "--min-learnings",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Flag a skill with this many open learnings.",
+)
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0, 1),
+    default=0.25,
+    show_default=True,
+    help="Cosine similarity at which learnings join one theme.",
+)
+@_as_of_option
+def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
+    month: str,
+    output: Path | None,
+    repo: Path,
+    history_dir: Path | None,
+    top: int,
+    error_rate: float,
+    min_learnings: int,
+    similarity: float,
+    as_of: str | None,
+) -> None:
+    """Answer the seed's four questions for a month, plus the META_UPDATER prompt."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.review import ReviewOptions, review_learnings
+
+    options = ReviewOptions(top, error_rate, min_learnings, similarity)
+    text = review_learnings(
+        month,
+        settings=load_settings(),
+        history_dir=history_dir or repo / ".claude" / "History",
+        now=_review_clock(as_of),  # type: ignore[arg-type]
+        options=options,
+    )
+    _emit_report(text, output)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Audits (the seed's Quarterly Skill Audit)."""
+
+
+@audit_group.command("skills")
+@click.option("--quarter", required=True, help="The quarter to audit, YYYY-QN (e.g. 2025-Q4).")
+@_output_option
+@_repo_option
+@_history_option
+@click.option(
+    "--high-usage",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Runs per week from which usage is high.",
+)
+@click.option(
+    "--min-success",
+    type=click.FloatRange(0, 1),
+    default=0.90,
+    show_default=True,
+    help="Success rate from which a skill is of high value.",
+)
+@click.option(
+    "--stale-days",
+    type=click.IntRange(min=1),
+    default=180,
+    show_default=True,
+    help="Days without a change to a skill's folder to call it stale.",
+)
+@click.option(
+    "--min-pattern",
+    type=click.IntRange(min=2),
+    default=3,
+    show_default=True,
+    help="Learnings or incidents that make a recurring pattern (Create New).",
+)
+@_as_of_option
+def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
+    quarter: str,
+    output: Path | None,
+    repo: Path,
+    history_dir: Path | None,
+    high_usage: float,
+    min_success: float,
+    stale_days: int,
+    min_pattern: int,
+    as_of: str | None,
+) -> None:
+    """Per skill: usage, success, learnings, last update, and the decision matrix."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.audit import AuditOptions, audit_skills
+
+    options = AuditOptions(high_usage, min_success, stale_days, min_pattern)
+    text = audit_skills(
+        quarter,
+        settings=load_settings(),
+        repo=repo,
+        history_dir=history_dir or repo / ".claude" / "History",
+        now=_review_clock(as_of),  # type: ignore[arg-type]
+        options=options,
+    )
+    _emit_report(text, output)
+
+
+@click.group("compare")
+def compare_group() -> None:
+    """Comparisons (the seed's Phase 3 A/B testing for skill updates)."""
+
+
+@compare_group.command("skill")
+@click.argument("name")
+@click.option("--versions", nargs=2, metavar="A B", help="The two skill_versions to compare.")
+@click.option("--before-after", metavar="DATE", help="Compare runs before and after this moment.")
+@click.option("--commit", metavar="HASH", help="Compare runs before and after this commit.")
+@_repo_option
+@click.option(
+    "--mde",
+    type=click.FloatRange(0.001, 1),
+    default=0.05,
+    show_default=True,
+    help="Smallest success-rate difference worth detecting, for the runs-needed estimate.",
+)
+@_output_option
+def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
+    name: str,
+    versions: tuple[str, str] | None,
+    before_after: str | None,
+    commit: str | None,
+    repo: Path,
+    mde: float,
+    output: Path | None,
+) -> None:
+    """Is the new version better? Success with an exact test, duration with a rank test."""
+    from ai_telemetry.analyze.window import parse_moment
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.report.compare import compare_skill_report
+
+    chosen = [
+        o
+        for o, v in (
+            ("--versions", versions),
+            ("--before-after", before_after),
+            ("--commit", commit),
+        )
+        if v
+    ]
+    if len(chosen) > 1:
+        raise AnalyticsError(f"{' and '.join(chosen)} exclude each other; give one of them")
+    text = compare_skill_report(
+        name,
+        settings=load_settings(),
+        versions=tuple(versions) if versions else None,  # type: ignore[arg-type]
+        before_after=parse_moment(before_after, option="--before-after") if before_after else None,
+        commit=commit,
+        repo=repo,
+        mde=mde,
+    )
+    _emit_report(text, output)

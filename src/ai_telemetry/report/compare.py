@@ -1,0 +1,284 @@
+"""Skill A/B comparison (the seed's Phase 3): is the new version of a skill better?
+
+``ai-telemetry compare skill NAME`` splits the skill's finished executions (its terminal
+``skill_execution`` events: success, error, rollback, handoff) into two groups:
+
+- by ``skill_version`` (``--versions A B``; by default the two versions seen last, ordered by
+  their first appearance, older first);
+- or before and after a moment (``--before-after DATE``, or ``--commit HASH``: the commit's
+  committer time from git).
+
+Success (outcome ``success`` out of finished runs) is compared with Fisher's exact test
+(two-sided) and the difference of rates gets Newcombe's hybrid score interval (method 10,
+built from Wilson intervals). Durations are compared with the Mann-Whitney U test (exact when
+there are no ties and the groups are small, else normal approximation with tie correction);
+see `ai_telemetry.report.stats`. When the success test is not significant, the number of runs
+per group needed for 80% power at alpha 0.05 is computed for the observed difference, or the
+minimum detectable difference (``--mde``, 5 points) when the observed one is smaller.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.report.stats import (
+    RankTest,
+    fisher_exact,
+    mann_whitney,
+    newcombe_interval,
+    sample_size_two_proportions,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One side of the comparison."""
+
+    label: str
+    runs: int
+    successes: int
+    durations: tuple[float, ...]
+
+    @property
+    def rate(self) -> float:
+        """Success rate (0 when there are no runs)."""
+        return self.successes / self.runs if self.runs else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The result of `compare_skill`: the numbers and the verdict in words."""
+
+    skill: str
+    split: str
+    a: Group
+    b: Group
+    difference: float
+    """Success rate of b minus a."""
+    ci: tuple[float, float]
+    fisher_p: float
+    durations: RankTest | None
+    needed_per_group: int | None
+    """Runs per group for 80% power, when the data cannot tell yet."""
+    target_difference: float | None
+    verdict: str
+    duration_verdict: str
+    more_runs: str
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def _pts(value: float) -> str:
+    return f"{value * 100:+.0f}"
+
+
+def _outcomes(con: Any, skill: str) -> list[tuple[datetime, str | None, str, float | None]]:
+    return [
+        (r[0], r[1], r[2], r[3])
+        for r in con.execute(
+            "SELECT ts, skill_version, outcome, duration_seconds FROM events "
+            "WHERE event_type = 'skill_execution' AND skill = ? "
+            "AND outcome IN ('success', 'error', 'rollback', 'handoff') ORDER BY ts, seq",
+            [skill],
+        ).fetchall()
+    ]
+
+
+def _group(label: str, rows: list[tuple[datetime, str | None, str, float | None]]) -> Group:
+    return Group(
+        label,
+        len(rows),
+        sum(1 for r in rows if r[2] == "success"),
+        tuple(float(r[3]) for r in rows if r[3] is not None),
+    )
+
+
+def _split(
+    rows: list[tuple[datetime, str | None, str, float | None]],
+    skill: str,
+    versions: tuple[str, str] | None,
+    moment: datetime | None,
+) -> tuple[str, Group, Group]:
+    if moment is not None:
+        naive = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        day = f"{naive:%Y-%m-%d %H:%M} UTC"
+        return (
+            f"before and after {day}",
+            _group("before", [r for r in rows if r[0] < naive]),
+            _group("after", [r for r in rows if r[0] >= naive]),
+        )
+    if versions is None:
+        first: dict[str, datetime] = {}
+        for ts, version, _, _ in rows:
+            if version is not None and version not in first:
+                first[version] = ts
+        ordered = sorted(first, key=lambda v: (first[v], v))
+        if len(ordered) < 2:
+            have = ", ".join(ordered) or "none"
+            raise AnalyticsError(
+                f"skill {skill}: finished runs carry {len(ordered)} skill_version(s) ({have}); "
+                "log skill_version on its runs, or compare with --before-after DATE"
+            )
+        versions = (ordered[-2], ordered[-1])
+    va, vb = versions
+    return (
+        f"skill_version {va} vs {vb}",
+        _group(va, [r for r in rows if r[1] == va]),
+        _group(vb, [r for r in rows if r[1] == vb]),
+    )
+
+
+def compare_groups(
+    skill: str,
+    split: str,
+    a: Group,
+    b: Group,
+    *,
+    confidence: float = 0.95,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    mde: float = 0.05,
+) -> Comparison:
+    """Compare two groups of runs and word the verdict.
+
+    Raises:
+        AnalyticsError: a group has no finished runs.
+    """
+    for g in (a, b):
+        if g.runs == 0:
+            raise AnalyticsError(
+                f"skill {skill}: no finished runs in group {g.label!r} ({split}); "
+                "check the name, the versions or the date"
+            )
+    diff = b.rate - a.rate
+    ci = newcombe_interval(b.successes, b.runs, a.successes, a.runs, confidence=confidence)
+    p = fisher_exact([[b.successes, b.runs - b.successes], [a.successes, a.runs - a.successes]])
+    level = f"{confidence * 100:.0f}% CI"
+    needed: int | None = None
+    target: float | None = None
+    more = ""
+    if p < alpha and diff != 0:
+        win, lose, d, lo, hi = (b, a, diff, *ci) if diff > 0 else (a, b, -diff, -ci[1], -ci[0])
+        verdict = (
+            f"{win.label} is better: success {win.rate:.0%} vs {lose.rate:.0%} (difference "
+            f"{_pts(d)} points, {level} {_pts(lo)} to {_pts(hi)}; Fisher {_p(p)})"
+        )
+    else:
+        verdict = (
+            f"The data can't tell yet: success {b.rate:.0%} ({b.label}) vs {a.rate:.0%} "
+            f"({a.label}) (difference {_pts(diff)} points, {level} {_pts(ci[0])} to "
+            f"{_pts(ci[1])}; Fisher {_p(p)})"
+        )
+        target = max(abs(diff), mde)
+        other = a.rate + target if a.rate + target <= 1 else a.rate - target
+        needed = sample_size_two_proportions(a.rate, other, alpha=alpha, power=power)
+        extra_a, extra_b = max(0, needed - a.runs), max(0, needed - b.runs)
+        more = (
+            f"To detect a difference of {target * 100:.0f} points with {power:.0%} power at "
+            f"alpha {alpha:g}, about {needed} runs per group are needed: "
+            f"{extra_a + extra_b} more ({extra_a} of {a.label}, {extra_b} of {b.label})."
+        )
+    rank: RankTest | None = None
+    if a.durations and b.durations:
+        rank = mann_whitney(b.durations, a.durations)
+        med_a, med_b = statistics.median(a.durations), statistics.median(b.durations)
+        detail = f"median {med_b:.0f} s ({b.label}) vs {med_a:.0f} s ({a.label})"
+        test = f"Mann-Whitney {_p(rank.p_value)}, {rank.method}"
+        if rank.p_value < alpha:
+            faster = b.label if med_b < med_a else a.label
+            duration_verdict = f"{faster} is faster: {detail} ({test})"
+        else:
+            duration_verdict = f"No clear difference in duration: {detail} ({test})"
+    else:
+        duration_verdict = "No durations were recorded for one of the groups."
+    return Comparison(
+        skill, split, a, b, diff, ci, p, rank, needed, target, verdict, duration_verdict, more
+    )
+
+
+def compare_skill(
+    wh: Any,
+    skill: str,
+    *,
+    versions: tuple[str, str] | None = None,
+    before_after: datetime | None = None,
+    confidence: float = 0.95,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    mde: float = 0.05,
+) -> Comparison:
+    """Compare two versions of ``skill`` (or before/after a moment) from an open warehouse.
+
+    Raises:
+        AnalyticsError: no runs of the skill, fewer than two versions, or an empty group.
+    """
+    rows = _outcomes(wh.con, skill)
+    if not rows:
+        raise AnalyticsError(
+            f"no finished runs of skill {skill!r} in the log; see `ai-telemetry top skills`"
+        )
+    split, a, b = _split(rows, skill, versions, before_after)
+    return compare_groups(
+        skill, split, a, b, confidence=confidence, alpha=alpha, power=power, mde=mde
+    )
+
+
+def render_comparison(c: Comparison) -> str:
+    """The comparison as Markdown for the terminal or a file."""
+    lines = [
+        f"# Skill A/B comparison: {c.skill} ({c.split})",
+        "",
+        "| Group | Finished runs | Successes | Success rate | Median duration |",
+        "|---|---|---|---|---|",
+    ]
+    for g in (c.a, c.b):
+        med = f"{statistics.median(g.durations):.0f} s" if g.durations else "—"
+        lines.append(f"| {g.label} | {g.runs} | {g.successes} | {g.rate:.1%} | {med} |")
+    lines += ["", f"- Success: {c.verdict}."]
+    if c.more_runs:
+        lines.append(f"- {c.more_runs}")
+    lines.append(f"- Duration: {c.duration_verdict}.")
+    return "\n".join(lines) + "\n"
+
+
+def compare_skill_report(
+    skill: str,
+    *,
+    settings: Any,
+    versions: tuple[str, str] | None = None,
+    before_after: datetime | None = None,
+    commit: str | None = None,
+    repo: Path | None = None,
+    mde: float = 0.05,
+) -> str:
+    """Ingest what is new, compare and render (the ``compare skill`` command's library twin).
+
+    Raises:
+        AnalyticsError: see `compare_skill`; an unknown commit.
+    """
+    from ai_telemetry.report.gitlog import commit_time
+    from ai_telemetry.store.warehouse import Warehouse
+
+    if commit is not None:
+        before_after = commit_time(repo or Path.cwd(), commit)
+    with Warehouse(settings) as wh:
+        wh.ingest()
+        result = compare_skill(wh, skill, versions=versions, before_after=before_after, mde=mde)
+    return render_comparison(result)
+
+
+__all__ = [
+    "Comparison",
+    "Group",
+    "compare_groups",
+    "compare_skill",
+    "compare_skill_report",
+    "render_comparison",
+]

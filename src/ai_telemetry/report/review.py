@@ -1,0 +1,264 @@
+"""The seed's Monthly Learning Review: four questions answered from the telemetry, in Markdown.
+
+``ai-telemetry review learnings --month 2025-12`` answers, for the learnings created in the
+month:
+
+1. **Top recurring themes**: learnings grouped by text and tags (`ai_telemetry.report.themes`);
+   a theme recurs when it holds at least two entries; the largest come first.
+2. **Critical learnings not yet implemented**: ``severity: critical`` entries of the month with
+   no ``learning_implemented`` before the review's clock; older open critical ones are counted.
+3. **Skills that need updates**: a skill is flagged when, in the month, its error rate is above
+   ``error_rate`` (the seed's Skill Error Spike threshold, 10%), or at least ``min_learnings``
+   learnings about it are still open, or a critical learning about it is open.
+4. **Test-coverage gaps revealed by incidents**: incidents opened in the month, grouped by root
+   cause. A root cause is *covered* when a learning about it (linked by the incident's
+   ``learning_id``, a tag equal to the root cause, or the root cause named in its text) is
+   test-related (a tag or type with "test", "coverage" or "regression", or its text speaking
+   of tests) and was implemented at or after the last incident of that cause. Anything else is a
+   gap, with the reason: no root cause recorded, no learning, no test planned, test planned
+   but not done, or a test that did not catch it (implemented before an incident of the cause).
+
+The review ends with the prompt the seed gives META_UPDATER, followed by these findings.
+Nothing personal is printed: ids, titles that pass the privacy detectors, themes and counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ai_telemetry.analyze.window import Window
+from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.report import sources
+from ai_telemetry.report.sources import Incident, Learning, SkillStats, percent
+from ai_telemetry.report.themes import DEFAULT_THRESHOLD, Theme, cluster, read_learning_texts
+
+SEED_PROMPT: Final = (
+    "Analyze all learning entries from the past month. Identify:\n"
+    "1. Top 3 recurring themes\n"
+    "2. Critical learnings not yet implemented\n"
+    "3. Skills that need updates based on new patterns\n"
+    "4. Gaps in test coverage revealed by incidents"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOptions:
+    """Thresholds of the review (see the module docstring)."""
+
+    top_themes: int = 3
+    error_rate: float = 0.10
+    min_learnings: int = 2
+    similarity: float = DEFAULT_THRESHOLD
+
+
+@dataclass(slots=True)
+class SkillFinding:
+    """A skill that needs an update, and why."""
+
+    skill: str
+    stats: SkillStats | None
+    learnings: list[str]
+    open_learnings: list[str]
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class CoverageGap:
+    """Incidents of one root cause and whether a test covers it."""
+
+    root_cause: str
+    incidents: list[Incident]
+    learnings: list[str]
+    covered: bool
+    reason: str
+
+
+@dataclass(slots=True)
+class LearningReview:
+    """Everything the monthly review prints."""
+
+    month: str
+    window: Window
+    generated_at: datetime
+    learnings: list[Learning]
+    themes: list[Theme]
+    critical_open: list[Learning]
+    older_critical_open: list[str]
+    skills: list[SkillFinding]
+    incidents: list[Incident]
+    gaps: list[CoverageGap]
+    coverage: tuple[float | None, float | None]
+    options: ReviewOptions
+    with_text: int = 0
+    """Learnings of the month whose file was found (the others are grouped by tags and skill)."""
+    by_id: dict[str, Learning] = field(default_factory=dict)
+
+
+def parse_month(text: str) -> tuple[str, Window]:
+    """``YYYY-MM`` -> (label, calendar month window).
+
+    Raises:
+        AnalyticsError: not ``YYYY-MM``.
+    """
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return f"{year:04d}-{month:02d}", Window.month(year, month)
+    except ValueError:
+        raise AnalyticsError(f"--month {text!r} is not a month; write it as 2025-12") from None
+
+
+def _skill_findings(
+    stats: dict[str, SkillStats], learnings: list[Learning], options: ReviewOptions
+) -> list[SkillFinding]:
+    names = sorted(set(stats) | {lrn.skill for lrn in learnings if lrn.skill})
+    out: list[SkillFinding] = []
+    for name in names:
+        about = [lrn for lrn in learnings if lrn.skill == name]
+        open_ = [lrn for lrn in about if lrn.is_open]
+        s = stats.get(name)
+        reasons: list[str] = []
+        if s is not None and s.error_rate is not None and s.error_rate > options.error_rate:
+            reasons.append(
+                f"error rate {percent(s.error_rate, 1)} ({s.errors} errors in {s.runs} runs) is "
+                f"above {percent(options.error_rate)}"
+            )
+        if len(open_) >= options.min_learnings:
+            reasons.append(f"{len(open_)} learnings about it are still open")
+        critical = [lrn.id for lrn in open_ if lrn.severity == "critical"]
+        if critical:
+            reasons.append(f"open critical learning {', '.join(critical)}")
+        if reasons:
+            out.append(
+                SkillFinding(name, s, [lrn.id for lrn in about], [lrn.id for lrn in open_], reasons)
+            )
+    out.sort(key=lambda f: (-len(f.reasons), -(f.stats.error_rate or 0) if f.stats else 0, f.skill))
+    return out
+
+
+def _gaps(
+    incidents: list[Incident], history: list[Learning], month_end: datetime
+) -> list[CoverageGap]:
+    by_cause: dict[str, list[Incident]] = {}
+    for inc in incidents:
+        by_cause.setdefault(inc.root_cause or "", []).append(inc)
+    out: list[CoverageGap] = []
+    for cause, group in sorted(by_cause.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        linked = {inc.learning_id for inc in group if inc.learning_id}
+        related = [
+            lrn
+            for lrn in history
+            if lrn.created < month_end and (lrn.id in linked or (cause and lrn.mentions(cause)))
+        ]
+        tests = [lrn for lrn in related if lrn.test_related]
+        last = max(inc.opened for inc in group)
+        done = [lrn for lrn in tests if lrn.implemented is not None]
+        covered = False
+        if not cause:
+            reason = "no root cause recorded: the incident cannot be matched to a test"
+        elif not related:
+            reason = "no learning about this root cause, so no test was planned"
+        elif not tests:
+            reason = "learnings exist but none adds a test"
+        elif not done:
+            reason = "a test is planned but not yet implemented"
+        elif all(lrn.implemented is not None and lrn.implemented < last for lrn in done):
+            reason = "a test was added before the last incident and did not catch it"
+        else:
+            covered = True
+            reason = "covered by an implemented test learning"
+        out.append(CoverageGap(cause, group, [lrn.id for lrn in related], covered, reason))
+    return out
+
+
+def build_review(
+    wh: Any,
+    month: str,
+    *,
+    history_dir: Path,
+    now: datetime | None = None,
+    options: ReviewOptions | None = None,
+) -> LearningReview:
+    """The monthly review of ``month`` (``YYYY-MM``) from an open, ingested warehouse.
+
+    Args:
+        wh: an open `ai_telemetry.store.warehouse.Warehouse`, ingested.
+        month: the month, ``YYYY-MM``.
+        history_dir: the folder of ``LEARN-*.md`` files (titles and text for the themes).
+        now: the clock: implementation status is as of this moment.
+        options: thresholds.
+
+    Raises:
+        AnalyticsError: a malformed month.
+    """
+    opts = options or ReviewOptions()
+    label, window = parse_month(month)
+    clock = (now or datetime.now(UTC)).astimezone(UTC)
+    start, end = window.naive()
+    as_of = clock.replace(tzinfo=None)
+    con = wh.con
+    texts = read_learning_texts(history_dir)
+    history = sources.load_learnings(con, until=end, as_of=as_of, texts=texts)
+    month_learnings = [lrn for lrn in history if lrn.created >= start]
+    themes = cluster([lrn.theme_input() for lrn in month_learnings], threshold=opts.similarity)
+    recurring = [t for t in themes if len(t.ids) >= 2][: opts.top_themes]
+    critical = [lrn for lrn in month_learnings if lrn.severity == "critical" and lrn.is_open]
+    older = [
+        lrn.id
+        for lrn in history
+        if lrn.created < start and lrn.severity == "critical" and lrn.is_open
+    ]
+    stats = sources.skill_stats(con, start, end)
+    incidents = [i for i in sources.load_incidents(con, until=end) if i.opened >= start]
+    return LearningReview(
+        month=label,
+        window=window,
+        generated_at=clock,
+        learnings=month_learnings,
+        themes=recurring,
+        critical_open=critical,
+        older_critical_open=older,
+        skills=_skill_findings(stats, month_learnings, opts),
+        incidents=incidents,
+        gaps=_gaps(incidents, history, end),
+        coverage=sources.coverage_summary(con, start, end),
+        options=opts,
+        with_text=sum(1 for lrn in month_learnings if lrn.text),
+        by_id={lrn.id: lrn for lrn in history},
+    )
+
+
+def review_learnings(
+    month: str,
+    *,
+    settings: Any,
+    history_dir: Path,
+    now: datetime | None = None,
+    options: ReviewOptions | None = None,
+) -> str:
+    """Ingest what is new, build the review of ``month`` and render it as Markdown.
+
+    Raises:
+        AnalyticsError: a malformed month, or the warehouse cannot be read.
+    """
+    from ai_telemetry.report.review_render import render_review
+    from ai_telemetry.store.warehouse import Warehouse
+
+    with Warehouse(settings) as wh:
+        wh.ingest()
+        review = build_review(wh, month, history_dir=history_dir, now=now, options=options)
+    return render_review(review)
+
+
+__all__ = [
+    "SEED_PROMPT",
+    "CoverageGap",
+    "LearningReview",
+    "ReviewOptions",
+    "SkillFinding",
+    "build_review",
+    "parse_month",
+    "review_learnings",
+]
