@@ -118,6 +118,14 @@ def test_writers_lock_times_out(fresh_log: Path) -> None:
         pass
 
 
+def test_lock_timeout_gives_up_on_a_stuck_lock_holder(fresh_log: Path) -> None:
+    """With lock_timeout, a lock held too long raises LogError and writes nothing."""
+    log = EventLog(fresh_log, lock_timeout=0.2)
+    with writers_lock(fresh_log), pytest.raises(LogError, match="still locked"):
+        log.write_lines(make_line("a", 0))
+    assert not fresh_log.exists()
+
+
 def test_failed_partial_write_is_rolled_back(tmp_path: Path) -> None:
     """A write cut short (file size limit, like a full disk) leaves no fragment behind."""
     log_path = tmp_path / "events.jsonl"

@@ -96,20 +96,23 @@ def writers_lock(log_path: Path, *, timeout: float | None = None) -> Iterator[Pa
 
 
 def _acquire(fd: int, lock_path: Path, timeout: float | None) -> None:
+    """Take the exclusive flock, waiting at most ``timeout`` seconds (None: no limit)."""
     if timeout is None:
         fcntl.flock(fd, fcntl.LOCK_EX)
         return
     deadline = time.monotonic() + timeout
+    pause = 0.0005
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise LogError(
-                    f"{lock_path}: still locked by a writer after {timeout:g} s; "
+                    f"{lock_path}: still locked by another process after {timeout:g} s; "
                     "try again, or look for a stuck process holding it (fuser)"
                 ) from None
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
         else:
             return
 
@@ -120,12 +123,17 @@ class EventLog:
     Args:
         path: the ``events.jsonl`` file; its directory is created when missing.
         fsync: also ``fdatasync`` after every append (durability mode ``fsync``).
+        lock_timeout: give up (``LogError``) when another process holds the lock this many
+            seconds, e.g. one stopped in a debugger; ``None`` (default) waits as long as it takes.
     """
 
-    def __init__(self, path: Path, *, fsync: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, fsync: bool = False, lock_timeout: float | None = None
+    ) -> None:
         self.path = Path(path)
         self.lock_path = lock_path_for(self.path)
         self._fsync = fsync
+        self._lock_timeout = lock_timeout
         self._fd = -1
         self._id = (-1, -1)  # (st_dev, st_ino) of the file self._fd points at
         self._lock_fd = -1
@@ -181,7 +189,7 @@ class EventLog:
             with self._thread_lock:
                 if self._lock_fd < 0:
                     self._open_lock()
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                _acquire(self._lock_fd, self.lock_path, self._lock_timeout)
                 try:
                     self._append_locked(data)
                 finally:
