@@ -1,17 +1,225 @@
-"""End-to-end runs: the demo (and, with the alerting stage, the weekly job)."""
+"""End-to-end runs: the weekly job (the seed's ``aggregate_metrics.sh``) and the demo.
+
+`run_weekly` runs, in order: collect learnings, aggregate (metrics.json and the weekly history),
+detect (alerts.log), dashboard, notify (the escalation ladder and the retry queue), retention.
+Detect runs before the dashboard so the dashboard shows the alerts opened this week. Each step's
+failure is recorded and the later steps still run where they can (detect needs aggregate's
+metrics.json; the rest are independent).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
-from ai_telemetry.config import load_settings
-from ai_telemetry.errors import ConfigError
+from ai_telemetry.config import Settings, load_settings
+from ai_telemetry.errors import AITelemetryError, ConfigError
+
+if TYPE_CHECKING:
+    from ai_telemetry.alert.model import Alert
+    from ai_telemetry.alert.notify import Notifier
+
+LEARNINGS_DIR: Final = Path(".claude/History")
+StepStatus = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One step of the weekly job: its name, how it went, and a one-line detail."""
+
+    name: str
+    status: StepStatus
+    detail: str
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class WeeklyRun:
+    """What `run_weekly` did."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    opened: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+    open_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No step failed."""
+        return all(step.status != "failed" for step in self.steps)
+
+    def summary(self) -> list[str]:
+        """The summary printed at the end: one line per step, then the alerts."""
+        lines = ["weekly summary:"]
+        for step in self.steps:
+            mark = {"ok": "ok     ", "failed": "FAILED ", "skipped": "skipped"}[step.status]
+            lines.append(f"  {mark} {step.name:<9} {step.detail}")
+        if self.opened:
+            lines.append(f"new alerts ({len(self.opened)}):")
+            lines.extend(
+                f"  {a.severity.upper():<8} {a.title}: {a.subject} = {a.current}"
+                for a in self.opened
+            )
+        lines.append(
+            f"open alerts: {self.open_total}; resolved this run: {len(self.resolved)}; "
+            + ("all steps succeeded" if self.ok else "some steps FAILED (exit code 1)")
+        )
+        return lines
+
+
+def _step(run: WeeklyRun, name: str, action: Callable[[], tuple[StepStatus, str]]) -> StepStatus:
+    started = time.perf_counter()
+    try:
+        status, detail = action()
+    except AITelemetryError as exc:
+        status, detail = "failed", str(exc)
+    except Exception as exc:
+        status, detail = "failed", f"internal error: {type(exc).__name__}: {exc}"
+    run.steps.append(StepResult(name, status, detail, time.perf_counter() - started))
+    return status
+
+
+def run_weekly(
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    learnings_dir: Path | None = LEARNINGS_DIR,
+    threshold: float | None = None,
+    notifiers: Mapping[str, Notifier] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    retention: bool = True,
+) -> WeeklyRun:
+    """Run the weekly pipeline once.
+
+    Args:
+        settings: the telemetry directory and channels.
+        now: the clock (the demo passes the end of its data).
+        learnings_dir: where LEARN-*.md entries are; ``None`` skips that step.
+        threshold: the z-score threshold (default: ``[detect] threshold``, else 2.0).
+        notifiers: channel -> notifier (default: from settings; ``{}`` sends nothing).
+        sleep: the wait between notification retries.
+        retention: run the retention step.
+
+    Returns:
+        Every step's result; ``run.ok`` is False when a step failed.
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    run = WeeklyRun()
+    document: dict[str, Any] = {}
+
+    def collect() -> tuple[StepStatus, str]:
+        if learnings_dir is None:
+            return "skipped", "no learnings folder given"
+        if not learnings_dir.is_dir():
+            return "skipped", f"{learnings_dir} does not exist"
+        from ai_telemetry.collect.learnings import collect_learnings
+
+        got = collect_learnings(learnings_dir, settings=settings)
+        status: StepStatus = "failed" if got.problems else "ok"
+        detail = f"{got.entries} entries, {got.written} new events"
+        if got.problems:
+            detail += f"; {len(got.problems)} skipped, first: {got.problems[0]}"
+        return status, detail
+
+    def aggregate() -> tuple[StepStatus, str]:
+        from ai_telemetry.alert.detect import options_from_settings
+        from ai_telemetry.analyze.history import record_weeks
+        from ai_telemetry.analyze.metrics import (
+            default_window,
+            metrics_document,
+            write_metrics_json,
+        )
+        from ai_telemetry.store.warehouse import open_ingested
+
+        weeks = options_from_settings(settings).baseline_weeks + 1
+        with open_ingested(settings, progress=False) as wh:
+            record_weeks(wh, weeks, now=moment, refresh=False, progress=False)
+            doc = metrics_document(wh, default_window(moment), allow_empty=True, now=moment)
+        write_metrics_json(doc, settings.metrics_path)
+        document.update(doc)
+        window = doc["window"]
+        return "ok", (
+            f"{doc['events']['total']:,} events {window['start']} to {window['end']} "
+            f"-> {settings.metrics_path}"
+        )
+
+    def detect() -> tuple[StepStatus, str]:
+        if not document:
+            return "skipped", "no metrics (aggregate failed)"
+        from ai_telemetry.alert.detect import detect_from_document, options_from_settings
+        from ai_telemetry.alert.store import open_alerts, record_alerts
+
+        options = options_from_settings(settings, threshold=threshold)
+        found = detect_from_document(document, settings=settings, options=options)
+        changes = record_alerts(settings, found.alerts, now=moment, metrics=document)
+        run.opened, run.resolved = changes.opened, changes.resolved
+        run.open_total = len(open_alerts(settings))
+        note = f"; {found.notes[0]}" if found.notes else ""
+        return "ok", (
+            f"{len(found.alerts)} conditions hold: {len(changes.opened)} opened, "
+            f"{len(changes.still_open)} still open, {len(changes.resolved)} resolved "
+            f"({found.history_weeks} weeks of history) -> {settings.alerts_log}{note}"
+        )
+
+    def dashboard() -> tuple[StepStatus, str]:
+        if not document:
+            return "skipped", "no metrics (aggregate failed)"
+        return _dashboard(settings, document)
+
+    def notify() -> tuple[StepStatus, str]:
+        from ai_telemetry.alert.escalation import escalate
+
+        report = escalate(
+            run.opened, settings=settings, notifiers=notifiers, sleep=sleep, now=moment
+        )
+        return ("failed" if report.failed else "ok"), report.summary()
+
+    def retain() -> tuple[StepStatus, str]:
+        if not retention:
+            return "skipped", "turned off"
+        from ai_telemetry.store.retention import apply_retention
+
+        done = apply_retention(settings, now=moment)
+        return "ok", (
+            f"{done.archived:,} events older than {done.cutoff} archived, "
+            f"{done.metrics_pruned} old history rows pruned"
+        )
+
+    _step(run, "collect", collect)
+    _step(run, "aggregate", aggregate)
+    _step(run, "detect", detect)
+    _step(run, "dashboard", dashboard)
+    _step(run, "notify", notify)
+    _step(run, "retention", retain)
+    return run
+
+
+def _dashboard(settings: Settings, document: Mapping[str, Any]) -> tuple[StepStatus, str]:
+    """Write the weekly Markdown dashboard, if the report stage is installed."""
+    try:
+        from ai_telemetry.report import markdown, weekly
+    except ImportError:
+        return "skipped", "the dashboard stage is not installed"
+    from ai_telemetry.alert.store import open_alerts
+    from ai_telemetry.analyze.window import parse_moment
+
+    end = parse_moment(str(document["window"]["end"]))
+    try:
+        history = weekly.load_history(settings, now=end)
+        report = weekly.build_report(document, history=history, alerts=open_alerts(settings))
+        path = markdown.default_dashboard_path(settings.dashboards_dir, end)
+        markdown.write_text_atomic(markdown.render_markdown(report), path)
+    except (AttributeError, TypeError) as exc:  # the report stage changed under us
+        return "failed", f"dashboard stage not usable here ({type(exc).__name__}: {exc})"
+    return "ok", str(path)
 
 
 def run_demo(
@@ -20,9 +228,10 @@ def run_demo(
     """Write the demo data set into its own telemetry directory, then run the pipeline on it.
 
     Yields the lines of a human-readable summary as each step finishes. The directory is
-    emptied first: it only ever holds demo data.
+    emptied first: it only ever holds demo data. The weekly job runs with the clock at the end
+    of the data and with no notifier (the demo never sends e-mail or Slack messages).
     """
-    from ai_telemetry.demo import generate
+    from ai_telemetry.demo import generate, week_start
     from ai_telemetry.log.sink import append_events
     from ai_telemetry.store.layout import init_layout
 
@@ -37,6 +246,8 @@ def run_demo(
         raise ConfigError(f"{directory} exists and is not a demo directory; choose another --dir")
     shutil.rmtree(directory, ignore_errors=True)
     settings = load_settings(telemetry_dir=directory, durability="write", project=None)
+    # Whatever the environment says, the demo has no channels: nothing leaves the machine.
+    settings = dataclasses.replace(settings, alert_email=None, slack_webhook=None)
     init_layout(settings)
     marker.write_text("demo data written by `ai-telemetry demo`; safe to delete\n")
     data = generate(weeks=weeks, seed=seed, end=end_at)
@@ -51,3 +262,8 @@ def run_demo(
     yield f"injected anomalies ({directory / 'demo-anomalies.json'}):"
     for anomaly in data.anomalies:
         yield f"  {anomaly.week_start}  {anomaly.kind}: {anomaly.detail}"
+    clock = week_start(end_at or datetime.now(UTC))
+    yield f"running the weekly pipeline as of {clock:%Y-%m-%d %H:%M}Z (no notifications)..."
+    run = run_weekly(settings, now=clock, learnings_dir=None, notifiers={})
+    yield from run.summary()
+    yield f"alerts: {settings.alerts_log}"

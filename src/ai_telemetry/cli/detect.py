@@ -1,6 +1,6 @@
-"""Detection commands: ``ai-telemetry spc`` (control charts over series on stdin).
-
-``detect``, ``gate``, ``weekly`` and ``schedule`` join this module later (issue 6, items 3-5).
+"""Detection commands: ``spc`` (control charts over series on stdin), ``detect`` (alerts from
+metrics.json), ``gate`` (the deployment pause signal), ``weekly`` (the whole weekly job) and
+``schedule`` (cron / systemd for it).
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -149,3 +150,183 @@ def spc_cmd(
             click.echo(f"line {number}: {baseline.describe()}", err=True)
         signals = check_series(values, charts=charts, baseline=baseline)
         click.echo(orjson.dumps([s.to_json() for s in signals]).decode())
+
+
+# --- detect, gate, weekly, schedule (the alerting stage) ----------------------------------
+
+
+@click.command("detect")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="metrics.json to judge (default: the telemetry directory's).",
+)
+@click.option(
+    "--alert-threshold",
+    type=click.FloatRange(min=0, min_open=True),
+    help="z-score threshold in standard deviations (default: [detect] threshold, else 2.0).",
+)
+@click.option("--no-notify", is_flag=True, help="Record alerts but send no e-mail or Slack.")
+@click.option("--json", "as_json", is_flag=True, help="Print the alerts that hold as JSON Lines.")
+def detect_cmd(
+    metrics_path: Path | None, alert_threshold: float | None, no_notify: bool, as_json: bool
+) -> None:
+    """Find anomalies: threshold rules + z-score + SPC against the weekly history.
+
+    New alerts are appended to alerts.log in the seed's format (an alert that stays open is
+    not logged again; one that clears is logged as RESOLVED) and escalated: warning -> e-mail,
+    critical -> e-mail + Slack.
+
+    \b
+    Example:
+      ai-telemetry aggregate && ai-telemetry detect --metrics .claude/Telemetry/metrics.json \\
+        --alert-threshold 2.0
+    """
+    import orjson
+
+    from ai_telemetry.alert.detect import detect_from_document, options_from_settings
+    from ai_telemetry.alert.escalation import escalate
+    from ai_telemetry.alert.store import record_alerts
+    from ai_telemetry.config import load_settings
+
+    settings = load_settings()
+    path = metrics_path or settings.metrics_path
+    try:
+        document = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise AnalyticsError(
+            f"{path}: no such file; run `ai-telemetry aggregate` first or pass --metrics"
+        ) from None
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise AnalyticsError(f"{path}: cannot read metrics ({exc})") from None
+    if not isinstance(document, dict):
+        raise AnalyticsError(f"{path}: not a metrics.json object")
+    options = options_from_settings(settings, threshold=alert_threshold)
+    found = detect_from_document(document, settings=settings, options=options)
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
+    changes = record_alerts(settings, found.alerts, metrics=document)
+    if as_json:
+        for alert in found.alerts:
+            click.echo(orjson.dumps(alert.to_json()).decode())
+    else:
+        for alert in changes.opened:
+            click.echo("\n".join(alert.lines()) + "\n")
+        for alert in changes.resolved:
+            click.echo(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
+    click.echo(
+        f"{len(found.alerts)} conditions hold: {len(changes.opened)} new, "
+        f"{len(changes.still_open)} still open, {len(changes.resolved)} resolved "
+        f"({found.history_weeks} weeks of history); see {settings.alerts_log}",
+        err=True,
+    )
+    if not no_notify:
+        report = escalate(changes.opened, settings=settings)
+        click.echo(report.summary(), err=True)
+        for line in report.queued:
+            click.echo(f"notification failed: {line}", err=True)
+
+
+@click.command("gate")
+def gate_cmd() -> None:
+    """Deployment gate for CI: exit 1 while a critical alert or Coverage Decline is open."""
+    from ai_telemetry.alert.escalation import gate
+    from ai_telemetry.config import load_settings
+
+    result = gate(load_settings())
+    if result.ok:
+        click.echo("gate: open (no critical alert, no coverage decline)")
+        return
+    click.echo(f"gate: CLOSED - deployments paused by {len(result.blocking)} open alert(s):")
+    for reason in result.reasons():
+        click.echo(f"  {reason}")
+    click.echo("the gate opens when `ai-telemetry detect` finds the metrics back within limits")
+    raise SystemExit(1)
+
+
+@click.command("weekly")
+@click.option(
+    "--learnings",
+    "learnings_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".claude/History"),
+    show_default=True,
+    help="Folder of LEARN-*.md entries (skipped when missing).",
+)
+@click.option(
+    "--alert-threshold",
+    type=click.FloatRange(min=0, min_open=True),
+    help="z-score threshold (default: [detect] threshold, else 2.0).",
+)
+@click.option("--no-retention", is_flag=True, help="Skip the retention step.")
+def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention: bool) -> None:
+    """Run the weekly job: collect learnings, aggregate, detect, dashboard, notify, retention.
+
+    Each step's failure is reported and the others still run; exit 1 if any step failed.
+    """
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.pipeline import run_weekly
+
+    run = run_weekly(
+        load_settings(),
+        learnings_dir=learnings_dir,
+        threshold=alert_threshold,
+        retention=not no_retention,
+    )
+    for line in run.summary():
+        click.echo(line)
+    if not run.ok:
+        raise SystemExit(1)
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """Run `ai-telemetry weekly` every Monday at 09:00 (cron or systemd)."""
+
+
+_repo = click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path(),
+    show_default=True,
+    help="The repository the job runs in.",
+)
+_crontab = click.option(
+    "--crontab", "crontab", default="crontab", show_default=True, help="The crontab program."
+)
+
+
+@schedule_group.command("install")
+@_repo
+@click.option("--systemd", is_flag=True, help="Print a systemd service and timer instead.")
+@click.option("--command", help="The ai-telemetry executable (default: this one).")
+@_crontab
+def schedule_install_cmd(repo: Path, systemd: bool, command: str | None, crontab: str) -> None:
+    """Add the seed's crontab line (0 9 * * 1 cd REPO && ai-telemetry weekly), once."""
+    from ai_telemetry.schedule import install_cron, systemd_units
+
+    if systemd:
+        for name, text in systemd_units(repo, command=command).items():
+            click.echo(f"# ~/.config/systemd/user/{name}\n{text}")
+        click.echo(
+            "# then: systemctl --user daemon-reload && "
+            "systemctl --user enable --now ai-telemetry-weekly.timer"
+        )
+        return
+    result = install_cron(repo, command=command, crontab=crontab)
+    if result.changed:
+        click.echo(f"added to crontab: {result.line}")
+    else:
+        click.echo(f"already in crontab, unchanged: {result.line}")
+
+
+@schedule_group.command("remove")
+@_repo
+@_crontab
+def schedule_remove_cmd(repo: Path, crontab: str) -> None:
+    """Remove the weekly crontab line for REPO."""
+    from ai_telemetry.schedule import remove_cron
+
+    result = remove_cron(repo, crontab=crontab)
+    click.echo(f"removed from crontab: {result.line}" if result.changed else "nothing to remove")

@@ -1,0 +1,253 @@
+"""alerts.log (for people) and alerts-state.json (for programs): which alerts are open.
+
+- ``alerts.log`` is append-only text in the seed's format: an entry when an alert opens
+  (``🚨 ANOMALY DETECTED 🚨``), one when it resolves (``✅ RESOLVED``), and a line when a
+  notification fails or is delivered late. Entries are separated by a blank line.
+- ``alerts-state.json`` holds the open alerts and the last resolved ones. It is written
+  atomically (temp file, fsync, rename) under a lock, so two runs never lose each other's state.
+
+`reconcile` is the pure core: given what was open and what holds now, it says what opens, what
+stays open and what resolves. An alert that stays open is not logged again; its value and
+``last_seen`` are refreshed. `record_alerts` does the same on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from ai_telemetry.alert.model import Alert
+from ai_telemetry.errors import AlertError
+
+if TYPE_CHECKING:
+    from ai_telemetry.config import Settings
+
+STATE_NAME: Final = "alerts-state.json"
+STATE_VERSION: Final = 1
+KEEP_RESOLVED: Final = 200
+
+
+def utc_text(moment: datetime) -> str:
+    """``2025-12-29T09:00:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def state_path(settings: Settings) -> Path:
+    """Where the machine-readable state lives: ``alerts-state.json`` beside alerts.log."""
+    return settings.alerts_log.with_name(STATE_NAME)
+
+
+@dataclass(slots=True)
+class AlertState:
+    """The open alerts (by id) and the most recently resolved ones (oldest first)."""
+
+    open: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        return {
+            "schema_version": STATE_VERSION,
+            "open": list(self.open.values()),
+            "resolved": self.resolved[-KEEP_RESOLVED:],
+        }
+
+
+@dataclass(slots=True)
+class Reconciled:
+    """What one detection run changed."""
+
+    opened: list[Alert] = field(default_factory=list)
+    still_open: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+
+
+def reconcile(state: AlertState, current: Sequence[Alert], *, now: datetime) -> Reconciled:
+    """Update ``state`` in place with the alerts that hold ``now``.
+
+    New ids open (``opened`` set to ``now``); known ids stay open with their first ``opened``
+    and the new value; open ids that no longer hold resolve.
+    """
+    stamp = utc_text(now)
+    out = Reconciled()
+    seen: set[str] = set()
+    for alert in current:
+        if alert.id in seen:
+            continue
+        seen.add(alert.id)
+        before = state.open.get(alert.id)
+        if before is None:
+            opened = replace(alert, opened=stamp)
+            out.opened.append(opened)
+        else:
+            opened = replace(alert, opened=str(before.get("opened") or stamp))
+            out.still_open.append(opened)
+        record = opened.to_json()
+        record["last_seen"] = stamp
+        state.open[alert.id] = record
+    for alert_id in [i for i in state.open if i not in seen]:
+        record = state.open.pop(alert_id)
+        record["resolved"] = stamp
+        state.resolved.append(record)
+        out.resolved.append(Alert.from_json(record))
+    return out
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def read_state(settings: Settings) -> AlertState:
+    """The state on disk (empty when there is none yet).
+
+    Raises:
+        AlertError: the file is not readable JSON; the message says how to recover.
+    """
+    path = state_path(settings)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return AlertState()
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise AlertError(
+            f"{path}: cannot read the alert state ({exc}); move it aside and run "
+            "`ai-telemetry detect` again to rebuild it (open alerts will be logged again)"
+        ) from None
+    if not isinstance(data, Mapping):
+        raise AlertError(f"{path}: not an alert state object; move it aside and detect again")
+    opened = [a for a in data.get("open", []) if isinstance(a, Mapping) and "id" in a]
+    resolved = [a for a in data.get("resolved", []) if isinstance(a, Mapping)]
+    return AlertState({str(a["id"]): dict(a) for a in opened}, [dict(a) for a in resolved])
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AlertError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_state(settings: Settings, state: AlertState) -> None:
+    """Write the state atomically."""
+    path = state_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, orjson.dumps(state.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+
+
+@contextlib.contextmanager
+def state_lock(settings: Settings) -> Iterator[None]:
+    """Hold the alert state lock (one detection run at a time)."""
+    path = state_path(settings).with_suffix(".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise AlertError(f"{path}: cannot create the alert lock ({exc.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def append_log(settings: Settings, entries: Sequence[Sequence[str]]) -> None:
+    """Append entries (each a list of lines) to alerts.log, a blank line after each.
+
+    Raises:
+        AlertError: alerts.log cannot be written.
+    """
+    if not entries:
+        return
+    text = "".join("\n".join(lines) + "\n\n" for lines in entries)
+    path = settings.alerts_log
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+    except OSError as exc:
+        raise AlertError(f"{path}: cannot append alerts ({exc.strerror or exc})") from None
+
+
+def log_line(settings: Settings, text: str, *, now: datetime) -> None:
+    """One notice line in alerts.log (notification failures and late deliveries)."""
+    append_log(settings, [[f"[{utc_text(now)}] {text}"]])
+
+
+def record_alerts(
+    settings: Settings,
+    current: Sequence[Alert],
+    *,
+    now: datetime | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> Reconciled:
+    """Reconcile the alerts that hold now with the state on disk; log what opened and resolved.
+
+    Args:
+        settings: where alerts.log and alerts-state.json are.
+        current: every alert whose condition holds in this run (`detect_anomalies`).
+        now: the clock.
+        metrics: the current metrics document, to show resolved alerts' current values.
+
+    Raises:
+        AlertError: the state or alerts.log cannot be read or written.
+    """
+    from ai_telemetry.analyze.rules import metric_values
+
+    moment = now or datetime.now(UTC)
+    with state_lock(settings):
+        state = read_state(settings)
+        changes = reconcile(state, current, now=moment)
+        entries = [a.lines() for a in changes.opened]
+        stamp = utc_text(moment)
+        for alert in changes.resolved:
+            now_values = metric_values(metrics, alert.metric) if metrics is not None else {}
+            entries.append(alert.resolved_lines(at=stamp, value=now_values.get(alert.key)))
+        append_log(settings, entries)
+        write_state(settings, state)
+    return changes
+
+
+OPEN_FIELDS: Final = (
+    "severity",
+    "metric",
+    "key",
+    "value",
+    "threshold",
+    "analysis",
+    "action",
+    "opened",
+    "rule",
+)
+
+
+def open_alerts(settings: Settings) -> list[dict[str, Any]]:
+    """The open alerts, most severe first, then oldest first.
+
+    Each dict has ``severity``, ``metric``, ``key``, ``value``, ``threshold``, ``analysis``,
+    ``action``, ``opened`` and ``rule``, plus ``id``, ``title``, ``current``, ``threshold_text``,
+    ``detectors`` and ``last_seen``.
+
+    Raises:
+        AlertError: the state file is unreadable.
+    """
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    alerts = list(read_state(settings).open.values())
+    for alert in alerts:
+        for name in OPEN_FIELDS:
+            alert.setdefault(name, None)
+    alerts.sort(key=lambda a: (rank.get(str(a["severity"]), 3), str(a["opened"]), str(a["id"])))
+    return alerts
