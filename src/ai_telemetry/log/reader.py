@@ -117,11 +117,11 @@ def _decode_error(raw: bytes, exc: orjson.JSONDecodeError) -> str:
 
 def classify_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, bool]:
     """Judge one line (without its newline): (event, None, unknown) or (None, reason, False)."""
-    if not raw.strip():
-        return None, "blank line", False
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if not raw.strip():
+            return None, "blank line", False
         return None, _decode_error(raw, exc), False
     if type(obj) is not dict:
         return None, f"not a JSON object (a JSON {_json_kind(obj)})", False
