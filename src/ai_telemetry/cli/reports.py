@@ -14,17 +14,82 @@ import click
 
 
 @click.command("dashboard")
-@click.option("--metrics", "metrics_path", type=click.Path(path_type=Path), help="metrics.json.")
-@click.option("--output", type=click.Path(path_type=Path), help="File to write.")
-def dashboard_cmd(metrics_path: Path | None, output: Path | None) -> None:
-    """Write the weekly dashboard (Markdown or self-contained HTML)."""
-    raise click.ClickException("dashboard: not implemented yet")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="metrics.json to show (default: the telemetry directory's).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write (default: dashboards/weekly-<window end date>.md in the telemetry dir).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html"]),
+    help="md or html (default: from --output's extension, else md).",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(2, 104),
+    default=12,
+    show_default=True,
+    help="Weeks of history for trends.",
+)
+@click.option("--no-history", is_flag=True, help="Only metrics.json: no trends, no changes.")
+def dashboard_cmd(
+    metrics_path: Path | None,
+    output: Path | None,
+    fmt: str | None,
+    weeks: int,
+    no_history: bool,
+) -> None:
+    """Write the weekly dashboard (Markdown, or one self-contained HTML file)."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.dashboard import make_dashboard
+
+    settings = None
+    if metrics_path is None:
+        settings = load_settings()
+        metrics_path = settings.metrics_path
+    written = make_dashboard(
+        metrics_path,
+        output=output,
+        fmt=fmt,
+        settings=settings,
+        history=not no_history,
+        weeks=weeks,
+    )
+    click.echo(f"wrote {written}")
 
 
 @click.command("status")
-def status_cmd() -> None:
-    """Show the week at a glance in the terminal."""
-    raise click.ClickException("status: not implemented yet")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Show this metrics.json instead of the last 7 days of the log.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(2, 104),
+    default=12,
+    show_default=True,
+    help="Weeks of history for the sparklines.",
+)
+def status_cmd(metrics_path: Path | None, weeks: int) -> None:
+    """Show the week at a glance: what needs attention, trends, top skills, open alerts."""
+    from datetime import UTC, datetime
+
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.dashboard import settings_for, status_report
+    from ai_telemetry.report.status import print_status
+
+    settings = settings_for(metrics_path) if metrics_path is not None else load_settings()
+    report = status_report(settings, metrics_path=metrics_path, now=datetime.now(UTC), weeks=weeks)
+    print_status(report)
 
 
 # --- reviews: monthly learning review, quarterly skill audit, skill A/B comparison ----------

@@ -1,0 +1,191 @@
+"""``ai-telemetry status``: the week at a glance in a terminal 80 columns wide.
+
+Rich tables of what needs attention, the top skills and the open alerts, with sparklines
+(``▁▂▃▄▅▆▇█``) of the weekly history. Rendering reads no clock and no files: it takes a
+`WeeklyReport` (`ai_telemetry.report.weekly.build_report`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from ai_telemetry.report.targets import TEXT_ICON, assess, format_value
+from ai_telemetry.report.weekly import WeeklyReport
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+BARS: Final = "▁▂▃▄▅▆▇█"
+STYLES: Final = {
+    "on target": "green",
+    "watch": "yellow",
+    "act": "bold red",
+    "no data": "dim",
+    "info": "cyan",
+}
+MAX_ATTENTION: Final = 8
+
+TRENDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("events_total", "", "Events recorded"),
+    ("learning_entries_per_week", "", "New learnings"),
+    ("learning_implementation_rate", "", "Learnings implemented"),
+    ("test_coverage_percent", "", "Test coverage"),
+    ("incident_rate", "", "Incidents"),
+    ("test_failure_rate", "", "Failing builds"),
+    ("context_window_utilization.p95", "", "Context use (p95)"),
+    ("mcp_tool_latency_seconds.p95", "", "MCP latency (p95)"),
+)
+"""(metric, key, label) of the trend table, in order."""
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One character per value on ``▁``..``█``, scaled to the values' range; a gap is ``·``.
+
+    A flat series is drawn at mid height.
+    """
+    known = [v for v in values if v is not None]
+    if not known:
+        return "·" * len(values)
+    low, high = min(known), max(known)
+    span = high - low
+    out = []
+    for value in values:
+        if value is None:
+            out.append("·")
+        elif span == 0:
+            out.append(BARS[3])
+        else:
+            out.append(BARS[round((value - low) / span * (len(BARS) - 1))])
+    return "".join(out)
+
+
+def _mark(status: str) -> str:
+    return f"[{STYLES[status]}]{TEXT_ICON[status]} {status}[/]"
+
+
+def _series(report: WeeklyReport, metric: str, key: str = "") -> list[float | None]:
+    values = [v for _, v in report.history.get((metric, key), [])]
+    if metric in ("learning_entries_per_week", "incident_rate"):
+        recorded = [bool(v) for _, v in report.history.get(("events_total", ""), [])]
+        values = [0.0 if v is None and r else v for v, r in zip(values, recorded, strict=False)]
+    return values
+
+
+def _header(report: WeeklyReport) -> RenderableType:
+    from rich.text import Text
+
+    overall = report.overall()
+    text = Text.from_markup(
+        f"[bold]AI telemetry[/] · week {report.week_label} · "
+        f"{report.events_total:,} events · overall {_mark(overall)}"
+    )
+    text.overflow = "fold"
+    return text
+
+
+def _attention(report: WeeklyReport) -> RenderableType:
+    from rich.table import Table
+
+    rows = report.attention()
+    table = Table(title="Needs attention", title_justify="left", expand=True, pad_edge=False)
+    table.add_column("Status", no_wrap=True, width=9)
+    table.add_column("Measure", ratio=3)
+    table.add_column("Now", justify="right", no_wrap=True)
+    table.add_column("Target", ratio=2)
+    for row in rows[:MAX_ATTENTION]:
+        a = row.assessment
+        label = a.target.label + (f" ({row.key})" if row.key else "")
+        table.add_row(_mark(a.status), label, a.value_text, a.target.target_text)
+    if not rows:
+        table.add_row(_mark("on target"), "Every measure with a target", "", "")
+    elif len(rows) > MAX_ATTENTION:
+        more = len(rows) - MAX_ATTENTION
+        table.caption = f"and {more} more: ai-telemetry dashboard lists them all"
+    return table
+
+
+def _trends(report: WeeklyReport) -> RenderableType:
+    from rich.table import Table
+
+    weeks = len(report.history.get(("events_total", ""), []))
+    table = Table(
+        title=f"Trends (last {weeks} weeks, oldest left)" if weeks else "Trends (no history)",
+        title_justify="left",
+        expand=True,
+        pad_edge=False,
+    )
+    table.add_column("Measure", ratio=3)
+    table.add_column("Weekly", no_wrap=True, min_width=12)
+    table.add_column("Latest week", justify="right", no_wrap=True)
+    for metric, key, label in TRENDS:
+        values = _series(report, metric, key)
+        latest = next((v for v in reversed(values) if v is not None), None)
+        if metric == "events_total":
+            text = format_value(latest, "count")
+        else:
+            text = assess(metric, latest).value_text if latest is not None else "no data"
+        table.add_row(label, sparkline(values) if values else "-", text)
+    return table
+
+
+def _skills(report: WeeklyReport) -> RenderableType:
+    from rich.table import Table
+
+    table = Table(title="Top skills this week", title_justify="left", expand=True, pad_edge=False)
+    table.add_column("Skill", ratio=3, overflow="ellipsis", no_wrap=True)
+    table.add_column("Uses", justify="right")
+    table.add_column("Weekly uses", no_wrap=True, min_width=12)
+    table.add_column("Success", justify="right", no_wrap=True)
+    table.add_column("Errors", justify="right", no_wrap=True)
+    for skill in report.skills[:5]:
+        trend = sparkline(_series(report, "skill_invocation_total", skill.name))
+        success = f"[{STYLES[skill.success.status]}]{skill.success.value_text}[/]"
+        error = f"[{STYLES[skill.error.status]}]{skill.error.value_text}[/]"
+        table.add_row(skill.name, str(skill.invocations), trend or "-", success, error)
+    if not report.skills:
+        table.add_row("no skill used this week", "", "", "", "")
+    return table
+
+
+def _alerts(report: WeeklyReport) -> RenderableType:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not report.alerts:
+        return Text("Open alerts: none.")
+    table = Table(title="Open alerts", title_justify="left", expand=True, pad_edge=False)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("What", ratio=2)
+    table.add_column("Action", ratio=3)
+    for alert in report.alerts:
+        severity = str(alert.get("severity", ""))
+        style = {"critical": "bold red", "warning": "yellow"}.get(severity, "cyan")
+        what = str(alert.get("metric", "")) + (f" ({alert['key']})" if alert.get("key") else "")
+        table.add_row(f"[{style}]{severity}[/]", what, str(alert.get("action", "")))
+    return table
+
+
+def status_renderable(report: WeeklyReport) -> RenderableType:
+    """The whole status screen as one rich renderable."""
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(
+        _header(report),
+        Text(""),
+        _attention(report),
+        _trends(report),
+        _skills(report),
+        _alerts(report),
+    )
+
+
+def print_status(report: WeeklyReport, *, console: Console | None = None) -> None:
+    """Print the status screen (to ``console``, default: a new stdout console)."""
+    from rich.console import Console
+
+    (console or Console()).print(status_renderable(report))
+
+
+__all__ = ["print_status", "sparkline", "status_renderable"]
