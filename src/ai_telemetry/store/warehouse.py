@@ -192,7 +192,16 @@ class Warehouse:
         return self._con
 
     def _create_schema(self) -> None:
+        import duckdb
+
         con = self.con
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:  # a new file has no meta table yet
+            row = None
+        if row is not None and row[0] == _SCHEMA_VERSION:
+            return  # written once; a warm open must not write (each write is a WAL commit)
+        con.execute("BEGIN TRANSACTION")
         con.execute(columns.create_events_table_sql())
         con.execute(
             "CREATE TABLE IF NOT EXISTS ingest_state (source VARCHAR PRIMARY KEY, inode BIGINT, "
@@ -208,6 +217,7 @@ class Warehouse:
         )
         for view, event_type in columns.VIEWS.items():
             con.execute(columns.view_sql(view, event_type))
+        con.execute("COMMIT")
 
     # --- state ----------------------------------------------------------------------------
 
