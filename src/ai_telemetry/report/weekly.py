@@ -299,6 +299,21 @@ def _learning_weeks(
     return weeks[-4:]
 
 
+def _alert(alert: Mapping[str, Any]) -> dict[str, Any]:
+    """An alert dict plus ``value_text``/``threshold_text`` in the metric's unit."""
+    from ai_telemetry.report.targets import TARGETS
+
+    out = dict(alert)
+    target = TARGETS.get(str(alert.get("metric", "")))
+    for field_name in ("value", "threshold"):
+        raw = alert.get(field_name)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and target is not None:
+            out[f"{field_name}_text"] = format_value(float(raw), target.unit)
+        else:
+            out[f"{field_name}_text"] = "" if raw is None else str(raw)
+    return out
+
+
 def build_report(
     document: Mapping[str, Any],
     *,
@@ -448,7 +463,7 @@ def build_report(
         models=models,
         cost_total=sum(known_costs) if known_costs else None,
         cache=Row(assess("cache_hit_rate", _stat(m, "cache_hit_rate"))),
-        alerts=[dict(a) for a in alerts or ()],
+        alerts=[_alert(a) for a in alerts or ()],
         history=hist,
     )
 

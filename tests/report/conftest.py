@@ -1,0 +1,49 @@
+"""Shared fixtures for the report tests: the demo data, built once per session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ai_telemetry.config import Settings, load_settings
+
+DEMO_END = "2025-12-29"
+"""The demo's last day (exclusive): its 12 weeks run 2025-10-06 to 2025-12-28."""
+WINDOW_START = datetime(2025, 12, 22, tzinfo=UTC)
+WINDOW_END = datetime(2025, 12, 29, tzinfo=UTC)
+"""The frozen clock: the last complete ISO week of the demo, and its end."""
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@dataclass(frozen=True)
+class DemoWeek:
+    """The demo telemetry directory, its metrics.json for the last week, and its history."""
+
+    settings: Settings
+    metrics_path: Path
+    document: dict[str, Any]
+    history: dict[tuple[str, str], list[tuple[Any, float | None]]]
+
+
+@pytest.fixture(scope="session")
+def demo_week(tmp_path_factory: pytest.TempPathFactory) -> DemoWeek:
+    """12 weeks of seeded demo events, aggregated for the week of 2025-12-22 (frozen clock)."""
+    from ai_telemetry.analyze.metrics import compute_metrics, write_metrics_json
+    from ai_telemetry.analyze.window import Window
+    from ai_telemetry.pipeline import run_demo
+    from ai_telemetry.report.weekly import load_history
+
+    directory = tmp_path_factory.mktemp("dash") / "telemetry"
+    for _ in run_demo(directory, weeks=12, seed=42, end=DEMO_END):
+        pass
+    settings = load_settings(telemetry_dir=directory, environ={})
+    window = Window(WINDOW_START, WINDOW_END)
+    document = compute_metrics(window, settings=settings, now=WINDOW_END, progress=False)
+    metrics_path = directory / "metrics.json"
+    write_metrics_json(document, metrics_path)
+    history = load_history(settings, now=WINDOW_END)
+    return DemoWeek(settings, metrics_path, document, history)
