@@ -118,7 +118,8 @@ class DetectOptions:
         rules: run the threshold rules.
         baseline_weeks: how many previous weeks the z-score and SPC baseline hold.
         min_history: fewer previous weeks than this: the series is not judged yet.
-        min_count: per-key series: weeks with fewer executions are not judged.
+        min_count: per-skill / per-agent series and rate rules: weeks with fewer executions
+            are not judged.
         severity: the severity of z-score / SPC alerts.
         watched: the series to watch.
     """
@@ -214,6 +215,24 @@ def _rule_alert(finding: RuleFinding, root_window: str) -> Alert:
         analysis=finding.analysis,
         action=finding.action,
     )
+
+
+def _enough(metrics: Mapping[str, Any], finding: RuleFinding, min_count: int) -> bool:
+    """A per-skill or per-agent *rate* rests on at least ``min_count`` executions.
+
+    Without this, a skill run 6 times a week with one error is a 17% "error spike". Counts and
+    maxima (a single 64-call task is a Tool Call Loop) are not rates and always count.
+    """
+    base = finding.metric.split(".", 1)[0]
+    if finding.key is None or not base.endswith("_rate"):
+        return True
+    count_metric = {"skill": "skill_invocation_total", "agent": "agent_invocation_total"}.get(
+        base.split("_", 1)[0]
+    )
+    if count_metric is None:
+        return True
+    count = _metric_values(metrics, count_metric).get(finding.key)
+    return count is None or count >= min_count
 
 
 def _bad(direction: Direction, excess: float) -> bool:
@@ -363,10 +382,17 @@ def detect_anomalies(
     current: dict[str, Any] = dict(inner)  # type: ignore[arg-type]
     if root_causes is not None and current.get(ROOT_CAUSE_METRIC) is None:
         current[ROOT_CAUSE_METRIC] = dict(root_causes) or None
+    chosen = tuple(rules)
+    for rule in chosen:
+        name = rule.metric.split(".", 1)[0]
+        if rule.missing is not None and name not in current:
+            current[name] = None  # absent (a null dropped on the way) means no data: "missing"
     alerts: list[Alert] = []
     if opts.rules:
-        findings = evaluate_rules(current, rules=rules, history=list(history))
-        alerts.extend(_rule_alert(f, root_window) for f in findings)
+        findings = evaluate_rules(current, rules=chosen, history=list(history))
+        alerts.extend(
+            _rule_alert(f, root_window) for f in findings if _enough(current, f, opts.min_count)
+        )
     if opts.zscore or opts.spc:
         covered = {(a.metric, a.key) for a in alerts}
         for watched in opts.watched:

@@ -226,6 +226,7 @@ class SlackNotifier:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read()
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error holds the response; leaving it open leaks the socket
             raise AlertError(f"Slack webhook answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
