@@ -192,8 +192,11 @@ def compare_groups(
         detail = f"median {med_b:.0f} s ({b.label}) vs {med_a:.0f} s ({a.label})"
         test = f"Mann-Whitney {_p(rank.p_value)}, {rank.method}"
         if rank.p_value < alpha:
-            faster = b.label if med_b < med_a else a.label
-            duration_verdict = f"{faster} is faster: {detail} ({test})"
+            fast, slow = (b, a) if med_b < med_a else (a, b)
+            duration_verdict = (
+                f"{fast.label} is faster: median {statistics.median(fast.durations):.0f} s vs "
+                f"{statistics.median(slow.durations):.0f} s ({slow.label}) ({test})"
+            )
         else:
             duration_verdict = f"No clear difference in duration: {detail} ({test})"
     else:
