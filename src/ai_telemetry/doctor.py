@@ -93,6 +93,10 @@ def run_checks(settings: Settings) -> list[Check]:
     log = settings.log_path
     if not log.exists():
         checks.append(Check("log", "warn", f"{log} does not exist yet", "run: ai-telemetry init"))
+    elif not log.is_file():
+        checks.append(
+            Check("log", "fail", f"{log} is not a regular file", "point the log at a plain file")
+        )
     elif not os.access(log, os.W_OK):
         checks.append(Check("log", "fail", f"{log} is not writable", f"chmod u+w {log}"))
     else:

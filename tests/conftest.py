@@ -1,0 +1,38 @@
+"""Test-wide isolation: no test reads the developer's settings or writes their state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drop AI_TELEMETRY_* from the environment and keep SDK status files in a temp dir."""
+    for name in list(os.environ):
+        if name.startswith("AI_TELEMETRY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AI_TELEMETRY_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def telemetry_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh telemetry directory, also set as AI_TELEMETRY_DIR for subprocesses."""
+    directory = tmp_path / "Telemetry"
+    monkeypatch.setenv("AI_TELEMETRY_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def sdk_client(telemetry_dir: Path) -> Iterator[object]:
+    """The process-wide SDK client pointed at a fresh log, durability write, errors re-raised."""
+    import ai_telemetry
+
+    client = ai_telemetry.configure(
+        telemetry_dir=telemetry_dir, durability="write", raise_errors=True
+    )
+    yield client
+    ai_telemetry.configure(telemetry_dir=telemetry_dir, enabled=False)
