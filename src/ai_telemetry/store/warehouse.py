@@ -345,45 +345,53 @@ class Warehouse:
         except OSError as exc:
             raise AnalyticsError(f"{log_path}: cannot read the log ({exc.strerror})") from None
         try:
-            st = os.fstat(fd)
-            size = st.st_size
-            state = self._log_state(source)
-            start, lines, bad = 0, 0, 0
-            if state is not None:
-                inode, offset, head, tail, lines, bad = state
-                head_len = min(offset, _HASH_SPAN)
-                tail_len = min(offset, _HASH_SPAN)
-                same = (
-                    inode == st.st_ino
-                    and size >= offset
-                    and _file_hash(fd, 0, head_len) == head
-                    and _file_hash(fd, offset - tail_len, tail_len) == tail
-                )
-                if same:
-                    start = offset
-                else:
-                    report.reread = True
-                    lines, bad = 0, 0
-            if start >= size and state is not None and not report.reread:
-                return
-            end = self._read_chunks(fd, start, size, report)
-            lines += report.lines
-            bad += report.bad_lines
-            span = min(end, _HASH_SPAN)
-            self.con.execute(
-                "INSERT OR REPLACE INTO ingest_state VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                [
-                    source,
-                    st.st_ino,
-                    end,
-                    _file_hash(fd, 0, span),
-                    _file_hash(fd, end - span, span),
-                    lines,
-                    bad,
-                ],
-            )
+            self._ingest_open_log(fd, source, report)
+        except OSError as exc:
+            raise AnalyticsError(
+                f"{log_path}: cannot read the log ({exc.strerror or exc}); check the path "
+                "(--input, AI_TELEMETRY_LOG_PATH) and its permissions"
+            ) from None
         finally:
             os.close(fd)
+
+    def _ingest_open_log(self, fd: int, source: str, report: IngestReport) -> None:
+        st = os.fstat(fd)
+        size = st.st_size
+        state = self._log_state(source)
+        start, lines, bad = 0, 0, 0
+        if state is not None:
+            inode, offset, head, tail, lines, bad = state
+            head_len = min(offset, _HASH_SPAN)
+            tail_len = min(offset, _HASH_SPAN)
+            same = (
+                inode == st.st_ino
+                and size >= offset
+                and _file_hash(fd, 0, head_len) == head
+                and _file_hash(fd, offset - tail_len, tail_len) == tail
+            )
+            if same:
+                start = offset
+            else:
+                report.reread = True
+                lines, bad = 0, 0
+        if start >= size and state is not None and not report.reread:
+            return
+        end = self._read_chunks(fd, start, size, report)
+        lines += report.lines
+        bad += report.bad_lines
+        span = min(end, _HASH_SPAN)
+        self.con.execute(
+            "INSERT OR REPLACE INTO ingest_state VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                source,
+                st.st_ino,
+                end,
+                _file_hash(fd, 0, span),
+                _file_hash(fd, end - span, span),
+                lines,
+                bad,
+            ],
+        )
 
     def _chunks(self, fd: int, start: int, size: int) -> Iterator[tuple[int, bytes]]:
         """(offset after the chunk, chunk) for complete lines in [start, size)."""
