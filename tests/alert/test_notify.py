@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from alert_helpers import Mailbox, Webhook, make_alert
@@ -134,3 +135,15 @@ def test_bad_smtp_port_is_a_config_error(settings: Settings) -> None:
 def test_scrub_replaces_every_secret() -> None:
     """Secrets are replaced wherever they appear; short or empty ones are ignored."""
     assert scrub("a hunter2x b hunter2x", ["hunter2x", None, ""]) == "a [redacted] b [redacted]"
+
+
+def test_smtp_settings_are_read_from_dotenv(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AI_TELEMETRY_SMTP_* in .env of the working directory configure e-mail."""
+    monkeypatch.delenv("AI_TELEMETRY_SMTP_HOST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("AI_TELEMETRY_SMTP_HOST=mail.internal\n")
+    config = email_config(settings)
+    assert config is not None
+    assert config.host == "mail.internal"

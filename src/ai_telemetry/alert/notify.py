@@ -77,6 +77,18 @@ class EmailConfig:
     timeout: float = 10.0
 
 
+def _environment() -> dict[str, str]:
+    """``.env`` in the working directory under the process environment (as `load_settings`)."""
+    env: dict[str, str] = {}
+    dotenv_path = Path.cwd() / ".env"
+    if dotenv_path.is_file():
+        from dotenv import dotenv_values
+
+        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    env.update(os.environ)
+    return env
+
+
 def email_config(
     settings: Settings, *, environ: Mapping[str, str] | None = None
 ) -> EmailConfig | None:
@@ -88,7 +100,7 @@ def email_config(
     notify = settings.extra.get("notify")
     section = notify.get("email") if isinstance(notify, Mapping) else None
     values: dict[str, Any] = dict(section) if isinstance(section, Mapping) else {}
-    env = os.environ if environ is None else environ
+    env = _environment() if environ is None else environ
     for var, key in SMTP_ENV.items():
         if env.get(var):
             values[key] = env[var]
