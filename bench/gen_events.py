@@ -82,7 +82,8 @@ def generate(n: int, path: Path, *, seed: int = 42, span_days: int = 365) -> int
                 lines.append(
                     f'{{"timestamp":"{ts}","event_type":"llm_request","event_id":"{eid()}",'
                     f'"session_id":"{sid}","model":"{model}","request_id":"req_{eid()[:20]}",'
-                    f'"input_tokens":{rng.randint(10, 5000)},"output_tokens":{rng.randint(10, 3000)},'
+                    f'"input_tokens":{rng.randint(10, 5000)},'
+                    f'"output_tokens":{rng.randint(10, 3000)},'
                     f'"cache_creation_input_tokens":{rng.randint(0, 20000)},'
                     f'"cache_read_input_tokens":{rng.randint(0, 150000)},'
                     f'"cost_usd":{rng.random() / 5:.5f}{skill}}}'

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     import duckdb
 
 WAREHOUSE_FILE: Final = "warehouse.duckdb"
-CHUNK_BYTES: Final = 64 * 1024 * 1024
+CHUNK_BYTES: Final = 1024 * 1024 * 1024
+_BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
 _SCHEMA_VERSION: Final = "1"
 
@@ -155,6 +156,11 @@ class Warehouse:
             except OSError as exc:
                 raise AnalyticsError(f"{self.path.parent}: cannot create ({exc})") from None
             self._lock()
+            # Holding the lock, any spool directory left here is from a killed ingest.
+            import shutil
+
+            for stale in self.path.parent.glob(".ingest-*"):
+                shutil.rmtree(stale, ignore_errors=True)
         try:
             con = duckdb.connect(str(self.path))
             con.execute("SET TimeZone = 'UTC'")
@@ -393,33 +399,37 @@ class Warehouse:
             ],
         )
 
-    def _chunks(self, fd: int, start: int, size: int) -> Iterator[tuple[int, bytes]]:
-        """(offset after the chunk, chunk) for complete lines in [start, size)."""
+    def _chunks(self, fd: int, start: int, size: int) -> Iterator[tuple[int, int]]:
+        """(start, end) spans of complete lines in [start, size), each up to `CHUNK_BYTES`.
+
+        Few, large spans: each becomes one ``INSERT``, and DuckDB writes one large insert
+        straight into the file, where many small ones cost a long checkpoint later.
+        """
         pos = start
         while pos < size:
-            length = min(CHUNK_BYTES, size - pos)
-            data = os.pread(fd, length, pos)
-            cut = data.rfind(b"\n")
-            while cut < 0 and pos + len(data) < size:  # a line longer than a chunk
-                data += os.pread(fd, min(CHUNK_BYTES, size - pos - len(data)), pos + len(data))
-                cut = data.rfind(b"\n")
+            limit = min(pos + CHUNK_BYTES, size)
+            cut = _last_newline(fd, pos, limit)
+            while cut < 0 and limit < size:  # a line longer than a chunk
+                limit = min(limit + CHUNK_BYTES, size)
+                cut = _last_newline(fd, pos, limit)
             if cut < 0:
                 return  # only an unfinished line is left: a writer is still at it
-            pos += cut + 1
-            yield pos, data[: cut + 1]
+            yield pos, cut + 1
+            pos = cut + 1
 
     def _read_chunks(self, fd: int, start: int, size: int, report: IngestReport) -> int:
         end = start
+        spool = None if self._memory else self.path.parent
         with (
             self._progress(size - start, "ingesting events.jsonl") as advance,
-            tempfile.TemporaryDirectory(prefix="ait-ingest-") as tmp,
+            tempfile.TemporaryDirectory(prefix=".ingest-", dir=spool) as tmp,
         ):
             chunk_path = Path(tmp) / "chunk.jsonl"
-            for after, data in self._chunks(fd, start, size):
-                chunk_path.write_bytes(data)
-                self._ingest_jsonl(chunk_path, report, lines=data.count(b"\n"))
-                advance(after - end)
-                end = after
+            for lo, hi in self._chunks(fd, start, size):
+                lines = _copy_span(fd, lo, hi, chunk_path)
+                self._ingest_jsonl(chunk_path, report, lines=lines)
+                advance(hi - end)
+                end = hi
         return end
 
     def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
@@ -430,7 +440,7 @@ class Warehouse:
 
     @contextlib.contextmanager
     def _progress(self, total: int, label: str) -> Iterator[Any]:
-        if not _want_progress(self.progress) or total < CHUNK_BYTES:
+        if not _want_progress(self.progress) or total < _BLOCK:
             yield lambda _n: None
             return
         from rich.console import Console
@@ -446,6 +456,33 @@ class Warehouse:
         ) as bar:
             task = bar.add_task(label, total=total)
             yield lambda n: bar.advance(task, n)
+
+
+def _last_newline(fd: int, start: int, end: int) -> int:
+    """Offset of the last ``\\n`` in [start, end), or -1; reads backwards in small blocks."""
+    pos = end
+    while pos > start:
+        lo = max(start, pos - 65536)
+        cut = os.pread(fd, pos - lo, lo).rfind(b"\n")
+        if cut >= 0:
+            return lo + cut
+        pos = lo
+    return -1
+
+
+def _copy_span(fd: int, start: int, end: int, target: Path) -> int:
+    """Copy bytes [start, end) of ``fd`` to ``target`` in blocks; return the lines copied."""
+    lines = 0
+    with target.open("wb") as out:
+        pos = start
+        while pos < end:
+            block = os.pread(fd, min(_BLOCK, end - pos), pos)
+            if not block:
+                break
+            out.write(block)
+            lines += block.count(b"\n")
+            pos += len(block)
+    return lines
 
 
 def _sql_str(path: Path) -> str:
