@@ -92,7 +92,7 @@ def test_context_tokens_mean_and_p95_over_every_skill_event(settings: Settings) 
 
 
 def test_agent_rates_and_tool_call_count_fallback_to_tool_call_events(settings: Settings) -> None:
-    """Agent rates over finished tasks; tool_call_count from tool_calls, else counted tool_call events."""
+    """Agent rates over finished tasks; tool_call_count from tool_calls, else counted tool calls."""
     events = [
         ev(
             "2025-12-16T10:00:00Z",
@@ -350,9 +350,12 @@ def test_llm_tokens_cost_and_cache_hit_rate_count_a_response_once(settings: Sett
     )
     m = metrics(settings, *WEEK)
     assert m["llm_requests_total"] == {"m1": 1, "m2": 1}
-    assert m[
-        "llm_tokens_total"
-    ]["m1"] == {"input": 10, "output": 50, "cache_creation": 0, "cache_read": 70}
+    assert m["llm_tokens_total"]["m1"] == {
+        "input": 10,
+        "output": 50,
+        "cache_creation": 0,
+        "cache_read": 70,
+    }
     assert (
         m["llm_cost_usd_by_skill"],
         m["llm_cost_usd_by_agent"],

@@ -1,4 +1,4 @@
-"""Execution pairing (METRICS.md): started + next terminal in the same session; orphans; unfinished."""
+"""Execution pairing (METRICS.md): started + next terminal in one session; orphans; unfinished."""
 
 from __future__ import annotations
 

@@ -105,7 +105,9 @@ def test_sigkill_at_each_step_then_rerun_keeps_every_event_once(
     env = {**os.environ, CRASH_ENV: step}
     cli = shutil.which("ai-telemetry", path=str(Path(sys.executable).parent))
     assert cli is not None
-    proc = subprocess.run([cli, "retention", "apply"], env=env, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [cli, "retention", "apply"], env=env, capture_output=True, timeout=120, check=False
+    )
     assert -signal.SIGKILL == proc.returncode
     assert Counter(before) == Counter(set(_all_ids(settings)))  # nothing lost, even mid-way
     apply_retention(settings)
@@ -121,7 +123,9 @@ def test_events_appended_after_snapshot_survive_the_swap(settings: Settings) -> 
     env = {**os.environ, CRASH_ENV: "manifest"}
     cli = shutil.which("ai-telemetry", path=str(Path(sys.executable).parent))
     assert cli is not None
-    subprocess.run([cli, "retention", "apply"], env=env, capture_output=True, timeout=120)
+    subprocess.run(
+        [cli, "retention", "apply"], env=env, capture_output=True, timeout=120, check=False
+    )
     append_raw(settings, [event(_ts(0), 999)])
     apply_retention(settings)
     assert "e999" in ids_in_jsonl(settings.log_path)
