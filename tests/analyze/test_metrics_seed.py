@@ -46,7 +46,7 @@ def _seed_log(tmp_path: Path) -> Settings:
 
 
 def test_seed_session_with_ci_coverage_delta_gives_seed_numbers(tmp_path: Path) -> None:
-    """The session plus the CI's coverage event (delta 0.4, as in the seed) gives the seed's JSON."""
+    """The session plus the CI's coverage event (delta 0.4, as in the seed) gives the seed JSON."""
     settings = _seed_log(tmp_path)
     write_jsonl(
         settings,
