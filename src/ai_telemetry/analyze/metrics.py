@@ -335,14 +335,24 @@ def catalogue(wh: Warehouse, window: Window, *, project: str | None = None) -> d
         )
     start, end = window.naive()
     metrics: dict[str, Any] = {}
-    metrics.update(executions.skill_metrics(con, start, end))
-    metrics.update(executions.agent_metrics(con, start, end))
-    metrics.update(learning_metrics(con, start, end, window.weeks))
-    metrics.update(quality_metrics(con, start, end))
-    metrics.update(incident_metrics(con, start, end, window.weeks))
-    metrics.update(context_metrics(con, start, end, wh.settings))
-    metrics.update(token_metrics(con, start, end))
-    return {"events": _event_counts(con, start, end), "metrics": _round(metrics)}
+    import duckdb
+
+    try:
+        metrics.update(executions.skill_metrics(con, start, end))
+        metrics.update(executions.agent_metrics(con, start, end))
+        metrics.update(learning_metrics(con, start, end, window.weeks))
+        metrics.update(quality_metrics(con, start, end))
+        metrics.update(incident_metrics(con, start, end, window.weeks))
+        metrics.update(context_metrics(con, start, end, wh.settings))
+        metrics.update(token_metrics(con, start, end))
+        counts = _event_counts(con, start, end)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise AnalyticsError(
+            f"{wh.path}: a metric query failed ({first}); delete the warehouse file to rebuild "
+            "it, and report this if it happens again"
+        ) from None
+    return {"events": counts, "metrics": _round(metrics)}
 
 
 def _cache_get(wh: Warehouse, key: str) -> dict[str, Any] | None:

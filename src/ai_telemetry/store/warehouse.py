@@ -123,7 +123,13 @@ class Warehouse:
 
     def _lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise AnalyticsError(
+                f"{lock_path}: cannot create the warehouse lock ({exc.strerror or exc}); the "
+                "warehouse lives next to the log, so its directory must be writable"
+            ) from None
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
