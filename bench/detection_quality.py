@@ -31,6 +31,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import orjson
 from ai_telemetry.alert.detect import DetectOptions, detect_anomalies
 from ai_telemetry.alert.model import Alert
 from ai_telemetry.alert.store import AlertState, reconcile
+from ai_telemetry.analyze.rules import DEFAULT_RULES, Rule
 
 GRACE = 2
 """Weeks after an anomaly's last week in which a matching alert still counts as its detection."""
@@ -72,13 +74,18 @@ MATCHES: dict[str, Callable[[Alert], bool]] = {
     ),
 }
 
-VARIANTS: dict[str, DetectOptions] = {
-    "rules only": DetectOptions(zscore=False, spc=False),
-    "z-score 2.0 only": DetectOptions(rules=False, spc=False, threshold=2.0),
-    "z-score 3.0 only": DetectOptions(rules=False, spc=False, threshold=3.0),
-    "SPC (WE1-4) only": DetectOptions(rules=False, zscore=False),
-    "default: rules + z 2.0 + SPC": DetectOptions(),
-    "rules + z 3.0": DetectOptions(spc=False, threshold=3.0),
+_QUIET_SPIKE = tuple(
+    replace(r, threshold=0.15) if r.name == "skill_error_spike" else r for r in DEFAULT_RULES
+)
+VARIANTS: dict[str, tuple[DetectOptions, tuple[Rule, ...]]] = {
+    "rules only": (DetectOptions(zscore=False, spc=False), DEFAULT_RULES),
+    "z-score 2.0 only": (DetectOptions(rules=False, spc=False, threshold=2.0), DEFAULT_RULES),
+    "z-score 3.0 only": (DetectOptions(rules=False, spc=False, threshold=3.0), DEFAULT_RULES),
+    "SPC (WE1-4) only": (DetectOptions(rules=False, zscore=False), DEFAULT_RULES),
+    "default: rules + z 2.0 + SPC": (DetectOptions(), DEFAULT_RULES),
+    "rules + z 3.0 + SPC": (DetectOptions(threshold=3.0), DEFAULT_RULES),
+    "rules + z 3.0": (DetectOptions(spc=False, threshold=3.0), DEFAULT_RULES),
+    "rules (error spike >15%) + z 3.0": (DetectOptions(spc=False, threshold=3.0), _QUIET_SPIKE),
 }
 
 
@@ -133,7 +140,9 @@ def _load(args: tuple[int, int, str, str]) -> dict[str, Any]:
 # --- walking forward ----------------------------------------------------------------------
 
 
-def walk(data: dict[str, Any], options: DetectOptions) -> list[tuple[int, Alert]]:
+def walk(
+    data: dict[str, Any], options: DetectOptions, rules: tuple[Rule, ...] = DEFAULT_RULES
+) -> list[tuple[int, Alert]]:
     """Detection week by week; every opened alert with the index of its week."""
     state = AlertState()
     docs = [row[1] for row in data["weeks"]]
@@ -142,7 +151,7 @@ def walk(data: dict[str, Any], options: DetectOptions) -> list[tuple[int, Alert]
         week_start, doc, causes = data["weeks"][i]
         alerts = detect_anomalies(
             doc, history=docs[max(0, i - options.baseline_weeks) : i], options=options,
-            root_causes=causes,
+            rules=rules, root_causes=causes,
         )  # fmt: skip
         now = datetime.fromisoformat(week_start).replace(tzinfo=UTC) + timedelta(days=7)
         changes = reconcile(state, alerts, now=now)
@@ -150,7 +159,9 @@ def walk(data: dict[str, Any], options: DetectOptions) -> list[tuple[int, Alert]
     return opened
 
 
-def score(datasets: list[dict[str, Any]], options: DetectOptions) -> dict[str, Any]:
+def score(
+    datasets: list[dict[str, Any]], options: DetectOptions, rules: tuple[Rule, ...]
+) -> dict[str, Any]:
     """Detection delays per kind and false alarms per year over every seed."""
     delays: dict[str, list[int]] = defaultdict(list)
     missed: Counter[str] = Counter()
@@ -160,7 +171,7 @@ def score(datasets: list[dict[str, Any]], options: DetectOptions) -> dict[str, A
     for data in datasets:
         index = {row[0]: i for i, row in enumerate(data["weeks"])}
         monitored += len(data["weeks"]) - 1
-        opened = walk(data, options)
+        opened = walk(data, options, rules)
         spans = []
         for anomaly in data["anomalies"]:
             first = index[anomaly["week_start"]]
@@ -212,7 +223,9 @@ def render(results: dict[str, dict[str, Any]], seeds: int, weeks: int) -> str:
         cells = []
         for name in names:
             k = results[name]["kinds"][kind]
-            delay = "-" if k["mean_delay"] is None else f"{k['mean_delay']:g} (max {k['max_delay']})"
+            delay = (
+                "-" if k["mean_delay"] is None else f"{k['mean_delay']:g} (max {k['max_delay']})"
+            )
             cells.append(f"{k['detected']}, {delay}")
         out.append(f"| {kind} | " + " | ".join(cells) + " |")
     out.append(
@@ -251,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         datasets = [_load(w) for w in work]
     built = time.perf_counter() - started
-    results = {name: score(datasets, options) for name, options in VARIANTS.items()}
+    results = {name: score(datasets, *variant) for name, variant in VARIANTS.items()}
     scored = time.perf_counter() - started - built
     print(render(results, args.seeds, args.weeks))
     print(f"\n(data {built:.0f} s, detection {scored:.1f} s)", file=sys.stderr)
