@@ -250,22 +250,23 @@ def run_aggregate(log: Path, start: str, end: str, *, cache: bool = True) -> dic
     """``ai-telemetry aggregate`` as the CLI runs it (library calls), then its skill metrics."""
     import dataclasses
 
-    from ai_telemetry.analyze.history import record_weeks
-    from ai_telemetry.analyze.metrics import metrics_document, write_metrics_json
+    from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate
+    from ai_telemetry.analyze.metrics import write_metrics_json
     from ai_telemetry.analyze.window import Window, parse_moment
     from ai_telemetry.config import load_settings
-    from ai_telemetry.store.warehouse import Warehouse
 
     settings = dataclasses.replace(
         load_settings(environ={}), log_path=log, telemetry_dir=log.parent
     )
     window = Window(parse_moment(start), parse_moment(end))
-    with Warehouse(settings, progress=False) as wh:
-        wh.ingest()
-        if not cache:
-            wh.con.execute("DELETE FROM metric_cache")
-        record_weeks(wh, 1, refresh=False, now=parse_moment(end))
-        doc = metrics_document(wh, window)
+    if not cache:  # recompute every metric from the typed table (no re-parse)
+        import duckdb
+
+        (log.parent / CACHE_NAME).unlink(missing_ok=True)
+        con = duckdb.connect(str(log.parent / "warehouse.duckdb"))
+        con.execute("DELETE FROM metric_cache")
+        con.close()
+    doc = aggregate(window, settings=settings, progress=False, now=parse_moment(end))
     write_metrics_json(doc, log.parent / "metrics.json")
     m = doc["metrics"]
     out = {}

@@ -51,35 +51,31 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     allow_empty: bool,
 ) -> None:
     """Compute every metric for a window and write metrics.json (the seed's aggregate.py)."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
-    from ai_telemetry.analyze.history import record_weeks
-    from ai_telemetry.analyze.metrics import metrics_document, write_metrics_json
+    from ai_telemetry.analyze.aggregate import aggregate
+    from ai_telemetry.analyze.metrics import write_metrics_json
     from ai_telemetry.analyze.window import Window, parse_moment
     from ai_telemetry.errors import AnalyticsError
-    from ai_telemetry.store.warehouse import Warehouse
 
     settings = _settings(input_path)
     if input_path is not None and not input_path.is_file():
         raise AnalyticsError(f"--input {input_path}: no such file; point it at an events.jsonl")
-    end_at = parse_moment(end, option="--end") if end else None
-    if end_at is None:
-        from datetime import UTC, datetime
-
-        end_at = datetime.now(UTC)
+    end_at = parse_moment(end, option="--end") if end else datetime.now(UTC)
     start_at = parse_moment(start, option="--start") if start else end_at - timedelta(days=7)
     window = Window(start_at, end_at)
-    with Warehouse(settings) as wh:
-        report = wh.ingest()
-        if backfill_weeks:
-            record_weeks(wh, backfill_weeks, refresh=True)
-        else:
-            record_weeks(wh, 1, refresh=False)
-        doc = metrics_document(wh, window, project=project, allow_empty=allow_empty)
+    doc = aggregate(
+        window,
+        settings=settings,
+        project=project,
+        backfill_weeks=backfill_weeks,
+        allow_empty=allow_empty,
+    )
     target = output or settings.metrics_path
     write_metrics_json(doc, target)
     events = doc["events"]
-    note = f", {report.bad_lines} bad lines skipped" if report.bad_lines else ""
+    bad = events.get("bad_lines", 0)
+    note = f", {bad} bad lines in the log skipped" if bad else ""
     click.echo(
         f"wrote {target}: {events['total']} events from {doc['window']['start']} to "
         f"{doc['window']['end']}{note}",
