@@ -388,15 +388,15 @@ def main() -> None:
     windows = {"week": last_week(log), "year": YEAR}
     rows = []
     for wname, (start, end) in windows.items():
-        (args.workdir / "warehouse.duckdb").unlink(missing_ok=True)
-        (args.workdir / "warehouse.duckdb.wal").unlink(missing_ok=True)
+        for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "metrics-cache.json"):
+            (args.workdir / name).unlink(missing_ok=True)
         results = {}
         methods = ["aggregate-cold", "aggregate-warm", "aggregate-warm-nocache"]
         for method in [*methods, *args.peers.split(",")]:
             best = (math.inf, 0.0)
             for _ in range(args.repeat):
                 if method == "aggregate-cold":
-                    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+                    for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "metrics-cache.json"):
                         (args.workdir / name).unlink(missing_ok=True)
                 wall, rss, out = measure(method, log, start, end)
                 best = min(best, (wall, rss))
