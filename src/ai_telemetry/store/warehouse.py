@@ -450,17 +450,19 @@ class Warehouse:
             yield lambda _n: None
             return
         from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
+        # DuckDB parses a whole chunk (up to 1 GiB) in one statement, so the bar moves per
+        # chunk; the elapsed time shows the work going on in between.
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             DownloadColumn(),
-            TimeRemainingColumn(),
+            TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,
         ) as bar:
-            task = bar.add_task(label, total=total)
+            task = bar.add_task(f"{label} (parsing {total / 1e6:,.0f} MB)", total=total)
             yield lambda n: bar.advance(task, n)
 
 
