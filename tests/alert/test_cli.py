@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from alert_helpers import Webhook
 from click.testing import CliRunner, Result
 
 from ai_telemetry.cli import cli
@@ -87,3 +88,17 @@ def test_gate_passes_with_no_alerts(telemetry: Path) -> None:
     """With nothing open, gate exits 0."""
     result = run("gate")
     assert (result.exit_code, result.stdout.startswith("gate: open")) == (0, True)
+
+
+def test_failing_webhook_secret_stays_out_of_stderr_log_and_queue(
+    telemetry: Path, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack answering 500: detect still exits 0, and the webhook token is nowhere."""
+    webhook.statuses = [500] * 3
+    monkeypatch.setenv("AI_TELEMETRY_SLACK_WEBHOOK", webhook.url)
+    result = run("detect")
+    assert result.exit_code == 0
+    assert "notification failed: slack" in result.stderr
+    written = (telemetry / "alerts.log").read_text(encoding="utf-8")
+    written += (telemetry / "notify-queue.jsonl").read_text(encoding="utf-8")
+    assert "SECRETtoken123456" not in result.output + result.stderr + written

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
@@ -110,8 +109,7 @@ def test_secrets_never_reach_the_log_or_the_queue(settings: Settings, webhook: W
 
 def test_notifiers_from_settings_need_address_and_server(settings: Settings) -> None:
     """E-mail needs alert_email and an SMTP host; Slack needs the webhook."""
-    configured = replace(
-        settings,
+    configured = settings.replace(
         alert_email="lead@example.com",
         slack_webhook="http://127.0.0.1:9/hook",
         extra={"notify": {"email": {"host": "127.0.0.1"}}},
@@ -164,3 +162,24 @@ def test_queue_file_is_json_lines(settings: Settings, webhook: Webhook) -> None:
         1,
         "Slack webhook answered HTTP 500",
     )
+
+
+class BrokenNotifier:
+    """A notifier with a bug: send raises something that is not an AlertError."""
+
+    channel = "email"
+
+    def send(self, alert: object) -> None:
+        """Fail the way a bug would."""
+        raise RuntimeError("bug in a notifier")
+
+
+def test_notifier_bug_is_queued_not_raised(settings: Settings) -> None:
+    """An unexpected exception in a notifier does not crash the run; the alert is queued."""
+    report = escalate(
+        [make_alert()], settings=settings, notifiers={"email": BrokenNotifier()}, attempts=1
+    )
+    assert report.queued == [
+        "email: skill_error_spike|skill_error_rate|acgme-compliance: "
+        "email notifier failed: RuntimeError"
+    ]

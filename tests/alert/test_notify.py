@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,8 +102,7 @@ def test_deliver_gives_up_after_the_attempts_and_returns_the_error(webhook: Webh
 
 def test_email_config_reads_the_section_and_env_wins(settings: Settings) -> None:
     """[notify.email] gives the server; AI_TELEMETRY_SMTP_* override it."""
-    configured = replace(
-        settings,
+    configured = settings.replace(
         extra={"notify": {"email": {"host": "smtp.example", "port": 587, "starttls": True}}},
     )
     config = email_config(

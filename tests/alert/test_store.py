@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
@@ -118,3 +119,26 @@ def test_unreadable_state_is_an_error_that_says_how_to_recover(settings: Setting
 def test_no_state_means_no_open_alerts(settings: Settings) -> None:
     """Before any detection run there are no open alerts (and no error)."""
     assert open_alerts(settings) == []
+
+
+def test_concurrent_runs_log_an_alert_once(settings: Settings) -> None:
+    """Four processes recording the same new alert at once: one entry, thanks to the lock."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]);"
+        "from alert_helpers import make_alert;"
+        "from ai_telemetry.alert.store import record_alerts;"
+        "from ai_telemetry.config import load_settings;"
+        "from pathlib import Path;"
+        "s = load_settings(telemetry_dir=Path(sys.argv[1]), environ={});"
+        "record_alerts(s, [make_alert()])"
+    )
+    here = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(settings.telemetry_dir), here])
+        for _ in range(4)
+    ]
+    assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
+    assert settings.alerts_log.read_text(encoding="utf-8").count("ANOMALY DETECTED") == 1
