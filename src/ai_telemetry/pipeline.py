@@ -9,7 +9,6 @@ metrics.json; the rest are independent).
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from collections import Counter
@@ -246,8 +245,6 @@ def run_demo(
         raise ConfigError(f"{directory} exists and is not a demo directory; choose another --dir")
     shutil.rmtree(directory, ignore_errors=True)
     settings = load_settings(telemetry_dir=directory, durability="write", project=None)
-    # Whatever the environment says, the demo has no channels: nothing leaves the machine.
-    settings = dataclasses.replace(settings, alert_email=None, slack_webhook=None)
     init_layout(settings)
     marker.write_text("demo data written by `ai-telemetry demo`; safe to delete\n")
     data = generate(weeks=weeks, seed=seed, end=end_at)
@@ -264,6 +261,7 @@ def run_demo(
         yield f"  {anomaly.week_start}  {anomaly.kind}: {anomaly.detail}"
     clock = week_start(end_at or datetime.now(UTC))
     yield f"running the weekly pipeline as of {clock:%Y-%m-%d %H:%M}Z (no notifications)..."
+    # No notifiers, whatever the environment configures: nothing leaves the machine.
     run = run_weekly(settings, now=clock, learnings_dir=None, notifiers={})
     yield from run.summary()
     yield f"alerts: {settings.alerts_log}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 from alert_helpers import Mailbox, Webhook, make_alert
@@ -16,7 +17,7 @@ from ai_telemetry.alert.notify import (
     SlackNotifier,
 )
 from ai_telemetry.alert.store import record_alerts
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, load_settings
 
 NOW = datetime(2025, 12, 29, 9, tzinfo=UTC)
 
@@ -107,12 +108,17 @@ def test_secrets_never_reach_the_log_or_the_queue(settings: Settings, webhook: W
     assert written.count("queued for next run") >= 2
 
 
-def test_notifiers_from_settings_need_address_and_server(settings: Settings) -> None:
+def test_notifiers_from_settings_need_address_and_server(
+    settings: Settings, tmp_path: Path
+) -> None:
     """E-mail needs alert_email and an SMTP host; Slack needs the webhook."""
-    configured = settings.replace(
+    (tmp_path / "config.toml").write_text('[notify.email]\nhost = "127.0.0.1"\n')
+    configured = load_settings(
+        telemetry_dir=tmp_path,
+        environ={},
+        cwd=tmp_path,
         alert_email="lead@example.com",
         slack_webhook="http://127.0.0.1:9/hook",
-        extra={"notify": {"email": {"host": "127.0.0.1"}}},
     )
     assert sorted(notifiers_from_settings(configured, environ={})) == ["email", "slack"]
     assert notifiers_from_settings(settings, environ={}) == {}

@@ -15,7 +15,7 @@ from ai_telemetry.alert.notify import (
     email_config,
     scrub,
 )
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, load_settings
 from ai_telemetry.errors import AlertError, ConfigError
 
 
@@ -100,11 +100,12 @@ def test_deliver_gives_up_after_the_attempts_and_returns_the_error(webhook: Webh
     assert error == "Slack webhook answered HTTP 500"
 
 
-def test_email_config_reads_the_section_and_env_wins(settings: Settings) -> None:
-    """[notify.email] gives the server; AI_TELEMETRY_SMTP_* override it."""
-    configured = settings.replace(
-        extra={"notify": {"email": {"host": "smtp.example", "port": 587, "starttls": True}}},
+def test_email_config_reads_the_section_and_env_wins(tmp_path: Path) -> None:
+    """[notify.email] in config.toml gives the server; AI_TELEMETRY_SMTP_* override it."""
+    (tmp_path / "config.toml").write_text(
+        '[notify.email]\nhost = "smtp.example"\nport = 587\nstarttls = true\n'
     )
+    configured = load_settings(telemetry_dir=tmp_path, environ={}, cwd=tmp_path)
     config = email_config(
         configured, environ={"AI_TELEMETRY_SMTP_PORT": "2525", "AI_TELEMETRY_SMTP_USER": "bot"}
     )
