@@ -98,7 +98,7 @@ def weekly_data(seed: int, weeks: int, end: datetime, cache: Path) -> dict[str, 
     if target.exists():
         data: dict[str, Any] = orjson.loads(target.read_bytes())
         return data
-    from ai_telemetry.alert.detect import load_history, root_cause_counts
+    from ai_telemetry.alert.history import load_history, root_cause_counts
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.config import load_settings
     from ai_telemetry.demo import generate

@@ -6,12 +6,8 @@ from typing import Any
 
 import pytest
 
-from ai_telemetry.alert.detect import (
-    DetectOptions,
-    detect_anomalies,
-    load_options,
-    unflatten,
-)
+from ai_telemetry.alert.detect import DetectOptions, detect_anomalies, load_options
+from ai_telemetry.alert.history import unflatten
 from ai_telemetry.errors import ConfigError
 
 STATS_ONLY = DetectOptions(rules=False)

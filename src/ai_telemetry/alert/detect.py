@@ -25,7 +25,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ai_telemetry.alert.model import SEVERITIES, Alert, Severity, show_value
@@ -34,12 +34,11 @@ from ai_telemetry.analyze.rules import metric_values as _metric_values
 from ai_telemetry.errors import AITelemetryError, AnalyticsError, ConfigError
 
 if TYPE_CHECKING:
+    from ai_telemetry.alert.history import WeekMetrics
     from ai_telemetry.config import Settings
-    from ai_telemetry.store.warehouse import Warehouse
 
 Direction = Literal["up", "down", "both"]
 ROOT_CAUSE_METRIC: Final = "incident_root_cause_total"
-ROOT_CAUSE_DAYS: Final = 28
 ANOMALY_RULE: Final = "anomaly"
 
 
@@ -402,80 +401,6 @@ def detect_anomalies(
     return alerts
 
 
-# --- reading the warehouse ----------------------------------------------------------------
-
-
-def unflatten(rows: Iterable[tuple[str, str, float]]) -> dict[str, Any]:
-    """Rows of ``metric_history`` (metric, key, value) back into a ``metrics`` object."""
-    from ai_telemetry.analyze.history import STAT_KEYS
-
-    out: dict[str, Any] = {}
-    for metric, key, value in rows:
-        name, _, stat = metric.partition(".")
-        if stat and stat not in STAT_KEYS:
-            name, stat = metric, ""
-        if not key:
-            if stat:
-                out.setdefault(name, {})[stat] = value
-            else:
-                out[name] = value
-            continue
-        keyed = out.setdefault(name, {})
-        if not isinstance(keyed, dict):
-            continue
-        if stat:
-            keyed.setdefault(key, {})[stat] = value
-        else:
-            keyed[key] = value
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class WeekMetrics:
-    """One recorded week of the history: its Monday and its ``{"metrics": ...}`` document."""
-
-    week_start: date
-    document: dict[str, Any] = field(default_factory=dict)
-
-
-def load_history(wh: Warehouse, *, before: datetime, weeks: int) -> list[WeekMetrics]:
-    """The recorded weeks that end at or before ``before``, at most ``weeks``, oldest first.
-
-    Weeks without any event (before telemetry started) are left out.
-    """
-    from ai_telemetry.analyze.history import _ensure_table
-
-    _ensure_table(wh)
-    moment = before.astimezone(UTC).replace(tzinfo=None)
-    last = (moment - timedelta(days=7)).date()
-    rows = wh.con.execute(
-        "SELECT week_start, metric, key, value FROM metric_history WHERE week_start <= ? "
-        "AND week_start IN (SELECT week_start FROM metric_history WHERE metric = 'events_total' "
-        "AND value > 0 AND week_start <= ? ORDER BY week_start DESC LIMIT ?) ORDER BY week_start",
-        [last, last, weeks],
-    ).fetchall()
-    grouped: dict[date, list[tuple[str, str, float]]] = {}
-    for monday, metric, key, value in rows:
-        if datetime.combine(monday, datetime.min.time()) + timedelta(days=7) > moment:
-            continue
-        grouped.setdefault(monday, []).append((str(metric), str(key), float(value)))
-    return [WeekMetrics(m, {"metrics": unflatten(r)}) for m, r in sorted(grouped.items())]
-
-
-def root_cause_counts(
-    wh: Warehouse, *, end: datetime, days: int = ROOT_CAUSE_DAYS
-) -> dict[str, int]:
-    """Incidents opened per root cause in the ``days`` days before ``end``."""
-    stop = end.astimezone(UTC).replace(tzinfo=None)
-    rows = wh.con.execute(
-        "SELECT root_cause, count(DISTINCT coalesce(incident_id, event_id)) FROM events "
-        "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ? "
-        "GROUP BY 1 ORDER BY 1",
-        [stop - timedelta(days=days), stop],
-    ).fetchall()
-    return {str(cause): int(n) for cause, n in rows}
-
-
 @dataclass(slots=True)
 class DetectResult:
     """What `detect_from_document` found, and on what."""
@@ -515,6 +440,7 @@ def detect_from_document(
         AnalyticsError: the document has no window.
         ConfigError: the ``[rules]`` or ``[detect]`` section is wrong.
     """
+    from ai_telemetry.alert.history import ROOT_CAUSE_DAYS, load_history, root_cause_counts
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.analyze.rules import rules_from_settings
     from ai_telemetry.store.warehouse import open_ingested
