@@ -248,16 +248,13 @@ def peer_duckdb(log: Path, start: str, end: str) -> dict[str, Any]:
 
 def run_aggregate(log: Path, start: str, end: str, *, cache: bool = True) -> dict[str, Any]:
     """``ai-telemetry aggregate`` as the CLI runs it (library calls), then its skill metrics."""
-    import dataclasses
 
     from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate
     from ai_telemetry.analyze.metrics import write_metrics_json
     from ai_telemetry.analyze.window import Window, parse_moment
     from ai_telemetry.config import load_settings
 
-    settings = dataclasses.replace(
-        load_settings(environ={}), log_path=log, telemetry_dir=log.parent
-    )
+    settings = load_settings(environ={}).replace(log_path=log, telemetry_dir=log.parent)
     window = Window(parse_moment(start), parse_moment(end))
     if not cache:  # recompute every metric from the typed table (no re-parse)
         import duckdb

@@ -16,7 +16,9 @@ nothing::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # `typing` costs more than the rest of `import ai_telemetry`
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

@@ -10,15 +10,18 @@ plus sections for later features (``[rules]``, ``[notify]``, ``[models]``...), k
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Final, Literal
 
 from ai_telemetry.errors import ConfigError
 
-Durability = Literal["buffered", "write", "fsync"]
-PrivacyPolicy = Literal["redact", "reject"]
+# The Claude Code hook loads settings on every tool call: no `typing`/`dataclasses` at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Final, Literal
+
+    Durability = Literal["buffered", "write", "fsync"]
+    PrivacyPolicy = Literal["redact", "reject"]
 
 DEFAULT_DIR: Final = Path(".claude/Telemetry")
 CONFIG_FILE_NAME: Final = "config.toml"
@@ -38,21 +41,86 @@ ENV_VARS: Final[dict[str, str]] = {
 """Environment variable -> setting name. Every one is documented in docs/configuration.md."""
 
 
-@dataclass(frozen=True, slots=True)
 class Settings:
-    """Resolved settings. Build with `load_settings`, not directly, to get the precedence."""
+    """Resolved settings (immutable). Build with `load_settings` to get the precedence;
+    derive a variant with ``settings.replace(durability="write")``."""
 
-    enabled: bool = True
-    telemetry_dir: Path = DEFAULT_DIR
-    log_path: Path = DEFAULT_DIR / "events.jsonl"
-    alert_email: str | None = None
-    durability: Durability = "buffered"
-    privacy_policy: PrivacyPolicy = "redact"
-    flush_interval: float = 1.0
-    project: str | None = None
-    tool_call_limit: int | None = None
-    slack_webhook: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "alert_email",
+        "durability",
+        "enabled",
+        "extra",
+        "flush_interval",
+        "log_path",
+        "privacy_policy",
+        "project",
+        "slack_webhook",
+        "telemetry_dir",
+        "tool_call_limit",
+    )
+    enabled: bool
+    telemetry_dir: Path
+    log_path: Path
+    alert_email: str | None
+    durability: Durability
+    privacy_policy: PrivacyPolicy
+    flush_interval: float
+    project: str | None
+    tool_call_limit: int | None
+    slack_webhook: str | None
+    extra: Mapping[str, Any]
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        telemetry_dir: Path = DEFAULT_DIR,
+        log_path: Path = DEFAULT_DIR / "events.jsonl",
+        alert_email: str | None = None,
+        durability: Durability = "buffered",
+        privacy_policy: PrivacyPolicy = "redact",
+        flush_interval: float = 1.0,
+        project: str | None = None,
+        tool_call_limit: int | None = None,
+        slack_webhook: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        values = {
+            "enabled": enabled,
+            "telemetry_dir": telemetry_dir,
+            "log_path": log_path,
+            "alert_email": alert_email,
+            "durability": durability,
+            "privacy_policy": privacy_policy,
+            "flush_interval": flush_interval,
+            "project": project,
+            "tool_call_limit": tool_call_limit,
+            "slack_webhook": slack_webhook,
+            "extra": {} if extra is None else extra,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Settings are immutable; use settings.replace({name}=...)")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting by name."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (values as typed, not coerced)."""
+        return Settings(**{**self.as_dict(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(v for k, v in self.as_dict().items() if k != "extra"))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items() if k != "extra")
+        return f"Settings({shown})"
 
     @property
     def quarantine_path(self) -> Path:
@@ -127,7 +195,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return None if value in (None, "") else str(value)
 
 
-_SETTING_NAMES: Final = frozenset(f.name for f in fields(Settings)) - {"extra"}
+_SETTING_NAMES: Final = frozenset(Settings.__slots__) - {"extra"}
 
 
 def _read_env(environ: Mapping[str, str | None], origin: str) -> dict[str, Any]:
@@ -145,14 +213,16 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     Raises:
         ConfigError: the file is not valid TOML, or a setting has a wrong value.
     """
-    import tomllib
-
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    import tomllib  # only when there is a file: the hook runs without one
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     settings: dict[str, Any] = {}
@@ -203,4 +273,4 @@ def load_settings(
     merged = {**file_settings, **upper, "telemetry_dir": telemetry_dir}
     log_path = merged.get("log_path")
     merged["log_path"] = base / log_path if log_path is not None else telemetry_dir / "events.jsonl"
-    return replace(Settings(), extra=extra, **merged)
+    return Settings(extra=extra, **merged)

@@ -6,7 +6,6 @@ prints; errors from the library become one line and a non-zero exit.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
@@ -18,9 +17,7 @@ def _settings(input_path: Path | None = None) -> Settings:
     settings = load_settings()
     if input_path is not None:
         # The warehouse lives next to the log it reads, so two logs never mix in one table.
-        settings = dataclasses.replace(
-            settings, log_path=input_path, telemetry_dir=input_path.parent
-        )
+        settings = settings.replace(log_path=input_path, telemetry_dir=input_path.parent)
     return settings
 
 

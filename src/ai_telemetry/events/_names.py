@@ -11,7 +11,9 @@ see docs/privacy.md for the measured limit.
 
 from __future__ import annotations
 
-from typing import Final
+TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
+if TYPE_CHECKING:
+    from typing import Final
 
 _FIRST_NAMES_TEXT = """
 aaron abbie abdul abigail adam adrian adriana adrienne aimee alan albert alec alejandra

@@ -23,11 +23,14 @@ set lookup.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Final, Literal
 
 from ai_telemetry.errors import PrivacyViolation
-from ai_telemetry.events.schema import fields_for
+from ai_telemetry.events.schema import fields_for, is_canonical_timestamp
+
+TYPE_CHECKING = False  # `typing` stays out of the hook's import path
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any, Final, Literal
 
 # --- categories ---------------------------------------------------------------------------
 
@@ -423,6 +426,8 @@ _timestamp_re: re.Pattern[str] | None = None
 def _valid_timestamp_shape(value: str) -> bool:
     # A value shaped like a timestamp is left to validation (which may quote it in an error);
     # anything else in the timestamp field is scanned like text, so nothing personal is quoted.
+    if is_canonical_timestamp(value):  # the common case, without compiling a pattern
+        return True
     global _timestamp_re  # noqa: PLW0603 - compiled on first use, like the detectors
     if _timestamp_re is None:
         _timestamp_re = re.compile(_TIMESTAMP)
@@ -440,14 +445,25 @@ class PrivacyGuard:
     """
 
     def __init__(
-        self, *, policy: Literal["redact", "reject"] = "redact", detect_ip: bool = False
+        self,
+        *,
+        policy: Literal["redact", "reject"] = "redact",
+        detect_ip: bool = False,
+        known_clean: Iterable[str] = (),
     ) -> None:
         if policy not in ("redact", "reject"):
             raise ValueError(f"privacy policy must be 'redact' or 'reject', got {policy!r}")
         self.policy = policy
         self.detect_ip = detect_ip
         self._reject = policy == "reject"
-        self._clean: set[str] = set()
+        self._clean: set[str] = {v for v in known_clean if len(v) <= _CACHE_MAX_LEN}
+
+    @property
+    def known_clean(self) -> frozenset[str]:
+        """Values this guard has scanned and found clean (bounded). A short-lived process (the
+        Claude Code hook) saves them and passes them back as ``known_clean`` next time, so it
+        compiles the detectors only when it meets a value it has not seen before."""
+        return frozenset(self._clean)
 
     def _category(self, value: str) -> str | None:
         if value in self._clean:

@@ -8,18 +8,24 @@ The table below is the single source for validation, the privacy guard's allowli
 from __future__ import annotations
 
 import math
-import random
+import os
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
 
 from ai_telemetry.errors import EventValidationError
 
-Kind = Literal["text", "name", "id", "enum", "number", "integer", "timestamp", "hash", "boolean"]
-"""How a field is checked.
+# This module is on the Claude Code hook's path, which runs on every tool call: it avoids
+# `typing` and `dataclasses` at run time (their imports cost more than the hook's own work).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Final, Literal
+
+    Kind = Literal[
+        "text", "name", "id", "enum", "number", "integer", "timestamp", "hash", "boolean"
+    ]
+"""How a field is checked (``Kind``).
 
 - ``text``: short free text (error types, root causes); the privacy detectors scan it.
 - ``name``: an identifier such as a skill, agent, tool or model name; scanned as well.
@@ -38,26 +44,53 @@ LEARNING_SOURCES: Final = ("incident", "observation", "experiment", "user_feedba
 PASS_FAIL: Final = ("passed", "failed")
 
 
-@dataclass(frozen=True, slots=True)
 class Field:
-    """One field of an event type."""
+    """One field of an event type (immutable by convention).
 
-    name: str
-    kind: Kind
-    doc: str
-    choices: tuple[str, ...] = ()
-    signed: bool = False
-    """For ``number``: negative values are allowed too (a change such as ``delta_percent``)."""
+    Attributes:
+        name: the JSON key.
+        kind: how it is checked (see ``Kind``).
+        doc: one line for docs/events.md and the JSON Schema.
+        choices: the allowed values of an ``enum``.
+        signed: for ``number``: negative values are allowed too (a change such as
+            ``delta_percent``).
+    """
+
+    __slots__ = ("choices", "doc", "kind", "name", "signed")
+
+    def __init__(
+        self,
+        name: str,
+        kind: Kind,
+        doc: str,
+        choices: tuple[str, ...] = (),
+        signed: bool = False,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.doc = doc
+        self.choices = choices
+        self.signed = signed
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.kind!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class EventType:
     """One event type: its name, what it records, and its fields beyond the common ones."""
 
-    name: str
-    doc: str
-    fields: tuple[Field, ...]
-    required: tuple[str, ...] = ()
+    __slots__ = ("doc", "fields", "name", "required")
+
+    def __init__(
+        self, name: str, doc: str, fields: tuple[Field, ...], required: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.doc = doc
+        self.fields = fields
+        self.required = required
+
+    def __repr__(self) -> str:
+        return f"EventType({self.name!r})"
 
 
 COMMON_FIELDS: Final[tuple[Field, ...]] = (
@@ -322,19 +355,18 @@ def fields_for(event_type: str) -> dict[str, Field]:
 
 # --- ids and time -------------------------------------------------------------------------
 
-_random_bits = random.getrandbits
 _CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z").fullmatch
+is_canonical_timestamp = _CANONICAL_TS
+"""True-ish when a string is already in the stored form ``YYYY-MM-DDTHH:MM:SS[.f]Z``."""
 
 
 def new_event_id(unix_ms: int | None = None) -> str:
     """A UUIDv7 (RFC 9562) string: 48-bit Unix milliseconds, then 74 random bits; sortable by time.
 
-    The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout. The
-    random bits come from `random` (seeded from the OS, and reseeded in forked children), which
-    is enough for uniqueness and avoids a system call per event.
+    The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout.
     """
     ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
-    rand = _random_bits(74)
+    rand = int.from_bytes(os.urandom(10)) >> 6
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (rand >> 62) << 64
     value |= 0b10 << 62 | (rand & 0x3FFFFFFFFFFFFFFF)
     h = f"{value:032x}"
@@ -454,12 +486,17 @@ def _check_value(field: Field, value: object) -> object:
     return value
 
 
-@dataclass(frozen=True, slots=True)
 class Checked:
     """A validated event, and what validation noticed without refusing it."""
 
-    event: dict[str, Any]
-    unknown_type: bool = False
+    __slots__ = ("event", "unknown_type")
+
+    def __init__(self, event: dict[str, Any], unknown_type: bool = False) -> None:
+        self.event = event
+        self.unknown_type = unknown_type
+
+    def __repr__(self) -> str:
+        return f"Checked({self.event!r}, unknown_type={self.unknown_type})"
 
 
 def validate_event(raw: Mapping[str, Any], *, assign_id: bool = True) -> Checked:
@@ -473,7 +510,7 @@ def validate_event(raw: Mapping[str, Any], *, assign_id: bool = True) -> Checked
     Raises:
         EventValidationError: naming the field, the value, why, and how to fix it.
     """
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise EventValidationError("", f"an event must be a JSON object, got {type(raw).__name__}")
     event_type = raw.get("event_type")
     if not isinstance(event_type, str) or not event_type:

@@ -6,29 +6,58 @@ anything reaches disk, wherever the event came from.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
-
-from ai_telemetry.config import Settings
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
 from ai_telemetry.events.privacy import PrivacyGuard
 from ai_telemetry.events.schema import validate_event
 from ai_telemetry.log.writer import EventLog
 
+TYPE_CHECKING = False  # the hook imports this module: keep `typing` and friends out
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
-@dataclass(slots=True)
+    from ai_telemetry.config import Settings
+
+
 class WriteReport:
-    """What one `LogSink.write` call did."""
+    """What one `LogSink.write` call did.
 
-    written: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    """(index in the batch, one-line reason) for each event not written."""
-    unknown_types: Counter[str] = field(default_factory=Counter)
-    redacted: int = 0
+    Attributes:
+        written: events appended.
+        rejected: (index in the batch, one-line reason) for each event not written.
+        unknown_types: event type -> count, for types outside the contract (kept, reported).
+        redacted: values the privacy guard removed.
+    """
+
+    __slots__ = ("redacted", "rejected", "unknown_types", "written")
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.rejected: list[tuple[int, str]] = []
+        self.unknown_types: dict[str, int] = {}
+        self.redacted = 0
+
+
+def _stdlib_line(event: dict[str, Any]) -> bytes:
+    import json
+
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _line_encoder(fast: bool) -> Callable[[dict[str, Any]], bytes]:
+    """orjson for throughput (SDK, CLI, collectors); the standard library's json for one-event
+    processes such as the Claude Code hook, where importing orjson costs more than it saves."""
+    if not fast:
+        return _stdlib_line
+    import orjson
+
+    dumps = orjson.dumps
+    option = orjson.OPT_APPEND_NEWLINE
+
+    def line(event: dict[str, Any]) -> bytes:
+        return dumps(event, option=option)
+
+    return line
 
 
 class LogSink:
@@ -37,11 +66,23 @@ class LogSink:
     Args:
         settings: where the log is, the privacy policy, the durability mode, the project.
         source: default ``source`` stamped on events that carry none (``sdk``, ``hook``, ...).
+        fast_json: encode with orjson (default); ``False`` uses the standard library, for
+            short-lived processes that write a few events.
+        known_clean: values already scanned clean by an earlier process (see
+            `PrivacyGuard.known_clean`).
     """
 
-    def __init__(self, settings: Settings, *, source: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: str | None = None,
+        fast_json: bool = True,
+        known_clean: Iterable[str] = (),
+    ) -> None:
         self.settings = settings
-        self.guard = PrivacyGuard(policy=settings.privacy_policy)
+        self._encode = _line_encoder(fast_json)
+        self.guard = PrivacyGuard(policy=settings.privacy_policy, known_clean=known_clean)
         self.log = EventLog(settings.log_path, fsync=settings.durability == "fsync")
         self._defaults: dict[str, str] = {}
         if source:
@@ -79,9 +120,10 @@ class LogSink:
                 report.rejected.append((index, str(exc)))
                 continue
             if unknown:
-                report.unknown_types[event["event_type"]] += 1
+                name = event["event_type"]
+                report.unknown_types[name] = report.unknown_types.get(name, 0) + 1
             report.redacted += removed
-            lines.append(orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE))
+            lines.append(self._encode(event))
         if lines:
             self.log.write_lines(b"".join(lines))
         report.written = len(lines)

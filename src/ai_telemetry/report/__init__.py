@@ -1,1 +1,1 @@
-"""Reports for people: Markdown and HTML dashboards, learning review, skill audit, A/B comparison."""
+"""Reports for people: Markdown and HTML dashboards, review, skill audit, A/B comparison."""

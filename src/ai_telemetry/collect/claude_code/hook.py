@@ -24,14 +24,19 @@ an event to write.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
+# Every import here is paid on every Claude Code tool call: `typing`, `collections.abc` and
+# `orjson` (whose own start-up imports dataclasses, uuid and json) stay out.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import IO, Any
+
     from ai_telemetry.config import Settings
 
 AGENT_TOOLS = frozenset({"Agent", "Task"})
@@ -40,6 +45,8 @@ MAIN_TASK = "main"
 STATUS_FILE = "hook-status.json"
 STATE_DIR = "hook-state"
 _NAME_MAX = 200
+CLEAN_VALUES_FILE = "clean-values.json"
+CLEAN_VALUES_MAX = 2000
 
 
 def run_hook(
@@ -79,11 +86,9 @@ def _project_dir(env: Mapping[str, str]) -> Path:
 
 
 def _handle(raw: bytes, *, env: Mapping[str, str], now: float, stderr: IO[str]) -> int:
-    import orjson
-
     from ai_telemetry.config import load_settings
 
-    payload = orjson.loads(raw) if raw.strip() else {}
+    payload = json.loads(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
         return 0
     settings = load_settings(environ=env, cwd=_project_dir(env))
@@ -102,17 +107,50 @@ def _handle(raw: bytes, *, env: Mapping[str, str], now: float, stderr: IO[str]) 
 
 
 def _write(events: list[dict[str, Any]], settings: Settings) -> None:
-    from dataclasses import replace
-
+    from ai_telemetry import __version__
     from ai_telemetry.log.sink import LogSink
 
     if settings.durability == "buffered":
-        settings = replace(settings, durability="write")
-    sink = LogSink(settings, source="hook")
+        settings = settings.replace(durability="write")
+    # Values an earlier hook process already found clean (tool names, session ids...): with
+    # them the privacy guard compiles its detectors only for a value it has not seen yet.
+    cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
+    known = _read_clean_values(cache, __version__)
+    sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
     try:
         sink.write(events)
     finally:
         sink.close()
+    seen = sink.guard.known_clean
+    if not seen <= known:
+        _save_clean_values(cache, __version__, seen)
+
+
+def _read_clean_values(path: Path, version: str) -> frozenset[str]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return frozenset()
+    if not isinstance(data, dict) or data.get("version") != version:
+        return frozenset()  # detectors may have changed: scan everything again
+    values = data.get("values")
+    return (
+        frozenset(v for v in values if isinstance(v, str))
+        if isinstance(values, list)
+        else frozenset()
+    )
+
+
+def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None:
+    """Atomically replace the cache (bounded; a lost concurrent update only costs a rescan)."""
+    kept = sorted(values)[:CLEAN_VALUES_MAX]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"version": version, "values": kept}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _name(value: object) -> str | None:
@@ -256,7 +294,7 @@ class HookEvent:
 
     def _open_execution(self, tool: str) -> list[dict[str, Any]]:
         tool_input = self.payload.get("tool_input")
-        tool_input = tool_input if isinstance(tool_input, Mapping) else {}
+        tool_input = tool_input if isinstance(tool_input, dict) else {}
         if tool == SKILL_TOOL:
             skill = _name(tool_input.get("skill")) or _name(tool_input.get("command"))
             if skill:
@@ -308,9 +346,9 @@ class HookEvent:
         self, tool: str, outcome: str, duration: float | None
     ) -> list[dict[str, Any]]:
         tool_input = self.payload.get("tool_input")
-        tool_input = tool_input if isinstance(tool_input, Mapping) else {}
+        tool_input = tool_input if isinstance(tool_input, dict) else {}
         response = self.payload.get("tool_response")
-        response = response if isinstance(response, Mapping) else {}
+        response = response if isinstance(response, dict) else {}
         if tool == SKILL_TOOL:
             skill = (
                 _name(tool_input.get("skill"))
@@ -343,7 +381,7 @@ class HookEvent:
         total_ms = _count(response.get("totalDurationMs"))
         tokens = _count(response.get("totalTokens"))
         usage = response.get("usage")
-        if tokens is None and isinstance(usage, Mapping):
+        if tokens is None and isinstance(usage, dict):
             parts = [
                 _count(usage.get(k))
                 for k in (
@@ -392,8 +430,9 @@ class HookEvent:
         ], ""
 
 
-_Result = tuple[list[dict[str, Any]], str]
-_Handler = Callable[[HookEvent, dict[str, Any], "int | None"], _Result]
+if TYPE_CHECKING:
+    _Result = tuple[list[dict[str, Any]], str]
+    _Handler = Callable[[HookEvent, dict[str, Any], int | None], _Result]
 
 _HANDLERS: dict[str, _Handler] = {
     "SessionStart": HookEvent.session_start,
@@ -414,8 +453,6 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
     """(context tokens, model) of the last main-chain response in a transcript, if readable."""
     if not isinstance(transcript_path, str) or not transcript_path:
         return None, None
-    import orjson
-
     try:
         with Path(transcript_path).expanduser().open("rb") as fh:
             size = fh.seek(0, os.SEEK_END)
@@ -427,8 +464,8 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
         if b'"usage"' not in line:
             continue
         try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
+            record = json.loads(line)
+        except ValueError:
             continue
         message = record.get("message") if isinstance(record, dict) else None
         if record.get("isSidechain") or not isinstance(message, dict):
@@ -447,8 +484,6 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
 def _record_failure(exc: BaseException, *, env: Mapping[str, str], now: float) -> None:
     """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise."""
     try:
-        import json
-
         directory = Path(env.get("AI_TELEMETRY_DIR") or _project_dir(env) / ".claude/Telemetry")
         if not directory.is_absolute():
             directory = _project_dir(env) / directory

@@ -10,13 +10,15 @@ started, tool calls per task for the kill switch) lives in
 from __future__ import annotations
 
 import fcntl
+import json
 import os
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
-import orjson
+TYPE_CHECKING = False  # on the hook's path: no `typing`, no orjson (see hook.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
 PENDING_MAX_AGE = 3600.0
 """Seconds after which a PreToolUse with no PostToolUse (an interrupted call) is forgotten."""
@@ -43,8 +45,8 @@ def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
         while chunk := os.read(fd, 65536):
             raw += chunk
         try:
-            state = orjson.loads(raw) if raw else {}
-        except orjson.JSONDecodeError:
+            state = json.loads(raw) if raw else {}
+        except ValueError:
             state = {}
         if not isinstance(state, dict):
             state = {}
@@ -61,7 +63,7 @@ def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
             ]
             for key in stale:
                 pending.pop(key, None)
-        data = orjson.dumps(state)
+        data = json.dumps(state, separators=(",", ":")).encode()
         if data != raw:
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
