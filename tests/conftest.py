@@ -16,6 +16,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         if name.startswith("AI_TELEMETRY_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AI_TELEMETRY_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # `ai-telemetry hook` subprocesses run in-process: no test leaves a hook daemon behind
+    # (tests/collect/claude_code/test_hook_daemon.py turns it back on in its own env).
+    monkeypatch.setenv("AI_TELEMETRY_HOOK_DAEMON", "0")
 
 
 @pytest.fixture

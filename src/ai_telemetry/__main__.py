@@ -1,7 +1,9 @@
 """Entry point of the ``ai-telemetry`` command.
 
 ``ai-telemetry hook`` runs on every Claude Code tool call, so it skips click and the rest of
-the CLI: only the hook module is imported.
+the CLI: it loads only the tiny hook client, which hands the event to the warm hook daemon
+(see `ai_telemetry.collect.claude_code.hook_client`; no ``socket``, ``pathlib``, ``re`` or
+``json`` on that path) and falls back to the in-process hook when the daemon does not answer.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ def main() -> int:
     argv = sys.argv[1:]
     if argv[:1] == ["hook"]:
         try:
-            from ai_telemetry.collect.claude_code.hook import run_hook
-        except ImportError:  # hook module not built yet: never break Claude Code
+            from ai_telemetry.collect.claude_code.hook_client import run_client
+        except ImportError:  # a broken install: never break Claude Code
             return 0
-        return run_hook(argv[1:])
+        return run_client(argv[1:])
     from ai_telemetry.cli import main as cli_main
 
     return cli_main(argv)

@@ -55,6 +55,7 @@ def run_hook(
     stdin: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    cwd: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
     """Handle one Claude Code hook event; return the process exit code.
@@ -64,6 +65,8 @@ def run_hook(
         stdin: where the hook JSON comes from (default: the process's stdin).
         stderr: where a block reason goes (default: the process's stderr).
         environ: environment (default ``os.environ``).
+        cwd: the hook's working directory, the project when ``CLAUDE_PROJECT_DIR`` is unset
+            (default: this process's; the hook daemon passes its client's).
         clock: Unix time in seconds.
 
     Returns:
@@ -73,25 +76,27 @@ def run_hook(
     env = os.environ if environ is None else environ
     try:
         raw = (stdin if stdin is not None else sys.stdin.buffer).read()
-        return _handle(raw, env=env, now=clock(), stderr=stderr or sys.stderr)
+        return _handle(raw, env=env, cwd=cwd, now=clock(), stderr=stderr or sys.stderr)
     except Exception as exc:
         if env.get("AI_TELEMETRY_RAISE", "") not in ("", "0"):
             raise
-        _record_failure(exc, env=env, now=clock())
+        _record_failure(exc, env=env, cwd=cwd, now=clock())
         return 0
 
 
-def _project_dir(env: Mapping[str, str]) -> Path:
-    return Path(env.get("CLAUDE_PROJECT_DIR") or Path.cwd())
+def _project_dir(env: Mapping[str, str], cwd: str | None = None) -> Path:
+    return Path(env.get("CLAUDE_PROJECT_DIR") or cwd or Path.cwd())
 
 
-def _handle(raw: bytes, *, env: Mapping[str, str], now: float, stderr: IO[str]) -> int:
+def _handle(
+    raw: bytes, *, env: Mapping[str, str], cwd: str | None, now: float, stderr: IO[str]
+) -> int:
     from ai_telemetry.config import load_settings
 
     payload = json.loads(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
         return 0
-    settings = load_settings(environ=env, cwd=_project_dir(env))
+    settings = load_settings(environ=env, cwd=_project_dir(env, cwd))
     if not settings.enabled:
         return 0
     hook = HookEvent(payload, now=now)
@@ -144,13 +149,20 @@ def _read_clean_values(path: Path, version: str) -> frozenset[str]:
 def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None:
     """Atomically replace the cache (bounded; a lost concurrent update only costs a rescan)."""
     kept = sorted(values)[:CLEAN_VALUES_MAX]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{_writer_id()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps({"version": version, "values": kept}), encoding="utf-8")
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)
+
+
+def _writer_id() -> str:
+    """Process and thread: temp file names unique even among the hook daemon's threads."""
+    from _thread import get_ident  # a builtin module: free, unlike `threading`
+
+    return f"{os.getpid()}.{get_ident()}"
 
 
 def _name(value: object) -> str | None:
@@ -481,12 +493,15 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
     return None, None
 
 
-def _record_failure(exc: BaseException, *, env: Mapping[str, str], now: float) -> None:
+def _record_failure(
+    exc: BaseException, *, env: Mapping[str, str], cwd: str | None = None, now: float
+) -> None:
     """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise."""
     try:
-        directory = Path(env.get("AI_TELEMETRY_DIR") or _project_dir(env) / ".claude/Telemetry")
+        project = _project_dir(env, cwd)
+        directory = Path(env.get("AI_TELEMETRY_DIR") or project / ".claude/Telemetry")
         if not directory.is_absolute():
-            directory = _project_dir(env) / directory
+            directory = project / directory
         path = directory / STATUS_FILE
         try:
             status = json.loads(path.read_text(encoding="utf-8"))
@@ -499,7 +514,7 @@ def _record_failure(exc: BaseException, *, env: Mapping[str, str], now: float) -
         status["last_error"] = type(exc).__name__  # the type only: messages may hold data
         status["last_error_unix"] = now
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{STATUS_FILE}.{os.getpid()}.tmp")
+        tmp = path.with_name(f".{STATUS_FILE}.{_writer_id()}.tmp")
         tmp.write_text(json.dumps(status), encoding="utf-8")
         tmp.replace(path)
     except Exception:  # noqa: S110 - the hook must never fail Claude Code

@@ -1,0 +1,359 @@
+"""The warm hook daemon: runs the Claude Code hook logic for many short hook processes.
+
+``ai-telemetry hook`` is a tiny client (`ai_telemetry.collect.claude_code.hook_client`): it
+sends each hook event here over a UNIX socket and exits with the answer, so the imports, the
+settings code and the privacy detectors' compiled patterns are paid once per daemon, not once
+per tool call. The first hook call that finds no daemon starts one::
+
+    python -P -m ai_telemetry.collect.claude_code.daemon SOCKET_PATH
+
+- One daemon per user and socket: an exclusive ``flock`` on ``hook-<uid>.lock`` (which holds
+  the daemon's pid) beside the socket; a second daemon waits a moment for it, then exits.
+- Private: the directory is mode 0700 and owned by the user, the socket mode 0600, so no other
+  user can connect. Payloads are never logged.
+- Each request runs `ai_telemetry.collect.claude_code.hook.run_hook` in its own thread, with the
+  client's environment and working directory (never this process's), and replies with the exit
+  code and the stderr text (a kill-switch block: exit 2 and the reason).
+- It exits after ``AI_TELEMETRY_HOOK_DAEMON_IDLE`` seconds without a request (default 600),
+  and when a client of another version comes, or its own code changed on disk (an editable
+  install being edited): that client does its event itself, the next one starts a new daemon.
+- A bad request never stops it: it is answered "do it yourself" (or exit 0) and forgotten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from contextlib import suppress
+from io import BytesIO, StringIO
+from pathlib import Path
+
+from ai_telemetry import __version__
+from ai_telemetry.collect.claude_code.hook_client import (
+    ACCEPTED,
+    FALLBACK,
+    OP_HOOK,
+    OP_STATUS,
+    PROTOCOL,
+    RESULT_TIMEOUT,
+    lock_path,
+    socket_path,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+DEFAULT_IDLE = 600.0
+"""Seconds without a request after which the daemon exits."""
+LOCK_WAIT = 3.0
+"""Seconds a new daemon waits for an exiting one to release the lock."""
+HEADER_MAX = 1 << 20
+PAYLOAD_MAX = 64 << 20
+"""Larger requests are answered "do it yourself"."""
+_READ_TIMEOUT = 5.0
+_CODE_CHECK_EVERY = 1.0
+
+
+class Request:
+    """One decoded hook request.
+
+    Args:
+        op: `OP_HOOK` or `OP_STATUS`.
+        version: the client's package version.
+        cwd: the client's working directory ("" when it had none).
+        env: the client's forwarded environment variables.
+        payload: the hook JSON, as Claude Code sent it.
+    """
+
+    __slots__ = ("cwd", "env", "op", "payload", "version")
+
+    def __init__(
+        self, op: bytes, version: str, cwd: str, env: dict[str, str], payload: bytes
+    ) -> None:
+        self.op = op
+        self.version = version
+        self.cwd = cwd
+        self.env = env
+        self.payload = payload
+
+
+def read_request(conn: socket.socket) -> Request | None:
+    """Decode one request frame; None if it is malformed, too big or of another protocol."""
+    sizes = _recv_exact(conn, 8)
+    if sizes is None:
+        return None
+    header_len = int.from_bytes(sizes[:4], "big")
+    payload_len = int.from_bytes(sizes[4:], "big")
+    if header_len > HEADER_MAX or payload_len > PAYLOAD_MAX:
+        return None
+    body = _recv_exact(conn, header_len + payload_len)
+    if body is None:
+        return None
+    fields = body[:header_len].split(b"\0")
+    if len(fields) < 4 or fields[0] != PROTOCOL:
+        return None
+    env: dict[str, str] = {}
+    for item in fields[4:]:
+        name, sep, value = item.partition(b"=")
+        if sep:
+            env[os.fsdecode(name)] = os.fsdecode(value)
+    return Request(
+        fields[1],
+        fields[2].decode("utf-8", "replace"),
+        os.fsdecode(fields[3]),
+        env,
+        body[header_len:],
+    )
+
+
+def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    left = size
+    while left:
+        chunk = conn.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _result(code: int, text: str) -> bytes:
+    body = str(code).encode() + b"\0" + text.encode("utf-8", "replace")
+    return len(body).to_bytes(4, "big") + body
+
+
+class HookDaemon:
+    """Serves hook requests on a listening socket until idle or stopped.
+
+    Args:
+        listener: a bound, listening UNIX stream socket.
+        path: the socket's path (unlinked on exit).
+        idle: seconds without a request after which `serve` returns.
+        version: this daemon's package version; a client of another one stops it.
+        clock: monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        *,
+        path: str,
+        idle: float = DEFAULT_IDLE,
+        version: str = __version__,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.listener = listener
+        self.path = path
+        self.idle = idle
+        self.version = version
+        self.served = 0
+        self.started = time.time()
+        self._clock = clock
+        self._last = clock()
+        self._active = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._stamps: dict[str, int] = {}
+        self._checked = clock()
+        self._code_changed()  # record the files as they are now
+
+    def serve(self) -> None:
+        """Accept and handle requests (one thread each) until idle or `stop`; then clean up."""
+        self.listener.settimeout(max(0.05, min(1.0, self.idle / 4)))
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                with self._lock:
+                    if not self._active and self._clock() - self._last >= self.idle:
+                        break
+                continue
+            except OSError:  # out of descriptors, ...: let running requests finish
+                time.sleep(0.05)
+                continue
+            with self._lock:
+                self._active += 1
+                self._last = self._clock()
+            threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
+        self._shutdown()
+
+    def stop(self) -> None:
+        """Stop accepting: the socket goes at once, so the next client starts a new daemon."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            self._unlink()
+
+    def _unlink(self) -> None:
+        with suppress(OSError):
+            Path(self.path).unlink()
+
+    def _shutdown(self) -> None:
+        self._unlink()
+        self.listener.close()
+        deadline = self._clock() + RESULT_TIMEOUT
+        while self._clock() < deadline:
+            with self._lock:
+                if not self._active:
+                    return
+            time.sleep(0.01)
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(_READ_TIMEOUT)
+            self.handle(conn)
+        except Exception:  # noqa: S110 - a bad request or a gone client never stops the daemon
+            pass
+        finally:
+            conn.close()
+            with self._lock:
+                self._active -= 1
+                self._last = self._clock()
+
+    def handle(self, conn: socket.socket) -> None:
+        """Answer one connection: fallback, status, or accept then run the hook."""
+        request = read_request(conn)
+        if request is None:
+            conn.sendall(FALLBACK)
+            return
+        if request.version != self.version or self._code_changed():
+            conn.sendall(FALLBACK)  # that client does its event; the next one starts afresh
+            self.stop()
+            return
+        if request.op == OP_STATUS:
+            conn.sendall(ACCEPTED + _result(0, json.dumps(self.status())))
+            return
+        if request.op != OP_HOOK or request.env.get("HOME") != os.environ.get("HOME"):
+            conn.sendall(FALLBACK)  # `~` in settings would expand against the wrong home
+            return
+        conn.sendall(ACCEPTED)
+        code, text = self.run(request)
+        conn.sendall(_result(code, text))
+
+    def run(self, request: Request) -> tuple[int, str]:
+        """Run the hook for one request: (exit code, stderr text); never raise."""
+        from ai_telemetry.collect.claude_code.hook import run_hook
+
+        stderr = StringIO()
+        try:
+            code = run_hook(
+                [],
+                stdin=BytesIO(request.payload),
+                stderr=stderr,
+                environ=request.env,
+                cwd=request.cwd or None,
+            )
+        except Exception:  # run_hook swallows its own errors; this is belt and braces
+            code = 0
+        with self._lock:
+            self.served += 1
+        return (2 if code == 2 else 0), stderr.getvalue() if code == 2 else ""
+
+    def status(self) -> dict[str, object]:
+        """What the daemon is: pid, version, requests served, start time, socket."""
+        with self._lock:
+            served = self.served
+        return {
+            "pid": os.getpid(),
+            "version": self.version,
+            "served": served,
+            "started_unix": self.started,
+            "socket": self.path,
+        }
+
+    def _code_changed(self) -> bool:
+        """True once a loaded ``ai_telemetry`` module's file changed (checked at most 1/s)."""
+        now = self._clock()
+        if self._stamps and now - self._checked < _CODE_CHECK_EVERY:
+            return False
+        self._checked = now
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if not (name == "ai_telemetry" or name.startswith("ai_telemetry.")) or not path:
+                continue
+            try:
+                stamp = Path(path).stat().st_mtime_ns
+            except OSError:
+                return True
+            if self._stamps.setdefault(path, stamp) != stamp:
+                return True
+        return False
+
+
+def idle_seconds(environ: dict[str, str] | os._Environ[str]) -> float:
+    """``AI_TELEMETRY_HOOK_DAEMON_IDLE`` (seconds, > 0), else `DEFAULT_IDLE`."""
+    try:
+        value = float(environ.get("AI_TELEMETRY_HOOK_DAEMON_IDLE", ""))
+    except ValueError:
+        return DEFAULT_IDLE
+    return value if value > 0 else DEFAULT_IDLE
+
+
+def private_dir(directory: Path) -> bool:
+    """Create ``directory`` mode 0700 if needed; True if it is ours and private."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+        if info.st_uid != os.getuid():
+            return False
+        if info.st_mode & 0o077:
+            directory.chmod(0o700)
+    except OSError:
+        return False
+    return True
+
+
+def acquire_lock(path: str, *, wait: float = LOCK_WAIT) -> int | None:
+    """Take the single-instance lock (writing our pid into it); None if another daemon keeps it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.05)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def bind(path: str) -> socket.socket:
+    """Listen on ``path`` (mode 0600), replacing a stale socket file left by a dead daemon."""
+    Path(path).unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    Path(path).chmod(0o600)
+    listener.listen(128)
+    return listener
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the daemon on the socket given (default: `socket_path` of the environment)."""
+    args = sys.argv[1:] if argv is None else argv
+    path = args[0] if args else socket_path(os.environ)
+    if not path or not private_dir(Path(path).parent):
+        return 0
+    os.chdir("/")  # hold no project directory busy
+    lock_fd = acquire_lock(lock_path(path))
+    if lock_fd is None:
+        return 0  # another daemon serves this socket
+    try:
+        daemon = HookDaemon(bind(path), path=path, idle=idle_seconds(os.environ))
+        daemon.serve()
+    finally:
+        os.close(lock_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
