@@ -265,3 +265,9 @@ def run_demo(
     run = run_weekly(settings, now=clock, learnings_dir=None, notifiers={})
     yield from run.summary()
     yield f"alerts: {settings.alerts_log}"
+    if settings.metrics_path.exists():
+        from ai_telemetry.report.dashboard import make_dashboard
+
+        page = make_dashboard(settings.metrics_path, fmt="html", settings=settings)
+        yield f"HTML dashboard (open it in a browser): {page}"
+        yield f"next: AI_TELEMETRY_DIR={directory} ai-telemetry status"

@@ -304,11 +304,15 @@ def _alert(alert: Mapping[str, Any]) -> dict[str, Any]:
     from ai_telemetry.report.targets import TARGETS
 
     out = dict(alert)
-    target = TARGETS.get(str(alert.get("metric", "")))
+    metric = str(alert.get("metric", ""))
+    # "skill_duration_seconds.p50" has the unit of "skill_duration_seconds"
+    target = TARGETS.get(metric) or TARGETS.get(metric.partition(".")[0])
     for field_name in ("value", "threshold"):
         raw = alert.get(field_name)
         if isinstance(raw, int | float) and not isinstance(raw, bool) and target is not None:
             out[f"{field_name}_text"] = format_value(float(raw), target.unit)
+        elif isinstance(raw, float):
+            out[f"{field_name}_text"] = f"{raw:.4g}"
         else:
             out[f"{field_name}_text"] = "" if raw is None else str(raw)
     return out
