@@ -1,0 +1,87 @@
+"""Settings precedence: argument > environment > .env > config.toml > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ai_telemetry.config import Settings, load_settings
+from ai_telemetry.errors import ConfigError
+
+
+def test_defaults_are_the_seeds_layout(tmp_path: Path) -> None:
+    """Without configuration the log is .claude/Telemetry/events.jsonl under the cwd."""
+    settings = load_settings(cwd=tmp_path, environ={})
+    assert tmp_path / ".claude/Telemetry/events.jsonl" == settings.log_path
+    assert ("buffered", "redact", True) == (
+        settings.durability,
+        settings.privacy_policy,
+        settings.enabled,
+    )
+
+
+def test_precedence(tmp_path: Path) -> None:
+    """Each layer overrides the ones below it."""
+    directory = tmp_path / ".claude/Telemetry"
+    directory.mkdir(parents=True)
+    (directory / "config.toml").write_text(
+        'durability = "fsync"\nproject = "from-file"\nflush_interval = 5\n'
+    )
+    (tmp_path / ".env").write_text(
+        "AI_TELEMETRY_PROJECT=from-dotenv\nAI_TELEMETRY_DURABILITY=write\n"
+    )
+    env = {"AI_TELEMETRY_PROJECT": "from-env"}
+    settings = load_settings(cwd=tmp_path, environ=env)
+    assert ("from-env", "write", 5.0) == (
+        settings.project,
+        settings.durability,
+        settings.flush_interval,
+    )
+    argued = load_settings(cwd=tmp_path, environ=env, project="from-argument")
+    assert "from-argument" == argued.project
+
+
+def test_config_sections_are_kept_as_extra(tmp_path: Path) -> None:
+    """Tables for later stages ([rules], [notify]) are passed through untouched."""
+    directory = tmp_path / "T"
+    directory.mkdir()
+    (directory / "config.toml").write_text("[rules.skill_error_spike]\nthreshold = 0.15\n")
+    settings = load_settings(cwd=tmp_path, environ={"AI_TELEMETRY_DIR": str(directory)})
+    assert {"skill_error_spike": {"threshold": 0.15}} == settings.extra["rules"]
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"AI_TELEMETRY_ENABLED": "maybe"}, "AI_TELEMETRY_ENABLED"),
+        ({"AI_TELEMETRY_DURABILITY": "sometimes"}, "buffered, write or fsync"),
+        ({"AI_TELEMETRY_FLUSH_INTERVAL": "0"}, "(0, 60]"),
+        ({"AI_TELEMETRY_TOOL_CALL_LIMIT": "many"}, "whole number"),
+    ],
+)
+def test_bad_values_say_what_and_how(tmp_path: Path, env: dict[str, str], words: str) -> None:
+    """A malformed variable raises ConfigError naming it and the allowed values."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cwd=tmp_path, environ=env)
+    assert words in str(caught.value)
+
+
+def test_broken_config_file_names_the_file(tmp_path: Path) -> None:
+    """Invalid TOML is reported with the file's path."""
+    directory = tmp_path / ".claude/Telemetry"
+    directory.mkdir(parents=True)
+    (directory / "config.toml").write_text("durability = \n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cwd=tmp_path, environ={})
+    assert "config.toml" in str(caught.value)
+
+
+def test_settings_are_immutable_and_replaceable() -> None:
+    """Settings cannot be changed in place; replace() gives a changed copy."""
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.durability = "write"  # type: ignore[misc]
+    changed = settings.replace(durability="write")
+    assert ("buffered", "write") == (settings.durability, changed.durability)
+    assert changed == Settings(durability="write")
