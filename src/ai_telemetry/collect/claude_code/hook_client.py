@@ -175,27 +175,42 @@ def run_client(argv: list[str]) -> int:
     Returns:
         the hook's exit code: 0, or 2 when the tool-call limit blocks a PreToolUse.
     """
-    raw = sys.stdin.buffer.read()
-    path = socket_path(os.environ) if daemon_enabled(os.environ) else None
-    if path is not None:
-        from ai_telemetry import __version__
+    from io import BytesIO
 
-        try:
-            cwd = os.getcwd()
-        except OSError:
-            cwd = ""
-        code, text = ask_daemon(
-            path, encode_request(OP_HOOK, __version__, cwd, forwarded_env(), raw)
-        )
-        if code >= 0:
-            if text:
+    raw: bytes | None = None
+    answer: tuple[int, bytes] | None = None
+    try:
+        raw = sys.stdin.buffer.read()
+        path = socket_path(os.environ) if daemon_enabled(os.environ) else None
+        if path is not None:
+            code, text = _via_daemon(path, raw)
+            if code >= 0:
+                answer = code, text
+            elif code == NOT_RUNNING:
+                start_daemon(path)  # for the next call; this one is done here
+    except Exception:  # noqa: S110 - no stdin, ...: the in-process hook runs and records why
+        pass
+    if answer is not None:  # the daemon did the work: never redo it, whatever happens now
+        code, text = answer
+        if text:
+            try:
                 sys.stderr.write(text.decode("utf-8", "replace"))
                 sys.stderr.flush()
-            return code
-        if code == NOT_RUNNING:
-            start_daemon(path)  # for the next call; this one is done here
-    from io import BytesIO
+            except Exception:  # noqa: S110 - a closed stderr must not fail Claude Code
+                pass
+        return code
+    stdin = None if raw is None else BytesIO(raw)
 
     from ai_telemetry.collect.claude_code.hook import run_hook
 
-    return run_hook(argv, stdin=BytesIO(raw))
+    return run_hook(argv, stdin=stdin)
+
+
+def _via_daemon(path: str, raw: bytes) -> tuple[int, bytes]:
+    from ai_telemetry import __version__
+
+    try:
+        cwd = os.getcwd()
+    except OSError:  # deleted: the daemon then needs CLAUDE_PROJECT_DIR, as the hook does
+        cwd = ""
+    return ask_daemon(path, encode_request(OP_HOOK, __version__, cwd, forwarded_env(), raw))
