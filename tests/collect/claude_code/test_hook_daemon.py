@@ -46,7 +46,7 @@ class Setup:
             AI_TELEMETRY_HOOK_DAEMON_IDLE="20",  # a daemon the cleanup missed goes soon
         )
         self.env = env
-        path = socket_path(env)
+        path = socket_path(env, __version__)
         assert path is not None
         self.socket = path
 
@@ -257,3 +257,8 @@ def test_disabled_daemon_is_never_started(setup: Setup) -> None:
     assert 0 == setup.call(post("Solo")).returncode
     time.sleep(1.0)  # a daemon, had one been started, would have made its directory by now
     assert ({"Solo": 1}, False) == (setup.tools(), Path(setup.socket).parent.exists())
+
+
+def test_each_version_has_its_own_socket(setup: Setup) -> None:
+    """Two installed versions (a --user hook and a project's) never share, so never stop, a daemon."""
+    assert socket_path(setup.env, "1.0.0") != socket_path(setup.env, "1.1.0")

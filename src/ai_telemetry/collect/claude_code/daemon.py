@@ -7,8 +7,8 @@ per tool call. The first hook call that finds no daemon starts one::
 
     python -P -m ai_telemetry.collect.claude_code.daemon SOCKET_PATH
 
-- One daemon per user and socket: an exclusive ``flock`` on ``hook-<uid>.lock`` (which holds
-  the daemon's pid) beside the socket; a second daemon waits a moment for it, then exits.
+- One daemon per user, version and socket: an exclusive ``flock`` on ``hook-<uid>-<version>.lock``
+  (which holds the daemon's pid) beside the socket; a second daemon waits a moment, then exits.
 - Private: the directory is mode 0700 and owned by the user, the socket mode 0600, so no other
   user can connect. Payloads are never logged.
 - Each request runs `ai_telemetry.collect.claude_code.hook.run_hook` in its own thread, with the
@@ -340,7 +340,7 @@ def bind(path: str) -> socket.socket:
 def main(argv: list[str] | None = None) -> int:
     """Run the daemon on the socket given (default: `socket_path` of the environment)."""
     args = sys.argv[1:] if argv is None else argv
-    path = args[0] if args else socket_path(os.environ)
+    path = args[0] if args else socket_path(os.environ, __version__)
     if not path or not private_dir(Path(path).parent):
         return 0
     os.chdir("/")  # hold no project directory busy

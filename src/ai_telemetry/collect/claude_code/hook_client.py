@@ -34,6 +34,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ai_telemetry import __version__  # the package is loaded already (we are in it): free
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -76,14 +78,20 @@ def socket_dir(environ: Mapping[str, str]) -> str:
     return os.path.join(state, "ai-telemetry", "run")
 
 
-def socket_path(environ: Mapping[str, str]) -> str | None:
-    """The daemon's socket, ``hook-<uid>.sock`` in `socket_dir`; None if too long for a socket."""
-    path = os.path.join(socket_dir(environ), f"hook-{os.getuid()}.sock")
+def socket_path(environ: Mapping[str, str], version: str) -> str | None:
+    """The daemon's socket, ``hook-<uid>-<version>.sock`` in `socket_dir` (None if too long).
+
+    The version is in the name so that two installs of different versions (a ``--user`` hook
+    and a project's, both run for every event) each keep their own daemon warm instead of
+    stopping each other's on every call.
+    """
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in version)[:40]
+    path = os.path.join(socket_dir(environ), f"hook-{os.getuid()}-{safe}.sock")
     return path if len(os.fsencode(path)) <= _SUN_PATH_MAX else None
 
 
 def lock_path(sock_path: str) -> str:
-    """The daemon's single-instance lock (it holds its pid), beside the socket."""
+    """The daemon's single-instance lock (it holds its pid): ``hook-<uid>-<version>.lock``."""
     return sock_path.removesuffix(".sock") + ".lock"
 
 
@@ -181,7 +189,7 @@ def run_client(argv: list[str]) -> int:
     answer: tuple[int, bytes] | None = None
     try:
         raw = sys.stdin.buffer.read()
-        path = socket_path(os.environ) if daemon_enabled(os.environ) else None
+        path = socket_path(os.environ, __version__) if daemon_enabled(os.environ) else None
         if path is not None:
             code, text = _via_daemon(path, raw)
             if code >= 0:
@@ -207,8 +215,6 @@ def run_client(argv: list[str]) -> int:
 
 
 def _via_daemon(path: str, raw: bytes) -> tuple[int, bytes]:
-    from ai_telemetry import __version__
-
     try:
         cwd = os.getcwd()
     except OSError:  # deleted: the daemon then needs CLAUDE_PROJECT_DIR, as the hook does
