@@ -260,5 +260,5 @@ def test_disabled_daemon_is_never_started(setup: Setup) -> None:
 
 
 def test_each_version_has_its_own_socket(setup: Setup) -> None:
-    """Two installed versions (a --user hook and a project's) never share, so never stop, a daemon."""
+    """Two installed versions (a --user hook, a project's) never share, so never stop, a daemon."""
     assert socket_path(setup.env, "1.0.0") != socket_path(setup.env, "1.1.0")
