@@ -262,3 +262,18 @@ def test_disabled_daemon_is_never_started(setup: Setup) -> None:
 def test_each_version_has_its_own_socket(setup: Setup) -> None:
     """Two installed versions (a --user hook, a project's) never share, so never stop, a daemon."""
     assert socket_path(setup.env, "1.0.0") != socket_path(setup.env, "1.1.0")
+
+
+def test_client_that_gives_up_before_go_gets_nothing_written(warm: Setup) -> None:
+    """Accepted but never told to go (the client timed out): the daemon writes nothing."""
+    env = [f"{k}={v}".encode() for k, v in warm.env.items() if k in ("HOME", "CLAUDE_PROJECT_DIR")]
+    request = encode_request(
+        OP_HOOK, __version__, str(warm.project), env, json.dumps(post("Abandoned")).encode()
+    )
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(warm.socket)
+        sock.sendall(request)
+        assert b"A" == sock.recv(16)
+    assert 0 == warm.call(post("Next")).returncode
+    assert ({"Warm": 1, "Next": 1}, 1) == (warm.tools(), (warm.status() or {})["served"])

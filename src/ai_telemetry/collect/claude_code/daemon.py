@@ -37,6 +37,7 @@ from ai_telemetry import __version__
 from ai_telemetry.collect.claude_code.hook_client import (
     ACCEPTED,
     FALLBACK,
+    GO,
     OP_HOOK,
     OP_STATUS,
     PROTOCOL,
@@ -226,13 +227,18 @@ class HookDaemon:
             conn.sendall(FALLBACK)  # that client does its event; the next one starts afresh
             self.stop()
             return
-        if request.op == OP_STATUS:
-            conn.sendall(ACCEPTED + _result(0, json.dumps(self.status())))
-            return
-        if request.op != OP_HOOK or request.env.get("HOME") != os.environ.get("HOME"):
+        status = request.op == OP_STATUS
+        if not status and (
+            request.op != OP_HOOK or request.env.get("HOME") != os.environ.get("HOME")
+        ):
             conn.sendall(FALLBACK)  # `~` in settings would expand against the wrong home
             return
         conn.sendall(ACCEPTED)
+        if conn.recv(1) != GO:
+            return  # the client gave up waiting and does the event itself
+        if status:
+            conn.sendall(_result(0, json.dumps(self.status())))
+            return
         code, text = self.run(request)
         conn.sendall(_result(code, text))
 

@@ -19,11 +19,14 @@ The wire format (protocol version `PROTOCOL`), one request and one reply per con
              header = NUL-joined: protocol, op, package version, cwd, NAME=value, ...
              op = "H" (handle a hook event) or "S" (status, for tests and doctor)
     reply:   "F"                      -- not handled: do it yourself (version mismatch, ...)
-             "A" u32 length, body     -- accepted; body = exit code, NUL, stderr text
+             "A"                      -- accepted, if you still want it
+    then:    the client sends "G" (go), the daemon works and replies u32 length, body
+             body = exit code, NUL, stderr text
 
-The ``A`` comes before the work starts: once a client has it, it never redoes the event itself
-(the daemon may have written it), so a daemon killed mid-request loses at most that event and
-never duplicates one. Before the ``A``, every failure falls back to the in-process hook.
+The ``G`` is the point of no return. Before sending it, every failure (no daemon, no answer in
+time, a refusal) makes the client do the event in-process, and a daemon that gets no ``G`` (the
+client gave up) does nothing, so no event is written twice. After it, the client never redoes
+the event: a daemon killed in the middle of that one request loses it.
 """
 
 # ruff: noqa: PTH109, PTH111, PTH118
@@ -45,6 +48,7 @@ OP_HOOK = b"H"
 OP_STATUS = b"S"
 FALLBACK = b"F"
 ACCEPTED = b"A"
+GO = b"G"
 CONNECT_TIMEOUT = 2.0
 """Seconds a client waits to connect, send and be accepted before doing the work itself."""
 RESULT_TIMEOUT = 30.0
@@ -144,12 +148,18 @@ def ask_daemon(path: str, request: bytes) -> tuple[int, bytes]:
                 return (0, b"") if accepted else (UNANSWERED, b"")
             reply += chunk
             if not accepted:
-                if reply[:1] != ACCEPTED:
+                if reply != ACCEPTED:
                     return UNANSWERED, b""
-                accepted = True
+                try:
+                    sock.sendall(GO)
+                except OSError:  # the daemon is gone: it will not do the work
+                    return UNANSWERED, b""
+                accepted = True  # from here on, never fall back
+                reply = b""
                 sock.settimeout(RESULT_TIMEOUT)
-            if len(reply) >= 5 and len(reply) >= 5 + int.from_bytes(reply[1:5], "big"):
-                code, _, text = reply[5:].partition(b"\0")
+                continue
+            if len(reply) >= 4 and len(reply) >= 4 + int.from_bytes(reply[:4], "big"):
+                code, _, text = reply[4:].partition(b"\0")
                 return (2 if code == b"2" else 0), text
     except OSError:
         return UNANSWERED, b""
