@@ -3,9 +3,10 @@
 A run with nothing new is the common case (cron every Monday, a dashboard refresh, a CI gate
 that re-reads the same week), so the last document is kept in ``metrics-cache.json`` next to
 the warehouse with a fingerprint of its inputs: the inode, size and modification time of the
-log and of the archive manifest, taken *before* the ingest (a line appended during the run
-changes the fingerprint, so the next run recomputes). When the fingerprint, the window and the
-current ISO week all match, the cached document is returned without opening DuckDB at all.
+log, of the archive manifest and of ``config.toml``, taken *before* the ingest (a line appended
+during the run changes the fingerprint, so the next run recomputes). When the fingerprint, the
+window and the current ISO week all match, the cached document is returned without opening
+DuckDB at all.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ _CACHE_VERSION: Final = 1
 
 def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
     out: dict[str, list[int] | None] = {}
-    for name, path in (("log", settings.log_path), ("manifest", manifest_path(settings))):
+    inputs = (
+        ("log", settings.log_path),
+        ("manifest", manifest_path(settings)),
+        ("config", settings.config_path),  # [models] context windows change a metric
+    )
+    for name, path in inputs:
         try:
             st = path.stat()
         except OSError:

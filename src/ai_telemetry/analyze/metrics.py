@@ -386,14 +386,14 @@ def metrics_document(
     Raises:
         NoDataError: the window holds no events (unless ``allow_empty``).
     """
-    key = f"{window.as_dict()['start']}|{window.as_dict()['end']}|{project or ''}"
+    w = window.as_dict()
+    key = f"{w['start']}|{w['end']}|{project or ''}|{_model_windows(wh.settings)}"
     body = _cache_get(wh, key)
     if body is None:
         body = catalogue(wh, window, project=project)
         _cache_put(wh, key, body)
     if not body["events"]["total"] and not allow_empty:
         where = f" of project {project!r}" if project else ""
-        w = window.as_dict()
         raise NoDataError(
             f"no events{where} between {w['start']} and {w['end']} in {wh.settings.log_path} "
             "or its archives; widen --start/--end or point --input at the right log"
