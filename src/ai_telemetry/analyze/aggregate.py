@@ -119,14 +119,15 @@ def aggregate(
             progress=progress,
         )
         doc = metrics_document(wh, window, project=project, allow_empty=allow_empty, now=moment)
-    _write_cache(
-        settings,
-        {
-            "version": _CACHE_VERSION,
-            "key": key,
-            "week": week,
-            "fingerprint": fingerprint,
-            "document": doc,
-        },
-    )
+        # Written while the warehouse lock is held, so two runs never interleave here.
+        _write_cache(
+            settings,
+            {
+                "version": _CACHE_VERSION,
+                "key": key,
+                "week": week,
+                "fingerprint": fingerprint,
+                "document": doc,
+            },
+        )
     return doc
