@@ -71,6 +71,37 @@ def _problems(settings: Settings) -> tuple[Counter[str], str]:
     return counts, latest
 
 
+def _collector_checks(settings: Settings) -> list[Check]:
+    """What the Claude Code hook and the git hook swallowed (they must never fail their host)."""
+    checks: list[Check] = []
+    hook_status = settings.telemetry_dir / "hook-status.json"
+    try:
+        status = orjson.loads(hook_status.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        status = None
+    if isinstance(status, dict) and status.get("errors"):
+        checks.append(
+            Check(
+                "claude code hook",
+                "warn",
+                f"{status['errors']} swallowed error(s), last {status.get('last_error')}",
+                "reproduce with AI_TELEMETRY_RAISE=1 ai-telemetry hook < payload.json",
+            )
+        )
+    git_errors = settings.telemetry_dir / "git-hook-errors.log"
+    if git_errors.is_file() and git_errors.stat().st_size:
+        last = _last_line(git_errors).decode("utf-8", "replace")
+        checks.append(
+            Check(
+                "git hook",
+                "warn",
+                f"{_count_lines(git_errors)} failure(s) noted, last: {last}",
+                f"see {git_errors}",
+            )
+        )
+    return checks
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order a person would fix them."""
     checks: list[Check] = []
@@ -135,6 +166,7 @@ def run_checks(settings: Settings) -> list[Check]:
         )
     )
 
+    checks += _collector_checks(settings)
     counts, latest = _problems(settings)
     if counts:
         summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))

@@ -163,3 +163,13 @@ def test_help_works(command: str) -> None:
     done = run(*command.split())
     assert 0 == done.returncode
     assert b"Usage" in done.stdout
+
+
+def test_doctor_shows_what_the_claude_code_hook_swallowed(telemetry_dir: Path) -> None:
+    """A hook that cannot keep its state still exits 0; doctor shows the swallowed error."""
+    run("init")
+    (telemetry_dir / "hook-state").write_text("a file where the hook's folder must be")
+    hook = run("hook", stdin=b'{"hook_event_name": "SessionStart", "session_id": "s1"}')
+    assert (0, b"", b"") == (hook.returncode, hook.stdout, hook.stderr)
+    doctor = run("doctor")
+    assert b"claude code hook: 1 swallowed error(s)" in doctor.stdout
