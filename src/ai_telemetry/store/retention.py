@@ -124,7 +124,7 @@ def _line_time(line: bytes) -> datetime | None:
     if not isinstance(kind, str) or not kind or not isinstance(stamp, str):
         return None
     text = stamp.strip()
-    if text[-1:] in ("z", "Z"):
+    if text[-1:] == "Z":  # as DuckDB reads it: a lowercase z is not a timestamp there
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
