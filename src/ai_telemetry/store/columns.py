@@ -91,7 +91,7 @@ def typed_select_sql(source: str) -> str:
     # The common "...Z" form casts straight to TIMESTAMP (40% cheaper); an explicit offset
     # must go through TIMESTAMPTZ, which TIMESTAMP would silently ignore.
     ts = (
-        "coalesce(CASE WHEN suffix(\"timestamp\", 'Z') THEN try_cast(\"timestamp\" AS TIMESTAMP) "
+        'coalesce(CASE WHEN suffix("timestamp", \'Z\') THEN try_cast("timestamp" AS TIMESTAMP) '
         "END, CAST(timezone('UTC', try_cast(\"timestamp\" AS TIMESTAMPTZ)) AS TIMESTAMP))"
     )
     fields = ", ".join(_quote(n) for n in sorted(FIELD_TYPES))
