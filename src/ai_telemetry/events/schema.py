@@ -440,10 +440,14 @@ def normalize_timestamp(value: object) -> str:
 
     A timestamp already in that form is returned as written (after checking its calendar).
     """
-    moment = parse_timestamp(value)
     if isinstance(value, str) and _CANONICAL_TS(value):
-        return value
-    return format_timestamp(moment)
+        try:  # already UTC with Z (what every collector writes): check the calendar only
+            datetime.fromisoformat(value[:-1])
+        except ValueError:
+            pass
+        else:
+            return value
+    return format_timestamp(parse_timestamp(value))
 
 
 # --- validation ---------------------------------------------------------------------------
