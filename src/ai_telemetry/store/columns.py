@@ -81,12 +81,14 @@ def _fingerprint_sql() -> str:
     return f"'md5:' || md5(concat_ws(chr(31), {parts}))"
 
 
-def typed_select_sql(source: str) -> str:
+def typed_select_sql(source: str, *, extra: tuple[str, ...] = ()) -> str:
     """``SELECT`` the events columns from a source (filter with `ok_filter_sql`).
 
-    ``ok`` is false for a line that is not usable: not a JSON object, no ``event_type``, or a
-    timestamp that does not parse. A timestamp without an offset is read as UTC (the seed's own
-    ``log_session.py`` writes those).
+    ``extra`` names further columns of the source to pass through (``ordinality`` of a
+    ``read_json(...) WITH ORDINALITY``: the line's place in the file). ``ok`` (see
+    `ok_filter_sql`) is false for a line that is not usable: not a JSON object, no
+    ``event_type``, or a timestamp that does not parse. A timestamp without an offset is read
+    as UTC (the seed's own ``log_session.py`` writes those).
     """
     # The common "...Z" form casts straight to TIMESTAMP (40% cheaper); an explicit offset
     # must go through TIMESTAMPTZ, which TIMESTAMP would silently ignore.
@@ -94,7 +96,7 @@ def typed_select_sql(source: str) -> str:
         'coalesce(CASE WHEN suffix("timestamp", \'Z\') THEN try_cast("timestamp" AS TIMESTAMP) '
         "END, CAST(timezone('UTC', try_cast(\"timestamp\" AS TIMESTAMPTZ)) AS TIMESTAMP))"
     )
-    fields = ", ".join(_quote(n) for n in sorted(FIELD_TYPES))
+    fields = ", ".join(_quote(n) for n in (*sorted(FIELD_TYPES), *extra))
     return (
         f"SELECT coalesce(event_id, {_fingerprint_sql()}) AS event_id, {ts} AS ts, event_type, "
         f"coalesce(id, learning_id) AS learning_id, {fields} "

@@ -314,11 +314,13 @@ def _archive_log(settings: Settings, cutoff: datetime, run: str, report: Retenti
 def _write_parts(
     con: Any, staging: Path, archives: Path, run: str
 ) -> list[tuple[str, dict[str, Any]]]:
-    typed = columns.typed_select_sql(columns.read_json_sql(_sql_path(staging)))
+    typed = columns.typed_select_sql(
+        columns.read_json_sql(_sql_path(staging)) + " WITH ORDINALITY", extra=("ordinality",)
+    )
     cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
     con.execute(
-        f"CREATE TABLE staged AS SELECT {cols}, 0 AS seq, ({columns.ok_filter_sql()}) AS ok "
-        f"FROM ({typed})"
+        f"CREATE TABLE staged AS SELECT {cols}, 0 AS seq, ({columns.ok_filter_sql()}) AS ok, "
+        f"ordinality AS line FROM ({typed})"
     )
     bad = con.execute("SELECT count(*) FROM staged WHERE NOT ok").fetchone()[0]
     if bad:
@@ -337,7 +339,7 @@ def _write_parts(
         tmp = final.with_name(final.name + ".tmp")
         con.execute(
             f"COPY (SELECT {cols}, seq FROM staged WHERE year(ts) = {int(year)} "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1 ORDER BY ts) "
+            "AND line IN (SELECT max(line) FROM staged GROUP BY event_id) ORDER BY ts) "
             f"TO {_sql_path(tmp)} (FORMAT parquet, COMPRESSION zstd)"
         )
         with tmp.open("rb") as fh:

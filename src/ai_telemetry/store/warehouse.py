@@ -9,8 +9,11 @@ incrementally:
   truncated or rewritten log (retention swaps it) is noticed and read again from the start.
 - from the archives listed in ``archives/manifest.json`` (each Parquet file once).
 
-Rows are de-duplicated by ``event_id``; an event without one gets a stable id derived from its
-content (see `ai_telemetry.store.columns`), so reading the same line twice never doubles it.
+Rows are de-duplicated by ``event_id``, and a later line with the same id replaces the earlier
+one (collectors re-write an event that grew: larger token usage, a session end that moved): a
+newer ingest batch wins over stored rows, and within one batch the line later in the file wins.
+An event without an id gets a stable one derived from its content (see
+`ai_telemetry.store.columns`), so reading the same line twice never doubles it.
 Lines that are not usable events are counted (``bad_lines``), never fatal.
 
 One command at a time uses the warehouse: `Warehouse` takes an exclusive ``flock`` on
@@ -58,7 +61,7 @@ class IngestReport:
     inserted: int = 0
     """New events stored (from the log and the archives)."""
     duplicates: int = 0
-    """Usable events skipped because their id was already stored."""
+    """Usable rows dropped because a later copy of their id was read (or an identical one)."""
     archives: int = 0
     """Archive files read this time."""
     reread: bool = False
@@ -274,12 +277,27 @@ class Warehouse:
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         return int(row[0]) + 1 if row else 1
 
-    def _insert_from(self, source_sql: str, report: IngestReport) -> int:
-        """Append the usable rows of ``source_sql`` as one batch, then drop repeated ids.
+    def _select(self, scan: str, *, typed: bool, ordinal: bool = False) -> str:
+        """The events columns of a table-function scan (JSONL through the typed select,
+        Parquet archives as stored), with the row's place in the file as ``ordinality``."""
+        if ordinal:
+            scan += " WITH ORDINALITY"
+        extra = ("ordinality",) if ordinal else ()
+        if typed:
+            return f"({columns.typed_select_sql(scan, extra=extra)})"
+        cols = ", ".join(f'"{n}"' for n in (*columns.COLUMN_NAMES, *extra))
+        return f"(SELECT {cols} FROM {scan})"
 
-        One pass over the source (the JSON is parsed once). Duplicates are looked for only
-        among stored events in the batch's time range (a repeated event has the same
-        timestamp), and only deleted when a cheap count says there are any.
+    def _insert_from(self, scan: str, report: IngestReport, *, typed: bool = True) -> int:
+        """Append the usable rows of ``scan`` as one batch; a later copy of an id replaces the
+        earlier one.
+
+        One pass over the source (the JSON is parsed once), inserted without keeping the order.
+        Then, within the batch, copies of one id that differ are settled by the line's place in
+        the file (re-read with ``WITH ORDINALITY``, only the rare batch that has such copies:
+        the last line wins); identical copies keep any one. Finally stored events of earlier
+        batches whose id is in this batch are deleted (a semi-join on the batch's ids; a copy
+        whose timestamp moved is found too).
 
         Returns:
             The usable rows read (inserted plus duplicates).
@@ -288,31 +306,75 @@ class Warehouse:
         seq = self._next_seq()
         cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
         con.execute("SET preserve_insertion_order = false")
-        row = con.execute(
-            f"INSERT INTO events SELECT {cols}, {seq} FROM {source_sql} "
-            f"WHERE {columns.ok_filter_sql()}"
-        ).fetchone()
-        con.execute("SET preserve_insertion_order = true")
+        try:
+            row = con.execute(
+                f"INSERT INTO events SELECT {cols}, {seq} FROM {self._select(scan, typed=typed)} "
+                f"WHERE {columns.ok_filter_sql()}"
+            ).fetchone()
+        finally:
+            con.execute("SET preserve_insertion_order = true")
         good = int(row[0]) if row else 0
         if not good:
             return 0
-        lo, hi = con.execute("SELECT min(ts), max(ts) FROM events WHERE seq = ?", [seq]).fetchone()  # type: ignore[misc]
-        total, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT event_id) FROM events WHERE ts BETWEEN ? AND ?",
-            [lo, hi],
-        ).fetchone()  # type: ignore[misc]
         removed = 0
-        if total != distinct:
-            removed = int(total) - int(distinct)
-            con.execute(
-                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM (SELECT rowid, "
-                "row_number() OVER (PARTITION BY event_id ORDER BY seq, rowid) AS k "
-                "FROM events WHERE ts BETWEEN ? AND ?) WHERE k > 1)",
-                [lo, hi],
-            )
+        row = con.execute(
+            "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq = ?", [seq]
+        ).fetchone()
+        if row and row[0]:
+            removed += self._settle_batch(scan, seq, typed=typed)
+        if seq > 1:
+            row = con.execute(
+                "DELETE FROM events WHERE seq < ? AND event_id IN "
+                "(SELECT event_id FROM events WHERE seq = ?)",
+                [seq, seq],
+            ).fetchone()
+            removed += int(row[0]) if row else 0
         report.inserted += good - removed
         report.duplicates += removed
         return good
+
+    def _settle_batch(self, scan: str, seq: int, *, typed: bool) -> int:
+        """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted."""
+        con = self.con
+        cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dup_ids AS SELECT event_id, count(*) AS n FROM events "
+            "WHERE seq = ? GROUP BY 1 HAVING count(*) > 1",
+            [seq],
+        )
+        # Ids whose copies are not all identical need the file order; the others keep any one.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE diff_ids AS SELECT event_id FROM (SELECT DISTINCT "
+            f"{cols} FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM dup_ids)) "
+            "GROUP BY 1 HAVING count(*) > 1",
+            [seq],
+        )
+        row = con.execute("SELECT count(*) FROM diff_ids").fetchone()
+        if row and row[0]:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE winners AS SELECT {cols} FROM "
+                f"{self._select(scan, typed=typed, ordinal=True)} "
+                f"WHERE {columns.ok_filter_sql()} "
+                "AND event_id IN (SELECT event_id FROM diff_ids) "
+                "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ordinality DESC) = 1"
+            )
+        con.execute(
+            "DELETE FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM dup_ids) "
+            "AND rowid NOT IN (SELECT min(rowid) FROM events WHERE seq = ? "
+            "AND event_id IN (SELECT event_id FROM dup_ids) GROUP BY event_id)",
+            [seq, seq],
+        )
+        if row and row[0]:
+            con.execute(
+                "DELETE FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM diff_ids)",
+                [seq],
+            )
+            con.execute(f"INSERT INTO events SELECT {cols}, {seq} FROM winners")
+            con.execute("DROP TABLE winners")
+        removed = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dup_ids").fetchone()
+        con.execute("DROP TABLE dup_ids")
+        con.execute("DROP TABLE diff_ids")
+        return int(removed[0]) if removed else 0
 
     def _ingest_archives(self, report: IngestReport) -> None:
         from ai_telemetry.store.retention import read_manifest
@@ -328,7 +390,7 @@ class Warehouse:
                 continue  # a part whose swap never happened was discarded by retention
             source = f"read_parquet('{_sql_str(path)}')"
             try:
-                self._insert_from(source, report)
+                self._insert_from(source, report, typed=False)
             except Exception as exc:
                 raise AnalyticsError(
                     f"{path}: cannot read this archive ({exc}); restore it from a backup or "
@@ -439,8 +501,7 @@ class Warehouse:
         return end
 
     def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
-        source = columns.read_json_sql(f"'{_sql_str(path)}'")
-        good = self._insert_from(f"({columns.typed_select_sql(source)})", report)
+        good = self._insert_from(columns.read_json_sql(f"'{_sql_str(path)}'"), report)
         report.lines += lines
         report.bad_lines += max(lines - good, 0)
 
