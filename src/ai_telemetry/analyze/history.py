@@ -78,10 +78,10 @@ def record_week(wh: Warehouse, week_start: date) -> int:
 
     A week with no events stores one marker row (``metric`` ``"events_total"``, value 0).
     """
-    from ai_telemetry.analyze.metrics import catalogue
+    from ai_telemetry.analyze.metrics import cached_catalogue
 
     _ensure_table(wh)
-    body = catalogue(wh, Window.week_of(week_start))
+    body = cached_catalogue(wh, Window.week_of(week_start))
     rows = [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
     generation = wh.generation
     con = wh.con

@@ -373,6 +373,23 @@ def _cache_put(wh: Warehouse, key: str, body: dict[str, Any]) -> None:
     )
 
 
+def cached_catalogue(
+    wh: Warehouse, window: Window, *, project: str | None = None
+) -> dict[str, Any]:
+    """`catalogue`, kept per window, project, model windows and ingest generation.
+
+    The weekly history and ``metrics.json`` share it: a cold ``aggregate`` of the last complete
+    week computes that week once, not once for the history and again for the document.
+    """
+    w = window.as_dict()
+    key = f"{w['start']}|{w['end']}|{project or ''}|{_model_windows(wh.settings)}"
+    body = _cache_get(wh, key)
+    if body is None:
+        body = catalogue(wh, window, project=project)
+        _cache_put(wh, key, body)
+    return body
+
+
 def metrics_document(
     wh: Warehouse,
     window: Window,
@@ -387,11 +404,7 @@ def metrics_document(
         NoDataError: the window holds no events (unless ``allow_empty``).
     """
     w = window.as_dict()
-    key = f"{w['start']}|{w['end']}|{project or ''}|{_model_windows(wh.settings)}"
-    body = _cache_get(wh, key)
-    if body is None:
-        body = catalogue(wh, window, project=project)
-        _cache_put(wh, key, body)
+    body = cached_catalogue(wh, window, project=project)
     if not body["events"]["total"] and not allow_empty:
         where = f" of project {project!r}" if project else ""
         raise NoDataError(
