@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from browser import open_page
+from report_fixtures import DemoWeek
 
 from ai_telemetry.report.html import render_html
 from ai_telemetry.report.weekly import build_report
-from conftest import DemoWeek
 
 ALERT = {
     "severity": "critical",

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from report_fixtures import GOLDEN, DemoWeek
+
 from ai_telemetry.report.markdown import default_dashboard_path, render_markdown
 from ai_telemetry.report.targets import TARGETS, assess
 from ai_telemetry.report.weekly import build_report
-from conftest import GOLDEN, DemoWeek
 
 ALERT = {
     "severity": "critical",

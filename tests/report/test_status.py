@@ -6,11 +6,11 @@ import os
 import subprocess
 import sys
 
+from report_fixtures import DemoWeek
 from rich.console import Console
 
 from ai_telemetry.report.status import print_status, sparkline
 from ai_telemetry.report.weekly import build_report
-from conftest import DemoWeek
 
 ALERT = {
     "severity": "critical",
