@@ -29,19 +29,9 @@ SECRETS = {
 }  # fmt: skip
 STRUCTURED = {"email", "phone", "ssn", "mrn", "credit_card", "date_of_birth"}
 
-SEED_EVENTS = [
-    '{"timestamp":"2025-12-26T10:30:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"success","duration_seconds":247.3}',
-    '{"timestamp":"2025-12-26T11:15:00Z","event_type":"learning_created","id":"LEARN-2025-042","severity":"warning","source":"observation"}',
-    '{"timestamp":"2025-12-26T14:20:00Z","event_type":"test_coverage","coverage_percent":87.3,"delta_percent":0.4}',
-    '{"timestamp":"2025-12-15T14:30:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"started","context_tokens":12500}',
-    '{"timestamp":"2025-12-15T14:35:00Z","event_type":"tool_call","tool":"Read","outcome":"success","duration_seconds":0.3}',
-    '{"timestamp":"2025-12-15T14:37:00Z","event_type":"tool_call","tool":"Grep","outcome":"success","duration_seconds":1.2}',
-    '{"timestamp":"2025-12-15T14:42:00Z","event_type":"learning_created","id":"LEARN-2025-001","severity":"critical","source":"incident"}',
-    '{"timestamp":"2025-12-15T14:50:00Z","event_type":"test_run","outcome":"failed","failed_count":3}',
-    '{"timestamp":"2025-12-15T15:10:00Z","event_type":"test_run","outcome":"passed","coverage_percent":87.3}',
-    '{"timestamp":"2025-12-15T15:15:00Z","event_type":"skill_execution","skill":"systematic-debugger","outcome":"success","duration_seconds":2700,"context_tokens":18900}',
-    '{"timestamp":"2025-12-15T15:20:00Z","event_type":"commit","skill":"systematic-debugger","commit_hash":"d0efcc5a"}',
-]  # fmt: skip
+SEED_EVENTS = (
+    (Path(__file__).resolve().parents[1] / "data" / "seed_events.jsonl").read_text().splitlines()
+)
 
 LEGIT = [
     "d0efcc5a",
