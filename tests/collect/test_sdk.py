@@ -285,3 +285,59 @@ def test_env_file_configures_the_sdk(tmp_path: Path) -> None:
     )
     assert 0 == done.returncode, done.stderr
     assert "abc1234" == read_events(tmp_path / "custom" / "events.jsonl")[0]["commit_hash"]
+
+
+def test_fast_tool_call_lines_match_the_sink(telemetry_dir: Path) -> None:
+    """A tool call written by the SDK's fast path is the event the sink would write."""
+    from ai_telemetry.log.reader import read_log
+    from ai_telemetry.log.sink import LogSink
+
+    client = ai_telemetry.configure(telemetry_dir=telemetry_dir, project="p1", durability="write")
+    try:
+
+        @ai_telemetry.track_tool_call("mcp__github__create_issue")
+        def create() -> None:
+            raise TimeoutError
+
+        with ai_telemetry.agent_task("implementer"), pytest.raises(TimeoutError):
+            create()
+    finally:
+        ai_telemetry.configure(telemetry_dir=telemetry_dir, enabled=False)
+    log = client.settings.log_path
+    fast = next(e for e in read_events(log) if e["event_type"] == "tool_call")
+    by_sink, _, _ = LogSink(client.settings, source="sdk").prepare(
+        {k: v for k, v in fast.items() if k != "event_id"}
+    )
+    assert by_sink | {"event_id": fast["event_id"]} == fast
+    assert ("github", "TimeoutError", "p1") == (
+        fast["mcp_server"],
+        fast["error_type"],
+        fast["project"],
+    )
+    report = read_log(log)
+    assert ([], 3) == (report.bad, report.valid)
+
+
+def test_fast_tool_call_lines_are_scrubbed(telemetry_dir: Path) -> None:
+    """A secret used as a tool name is redacted (policy redact) or refused (policy reject)."""
+    secret = "sk-ant-api03-" + "x7Q" * 30
+    client = ai_telemetry.configure(telemetry_dir=telemetry_dir, durability="write")
+
+    @ai_telemetry.track_tool_call(secret)
+    def leak() -> int:
+        return 1
+
+    try:
+        leak()
+        ai_telemetry.configure(
+            telemetry_dir=telemetry_dir, durability="write", privacy_policy="reject"
+        )
+        leak()
+        rejecting = ai_telemetry.get_client()
+        assert 1 == rejecting.stats.rejected
+    finally:
+        ai_telemetry.configure(telemetry_dir=telemetry_dir, enabled=False)
+    raw = client.settings.log_path.read_bytes()
+    assert secret.encode() not in raw
+    [event] = read_events(client.settings.log_path)
+    assert (1, True) == (event["redacted"], event["tool"].startswith("[REDACTED"))

@@ -102,6 +102,7 @@ class Telemetry:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._sink: Any = None  # LogSink, imported on first flush to keep `import` cheap
+        self._encoder: Any = None  # ToolCallEncoder, likewise
 
     # -- hot path ----------------------------------------------------------------------------
 
@@ -175,46 +176,68 @@ class Telemetry:
         with self._flush_lock:
             if not self._pending:
                 return
-            batch: list[dict[str, Any]] = []
+            items: list[tuple[Any, ...]] = []
             pending = self._pending
             while True:
                 try:
-                    item = pending.popleft()
+                    items.append(pending.popleft())
                 except IndexError:
                     break
-                batch.append(_materialize(item))
-            self._write(batch)
+            try:
+                self._write(items)
+            except Exception as exc:
+                self._failed(items, exc)
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        try:
-            if self._sink is None:
-                from ai_telemetry.log.sink import LogSink
+    def _write(self, items: list[tuple[Any, ...]]) -> None:
+        """Tool calls through the fast encoder, other events through the sink; one append each."""
+        if self._sink is None:
+            from ai_telemetry.collect.tool_lines import ToolCallEncoder
+            from ai_telemetry.log.sink import LogSink
 
-                self._sink = LogSink(self.settings, source="sdk")
-            report = self._sink.write(batch)
-        except Exception as exc:
-            self._failed(batch, exc)
-            return
-        self.stats.written += report.written
-        if report.rejected:
-            self.stats.rejected += len(report.rejected)
-            reason = report.rejected[-1][1]
-            self.stats.last_error = f"invalid event: {reason}"
-            _note_problem(self.settings, "invalid_event", reason, count=len(report.rejected))
+            self._sink = LogSink(self.settings, source="sdk")
+            self._encoder = ToolCallEncoder(self._sink)
+        lines: list[bytes] = []
+        raws: list[dict[str, Any]] = []
+        rejected: list[str] = []
+        encode = self._encoder.encode
+        for item in items:
+            if item[0] == _TOOL:
+                line = encode(item)
+                if isinstance(line, bytes):
+                    lines.append(line)
+                else:
+                    rejected.append(line)
+            else:
+                raws.append(item[1])
+        if raws:
+            report = self._sink.write(raws)
+            self.stats.written += report.written
+            rejected += [reason for _, reason in report.rejected]
+        if lines:
+            self._sink.log.write_lines(b"".join(lines))
+            self.stats.written += len(lines)
+        if rejected:
+            self.stats.rejected += len(rejected)
+            self.stats.last_error = f"invalid event: {rejected[-1]}"
+            _note_problem(self.settings, "invalid_event", rejected[-1], count=len(rejected))
             if self._raise:
                 from ai_telemetry.errors import EventValidationError
 
-                raise EventValidationError("", reason)
+                raise EventValidationError("", rejected[-1])
 
-    def _failed(self, batch: list[dict[str, Any]], exc: Exception) -> None:
-        """Keep the batch for the next flush (bounded), count, and remember the failure."""
+    def _failed(self, items: list[tuple[Any, ...]], exc: Exception) -> None:
+        """Keep the events for the next flush (bounded), count, and remember the failure."""
+        from ai_telemetry.errors import EventValidationError
+
+        if isinstance(exc, EventValidationError):  # raise_errors: invalid, not a failed write
+            raise exc
         self.stats.write_failures += 1
         self.stats.last_error = str(exc)
-        overflow = len(batch) + len(self._pending) - _MAX_PENDING
+        overflow = len(items) + len(self._pending) - _MAX_PENDING
         if overflow > 0:
             self.stats.dropped += overflow
-            batch = batch[overflow:]
-        self._pending.extendleft((_RAW, event) for event in reversed(batch))
+            items = items[overflow:]
+        self._pending.extendleft(reversed(items))
         _note_problem(self.settings, "write_failed", str(exc), count=1)
         if self._raise:
             raise exc
@@ -231,7 +254,7 @@ class Telemetry:
         finally:
             if self._sink is not None:
                 self._sink.close()
-                self._sink = None
+                self._sink = self._encoder = None
 
     def _after_fork_in_child(self) -> None:
         """A forked child starts with a fresh buffer and no flush thread."""
@@ -240,31 +263,7 @@ class Telemetry:
         self._wake = threading.Event()
         self._thread = None
         self._sink = None
-
-
-def _materialize(item: tuple[Any, ...]) -> dict[str, Any]:
-    """Turn a pending hot-path tuple into an event dict (off the hot path)."""
-    if item[0] == _RAW:
-        return cast("dict[str, Any]", item[1])
-    _, wall_end, duration, tool, outcome, error_type, task_id, session_id = item
-    event: dict[str, Any] = {
-        "timestamp": timestamp_from_unix(wall_end),
-        "event_type": "tool_call",
-        "tool": tool,
-        "outcome": outcome,
-        "duration_seconds": round(duration, 6),
-    }
-    if tool.startswith("mcp__"):
-        server = tool[5:].split("__", 1)[0]
-        if server:
-            event["mcp_server"] = server
-    if error_type:
-        event["error_type"] = error_type
-    if task_id is not None:
-        event["task_id"] = task_id
-    if session_id is not None:
-        event["session_id"] = session_id
-    return event
+        self._encoder = None
 
 
 def _note_problem(settings: Settings, kind: str, message: str, *, count: int) -> None:
