@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ai_telemetry.events.schema import format_timestamp
+from ai_telemetry.events.schema import format_timestamp, new_event_id
 
 SKILLS: Final = {
     # name: (weekly invocations, error rate, median duration s, context tokens)
@@ -88,14 +88,11 @@ class _Gen:
         self.session = 0
 
     def emit(self, at: datetime, event_type: str, **fields: Any) -> None:
-        ms = int(at.timestamp() * 1000)
-        bits = self.rng.getrandbits(74)
-        value = ms << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | (bits & (2**62 - 1))
-        h = f"{value:032x}"
+        event_id = new_event_id(int(at.timestamp() * 1000), rand=self.rng.getrandbits(74))
         event = {
             "timestamp": format_timestamp(at),
             "event_type": event_type,
-            "event_id": f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
+            "event_id": event_id,
             "project": "residency-scheduler",
         }
         if "source" not in fields and not event_type.startswith("learning_"):

@@ -10,14 +10,10 @@ from typing import Any
 import click
 import orjson
 
-from ai_telemetry.config import Settings, load_settings
+from ai_telemetry.config import load_settings
 from ai_telemetry.errors import AITelemetryError, EventValidationError
 
 _BATCH = 5_000
-
-
-def _settings(**overrides: Any) -> Settings:
-    return load_settings(**overrides)
 
 
 @click.command("init")
@@ -26,7 +22,7 @@ def init_cmd(directory: Path | None) -> None:
     """Create the telemetry layout: events.jsonl, dashboards/, alerts.log, archives/."""
     from ai_telemetry.store.layout import init_layout
 
-    settings = _settings(telemetry_dir=directory)
+    settings = load_settings(telemetry_dir=directory)
     created = init_layout(settings)
     for path in created:
         click.echo(f"created {path}")
@@ -80,9 +76,9 @@ def log_cmd(
     from ai_telemetry.events.schema import utc_now
     from ai_telemetry.log.sink import LogSink
 
-    settings = _settings()
+    settings = load_settings()
     if settings.durability == "buffered":
-        settings = load_settings(durability="write")
+        settings = settings.replace(durability="write")
     sink = LogSink(settings, source=source)
     rejected: list[str] = []
     written = 0
@@ -145,7 +141,7 @@ def doctor_cmd() -> None:
     from ai_telemetry.doctor import run_checks
 
     try:
-        settings = _settings()
+        settings = load_settings()
     except AITelemetryError as exc:
         click.echo(f"fail  config: {exc}")
         sys.exit(1)

@@ -360,13 +360,18 @@ is_canonical_timestamp = _CANONICAL_TS
 """True-ish when a string is already in the stored form ``YYYY-MM-DDTHH:MM:SS[.f]Z``."""
 
 
-def new_event_id(unix_ms: int | None = None) -> str:
+def new_event_id(unix_ms: int | None = None, *, rand: int | None = None) -> str:
     """A UUIDv7 (RFC 9562) string: 48-bit Unix milliseconds, then 74 random bits; sortable by time.
 
     The standard library has ``uuid.uuid7`` only from Python 3.14; this is the same layout.
+
+    Args:
+        unix_ms: the time part (default: now).
+        rand: the 74 random bits (default: from the OS); the demo passes seeded ones.
     """
     ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
-    rand = int.from_bytes(os.urandom(10)) >> 6
+    if rand is None:
+        rand = int.from_bytes(os.urandom(10)) >> 6
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (rand >> 62) << 64
     value |= 0b10 << 62 | (rand & 0x3FFFFFFFFFFFFFFF)
     h = f"{value:032x}"
