@@ -1,5 +1,12 @@
 """``aggregate``: bring the warehouse up to date, record the weekly history, build metrics.json.
 
+The first run over a large log (no warehouse yet, at least `DIRECT_MIN_BYTES` of log) does not
+wait for the full ingest: it reads only the fields the catalogue needs straight from the log
+into a throwaway in-memory table (what a hand-written DuckDB query over the JSONL would do,
+with the same de-duplication and bad-line counting as the warehouse), answers, and leaves the
+warehouse and the week's history to a background process (`ai_telemetry.analyze.catchup`).
+Both paths give the same document.
+
 A run with nothing new is the common case (cron every Monday, a dashboard refresh, a CI gate
 that re-reads the same week), so the last document is kept in ``metrics-cache.json`` next to
 the warehouse with a fingerprint of its inputs: the inode, size and modification time of the
@@ -12,20 +19,24 @@ DuckDB at all.
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
 
+from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.history import last_complete_week, record_weeks
-from ai_telemetry.analyze.metrics import metrics_document
+from ai_telemetry.analyze.metrics import compute_metrics_from_log, metrics_document
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.store.retention import manifest_path
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
 CACHE_NAME: Final = "metrics-cache.json"
 _CACHE_VERSION: Final = 1
+DIRECT_MIN_BYTES: Final = 64 * 1024 * 1024
+"""Below this much log a first ingest takes well under a second: it is done inline."""
 
 
 def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
@@ -63,7 +74,7 @@ def _read_cache(settings: Settings) -> dict[str, Any] | None:
 def _write_cache(settings: Settings, entry: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
     path = settings.telemetry_dir / CACHE_NAME
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # a direct run holds no lock
     with contextlib.suppress(OSError):
         tmp.write_bytes(orjson.dumps(entry))
         tmp.replace(path)
@@ -78,6 +89,7 @@ def aggregate(
     allow_empty: bool = False,
     progress: bool | None = None,
     now: datetime | None = None,
+    direct_min_bytes: int = DIRECT_MIN_BYTES,
 ) -> dict[str, Any]:
     """What ``ai-telemetry aggregate`` does: ingest, record history, return metrics.json.
 
@@ -89,6 +101,8 @@ def aggregate(
         allow_empty: return nulls instead of raising for a window with no events.
         progress: progress bars on long ingests and back-fills (default: stderr is a terminal).
         now: the clock (for ``generated_at`` and the current week).
+        direct_min_bytes: with no warehouse yet and at least this much log, answer straight
+            from the log and build the warehouse in the background.
 
     Raises:
         NoDataError: the window holds no events (unless ``allow_empty``).
@@ -109,6 +123,19 @@ def aggregate(
             doc: dict[str, Any] = cached["document"]
             doc["generated_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
             return doc
+    entry = {"version": _CACHE_VERSION, "key": key, "week": week, "fingerprint": fingerprint}
+    if not backfill_weeks and _first_large_read(settings, direct_min_bytes):
+        doc = compute_metrics_from_log(
+            window,
+            settings=settings,
+            project=project,
+            allow_empty=allow_empty,
+            progress=progress,
+            now=moment,
+        )
+        _write_cache(settings, {**entry, "document": doc})
+        catchup.spawn(settings, moment)
+        return doc
     with Warehouse(settings, progress=progress) as wh:
         wh.ingest()
         record_weeks(
@@ -119,15 +146,15 @@ def aggregate(
             progress=progress,
         )
         doc = metrics_document(wh, window, project=project, allow_empty=allow_empty, now=moment)
-        # Written while the warehouse lock is held, so two runs never interleave here.
-        _write_cache(
-            settings,
-            {
-                "version": _CACHE_VERSION,
-                "key": key,
-                "week": week,
-                "fingerprint": fingerprint,
-                "document": doc,
-            },
-        )
+        _write_cache(settings, {**entry, "document": doc})
     return doc
+
+
+def _first_large_read(settings: Settings, min_bytes: int) -> bool:
+    """No warehouse yet, and at least ``min_bytes`` of log to read."""
+    if (settings.telemetry_dir / WAREHOUSE_FILE).exists():
+        return False
+    try:
+        return settings.log_path.stat().st_size >= min_bytes
+    except OSError:
+        return False

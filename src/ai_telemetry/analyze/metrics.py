@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,6 +31,44 @@ from ai_telemetry.store.warehouse import Warehouse
 
 SCHEMA_VERSION: Final = "1.0"
 DEFAULT_CONTEXT_WINDOW: Final = 200_000
+
+CATALOGUE_COLUMNS: Final = (
+    *("event_id", "ts", "event_type", "project", "source", "session_id", "task_id"),
+    *("skill", "agent", "tool", "mcp_server", "outcome", "duration_seconds", "tool_calls"),
+    *("context_tokens", "context_window", "model", "message_id", "request_id", "cost_usd"),
+    *("input_tokens", "output_tokens", "cache_creation_input_tokens"),
+    *("cache_read_input_tokens", "learning_id", "severity", "incident_id", "root_cause"),
+    *("coverage_percent", "delta_percent", "lint_errors", "type_coverage_percent"),
+    *("doc_coverage_percent", "open_findings"),
+)
+"""The ``events`` columns the catalogue reads (a lean warehouse keeps only these)."""
+
+_ALL_TIME_TYPES: Final = (
+    "session_start",  # a session's length counts from its start, however long ago
+    "test_coverage",  # the coverage delta compares with the last value before the window
+    "test_run",
+    "learning_created",  # learning and incident metrics look at the whole history
+    "learning_implemented",
+    "incident_opened",
+    "incident_resolved",
+)
+
+
+def catalogue_rows_sql(window: Window) -> str:
+    """SQL condition over ``events`` for the rows `catalogue` reads for ``window``.
+
+    Events from the pairing margin before the window (and its trailing 7 days of rates) to the
+    margin after it, and every event of the types whose metrics look further back. A lean
+    warehouse that serves one window stores only these.
+    """
+    start, end = window.naive()
+    lo = min(start, end - timedelta(days=7)) - executions.PAIRING_MARGIN
+    hi = end + executions.PAIRING_MARGIN
+    types = ", ".join(f"'{t}'" for t in _ALL_TIME_TYPES)
+    return (
+        f"(ts >= TIMESTAMP '{lo.isoformat(sep=' ')}' AND ts < TIMESTAMP '{hi.isoformat(sep=' ')}') "
+        f"OR event_type IN ({types})"
+    )
 
 
 def _one(con: Any, sql: str, params: list[Any]) -> Any:
@@ -452,6 +490,38 @@ def compute_metrics(
         return metrics_document(wh, window, project=project, allow_empty=allow_empty, now=now)
 
 
+def compute_metrics_from_log(
+    window: Window,
+    *,
+    settings: Settings,
+    project: str | None = None,
+    allow_empty: bool = False,
+    progress: bool | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """`compute_metrics` straight from the log and the archives, without the warehouse.
+
+    Only the fields the catalogue reads (`CATALOGUE_COLUMNS`), of the events it reads for
+    ``window`` (`catalogue_rows_sql`), go into a throwaway in-memory table, with the
+    warehouse's de-duplication and bad-line counting: the same document, from one read of the
+    JSON, and nothing written. What a first ``aggregate`` over a large log does.
+
+    Raises:
+        NoDataError: the window holds no events.
+        AnalyticsError: the log or an archive cannot be read.
+    """
+    lean = Warehouse(
+        settings,
+        path=":memory:",
+        progress=progress,
+        columns=CATALOGUE_COLUMNS,
+        where=catalogue_rows_sql(window),
+    )
+    with lean as wh:
+        wh.ingest()
+        return metrics_document(wh, window, project=project, allow_empty=allow_empty, now=now)
+
+
 def write_metrics_json(document: Mapping[str, Any], path: Path) -> None:
     """Write the document atomically (temp file, fsync, rename).
 
@@ -479,6 +549,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "compat_view",
     "compute_metrics",
+    "compute_metrics_from_log",
     "default_window",
     "metrics_document",
     "write_metrics_json",

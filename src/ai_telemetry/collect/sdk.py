@@ -219,7 +219,7 @@ class Telemetry:
         if rejected:
             self.stats.rejected += len(rejected)
             self.stats.last_error = f"invalid event: {rejected[-1]}"
-            _note_problem(self.settings, "invalid_event", rejected[-1], count=len(rejected))
+            note_problem(self.settings, "invalid_event", rejected[-1], count=len(rejected))
             if self._raise:
                 from ai_telemetry.errors import EventValidationError
 
@@ -238,7 +238,7 @@ class Telemetry:
             self.stats.dropped += overflow
             items = items[overflow:]
         self._pending.extendleft(reversed(items))
-        _note_problem(self.settings, "write_failed", str(exc), count=1)
+        note_problem(self.settings, "write_failed", str(exc), count=1)
         if self._raise:
             raise exc
 
@@ -266,7 +266,7 @@ class Telemetry:
         self._encoder = None
 
 
-def _note_problem(settings: Settings, kind: str, message: str, *, count: int) -> None:
+def note_problem(settings: Settings, kind: str, message: str, *, count: int) -> None:
     """Append one line to the SDK status file that ``doctor`` reads. Never raises."""
     try:
         import orjson
@@ -313,7 +313,7 @@ def get_client() -> Telemetry:
                 settings = load_settings()
             except Exception as exc:
                 settings = Settings(enabled=False)
-                _note_problem(settings, "config", str(exc), count=1)
+                note_problem(settings, "config", str(exc), count=1)
             _install(Telemetry(settings))
         assert _client is not None
         return _client

@@ -52,9 +52,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_events_table_sql(table: str = "events") -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for the events table (plus ``seq``, the ingest batch)."""
-    cols = ", ".join(f"{_quote(n)} {t}" for n, t in EVENT_COLUMNS)
+def create_events_table_sql(table: str = "events", names: tuple[str, ...] = COLUMN_NAMES) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for the events table (plus ``seq``, the ingest batch).
+
+    ``names`` keeps only some columns (a lean table for one computation, see
+    `ai_telemetry.store.warehouse.Warehouse`).
+    """
+    cols = ", ".join(f"{_quote(n)} {t}" for n, t in EVENT_COLUMNS if n in names)
     return f"CREATE TABLE IF NOT EXISTS {table} ({cols}, seq BIGINT)"
 
 
@@ -81,7 +85,13 @@ def _fingerprint_sql() -> str:
     return f"'md5:' || md5(concat_ws(chr(31), {parts}))"
 
 
-def typed_select_sql(source: str, *, extra: tuple[str, ...] = ()) -> str:
+def typed_select_sql(
+    source: str,
+    *,
+    extra: tuple[str, ...] = (),
+    names: tuple[str, ...] = COLUMN_NAMES,
+    fingerprint: bool = True,
+) -> str:
     """``SELECT`` the events columns from a source (filter with `ok_filter_sql`).
 
     ``extra`` names further columns of the source to pass through (``ordinality`` of a
@@ -89,6 +99,11 @@ def typed_select_sql(source: str, *, extra: tuple[str, ...] = ()) -> str:
     `ok_filter_sql`) is false for a line that is not usable: not a JSON object, no
     ``event_type``, or a timestamp that does not parse. A timestamp without an offset is read
     as UTC (the seed's own ``log_session.py`` writes those).
+
+    ``names`` selects only some columns (DuckDB then extracts only those fields from the
+    JSON: the cost of a read grows with the fields extracted). ``fingerprint=False`` leaves
+    ``event_id`` NULL for an event without one instead of deriving it from every field (which
+    would extract them all); the caller fills those in a second read of only such lines.
     """
     # The common "...Z" form casts straight to TIMESTAMP (40% cheaper); an explicit offset
     # must go through TIMESTAMPTZ, which TIMESTAMP would silently ignore.
@@ -96,12 +111,15 @@ def typed_select_sql(source: str, *, extra: tuple[str, ...] = ()) -> str:
         'coalesce(CASE WHEN suffix("timestamp", \'Z\') THEN try_cast("timestamp" AS TIMESTAMP) '
         "END, CAST(timezone('UTC', try_cast(\"timestamp\" AS TIMESTAMPTZ)) AS TIMESTAMP))"
     )
-    fields = ", ".join(_quote(n) for n in (*sorted(FIELD_TYPES), *extra))
-    return (
-        f"SELECT coalesce(event_id, {_fingerprint_sql()}) AS event_id, {ts} AS ts, event_type, "
-        f"coalesce(id, learning_id) AS learning_id, {fields} "
-        f"FROM {source}"
-    )
+    exprs = {
+        "event_id": f"coalesce(event_id, {_fingerprint_sql()})" if fingerprint else "event_id",
+        "ts": ts,
+        "event_type": "event_type",
+        "learning_id": "coalesce(id, learning_id)",
+    }
+    cols = [f"{exprs.get(n, _quote(n))} AS {_quote(n)}" for n in names]
+    cols += [_quote(n) for n in extra]
+    return f"SELECT {', '.join(cols)} FROM {source}"
 
 
 def ok_filter_sql() -> str:

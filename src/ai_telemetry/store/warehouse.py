@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store import columns
+from ai_telemetry.store.columns import COLUMN_NAMES
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,6 +69,45 @@ class IngestReport:
     """The log was rotated, truncated or rewritten, so it was read again from the start."""
 
 
+def take_lock(path: Path, *, timeout: float) -> int:
+    """Take the exclusive lock of the warehouse at ``path``; return its file descriptor.
+
+    Waits up to ``timeout`` seconds for the command holding it.
+
+    Raises:
+        AnalyticsError: the lock file cannot be created, or the wait timed out.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise AnalyticsError(
+            f"{lock_path}: cannot create the warehouse lock ({exc.strerror or exc}); the "
+            "warehouse lives next to the log, so its directory must be writable"
+        ) from None
+    began = time.monotonic()
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            waited = time.monotonic() - began
+            if waited >= 1 and not told and sys.stderr.isatty():
+                told = True
+                sys.stderr.write(
+                    f"waiting for {path.name}: another ai-telemetry command (or the background "
+                    "build after a first aggregate) is using it\n"
+                )
+            if waited >= timeout:
+                os.close(fd)
+                raise AnalyticsError(
+                    f"{path}: another ai-telemetry command has held the warehouse for "
+                    f"{timeout:.0f} s; wait for it to finish and retry"
+                ) from None
+            time.sleep(0.05)
+
+
 def _file_hash(fd: int, start: int, length: int) -> str:
     if length <= 0:
         return ""
@@ -90,6 +130,14 @@ class Warehouse:
         progress: show a progress bar on long ingests (default: when stderr is a terminal).
         lock_timeout: seconds to wait for another command that has the warehouse open.
         memory_limit: DuckDB's memory limit (it spills to disk beyond it).
+        columns: keep only these columns of ``events`` (they must include ``event_id``,
+            ``ts`` and ``event_type``), for a throwaway ``":memory:"`` warehouse that serves one
+            computation straight from the log: reading fewer fields of the JSON is most of
+            what a first ingest costs. Such a warehouse has no ``query`` views, and reads the
+            log in place (see `ai_telemetry.analyze.aggregate`).
+        lock_fd: the warehouse lock, already taken (`take_lock`) by a parent process.
+        where: with ``columns``, keep only the rows matching this SQL condition over them
+            (the rows one computation reads: `ai_telemetry.analyze.metrics.catalogue_rows_sql`).
     """
 
     def __init__(
@@ -100,15 +148,28 @@ class Warehouse:
         progress: bool | None = None,
         lock_timeout: float = 120.0,
         memory_limit: str = "600MB",
+        columns: tuple[str, ...] | None = None,
+        lock_fd: int = -1,
+        where: str | None = None,
     ) -> None:
         self.settings = settings
         self.path = Path(path) if path is not None else settings.telemetry_dir / WAREHOUSE_FILE
         self._memory = str(path) == ":memory:"
+        needed = {"event_id", "ts", "event_type"}
+        if columns is not None and not (self._memory and needed <= {*columns}):
+            raise ValueError("a lean warehouse is in memory and keeps event_id, ts, event_type")
+        # in the table's order, which INSERT ... SELECT follows
+        self.columns = tuple(n for n in COLUMN_NAMES if columns is None or n in columns)
+        self._lean = columns is not None
+        if where is not None and not self._lean:
+            raise ValueError("a row filter is for a lean warehouse only")
+        self.where = where
         self.progress = progress
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._lock_fd = -1
+        self._lock_fd = lock_fd
+        self._spill = ""
 
     # --- opening and closing ------------------------------------------------------------
 
@@ -125,28 +186,8 @@ class Warehouse:
         self.close()
 
     def _lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise AnalyticsError(
-                f"{lock_path}: cannot create the warehouse lock ({exc.strerror or exc}); the "
-                "warehouse lives next to the log, so its directory must be writable"
-            ) from None
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self._lock_fd)
-                    self._lock_fd = -1
-                    raise AnalyticsError(
-                        f"{self.path}: another ai-telemetry command has held the warehouse for "
-                        f"{self.lock_timeout:.0f} s; wait for it to finish and retry"
-                    ) from None
-                time.sleep(0.05)
+        if self._lock_fd < 0:  # else: handed over by the process that started this one
+            self._lock_fd = take_lock(self.path, timeout=self.lock_timeout)
 
     def open(self) -> None:
         """Take the warehouse lock, connect, and create the tables when missing.
@@ -175,11 +216,14 @@ class Warehouse:
             con.execute("SET TimeZone = 'UTC'")
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             con.execute("SET preserve_insertion_order = true")
-            if not self._memory:
+            if self._memory:
+                self._spill = tempfile.mkdtemp(prefix="ai-telemetry-spill-")
+                tmp = Path(self._spill)
+            else:
                 tmp = self.path.with_name(self.path.name + ".tmp")
-                con.execute(f"SET temp_directory = '{tmp}'")
+            con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
         except duckdb.Error as exc:
-            self._unlock()
+            self._release()
             raise AnalyticsError(
                 f"{self.path}: cannot open the warehouse ({exc}); delete the file to rebuild "
                 "it from events.jsonl and the archives"
@@ -187,7 +231,12 @@ class Warehouse:
         self._con = con
         self._create_schema()
 
-    def _unlock(self) -> None:
+    def _release(self) -> None:
+        if self._spill:
+            import shutil
+
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = ""
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
@@ -197,7 +246,7 @@ class Warehouse:
         if self._con is not None:
             self._con.close()
             self._con = None
-        self._unlock()
+        self._release()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -217,7 +266,7 @@ class Warehouse:
         if row is not None and row[0] == _SCHEMA_VERSION:
             return  # written once; a warm open must not write (each write is a WAL commit)
         con.execute("BEGIN TRANSACTION")
-        con.execute(columns.create_events_table_sql())
+        con.execute(columns.create_events_table_sql(names=self.columns))
         con.execute(
             "CREATE TABLE IF NOT EXISTS ingest_state (source VARCHAR PRIMARY KEY, inode BIGINT, "
             "offset_bytes BIGINT, head_hash VARCHAR, tail_hash VARCHAR, lines BIGINT, "
@@ -230,7 +279,7 @@ class Warehouse:
             "ON CONFLICT DO NOTHING",
             [_SCHEMA_VERSION],
         )
-        for view, event_type in columns.VIEWS.items():
+        for view, event_type in columns.VIEWS.items() if not self._lean else ():
             con.execute(columns.view_sql(view, event_type))
         con.execute("COMMIT")
 
@@ -277,50 +326,83 @@ class Warehouse:
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         return int(row[0]) + 1 if row else 1
 
-    def _select(self, scan: str, *, typed: bool, ordinal: bool = False) -> str:
+    def _select(
+        self, scan: str, *, typed: bool, ordinal: bool = False, fingerprint: bool = True
+    ) -> str:
         """The events columns of a table-function scan (JSONL through the typed select,
         Parquet archives as stored), with the row's place in the file as ``ordinality``."""
         if ordinal:
             scan += " WITH ORDINALITY"
         extra = ("ordinality",) if ordinal else ()
         if typed:
-            return f"({columns.typed_select_sql(scan, extra=extra)})"
-        cols = ", ".join(f'"{n}"' for n in (*columns.COLUMN_NAMES, *extra))
-        return f"(SELECT {cols} FROM {scan})"
+            sql = columns.typed_select_sql(
+                scan, extra=extra, names=self.columns, fingerprint=fingerprint
+            )
+            return f"({sql})"
+        return f"(SELECT {_column_list((*self.columns, *extra))} FROM {scan})"
 
-    def _insert_from(self, scan: str, report: IngestReport, *, typed: bool = True) -> int:
+    def _keep_sql(self) -> str:
+        """The rows of a scan to store: usable events (within `where`, if given)."""
+        ok = f"coalesce({columns.ok_filter_sql()}, false)"
+        return f"{ok} AND ({self.where})" if self.where else ok
+
+    def _insert_from(
+        self, scan: str, report: IngestReport, *, typed: bool = True
+    ) -> tuple[int, int]:
         """Append the usable rows of ``scan`` as one batch; a later copy of an id replaces the
         earlier one.
 
-        One pass over the source (the JSON is parsed once), inserted without keeping the order.
-        Then, within the batch, copies of one id that differ are settled by the line's place in
-        the file (re-read with ``WITH ORDINALITY``, only the rare batch that has such copies:
-        the last line wins); identical copies keep any one. Finally stored events of earlier
-        batches whose id is in this batch are deleted (a semi-join on the batch's ids; a copy
-        whose timestamp moved is found too).
+        One pass over the source (the JSON is parsed once), inserted without keeping the order;
+        the rows that are not usable events come along, are counted and deleted (cheaper than
+        a second scan, and there are few). Then, within the batch, copies of one id that differ
+        are settled by the line's place in the file (re-read with ``WITH ORDINALITY``, only the
+        rare batch that has such copies: the last line wins); identical copies keep any one.
+        Finally stored events of earlier batches whose id is in this batch are deleted (a
+        semi-join on the batch's ids; a copy whose timestamp moved is found too).
 
         Returns:
-            The usable rows read (inserted plus duplicates).
+            The usable rows read (inserted plus duplicates) and the unusable ones (a line that
+            is not JSON, not an object, has no type or no valid timestamp; DuckDB skips blank
+            lines).
         """
         con = self.con
         seq = self._next_seq()
-        cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
+        cols = _column_list(self.columns)
+        ok = f"coalesce({columns.ok_filter_sql()}, false)"
+        keep = self._keep_sql()
+        # A lean warehouse leaves the id of an event without one NULL in this pass (deriving
+        # it reads every field), then derives it in a second pass over only those lines.
+        lean = self._lean and typed
         con.execute("SET preserve_insertion_order = false")
         try:
             row = con.execute(
-                f"INSERT INTO events SELECT {cols}, {seq} FROM {self._select(scan, typed=typed)} "
-                f"WHERE {columns.ok_filter_sql()}"
+                f"INSERT INTO events SELECT {cols}, {seq} "
+                f"FROM {self._select(scan, typed=typed, fingerprint=not lean)} "
+                f"WHERE {keep} OR NOT {ok}"
             ).fetchone()
+            read = int(row[0]) if row else 0
+            bad = _one_int(con, f"SELECT count(*) FROM events WHERE seq = {seq} AND NOT {ok}")
+            if bad:
+                con.execute(f"DELETE FROM events WHERE seq = {seq} AND NOT {ok}")
+            if lean and _one_int(con, "SELECT count(*) FROM events WHERE event_id IS NULL"):
+                con.execute("DELETE FROM events WHERE event_id IS NULL")
+                no_id = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
+                con.execute(
+                    f"INSERT INTO events SELECT {cols}, {seq} "
+                    f"FROM {self._select(no_id, typed=True)} WHERE {keep}"
+                )
         finally:
             con.execute("SET preserve_insertion_order = true")
-        good = int(row[0]) if row else 0
+        good = read - bad
         if not good:
-            return 0
+            return 0, bad
         removed = 0
-        row = con.execute(
-            "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq = ?", [seq]
-        ).fetchone()
-        if row and row[0]:
+        # Distinct 64-bit hashes first (a third cheaper than distinct strings): as many as
+        # rows means no id repeats; fewer, and the ids themselves decide.
+        distinct = "SELECT count(*) - count(DISTINCT {}) FROM events WHERE seq = " + str(seq)
+        if _one_int(con, distinct.format("hash(event_id)")) and _one_int(
+            con, distinct.format("event_id")
+        ):
             removed += self._settle_batch(scan, seq, typed=typed)
         if seq > 1:
             row = con.execute(
@@ -331,12 +413,12 @@ class Warehouse:
             removed += int(row[0]) if row else 0
         report.inserted += good - removed
         report.duplicates += removed
-        return good
+        return good, bad
 
     def _settle_batch(self, scan: str, seq: int, *, typed: bool) -> int:
         """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted."""
         con = self.con
-        cols = ", ".join(f'"{n}"' for n in columns.COLUMN_NAMES)
+        cols = _column_list(self.columns)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dup_ids AS SELECT event_id, count(*) AS n FROM events "
             "WHERE seq = ? GROUP BY 1 HAVING count(*) > 1",
@@ -354,7 +436,7 @@ class Warehouse:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE winners AS SELECT {cols} FROM "
                 f"{self._select(scan, typed=typed, ordinal=True)} "
-                f"WHERE {columns.ok_filter_sql()} "
+                f"WHERE {self._keep_sql()} "
                 "AND event_id IN (SELECT event_id FROM diff_ids) "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ordinality DESC) = 1"
             )
@@ -390,7 +472,7 @@ class Warehouse:
                 continue  # a part whose swap never happened was discarded by retention
             source = f"read_parquet('{_sql_str(path)}')"
             try:
-                self._insert_from(source, report, typed=False)
+                self._insert_from(source, report, typed=False)  # archived rows are all usable
             except Exception as exc:
                 raise AnalyticsError(
                     f"{path}: cannot read this archive ({exc}); restore it from a backup or "
@@ -486,6 +568,17 @@ class Warehouse:
             pos = cut + 1
 
     def _read_chunks(self, fd: int, start: int, size: int, report: IngestReport) -> int:
+        if self._lean and start == 0 and size and os.pread(fd, 1, size - 1) == b"\n":
+            # Nothing read here is kept, so a line appended meanwhile does no harm: the log is
+            # read in place, without the spool copy or a line count (a third of a lean read).
+            with self._progress(size, "reading events.jsonl") as advance:
+                good, bad = self._insert_from(
+                    columns.read_json_sql(f"'{_sql_str(self.settings.log_path)}'"), report
+                )
+                advance(size)
+            report.lines += good + bad
+            report.bad_lines += bad
+            return size
         end = start
         spool = None if self._memory else self.path.parent
         with (
@@ -501,9 +594,9 @@ class Warehouse:
         return end
 
     def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
-        good = self._insert_from(columns.read_json_sql(f"'{_sql_str(path)}'"), report)
+        _, bad = self._insert_from(columns.read_json_sql(f"'{_sql_str(path)}'"), report)
         report.lines += lines
-        report.bad_lines += max(lines - good, 0)
+        report.bad_lines += bad
 
     @contextlib.contextmanager
     def _progress(self, total: int, label: str) -> Iterator[Any]:
@@ -544,7 +637,7 @@ def _copy_span(fd: int, start: int, end: int, target: Path) -> int:
 
     The copy is done by the kernel (``copy_file_range``: 0.1 s for 230 MB against 0.7 s through
     Python buffers), with a plain read/write loop where that is not available; the lines are
-    counted on the copy, which is in the page cache by then.
+    counted on the source, which is in the page cache by then.
     """
     with target.open("wb", buffering=0) as out:  # unbuffered: both ways write in order
         pos = start
@@ -559,11 +652,28 @@ def _copy_span(fd: int, start: int, end: int, target: Path) -> int:
                     break
                 done = out.write(block) or 0
             pos += done
+    return _count_lines(fd, start, end)
+
+
+def _count_lines(fd: int, start: int, end: int) -> int:
+    """Newlines in bytes [start, end) of ``fd``."""
     lines = 0
-    with target.open("rb") as copied:
-        while block := copied.read(_BLOCK):
-            lines += block.count(b"\n")
+    while start < end:
+        block = os.pread(fd, min(_BLOCK, end - start), start)
+        if not block:
+            break
+        lines += block.count(b"\n")
+        start += len(block)
     return lines
+
+
+def _column_list(names: tuple[str, ...]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _one_int(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _sql_str(path: Path) -> str:

@@ -1,0 +1,104 @@
+"""Build the warehouse in the background, after a first ``aggregate`` answered from the log.
+
+A first ``aggregate`` over a large log computes its window straight from ``events.jsonl`` (see
+`ai_telemetry.analyze.aggregate`) and leaves the full ingest (every field, typed, on disk) and
+the week's history to a detached process: `spawn` takes the warehouse lock, hands it to the
+child, and returns. Until the child is done, any command that opens the warehouse waits for the
+lock, so nobody reads a half-built warehouse; a failure is recorded for ``ai-telemetry doctor``.
+
+    python -m ai_telemetry.analyze.catchup --lock-fd N --now 2026-11-26T10:00:00Z
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+
+from ai_telemetry.config import Settings
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def spawn(settings: Settings, now: datetime) -> bool:
+    """Start the background build unless another command holds the warehouse; never raise.
+
+    Returns:
+        True when the child was started (it holds the lock until it is done).
+    """
+    from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.store.warehouse import WAREHOUSE_FILE, take_lock
+
+    try:
+        fd = take_lock(settings.telemetry_dir / WAREHOUSE_FILE, timeout=0)
+    except AnalyticsError:
+        return False  # someone else has it open, and ingests what is new
+    try:
+        os.set_inheritable(fd, True)
+        env = {
+            **os.environ,
+            "AI_TELEMETRY_DIR": str(settings.telemetry_dir),
+            "AI_TELEMETRY_LOG_PATH": str(settings.log_path),
+        }
+        argv = [sys.executable, "-P", "-m", __name__, "--lock-fd", str(fd)]
+        argv += ["--now", now.strftime(_TIME_FORMAT)]
+        os.posix_spawn(
+            sys.executable,
+            argv,
+            env,
+            setsid=True,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+        )
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # the child's copy keeps the lock
+    return True
+
+
+def catch_up(settings: Settings, now: datetime, *, lock_fd: int = -1) -> None:
+    """Ingest everything new and record the last complete week's history.
+
+    Raises:
+        AnalyticsError: the log, an archive or the warehouse cannot be read.
+    """
+    from ai_telemetry.analyze.history import record_weeks
+    from ai_telemetry.store.warehouse import Warehouse
+
+    with Warehouse(settings, progress=False, lock_fd=lock_fd) as wh:
+        wh.ingest()
+        record_weeks(wh, 1, now=now, refresh=False, progress=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child's entry point; failures go to the status file ``doctor`` reads."""
+    import argparse
+    from datetime import UTC
+
+    from ai_telemetry.config import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m ai_telemetry.analyze.catchup")
+    parser.add_argument("--lock-fd", type=int, default=-1)
+    parser.add_argument("--now", required=True)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        catch_up(
+            settings,
+            datetime.strptime(args.now, _TIME_FORMAT).replace(tzinfo=UTC),
+            lock_fd=args.lock_fd,
+        )
+    except Exception as exc:
+        from ai_telemetry.collect.sdk import note_problem
+
+        note_problem(settings, "warehouse_build", f"background warehouse build: {exc}", count=1)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The first ``aggregate`` over a large log: answered from the log, warehouse built behind it.
+
+`compute_metrics_from_log` must give the warehouse's document (every catalogue test checks
+that too, through `metrics_test_helpers.document`); these tests cover what those do not: the
+demo's realistic mix over many windows, unusable lines, repeated and missing ids, a torn last
+line, the archives, and the background build (a real child process, waited for on the
+warehouse lock).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from metrics_test_helpers import ev, make_settings, write_jsonl
+
+from ai_telemetry.analyze import catchup
+from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate
+from ai_telemetry.analyze.metrics import compute_metrics, compute_metrics_from_log
+from ai_telemetry.analyze.window import Window
+from ai_telemetry.collect.sdk import state_dir
+from ai_telemetry.config import Settings
+from ai_telemetry.demo import generate
+from ai_telemetry.store.retention import apply_retention
+from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
+
+END = datetime(2025, 12, 22, tzinfo=UTC)  # a Monday
+NOW = END + timedelta(days=2)
+
+
+def _both(settings: Settings, window: Window, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(warehouse, from the log) documents, without their generation time."""
+    args: dict[str, Any] = {"settings": settings, "allow_empty": True, "progress": False, **kw}
+    stored = compute_metrics(window, now=NOW, **args)
+    direct = compute_metrics_from_log(window, now=NOW, **args)
+    return stored, direct
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Settings:
+    settings = make_settings(tmp_path)
+    write_jsonl(settings, generate(weeks=10, seed=3, end=END).events)
+    return settings
+
+
+def test_demo_mix_gives_the_same_document_for_every_window(demo: Settings) -> None:
+    """Weeks, a day, a month and the whole range; all projects and one."""
+    windows = [Window.week_of((END - timedelta(weeks=k)).date()) for k in range(1, 11, 3)]
+    windows += [
+        Window(END - timedelta(days=3), END - timedelta(days=2)),
+        Window(END - timedelta(days=30), END),
+        Window(END - timedelta(days=400), END + timedelta(days=30)),
+    ]
+    project = orjson.loads(demo.log_path.read_bytes().split(b"\n", 1)[0])["project"]
+    for window in windows:
+        for proj in (None, project):
+            stored, direct = _both(demo, window, project=proj)
+            assert stored["events"]["total"] > 0
+            assert stored == direct, (window, proj)
+
+
+def test_bad_lines_repeated_and_missing_ids_and_a_torn_line(tmp_path: Path) -> None:
+    """Unusable lines are counted alike; a later copy of an id wins; id-less events stay
+    distinct (and identical id-less lines are one event); a line without its newline waits."""
+    settings = make_settings(tmp_path)
+    run = {"skill": "s", "session_id": "a"}
+    write_jsonl(
+        settings,
+        [
+            ev("2025-12-16T10:00:00Z", "skill_execution", event_id="x1", outcome="error", **run),
+            ev("2025-12-16T11:00:00Z", "skill_execution", outcome="success", **run),
+            ev("2025-12-16T11:00:00Z", "skill_execution", outcome="success", **run),
+            ev("2025-12-16T12:00:00Z", "skill_execution", outcome="error", skill="t"),
+        ],
+    )
+    with settings.log_path.open("ab") as fh:
+        fh.write(b"not json\n[1, 2]\n\n" + b'{"event_type": "tool_call"}\n')
+    write_jsonl(
+        settings,
+        [ev("2025-12-16T10:00:00Z", "skill_execution", event_id="x1", outcome="success", **run)],
+    )
+    with settings.log_path.open("ab") as fh:
+        fh.write(b'{"timestamp": "2025-12-16T13:00:00Z", "event_type"')
+    stored, direct = _both(settings, Window.iso_week(2025, 51))
+    assert stored == direct
+    # x1 (its later copy: success), the two identical id-less lines as one, and t's error.
+    assert ({"s": 2, "t": 1}, 1.0) == (
+        direct["metrics"]["skill_invocation_total"],
+        direct["metrics"]["skill_success_rate"]["s"],
+    )
+    # not JSON, not an object, no timestamp; the blank line is skipped, the torn one waits
+    assert 3 == direct["events"]["bad_lines"]
+
+
+def test_archived_events_count_on_the_first_run(tmp_path: Path) -> None:
+    """Events moved to the Parquet archives by retention are read from there."""
+    settings = make_settings(tmp_path)
+    write_jsonl(settings, generate(weeks=8, seed=5, end=END).events)
+    apply_retention(settings, raw_days=14, now=NOW)
+    assert settings.archives_dir.is_dir()
+    (settings.telemetry_dir / WAREHOUSE_FILE).unlink(missing_ok=True)
+    stored, direct = _both(settings, Window(END - timedelta(weeks=8), END))
+    assert stored == direct
+    assert stored["events"]["total"] > 1000
+
+
+def _wait_for_build(settings: Settings) -> Warehouse:
+    """Open the warehouse: this waits on its lock while the background build runs."""
+    wh = Warehouse(settings, lock_timeout=60)
+    wh.open()
+    return wh
+
+
+def test_first_aggregate_answers_then_the_warehouse_is_built_behind_it(demo: Settings) -> None:
+    """No warehouse yet and a log over the threshold: the document comes from the log, a
+    child process builds the warehouse and records the week; then the warehouse path gives
+    the same document."""
+    window = Window.iso_week(2025, 51)
+    first = aggregate(window, settings=demo, now=NOW, progress=False, direct_min_bytes=0)
+    with _wait_for_build(demo) as wh:
+        lines = demo.log_path.read_bytes().count(b"\n")
+        weeks = wh.con.execute("SELECT DISTINCT week_start FROM metric_history").fetchall()
+        assert (lines, [(window.start.date(),)]) == (wh.count(), weeks)
+    (demo.telemetry_dir / CACHE_NAME).unlink()
+    second = aggregate(window, settings=demo, now=NOW, progress=False, direct_min_bytes=0)
+    assert {**first, "generated_at": None} == {**second, "generated_at": None}
+
+
+def test_small_log_is_ingested_inline(demo: Settings) -> None:
+    """Under the threshold the first run builds the warehouse itself, before it returns."""
+    aggregate(Window.iso_week(2025, 51), settings=demo, now=NOW, progress=False)
+    with Warehouse(demo, lock_timeout=0) as wh:  # nobody else holds it
+        assert demo.log_path.read_bytes().count(b"\n") == wh.count()
+
+
+def test_background_build_failure_is_reported_for_doctor(demo: Settings) -> None:
+    """The child has no terminal: a failure goes to the status file ``doctor`` reads."""
+    (demo.telemetry_dir / WAREHOUSE_FILE).write_bytes(b"not duckdb" * 100)
+    env = {"AI_TELEMETRY_DIR": str(demo.telemetry_dir)}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        code = catchup.main(["--now", "2025-12-24T00:00:00Z"])
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    status = (state_dir() / "sdk-status.jsonl").read_bytes().splitlines()
+    kinds = [orjson.loads(line)["kind"] for line in status]
+    assert (1, "warehouse_build") == (code, kinds[-1])
