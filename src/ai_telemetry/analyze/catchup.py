@@ -11,6 +11,7 @@ lock, so nobody reads a half-built warehouse; a failure is recorded for ``ai-tel
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from datetime import datetime
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lock-fd", type=int, default=-1)
     parser.add_argument("--now", required=True)
     args = parser.parse_args(argv)
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: the user's next command comes first
     settings = load_settings()
     try:
         catch_up(

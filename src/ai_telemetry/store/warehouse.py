@@ -381,27 +381,32 @@ class Warehouse:
                 f"WHERE {keep} OR NOT {ok}"
             ).fetchone()
             read = int(row[0]) if row else 0
-            bad = _one_int(con, f"SELECT count(*) FROM events WHERE seq = {seq} AND NOT {ok}")
+            # One scan for what needs attention: unusable rows, missing ids, repeated ids
+            # (distinct 64-bit hashes: as many as rows means no id repeats; fewer, and the ids
+            # themselves decide).
+            repeats = f"count(*) FILTER ({ok}) - count(DISTINCT hash(event_id)) FILTER ({ok})"
+            bad, no_id, repeated = con.execute(
+                f"SELECT count(*) FILTER (NOT {ok}), count(*) FILTER ({ok} AND event_id IS NULL), "
+                f"{repeats} FROM events WHERE seq = {seq}"
+            ).fetchone() or (0, 0, 0)
             if bad:
                 con.execute(f"DELETE FROM events WHERE seq = {seq} AND NOT {ok}")
-            if lean and _one_int(con, "SELECT count(*) FROM events WHERE event_id IS NULL"):
-                con.execute("DELETE FROM events WHERE event_id IS NULL")
-                no_id = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
+            if lean and no_id:
+                con.execute(f"DELETE FROM events WHERE seq = {seq} AND event_id IS NULL")
+                no_id_lines = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
                 con.execute(
                     f"INSERT INTO events SELECT {cols}, {seq} "
-                    f"FROM {self._select(no_id, typed=True)} WHERE {keep}"
+                    f"FROM {self._select(no_id_lines, typed=True)} WHERE {keep}"
                 )
+                repeated = _one_int(con, f"SELECT {repeats} FROM events WHERE seq = {seq}")
         finally:
             con.execute("SET preserve_insertion_order = true")
         good = read - bad
         if not good:
             return 0, bad
         removed = 0
-        # Distinct 64-bit hashes first (a third cheaper than distinct strings): as many as
-        # rows means no id repeats; fewer, and the ids themselves decide.
-        distinct = "SELECT count(*) - count(DISTINCT {}) FROM events WHERE seq = " + str(seq)
-        if _one_int(con, distinct.format("hash(event_id)")) and _one_int(
-            con, distinct.format("event_id")
+        if repeated and _one_int(
+            con, f"SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq = {seq}"
         ):
             removed += self._settle_batch(scan, seq, typed=typed)
         if seq > 1:
