@@ -86,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lock-fd", type=int, default=-1)
     parser.add_argument("--now", required=True)
     args = parser.parse_args(argv)
-    with contextlib.suppress(OSError):
-        os.nice(10)  # background work: the user's next command comes first
     settings = load_settings()
     try:
         catch_up(
@@ -104,4 +102,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: the user's next command comes first
     raise SystemExit(main())
