@@ -360,37 +360,55 @@ def _event_counts(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
 def catalogue(wh: Warehouse, window: Window, *, project: str | None = None) -> dict[str, Any]:
     """Every metric of the catalogue for ``window`` from an open, ingested warehouse.
 
+    Two groups of queries run side by side, each on its own cursor (its own ``ev`` view and
+    temporary tables): the executions (the pairing's window functions), and everything else
+    (many small scans, where one cursor would mostly wait on per-query overhead).
+
     Returns:
         ``{"events": {...}, "metrics": {...}}`` (no caching, no compatibility view).
     """
-    con = wh.con
-    if project is None:
-        con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
-    else:
-        quoted = project.replace("'", "''")
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events WHERE project = '{quoted}'"
-        )
-    start, end = window.naive()
-    metrics: dict[str, Any] = {}
+    from concurrent.futures import ThreadPoolExecutor
+
     import duckdb
 
+    ev = "CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events"
+    if project is not None:
+        ev += " WHERE project = '" + project.replace("'", "''") + "'"
+    start, end = window.naive()
+
+    def executions_group(con: Any) -> dict[str, Any]:
+        return {
+            **executions.skill_metrics(con, start, end),
+            **executions.agent_metrics(con, start, end),
+        }
+
+    def other_group(con: Any) -> dict[str, Any]:
+        return {
+            **learning_metrics(con, start, end, window.weeks),
+            **quality_metrics(con, start, end),
+            **incident_metrics(con, start, end, window.weeks),
+            **context_metrics(con, start, end, wh.settings),
+            **token_metrics(con, start, end),
+            "events": _event_counts(con, start, end),
+        }
+
+    def run(group: Any) -> dict[str, Any]:
+        with wh.con.cursor() as con:
+            con.execute(ev)
+            out: dict[str, Any] = group(con)
+            return out
+
     try:
-        metrics.update(executions.skill_metrics(con, start, end))
-        metrics.update(executions.agent_metrics(con, start, end))
-        metrics.update(learning_metrics(con, start, end, window.weeks))
-        metrics.update(quality_metrics(con, start, end))
-        metrics.update(incident_metrics(con, start, end, window.weeks))
-        metrics.update(context_metrics(con, start, end, wh.settings))
-        metrics.update(token_metrics(con, start, end))
-        counts = _event_counts(con, start, end)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first, second = pool.map(run, (executions_group, other_group))
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
+        message = str(exc).splitlines()[0]
         raise AnalyticsError(
-            f"{wh.path}: a metric query failed ({first}); delete the warehouse file to rebuild "
-            "it, and report this if it happens again"
+            f"{wh.path}: a metric query failed ({message}); delete the warehouse file to "
+            "rebuild it, and report this if it happens again"
         ) from None
-    return {"events": counts, "metrics": _round(metrics)}
+    counts = second.pop("events")
+    return {"events": counts, "metrics": _round({**first, **second})}
 
 
 def _cache_get(wh: Warehouse, key: str) -> dict[str, Any] | None:
