@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ai_telemetry.analyze.metrics import compute_metrics, compute_metrics_from_log
+from ai_telemetry.analyze.metrics import compute_metrics
 from ai_telemetry.analyze.window import Window, parse_moment
 from ai_telemetry.config import Settings, load_settings
 
@@ -33,14 +33,14 @@ def write_jsonl(settings: Settings, events: list[dict[str, Any]]) -> None:
 def document(settings: Settings, start: str, end: str, **kw: Any) -> dict[str, Any]:
     """The metrics.json document for [start, end), from the warehouse.
 
-    Every catalogue test also checks the first-run path: the same document computed straight
-    from the log (`compute_metrics_from_log`, only the catalogue's fields and rows) must be
-    equal, but for the time it was generated.
+    Every catalogue test also checks the first-run path: the document computed straight from
+    the log (``from_log=True``: only the catalogue's fields and rows) must be the same, but for
+    the time it was generated.
     """
     window = Window(parse_moment(start), parse_moment(end))
     doc = compute_metrics(window, settings=settings, allow_empty=True, progress=False, **kw)
-    direct = compute_metrics_from_log(
-        window, settings=settings, allow_empty=True, progress=False, **kw
+    direct = compute_metrics(
+        window, settings=settings, allow_empty=True, progress=False, from_log=True, **kw
     )
     assert {**direct, "generated_at": None} == {**doc, "generated_at": None}
     return doc

@@ -1,10 +1,10 @@
 """The first ``aggregate`` over a large log: answered from the log, warehouse built behind it.
 
-`compute_metrics_from_log` must give the warehouse's document (every catalogue test checks
-that too, through `metrics_test_helpers.document`); these tests cover what those do not: the
-demo's realistic mix over many windows, unusable lines, repeated and missing ids, a torn last
-line, the archives, and the background build (a real child process, waited for on the
-warehouse lock).
+``compute_metrics(..., from_log=True)`` must give the warehouse's document (every catalogue
+test checks that too, through `metrics_test_helpers.document`); these tests cover what those
+do not: the demo's realistic mix over many windows, unusable lines, repeated and missing ids,
+a torn last line, the archives, and the background build (a real child process, waited for on
+the warehouse lock).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from metrics_test_helpers import ev, make_settings, write_jsonl
 
 from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate
-from ai_telemetry.analyze.metrics import compute_metrics, compute_metrics_from_log
+from ai_telemetry.analyze.metrics import compute_metrics
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.collect.sdk import state_dir
 from ai_telemetry.config import Settings
@@ -36,7 +36,7 @@ def _both(settings: Settings, window: Window, **kw: Any) -> tuple[dict[str, Any]
     """(warehouse, from the log) documents, without their generation time."""
     args: dict[str, Any] = {"settings": settings, "allow_empty": True, "progress": False, **kw}
     stored = compute_metrics(window, now=NOW, **args)
-    direct = compute_metrics_from_log(window, now=NOW, **args)
+    direct = compute_metrics(window, now=NOW, from_log=True, **args)
     return stored, direct
 
 

@@ -27,7 +27,7 @@ import orjson
 
 from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.history import last_complete_week, record_weeks
-from ai_telemetry.analyze.metrics import compute_metrics_from_log, metrics_document
+from ai_telemetry.analyze.metrics import compute_metrics, metrics_document
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.store.retention import manifest_path
@@ -125,8 +125,9 @@ def aggregate(
             return doc
     entry = {"version": _CACHE_VERSION, "key": key, "week": week, "fingerprint": fingerprint}
     if not backfill_weeks and _first_large_read(settings, direct_min_bytes):
-        doc = compute_metrics_from_log(
+        doc = compute_metrics(
             window,
+            from_log=True,
             settings=settings,
             project=project,
             allow_empty=allow_empty,

@@ -488,6 +488,7 @@ def compute_metrics(
     allow_empty: bool = False,
     progress: bool | None = None,
     now: datetime | None = None,
+    from_log: bool = False,
 ) -> dict[str, Any]:
     """Ingest what is new, then compute the ``metrics.json`` document for ``window``.
 
@@ -498,44 +499,28 @@ def compute_metrics(
         allow_empty: return a document of nulls instead of raising for an empty window.
         progress: show a progress bar while ingesting (default: when stderr is a terminal).
         now: the clock, for ``generated_at``.
+        from_log: straight from the log and the archives, without the warehouse: only the
+            fields the catalogue reads (`CATALOGUE_COLUMNS`) of the events it reads for
+            ``window`` (`catalogue_rows_sql`) go into a throwaway in-memory table, with the
+            warehouse's de-duplication and bad-line counting. The same document, from one
+            read of the JSON, nothing written: what a first ``aggregate`` over a large log
+            does.
 
     Raises:
         NoDataError: the window holds no events.
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
-    with Warehouse(settings, progress=progress) as wh:
-        wh.ingest()
-        return metrics_document(wh, window, project=project, allow_empty=allow_empty, now=now)
-
-
-def compute_metrics_from_log(
-    window: Window,
-    *,
-    settings: Settings,
-    project: str | None = None,
-    allow_empty: bool = False,
-    progress: bool | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """`compute_metrics` straight from the log and the archives, without the warehouse.
-
-    Only the fields the catalogue reads (`CATALOGUE_COLUMNS`), of the events it reads for
-    ``window`` (`catalogue_rows_sql`), go into a throwaway in-memory table, with the
-    warehouse's de-duplication and bad-line counting: the same document, from one read of the
-    JSON, and nothing written. What a first ``aggregate`` over a large log does.
-
-    Raises:
-        NoDataError: the window holds no events.
-        AnalyticsError: the log or an archive cannot be read.
-    """
-    lean = Warehouse(
-        settings,
-        path=":memory:",
-        progress=progress,
-        columns=CATALOGUE_COLUMNS,
-        where=catalogue_rows_sql(window),
-    )
-    with lean as wh:
+    if from_log:
+        wh = Warehouse(
+            settings,
+            path=":memory:",
+            progress=progress,
+            columns=CATALOGUE_COLUMNS,
+            where=catalogue_rows_sql(window),
+        )
+    else:
+        wh = Warehouse(settings, progress=progress)
+    with wh:
         wh.ingest()
         return metrics_document(wh, window, project=project, allow_empty=allow_empty, now=now)
 
@@ -567,7 +552,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "compat_view",
     "compute_metrics",
-    "compute_metrics_from_log",
     "default_window",
     "metrics_document",
     "write_metrics_json",
