@@ -394,6 +394,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/ait-bench"))
     parser.add_argument("--peers", default="seed-loop,pandas,duckdb-jsonl")
     parser.add_argument("--repeat", type=int, default=1, help="runs per method; the best counts")
+    parser.add_argument("--windows", default="week,year", help="which windows: week, year")
     parser.add_argument("--child")
     parser.add_argument("--log", type=Path)
     parser.add_argument("--start")
@@ -417,6 +418,7 @@ def main() -> None:
             flush=True,
         )
     windows = {"week": last_week(log), "year": YEAR}
+    windows = {k: v for k, v in windows.items() if k in args.windows.split(",")}
     rows = []
     ours = ["aggregate-cold", "aggregate-warm", "aggregate-warm-nocache", "warehouse-build"]
     peers = args.peers.split(",")

@@ -19,7 +19,7 @@ import pytest
 from metrics_test_helpers import ev, make_settings, write_jsonl
 
 from ai_telemetry.analyze import catchup
-from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate
+from ai_telemetry.analyze.aggregate import CACHE_NAME, aggregate, answers_from_log
 from ai_telemetry.analyze.metrics import compute_metrics
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.collect.sdk import state_dir
@@ -128,6 +128,24 @@ def test_first_aggregate_answers_then_the_warehouse_is_built_behind_it(demo: Set
     (demo.telemetry_dir / CACHE_NAME).unlink()
     second = aggregate(window, settings=demo, now=NOW, progress=False, direct_min_bytes=0)
     assert {**first, "generated_at": None} == {**second, "generated_at": None}
+
+
+def test_direct_read_only_when_the_windows_rows_fit_in_memory(demo: Settings) -> None:
+    """A window whose range holds more than ``max_bytes`` of the log (from its first and last
+    timestamps) is built inline: its table would not fit in memory, and the full build is as
+    fast. A window far from the events is read directly; so is any window of a log under
+    ``max_bytes``; never a log under ``min_bytes``, or once a warehouse exists. An unreadable
+    first line leaves the direct read."""
+    size = demo.log_path.stat().st_size
+    limits = {"min_bytes": 0, "max_bytes": size // 2}
+    assert not answers_from_log(demo, Window(END - timedelta(weeks=10), END), **limits)
+    assert answers_from_log(demo, Window.iso_week(2024, 10), **limits)
+    assert answers_from_log(demo, Window(END - timedelta(weeks=10), END), min_bytes=0)
+    assert not answers_from_log(demo, Window.iso_week(2024, 10), min_bytes=size + 1)
+    demo.log_path.write_bytes(b"not json\n" + demo.log_path.read_bytes())
+    assert answers_from_log(demo, Window(END - timedelta(weeks=10), END), **limits)
+    (demo.telemetry_dir / WAREHOUSE_FILE).write_bytes(b"")
+    assert not answers_from_log(demo, Window.iso_week(2024, 10), **limits)
 
 
 def test_small_log_is_ingested_inline(demo: Settings) -> None:

@@ -5,7 +5,10 @@ wait for the full ingest: it reads only the fields the catalogue needs straight 
 into a throwaway in-memory table (what a hand-written DuckDB query over the JSONL would do,
 with the same de-duplication and bad-line counting as the warehouse), answers, and leaves the
 warehouse and the week's history to a background process (`ai_telemetry.analyze.catchup`).
-Both paths give the same document.
+Both paths give the same document. When the window's part of the log is larger than
+`DIRECT_MAX_BYTES` (estimated from the log's first and last timestamps), its table would not
+fit in memory and the full build, compressed on disk, is as fast: the warehouse is then built
+inline.
 
 A run with nothing new is the common case (cron every Monday, a dashboard refresh, a CI gate
 that re-reads the same week), so the last document is kept in ``metrics-cache.json`` next to
@@ -21,15 +24,17 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.history import last_complete_week, record_weeks
-from ai_telemetry.analyze.metrics import compute_metrics, metrics_document
-from ai_telemetry.analyze.window import Window
+from ai_telemetry.analyze.metrics import catalogue_range, compute_metrics, metrics_document
+from ai_telemetry.analyze.window import Window, parse_moment
 from ai_telemetry.config import Settings
+from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store.retention import manifest_path
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
@@ -37,6 +42,8 @@ CACHE_NAME: Final = "metrics-cache.json"
 _CACHE_VERSION: Final = 1
 DIRECT_MIN_BYTES: Final = 64 * 1024 * 1024
 """Below this much log a first ingest takes well under a second: it is done inline."""
+DIRECT_MAX_BYTES: Final = 1024 * 1024 * 1024
+"""Above this much of the log in the window's range, a first run builds the warehouse inline."""
 
 
 def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
@@ -90,6 +97,7 @@ def aggregate(
     progress: bool | None = None,
     now: datetime | None = None,
     direct_min_bytes: int = DIRECT_MIN_BYTES,
+    direct_max_bytes: int = DIRECT_MAX_BYTES,
 ) -> dict[str, Any]:
     """What ``ai-telemetry aggregate`` does: ingest, record history, return metrics.json.
 
@@ -102,7 +110,8 @@ def aggregate(
         progress: progress bars on long ingests and back-fills (default: stderr is a terminal).
         now: the clock (for ``generated_at`` and the current week).
         direct_min_bytes: with no warehouse yet and at least this much log, answer straight
-            from the log and build the warehouse in the background.
+            from the log and build the warehouse in the background ...
+        direct_max_bytes: ... unless more than this much of the log is in the window's range.
 
     Raises:
         NoDataError: the window holds no events (unless ``allow_empty``).
@@ -124,7 +133,9 @@ def aggregate(
             doc["generated_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
             return doc
     entry = {"version": _CACHE_VERSION, "key": key, "week": week, "fingerprint": fingerprint}
-    if not backfill_weeks and _first_large_read(settings, direct_min_bytes):
+    if not backfill_weeks and answers_from_log(
+        settings, window, min_bytes=direct_min_bytes, max_bytes=direct_max_bytes
+    ):
         doc = compute_metrics(
             window,
             from_log=True,
@@ -151,11 +162,49 @@ def aggregate(
     return doc
 
 
-def _first_large_read(settings: Settings, min_bytes: int) -> bool:
-    """No warehouse yet, and at least ``min_bytes`` of log to read."""
+def answers_from_log(
+    settings: Settings,
+    window: Window,
+    *,
+    min_bytes: int = DIRECT_MIN_BYTES,
+    max_bytes: int = DIRECT_MAX_BYTES,
+) -> bool:
+    """Whether a first `aggregate` answers straight from the log.
+
+    Yes when there is no warehouse yet, at least ``min_bytes`` of log, and not more than
+    ``max_bytes`` of it in the range the window reads (assuming a steady rate between the
+    first and the last event; when those cannot be read, yes).
+    """
     if (settings.telemetry_dir / WAREHOUSE_FILE).exists():
         return False
     try:
-        return settings.log_path.stat().st_size >= min_bytes
+        size = settings.log_path.stat().st_size
     except OSError:
         return False
+    if size < min_bytes:
+        return False
+    if size <= max_bytes:
+        return True
+    span = _time_span(settings.log_path, size)
+    if span is None:
+        return True
+    first, last = span
+    lo, hi = catalogue_range(window)
+    inside = (min(hi, last) - max(lo, first)).total_seconds()
+    whole = max((last - first).total_seconds(), 1.0)
+    return size * max(inside, 0.0) / whole <= max_bytes
+
+
+def _time_span(path: Path, size: int) -> tuple[datetime, datetime] | None:
+    """The timestamps (naive UTC) of the first and the last complete line of the log."""
+    block = 65536
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(block).split(b"\n", 1)[0]
+            fh.seek(max(size - block, 0))
+            tail = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        moments = [orjson.loads(line)["timestamp"] for line in (head, tail)]
+        first, last = (parse_moment(m).replace(tzinfo=None) for m in moments)
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError, AnalyticsError):
+        return None
+    return first, last

@@ -54,16 +54,22 @@ _ALL_TIME_TYPES: Final = (
 )
 
 
+def catalogue_range(window: Window) -> tuple[datetime, datetime]:
+    """The time range (naive UTC) of the events `catalogue` reads for ``window``: from the
+    pairing margin before the window (and its trailing 7 days of rates) to the margin after."""
+    start, end = window.naive()
+    return min(start, end - timedelta(days=7)) - executions.PAIRING_MARGIN, (
+        end + executions.PAIRING_MARGIN
+    )
+
+
 def catalogue_rows_sql(window: Window) -> str:
     """SQL condition over ``events`` for the rows `catalogue` reads for ``window``.
 
-    Events from the pairing margin before the window (and its trailing 7 days of rates) to the
-    margin after it, and every event of the types whose metrics look further back. A lean
-    warehouse that serves one window stores only these.
+    The events of `catalogue_range`, and every event of the types whose metrics look further
+    back. A lean warehouse that serves one window stores only these.
     """
-    start, end = window.naive()
-    lo = min(start, end - timedelta(days=7)) - executions.PAIRING_MARGIN
-    hi = end + executions.PAIRING_MARGIN
+    lo, hi = catalogue_range(window)
     types = ", ".join(f"'{t}'" for t in _ALL_TIME_TYPES)
     return (
         f"(ts >= TIMESTAMP '{lo.isoformat(sep=' ')}' AND ts < TIMESTAMP '{hi.isoformat(sep=' ')}') "
