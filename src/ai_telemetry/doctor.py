@@ -170,14 +170,17 @@ def run_checks(settings: Settings) -> list[Check]:
     counts, latest = _problems(settings)
     if counts:
         summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))
+        fix = "fix the cause above; events kept in memory are written on the next flush"
+        if counts.get("warehouse_build"):
+            fix += "; a failed background warehouse build is redone by the next analytics command"
         checks.append(
             Check(
-                "sdk and hooks",
+                "sdk, hooks, background",
                 "fail" if counts.get("write_failed") else "warn",
                 f"swallowed problems ({summary}); latest {latest}",
-                "fix the cause above; events kept in memory are written on the next flush",
+                fix,
             )
         )
     else:
-        checks.append(Check("sdk and hooks", "ok", "no swallowed problems recorded"))
+        checks.append(Check("sdk, hooks, background", "ok", "no swallowed problems recorded"))
     return checks

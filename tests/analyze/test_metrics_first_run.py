@@ -25,6 +25,7 @@ from ai_telemetry.analyze.window import Window
 from ai_telemetry.collect.sdk import state_dir
 from ai_telemetry.config import Settings
 from ai_telemetry.demo import generate
+from ai_telemetry.doctor import run_checks
 from ai_telemetry.store.retention import apply_retention
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
@@ -172,3 +173,5 @@ def test_background_build_failure_is_reported_for_doctor(demo: Settings) -> None
     status = (state_dir() / "sdk-status.jsonl").read_bytes().splitlines()
     kinds = [orjson.loads(line)["kind"] for line in status]
     assert (1, "warehouse_build") == (code, kinds[-1])
+    shown = [c for c in run_checks(demo) if c.name == "sdk, hooks, background"]
+    assert "warehouse_build: 1" in shown[0].detail

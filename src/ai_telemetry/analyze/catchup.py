@@ -54,7 +54,7 @@ def spawn(settings: Settings, now: datetime) -> bool:
                 (os.POSIX_SPAWN_DUP2, 1, 2),
             ],
         )
-    except OSError:
+    except (OSError, TypeError, ValueError):  # no interpreter to start (an embedded Python)
         return False
     finally:
         os.close(fd)  # the child's copy keeps the lock
