@@ -41,7 +41,11 @@ CATALOGUE_COLUMNS: Final = (
     *("coverage_percent", "delta_percent", "lint_errors", "type_coverage_percent"),
     *("doc_coverage_percent", "open_findings"),
 )
-"""The ``events`` columns the catalogue reads (a lean warehouse keeps only these)."""
+"""The ``events`` columns the catalogue reads (a lean warehouse keeps only these).
+
+Keep it, `_ALL_TIME_TYPES` and `catalogue_range` in step with the queries below: every test of
+the catalogue computes its document both from the warehouse and from the log and compares.
+"""
 
 _ALL_TIME_TYPES: Final = (
     "session_start",  # a session's length counts from its start, however long ago
