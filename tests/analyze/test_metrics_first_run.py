@@ -9,7 +9,6 @@ the warehouse lock).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ NOW = END + timedelta(days=2)
 
 
 def _both(settings: Settings, window: Window, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(warehouse, from the log) documents, without their generation time."""
+    """The (warehouse, from the log) documents, at the same clock."""
     args: dict[str, Any] = {"settings": settings, "allow_empty": True, "progress": False, **kw}
     stored = compute_metrics(window, now=NOW, **args)
     direct = compute_metrics(window, now=NOW, from_log=True, **args)
@@ -156,20 +155,13 @@ def test_small_log_is_ingested_inline(demo: Settings) -> None:
         assert demo.log_path.read_bytes().count(b"\n") == wh.count()
 
 
-def test_background_build_failure_is_reported_for_doctor(demo: Settings) -> None:
+def test_background_build_failure_is_reported_for_doctor(
+    demo: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The child has no terminal: a failure goes to the status file ``doctor`` reads."""
     (demo.telemetry_dir / WAREHOUSE_FILE).write_bytes(b"not duckdb" * 100)
-    env = {"AI_TELEMETRY_DIR": str(demo.telemetry_dir)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        code = catchup.main(["--now", "2025-12-24T00:00:00Z"])
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    monkeypatch.setenv("AI_TELEMETRY_DIR", str(demo.telemetry_dir))
+    code = catchup.main(["--now", "2025-12-24T00:00:00Z"])
     status = (state_dir() / "sdk-status.jsonl").read_bytes().splitlines()
     kinds = [orjson.loads(line)["kind"] for line in status]
     assert (1, "warehouse_build") == (code, kinds[-1])
