@@ -577,12 +577,8 @@ class Warehouse:
             # Nothing read here is kept, so a line appended meanwhile does no harm: the log is
             # read in place, without the spool copy or a line count (a third of a lean read).
             with self._progress(size, "reading events.jsonl") as advance:
-                good, bad = self._insert_from(
-                    columns.read_json_sql(f"'{_sql_str(self.settings.log_path)}'"), report
-                )
+                self._ingest_jsonl(self.settings.log_path, report)
                 advance(size)
-            report.lines += good + bad
-            report.bad_lines += bad
             return size
         end = start
         spool = None if self._memory else self.path.parent
@@ -598,9 +594,10 @@ class Warehouse:
                 end = hi
         return end
 
-    def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int) -> None:
-        _, bad = self._insert_from(columns.read_json_sql(f"'{_sql_str(path)}'"), report)
-        report.lines += lines
+    def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int | None = None) -> None:
+        """Insert one JSONL file; ``lines`` is its line count when known (else the rows read)."""
+        good, bad = self._insert_from(columns.read_json_sql(f"'{_sql_str(path)}'"), report)
+        report.lines += good + bad if lines is None else lines
         report.bad_lines += bad
 
     @contextlib.contextmanager
