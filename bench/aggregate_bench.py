@@ -404,6 +404,13 @@ def main() -> None:
     if args.child:
         child(args.child, args.log, args.start, args.end, args.result)
         return
+    # As installed: pip compiles the package, so no run pays for compiling our modules (an
+    # editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile them in every process).
+    import compileall
+
+    import ai_telemetry
+
+    compileall.compile_dir(Path(ai_telemetry.__file__).parent, quiet=1)
     sys.path.insert(0, str(HERE))
     from gen_events import generate
 

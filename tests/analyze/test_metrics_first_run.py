@@ -96,6 +96,38 @@ def test_bad_lines_repeated_and_missing_ids_and_a_torn_line(tmp_path: Path) -> N
     assert 3 == direct["events"]["bad_lines"]
 
 
+def test_a_later_copy_moved_across_the_windows_edge_still_replaces_the_first(
+    tmp_path: Path,
+) -> None:
+    """The first run keeps a day around the window (30 days for executions), so a copy
+    re-written with its time moved by minutes, out of the window or into it, wins as in the
+    warehouse; events further away are not kept (nor needed)."""
+    settings = make_settings(tmp_path)
+    start = "2025-12-15T00:00:00Z"  # the ISO week 51
+    llm = {"model": "m", "input_tokens": 10}
+    write_jsonl(
+        settings,
+        [
+            ev("2025-12-15T00:05:00Z", "llm_request", event_id="out", **llm),
+            ev("2025-12-14T23:50:00Z", "llm_request", event_id="in", **llm),
+            ev("2025-12-16T09:00:00Z", "tool_call", tool="Read", outcome="success"),
+            ev("2025-12-01T09:00:00Z", "tool_call", tool="Read", outcome="success"),
+        ],
+    )
+    write_jsonl(
+        settings,
+        [
+            ev("2025-12-14T23:55:00Z", "llm_request", event_id="out", **llm),  # moved out
+            ev("2025-12-15T00:01:00Z", "llm_request", event_id="in", **llm),  # moved in
+        ],
+    )
+    stored, direct = _both(settings, Window.iso_week(2025, 51))
+    assert stored == direct
+    assert {"m": 1} == direct["metrics"]["llm_requests_total"]
+    assert {"llm_request": 1, "tool_call": 1} == direct["events"]["by_type"]
+    assert start == direct["window"]["start"]
+
+
 def test_archived_events_count_on_the_first_run(tmp_path: Path) -> None:
     """Events moved to the Parquet archives by retention are read from there."""
     settings = make_settings(tmp_path)

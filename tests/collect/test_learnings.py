@@ -179,6 +179,43 @@ def test_new_entry_without_skill_has_no_skill(tmp_path: Path, settings: Settings
     assert (entry.id, entry.skill, entry.status) == ("LEARN-2026-002", None, "open")
 
 
+_NEW_ENTRIES = """
+import sys
+from datetime import date
+from pathlib import Path
+from ai_telemetry.collect.learnings import new_learning
+for i in range(5):
+    new_learning(Path(sys.argv[1]), title=f"{sys.argv[2]} {i}", today=date(2026, 3, 1))
+"""
+
+
+def test_writers_at_the_same_moment_get_distinct_ids(tmp_path: Path) -> None:
+    """Real processes, held at the folder's lock and let go together: each entry has its own
+    number (with titles, the file names differ, so only the lock keeps the ids apart)."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "History"
+    folder.mkdir()
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", _NEW_ENTRIES, str(folder), f"writer {n}"])
+            for n in range(6)
+        ]
+        time.sleep(1.0)
+        assert [] == list(folder.iterdir())  # all of them wait for the lock
+    finally:
+        os.close(fd)
+    assert [0] * 6 == [p.wait(timeout=60) for p in procs]
+    ids = [parse_entry(p, p.read_text()).id for p in folder.glob("LEARN-*.md")]
+    assert 30 == len(ids) == len(set(ids))
+    assert "LEARN-2026-030" == max(ids)
+
+
 def test_cli_learning_new_then_collect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`learning new` prints the path; `collect learnings` then writes one event."""
     monkeypatch.chdir(tmp_path)

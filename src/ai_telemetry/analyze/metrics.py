@@ -58,6 +58,9 @@ _ALL_TIME_TYPES: Final = (
 )
 
 
+_COPY_MARGIN: Final = timedelta(days=1)
+
+
 def catalogue_range(window: Window) -> tuple[datetime, datetime]:
     """The time range (naive UTC) of the events `catalogue` reads for ``window``: from the
     pairing margin before the window (and its trailing 7 days of rates) to the margin after."""
@@ -70,13 +73,26 @@ def catalogue_range(window: Window) -> tuple[datetime, datetime]:
 def catalogue_rows_sql(window: Window) -> str:
     """SQL condition over ``events`` for the rows `catalogue` reads for ``window``.
 
-    The events of `catalogue_range`, and every event of the types whose metrics look further
-    back. A lean warehouse that serves one window stores only these.
+    The events of the window and a day around it (so that a later copy of an event whose
+    timestamp moved a little still replaces it); those the executions pair across
+    `catalogue_range` (skill executions, agent tasks, and the tool calls of a task, counted
+    per task); and every event of the types whose metrics look further back. A lean warehouse
+    that serves one window stores only these.
     """
-    lo, hi = catalogue_range(window)
+
+    def between(lo: datetime, hi: datetime) -> str:
+        lo_sql, hi_sql = lo.isoformat(sep=" "), hi.isoformat(sep=" ")
+        return f"ts >= TIMESTAMP '{lo_sql}' AND ts < TIMESTAMP '{hi_sql}'"
+
+    paired = (
+        "event_type IN ('skill_execution', 'agent_task') "
+        "OR (event_type = 'tool_call' AND task_id IS NOT NULL)"
+    )
     types = ", ".join(f"'{t}'" for t in _ALL_TIME_TYPES)
+    start, end = window.naive()
+    near = between(start - _COPY_MARGIN, end + _COPY_MARGIN)
     return (
-        f"(ts >= TIMESTAMP '{lo.isoformat(sep=' ')}' AND ts < TIMESTAMP '{hi.isoformat(sep=' ')}') "
+        f"({near}) OR (({paired}) AND {between(*catalogue_range(window))}) "
         f"OR event_type IN ({types})"
     )
 

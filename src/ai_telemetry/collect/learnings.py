@@ -18,6 +18,8 @@ nothing. A malformed entry is reported with its path and line, and skipped.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -339,6 +341,22 @@ def render_entry(
     return text.replace("skill: \n", "skill:\n")
 
 
+@contextlib.contextmanager
+def _folder_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder itself while an id is chosen and its file written.
+
+    Two ``learning new`` at the same moment would otherwise both take the next number (under
+    different file names, so creating the file exclusively does not catch it). Locking the
+    folder (``flock`` works on a directory) leaves no lock file in the repository.
+    """
+    fd = os.open(directory, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def new_learning(
     directory: Path,
     *,
@@ -351,6 +369,9 @@ def new_learning(
 ) -> Path:
     """Write a new entry with the next free id; return its path.
 
+    Writers on one machine take turns (`_folder_lock`); a file that appears meanwhile anyway
+    (written by hand, or a synced folder) makes it try the next number.
+
     Raises:
         CollectorError: a bad severity or source, or the folder cannot be written.
     """
@@ -361,25 +382,26 @@ def new_learning(
     day = today or datetime.now(UTC).date()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for _ in range(100):  # another writer may take the same number: try the next one
-            learning_id = next_learning_id(directory, year=day.year)
-            slug = _slug(title) if title else ""
-            path = directory / (f"{learning_id}-{slug}.md" if slug else f"{learning_id}.md")
-            text = render_entry(
-                learning_id,
-                today=day,
-                severity=severity,
-                source=source,
-                learning_type=learning_type,
-                skill=skill,
-                title=title,
-            )
-            try:
-                with path.open("x", encoding="utf-8") as f:
-                    f.write(text)
-            except FileExistsError:
-                continue
-            return path
+        with _folder_lock(directory):
+            for _ in range(100):  # a file written meanwhile anyway: try the next number
+                learning_id = next_learning_id(directory, year=day.year)
+                slug = _slug(title) if title else ""
+                path = directory / (f"{learning_id}-{slug}.md" if slug else f"{learning_id}.md")
+                text = render_entry(
+                    learning_id,
+                    today=day,
+                    severity=severity,
+                    source=source,
+                    learning_type=learning_type,
+                    skill=skill,
+                    title=title,
+                )
+                try:
+                    with path.open("x", encoding="utf-8") as f:
+                        f.write(text)
+                except FileExistsError:
+                    continue
+                return path
     except OSError as exc:
         raise CollectorError(f"{directory}: cannot write a learning entry ({exc})") from None
     raise CollectorError(f"{directory}: could not find a free learning id")
