@@ -2,7 +2,7 @@
 
 Pairing (METRICS.md): within one skill (agent) and one ``session_id`` (events without a session
 form one group per skill), events are ordered by time (a ``started`` before a terminal event at
-the same instant, then by ingest order). A ``started`` pairs with the event right after it when
+the same instant, then by ``event_id``). A ``started`` pairs with the event right after it when
 that one is terminal (``success``, ``error``, ``rollback``, ``handoff``); otherwise the execution
 is *unfinished*. A terminal event not right after a ``started`` is an execution on its own.
 
@@ -42,7 +42,7 @@ def runs_sql(event_type: str, key: str, source: str = "ev") -> str:
         AND outcome IN ('started', 'success', 'error', 'rollback', 'handoff')
         AND ts >= ? AND ts < ?
       WINDOW w AS (PARTITION BY {key}, coalesce(session_id, '')
-                   ORDER BY ts, outcome <> 'started', seq, event_id)
+                   ORDER BY ts, outcome <> 'started', event_id)
     )
     SELECT name, ts AS anchor_ts,
       CASE WHEN outcome = 'started' THEN CASE WHEN {nxt} THEN next_outcome END

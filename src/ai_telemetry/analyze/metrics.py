@@ -105,7 +105,7 @@ def _one(con: Any, sql: str, params: list[Any]) -> Any:
 def _latest(con: Any, column: str, types: str, start: datetime, end: datetime) -> float | None:
     row = con.execute(
         f"SELECT {column} FROM ev WHERE event_type IN ({types}) AND {column} IS NOT NULL "
-        "AND ts >= ? AND ts < ? ORDER BY ts DESC, seq DESC, event_id DESC LIMIT 1",
+        "AND ts >= ? AND ts < ? ORDER BY ts DESC, event_id DESC LIMIT 1",
         [start, end],
     ).fetchone()
     return float(row[0]) if row else None
@@ -120,7 +120,7 @@ def quality_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
         previous = con.execute(
             f"SELECT coverage_percent FROM ev WHERE event_type IN ({cov_types}) "
             "AND coverage_percent IS NOT NULL AND ts < ? "
-            "ORDER BY ts DESC, seq DESC, event_id DESC LIMIT 1",
+            "ORDER BY ts DESC, event_id DESC LIMIT 1",
             [start],
         ).fetchone()
         if previous is not None:

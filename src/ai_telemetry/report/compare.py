@@ -85,7 +85,7 @@ def _outcomes(con: Any, skill: str) -> list[tuple[datetime, str | None, str, flo
         for r in con.execute(
             "SELECT ts, skill_version, outcome, duration_seconds FROM events "
             "WHERE event_type = 'skill_execution' AND skill = ? "
-            "AND outcome IN ('success', 'error', 'rollback', 'handoff') ORDER BY ts, seq",
+            "AND outcome IN ('success', 'error', 'rollback', 'handoff') ORDER BY ts, event_id",
             [skill],
         ).fetchall()
     ]

@@ -1,0 +1,149 @@
+"""The same log gives the same metrics however it was ingested: in one go, in any number of
+incremental batches, or straight from the log on a first run; and those equal a pure-Python
+reference of METRICS.md's pairing with the warehouse's rule that the latest copy of an id wins.
+
+Hypothesis draws skill events in a few skills and sessions (with and without a session id) on
+a coarse clock, so that ties of time are common; re-written copies of earlier ids (another
+outcome, another time); and where the log is cut into batches.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from metrics_test_helpers import make_settings, metrics, write_jsonl
+
+from ai_telemetry.store.warehouse import Warehouse
+
+OUTCOMES = ("started", "started", "success", "error", "rollback")
+
+event = st.fixed_dictionaries(
+    {
+        "minute": st.integers(0, 8),
+        "skill": st.sampled_from(["x", "y"]),
+        "session_id": st.sampled_from(["a", "b", None]),
+        "outcome": st.sampled_from(OUTCOMES),
+        "duration_seconds": st.integers(1, 50),
+        # None: a new id; k: a later copy of the k-th id drawn so far (modulo)
+        "copy_of": st.one_of(st.none(), st.none(), st.integers(0, 30)),
+    }
+)
+
+
+def _lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The log's lines, in file order."""
+    ids: list[str] = []
+    out = []
+    for n, d in enumerate(drawn):
+        if d["copy_of"] is not None and ids:
+            event_id = ids[d["copy_of"] % len(ids)]
+        else:
+            event_id = f"id-{n * 7919 % 1009:04d}"  # not in file order
+            ids.append(event_id)
+        line = {
+            "timestamp": f"2025-12-16T10:{d['minute']:02d}:00Z",
+            "event_type": "skill_execution",
+            "event_id": event_id,
+            "skill": d["skill"],
+            "outcome": d["outcome"],
+        }
+        if d["session_id"] is not None:
+            line["session_id"] = d["session_id"]
+        if d["outcome"] != "started":
+            line["duration_seconds"] = float(d["duration_seconds"])
+        out.append(line)
+    return out
+
+
+def reference(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Invocations, success and error rates and mean duration per skill, by hand."""
+    latest = {line["event_id"]: line for line in lines}  # the last copy of an id wins
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in latest.values():
+        groups[(e["skill"], e.get("session_id") or "")].append(e)
+    runs: dict[str, list[tuple[str | None, float | None]]] = defaultdict(list)
+    for (skill, _), group in groups.items():
+        group.sort(key=lambda e: (e["timestamp"], e["outcome"] != "started", e["event_id"]))
+        for k, e in enumerate(group):
+            before = group[k - 1] if k else None
+            after = group[k + 1] if k + 1 < len(group) else None
+            if e["outcome"] == "started":
+                if after is not None and after["outcome"] != "started":
+                    runs[skill].append((after["outcome"], after["duration_seconds"]))
+                else:
+                    runs[skill].append((None, None))  # unfinished
+            elif before is None or before["outcome"] != "started":
+                runs[skill].append((e["outcome"], e["duration_seconds"]))
+    out: dict[str, Any] = {"total": {}, "success": {}, "error": {}, "avg": {}}
+    for skill, rs in runs.items():
+        finished = [(o, d) for o, d in rs if o is not None]
+        out["total"][skill] = len(rs)
+        if finished:
+            n = len(finished)
+            out["success"][skill] = round(sum(o == "success" for o, _ in finished) / n, 6)
+            out["error"][skill] = round(sum(o == "error" for o, _ in finished) / n, 6)
+            out["avg"][skill] = round(sum(d for _, d in finished if d) / n, 6)
+    return {k: v or None for k, v in out.items()}
+
+
+def _skill_numbers(m: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "total": m["skill_invocation_total"],
+        "success": m["skill_success_rate"],
+        "error": m["skill_error_rate"],
+        "avg": m["skill_avg_duration_seconds"],
+    }
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    drawn=st.lists(event, min_size=1, max_size=30),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_batches_one_go_first_run_and_reference_agree(
+    drawn: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    lines = _lines(drawn)
+    bounds = sorted({min(c, len(lines)) for c in cuts} | {len(lines)})
+    with tempfile.TemporaryDirectory() as tmp:
+        batched = make_settings(Path(tmp) / "batched")
+        done = 0
+        for bound in bounds:
+            write_jsonl(batched, lines[done:bound])
+            done = bound
+            with Warehouse(batched, progress=False) as wh:
+                wh.ingest()
+        one_go = make_settings(Path(tmp) / "one-go")
+        one_go.log_path.parent.mkdir(parents=True)
+        shutil.copy(batched.log_path, one_go.log_path)
+        # `metrics` also checks the first-run document (from the log) against the warehouse's
+        in_batches = metrics(batched, "2025-12-15", "2025-12-22")
+        at_once = metrics(one_go, "2025-12-15", "2025-12-22")
+    assert in_batches == at_once
+    assert reference(lines) == _skill_numbers(at_once)
+
+
+def test_values_at_the_same_instant_do_not_depend_on_the_batches(tmp_path: Path) -> None:
+    """Two coverage reports at one instant: the latest value is the one with the greater
+    event id, whether the second line came in a later batch or with the first."""
+    lines = [
+        {"timestamp": "2025-12-16T10:00:00Z", "event_type": "test_coverage", "event_id": "b",
+         "coverage_percent": 80.0},
+        {"timestamp": "2025-12-16T10:00:00Z", "event_type": "test_coverage", "event_id": "a",
+         "coverage_percent": 90.0},
+    ]  # fmt: skip
+    batched, one_go = make_settings(tmp_path / "batched"), make_settings(tmp_path / "one-go")
+    write_jsonl(batched, lines[:1])
+    with Warehouse(batched, progress=False) as wh:
+        wh.ingest()
+    write_jsonl(batched, lines[1:])
+    write_jsonl(one_go, lines)
+    for settings in (batched, one_go):
+        assert 80.0 == metrics(settings, "2025-12-15", "2025-12-22")["test_coverage_percent"]
