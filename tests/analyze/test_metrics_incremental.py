@@ -102,7 +102,7 @@ def _skill_numbers(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     drawn=st.lists(event, min_size=1, max_size=30),
     cuts=st.lists(st.integers(0, 30), max_size=4),
