@@ -130,6 +130,84 @@ def test_batches_one_go_first_run_and_reference_agree(
     assert reference(lines) == _skill_numbers(at_once)
 
 
+other = st.fixed_dictionaries(
+    {
+        "minute": st.integers(0, 8),
+        "kind": st.sampled_from(["agent_task", "tool_call", "llm_request", "test_coverage"]),
+        "name": st.sampled_from(["p", "q"]),
+        "task": st.sampled_from(["t1", "t2", None]),
+        "outcome": st.sampled_from(OUTCOMES),
+        "number": st.integers(0, 9),
+        "copy_of": st.one_of(st.none(), st.none(), st.integers(0, 30)),
+    }
+)
+
+
+def _other_lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agent tasks (with tool calls of their task), tool calls, LLM requests (a response seen
+    twice under one request id) and coverage reports, with later copies of earlier ids."""
+    ids: list[str] = []
+    out = []
+    for n, d in enumerate(drawn):
+        if d["copy_of"] is not None and ids:
+            event_id = ids[d["copy_of"] % len(ids)]
+        else:
+            event_id = f"o-{n * 7919 % 1009:04d}"
+            ids.append(event_id)
+        line: dict[str, Any] = {
+            "timestamp": f"2025-12-16T11:{d['minute']:02d}:00Z",
+            "event_type": d["kind"],
+            "event_id": event_id,
+        }
+        k = d["number"]
+        if d["kind"] == "agent_task":
+            line |= {"agent": d["name"], "outcome": d["outcome"], "session_id": "s"}
+            if d["task"]:
+                line["task_id"] = d["task"]
+            if d["outcome"] != "started":
+                line["duration_seconds"] = float(k)
+                if k % 2:
+                    line["tool_calls"] = float(k)
+        elif d["kind"] == "tool_call":
+            line |= {"tool": d["name"], "outcome": "error" if k < 3 else "success"}
+            line["duration_seconds"] = k / 10
+            if d["task"]:
+                line["task_id"] = d["task"]
+        elif d["kind"] == "llm_request":
+            line |= {"model": d["name"], "request_id": f"r{k % 3}", "input_tokens": k}
+            line |= {"output_tokens": 9 - k, "cost_usd": k / 100}
+        else:
+            line["coverage_percent"] = 50.0 + k
+        out.append(line)
+    return out
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    drawn=st.lists(other, min_size=1, max_size=30),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_other_types_give_one_document_however_ingested(
+    drawn: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    """Agent tasks, tool calls, LLM requests and coverage: the whole document is the same."""
+    lines = _other_lines(drawn)
+    bounds = sorted({min(c, len(lines)) for c in cuts} | {len(lines)})
+    with tempfile.TemporaryDirectory() as tmp:
+        batched = make_settings(Path(tmp) / "batched")
+        done = 0
+        for bound in bounds:
+            write_jsonl(batched, lines[done:bound])
+            done = bound
+            with Warehouse(batched, progress=False) as wh:
+                wh.ingest()
+        one_go = make_settings(Path(tmp) / "one-go")
+        write_jsonl(one_go, lines)
+        assert metrics(batched, "2025-12-15", "2025-12-22") == metrics(
+            one_go, "2025-12-15", "2025-12-22"
+        )
+
+
 def test_values_at_the_same_instant_do_not_depend_on_the_batches(tmp_path: Path) -> None:
     """Two coverage reports at one instant: the latest value is the one with the greater
     event id, whether the second line came in a later batch or with the first."""

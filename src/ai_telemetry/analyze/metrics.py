@@ -302,7 +302,7 @@ def token_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
         "coalesce(cache_read_input_tokens, 0) AS cr, cost_usd FROM ev "
         "WHERE event_type = 'llm_request' AND ts >= ? AND ts < ? "
         "QUALIFY row_number() OVER (PARTITION BY coalesce(request_id, message_id, event_id) "
-        "ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST) = 1",
+        "ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST, event_id) = 1",
         [start, end],
     )
     out: dict[str, Any] = {}
