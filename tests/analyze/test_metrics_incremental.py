@@ -9,7 +9,6 @@ outcome, another time); and where the log is cut into batches.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -102,15 +101,13 @@ def _skill_numbers(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    drawn=st.lists(event, min_size=1, max_size=30),
-    cuts=st.lists(st.integers(0, 30), max_size=4),
-)
-def test_batches_one_go_first_run_and_reference_agree(
-    drawn: list[dict[str, Any]], cuts: list[int]
-) -> None:
-    lines = _lines(drawn)
+def _batched_and_one_go(
+    lines: list[dict[str, Any]], cuts: list[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The week's metrics after ingesting ``lines`` in batches cut at ``cuts``, and in one go.
+
+    (`metrics` also checks each against the first-run document, read straight from the log.)
+    """
     bounds = sorted({min(c, len(lines)) for c in cuts} | {len(lines)})
     with tempfile.TemporaryDirectory() as tmp:
         batched = make_settings(Path(tmp) / "batched")
@@ -121,11 +118,22 @@ def test_batches_one_go_first_run_and_reference_agree(
             with Warehouse(batched, progress=False) as wh:
                 wh.ingest()
         one_go = make_settings(Path(tmp) / "one-go")
-        one_go.log_path.parent.mkdir(parents=True)
-        shutil.copy(batched.log_path, one_go.log_path)
-        # `metrics` also checks the first-run document (from the log) against the warehouse's
-        in_batches = metrics(batched, "2025-12-15", "2025-12-22")
-        at_once = metrics(one_go, "2025-12-15", "2025-12-22")
+        write_jsonl(one_go, lines)
+        return metrics(batched, "2025-12-15", "2025-12-22"), metrics(
+            one_go, "2025-12-15", "2025-12-22"
+        )
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    drawn=st.lists(event, min_size=1, max_size=30),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_batches_one_go_first_run_and_reference_agree(
+    drawn: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    lines = _lines(drawn)
+    in_batches, at_once = _batched_and_one_go(lines, cuts)
     assert in_batches == at_once
     assert reference(lines) == _skill_numbers(at_once)
 
@@ -191,21 +199,8 @@ def test_other_types_give_one_document_however_ingested(
     drawn: list[dict[str, Any]], cuts: list[int]
 ) -> None:
     """Agent tasks, tool calls, LLM requests and coverage: the whole document is the same."""
-    lines = _other_lines(drawn)
-    bounds = sorted({min(c, len(lines)) for c in cuts} | {len(lines)})
-    with tempfile.TemporaryDirectory() as tmp:
-        batched = make_settings(Path(tmp) / "batched")
-        done = 0
-        for bound in bounds:
-            write_jsonl(batched, lines[done:bound])
-            done = bound
-            with Warehouse(batched, progress=False) as wh:
-                wh.ingest()
-        one_go = make_settings(Path(tmp) / "one-go")
-        write_jsonl(one_go, lines)
-        assert metrics(batched, "2025-12-15", "2025-12-22") == metrics(
-            one_go, "2025-12-15", "2025-12-22"
-        )
+    in_batches, at_once = _batched_and_one_go(_other_lines(drawn), cuts)
+    assert in_batches == at_once
 
 
 def test_values_at_the_same_instant_do_not_depend_on_the_batches(tmp_path: Path) -> None:
