@@ -181,6 +181,24 @@ def test_query_with_bad_sql_is_one_line_error(tmp_path: Path, telemetry_dir: Pat
     assert (1, "query failed") == (proc.returncode, proc.stderr.split(": ", 2)[2][:12])
 
 
+def test_query_cannot_change_the_warehouse(tmp_path: Path, telemetry_dir: Path) -> None:
+    """query is read-only: DROP and DELETE are refused with one line, the events stay, and a
+    temporary table of one's own still works."""
+    _write(telemetry_dir / "events.jsonl", SEED_SESSION)
+    for sql in ("DROP TABLE events", "DELETE FROM events", "DROP VIEW skill_executions"):
+        proc = _run("query", sql, cwd=tmp_path)
+        assert 1 == proc.returncode
+        assert "read-only mode" in proc.stderr, proc.stderr
+    proc = _run(
+        "query",
+        "CREATE TEMP TABLE n AS SELECT count(*) AS n FROM skill_executions; SELECT n FROM n",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert [{"n": 2}] == json.loads(proc.stdout)
+
+
 def test_retention_dry_run_reports_and_changes_nothing(tmp_path: Path, telemetry_dir: Path) -> None:
     """retention apply --dry-run says what would move and leaves the log alone."""
     _write(telemetry_dir / "events.jsonl", SEED_SESSION)

@@ -132,21 +132,12 @@ def trend_cmd(metric: str, key: str | None, weeks: int) -> None:
     show_default=True,
 )
 def query_cmd(sql: str, fmt: str) -> None:
-    """Run SQL over the warehouse (tables: events; views: skill_executions, tool_calls, ...)."""
-    from ai_telemetry.errors import AnalyticsError
+    """Run SQL over the warehouse, read-only (tables: events; views: skill_executions, ...)."""
     from ai_telemetry.store.warehouse import Warehouse
 
     with Warehouse(_settings()) as wh:
         wh.ingest()
-        import duckdb
-
-        try:
-            cursor = wh.con.execute(sql)
-            names = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchall()
-        except duckdb.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
+        names, rows = wh.read_only_query(sql)
     _print_rows(names, rows, fmt)
 
 

@@ -302,6 +302,38 @@ class Warehouse:
         row = self.con.execute("SELECT coalesce(sum(bad_lines), 0) FROM ingest_state").fetchone()
         return int(row[0]) if row else 0
 
+    def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run someone's SQL on a read-only connection; return column names and rows.
+
+        The writing connection is closed first (the warehouse lock stays held, so nothing
+        writes meanwhile): a ``DROP`` or ``DELETE`` typed into ``ai-telemetry query`` is refused
+        instead of breaking every later command. Extensions are not fetched from the network.
+
+        Raises:
+            AnalyticsError: the SQL fails (DuckDB's first line says why).
+        """
+        import duckdb
+
+        if self._memory:
+            raise ValueError("read_only_query is for a warehouse file")
+        self.con.close()
+        self._con = None
+        try:
+            con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            raise AnalyticsError(f"{self.path}: cannot open the warehouse ({exc})") from None
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET autoinstall_known_extensions = false")
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description or []]
+            return names, cursor.fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
+        finally:
+            con.close()
+
     def count(self) -> int:
         """Events stored."""
         row = self.con.execute("SELECT count(*) FROM events").fetchone()
