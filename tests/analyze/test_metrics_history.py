@@ -76,6 +76,17 @@ def test_backfill_recomputes_past_weeks(tmp_path: Path) -> None:
     ) == (written, series)
 
 
+def test_backfill_starts_at_the_week_of_the_first_event(tmp_path: Path) -> None:
+    """--backfill-weeks 100000 records the weeks since the first event, not 1,900 years of
+    empty ones (which would read as weeks without events, and take hours)."""
+    settings = make_settings(tmp_path)
+    write_jsonl(settings, _week_of_runs("2025-12-03", 1) + _week_of_runs("2025-12-15", 1))
+    with Warehouse(settings) as wh:
+        wh.ingest()
+        written = record_weeks(wh, 100_000, now=NOW, refresh=True)
+    assert [date(2025, 12, 1), date(2025, 12, 8), date(2025, 12, 15)] == written
+
+
 def test_flatten_names_scalars_keys_and_statistics() -> None:
     """flatten turns numbers, keyed objects and stats objects into (metric, key, value) rows."""
     rows = set(

@@ -111,7 +111,8 @@ def record_weeks(
 
     Args:
         wh: an open, ingested warehouse.
-        weeks: how many complete weeks back from ``now``.
+        weeks: how many complete weeks back from ``now`` (none before the week of the first
+            event: those would read as weeks without events).
         now: the clock.
         refresh: recompute weeks already recorded (back-fill); otherwise only missing weeks
             and the newest one when events were added since it was recorded.
@@ -120,6 +121,10 @@ def record_weeks(
     from ai_telemetry.store.warehouse import _want_progress
 
     newest = last_complete_week(now)
+    first = wh.con.execute("SELECT min(ts) FROM events").fetchone()
+    if first is not None and first[0] is not None:  # no history before the first event
+        first_week = Window.week_of(first[0]).start.date()
+        weeks = min(weeks, (newest - first_week).days // 7 + 1)
     todo: list[date] = []
     generation = wh.generation
     for i in range(weeks - 1, -1, -1):
