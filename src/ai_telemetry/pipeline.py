@@ -158,7 +158,9 @@ def run_weekly(
 
         options = options_from_settings(settings, threshold=threshold)
         found = detect_from_document(document, settings=settings, options=options)
-        changes = record_alerts(settings, found.alerts, now=moment, metrics=document)
+        changes = record_alerts(
+            settings, found.alerts, now=moment, metrics=document, unchecked=found.unchecked
+        )
         run.opened, run.resolved = changes.opened, changes.resolved
         run.open_total = len(open_alerts(settings))
         note = f"; {found.notes[0]}" if found.notes else ""

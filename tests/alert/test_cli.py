@@ -102,3 +102,23 @@ def test_failing_webhook_secret_stays_out_of_stderr_log_and_queue(
     written = (telemetry / "alerts.log").read_text(encoding="utf-8")
     written += (telemetry / "notify-queue.jsonl").read_text(encoding="utf-8")
     assert "SECRETtoken123456" not in result.output + result.stderr + written
+
+
+def test_alerts_of_rules_that_could_not_be_checked_stay_open(telemetry: Path) -> None:
+    """With the warehouse damaged, the history-based rules cannot run: their open alerts stay
+    open (nothing showed they are over), while the plain rules are judged as usual."""
+    from alert_helpers import make_alert
+
+    from ai_telemetry.alert.store import open_alerts, record_alerts
+    from ai_telemetry.config import load_settings
+
+    settings = load_settings()
+    anomaly = make_alert("anomaly", metric="skill_duration_seconds.p50", key="dbg", value=375)
+    stale = make_alert("context_saturation", metric="context_window_utilization.p95", key=None)
+    record_alerts(settings, [anomaly, stale])
+    (telemetry / "warehouse.duckdb").write_bytes(b"not a database" * 100)
+    result = run("detect", "--no-notify")
+    assert "no weekly history" in result.stderr
+    rules = sorted(a["rule"] for a in open_alerts(settings))
+    assert ["anomaly", "skill_error_spike", "tool_call_loop"] == rules
+    assert "resolved: Context Saturation" in result.stdout

@@ -408,6 +408,9 @@ class DetectResult:
     alerts: list[Alert]
     history_weeks: int = 0
     notes: list[str] = field(default_factory=list)
+    unchecked: frozenset[str] = frozenset()
+    """Rules that could not be checked (their history was unreadable): their open alerts stay
+    open, since nothing showed that they no longer hold."""
 
 
 def _window(document: Mapping[str, Any]) -> tuple[datetime, datetime]:
@@ -433,8 +436,9 @@ def detect_from_document(
 ) -> DetectResult:
     """Detect on a metrics.json document, reading its history from the warehouse.
 
-    Weeks missing from the history are recorded first (``record_weeks``). Without a log or
-    warehouse the rules still run, without history.
+    Weeks missing from the history are recorded first (``record_weeks``). When the history
+    cannot be read (a damaged warehouse), the rules still run without it, and the result names
+    the rules that needed it (``unchecked``).
 
     Raises:
         AnalyticsError: the document has no window.
@@ -458,6 +462,10 @@ def detect_from_document(
             causes = root_cause_counts(wh, end=end)
     except AITelemetryError as exc:
         result.notes.append(f"no weekly history ({exc}); rules ran without it")
+        result.unchecked = frozenset(
+            {ANOMALY_RULE}
+            | {r.name for r in chosen if r.windows > 1 or r.metric == ROOT_CAUSE_METRIC}
+        )
     since = (end - timedelta(days=ROOT_CAUSE_DAYS)).date().isoformat()
     result.alerts = detect_anomalies(
         document,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,11 +70,18 @@ class Reconciled:
     resolved: list[Alert] = field(default_factory=list)
 
 
-def reconcile(state: AlertState, current: Sequence[Alert], *, now: datetime) -> Reconciled:
+def reconcile(
+    state: AlertState,
+    current: Sequence[Alert],
+    *,
+    now: datetime,
+    unchecked: Container[str] = (),
+) -> Reconciled:
     """Update ``state`` in place with the alerts that hold ``now``.
 
     New ids open (``opened`` set to ``now``); known ids stay open with their first ``opened``
-    and the new value; open ids that no longer hold resolve.
+    and the new value; open ids that no longer hold resolve, unless their rule is in
+    ``unchecked`` (not evaluated this run): those stay as they were.
     """
     stamp = utc_text(now)
     out = Reconciled()
@@ -94,6 +101,8 @@ def reconcile(state: AlertState, current: Sequence[Alert], *, now: datetime) -> 
         record["last_seen"] = stamp
         state.open[alert.id] = record
     for alert_id in [i for i in state.open if i not in seen]:
+        if state.open[alert_id].get("rule") in unchecked:
+            continue
         record = state.open.pop(alert_id)
         record["resolved"] = stamp
         state.resolved.append(record)
@@ -193,6 +202,7 @@ def record_alerts(
     *,
     now: datetime | None = None,
     metrics: Mapping[str, Any] | None = None,
+    unchecked: Container[str] = (),
 ) -> Reconciled:
     """Reconcile the alerts that hold now with the state on disk; log what opened and resolved.
 
@@ -201,6 +211,7 @@ def record_alerts(
         current: every alert whose condition holds in this run (`detect_anomalies`).
         now: the clock.
         metrics: the current metrics document, to show resolved alerts' current values.
+        unchecked: rules not evaluated in this run; their open alerts stay open.
 
     Raises:
         AlertError: the state or alerts.log cannot be read or written.
@@ -210,7 +221,7 @@ def record_alerts(
     moment = now or datetime.now(UTC)
     with state_lock(settings):
         state = read_state(settings)
-        changes = reconcile(state, current, now=moment)
+        changes = reconcile(state, current, now=moment, unchecked=unchecked)
         entries = [a.lines() for a in changes.opened]
         stamp = utc_text(moment)
         for alert in changes.resolved:

@@ -206,7 +206,7 @@ def detect_cmd(
     found = detect_from_document(document, settings=settings, options=options)
     for note in found.notes:
         click.echo(f"note: {note}", err=True)
-    changes = record_alerts(settings, found.alerts, metrics=document)
+    changes = record_alerts(settings, found.alerts, metrics=document, unchecked=found.unchecked)
     if as_json:
         for alert in found.alerts:
             click.echo(orjson.dumps(alert.to_json()).decode())
