@@ -80,6 +80,8 @@ def test_backfill_starts_at_the_week_of_the_first_event(tmp_path: Path) -> None:
     """--backfill-weeks 100000 records the weeks since the first event, not 1,900 years of
     empty ones (which would read as weeks without events, and take hours)."""
     settings = make_settings(tmp_path)
+    with Warehouse(settings) as wh:  # no events yet: no history at all
+        assert [] == record_weeks(wh, 4, now=NOW)
     write_jsonl(settings, _week_of_runs("2025-12-03", 1) + _week_of_runs("2025-12-15", 1))
     with Warehouse(settings) as wh:
         wh.ingest()

@@ -112,7 +112,7 @@ def record_weeks(
     Args:
         wh: an open, ingested warehouse.
         weeks: how many complete weeks back from ``now`` (none before the week of the first
-            event: those would read as weeks without events).
+            event, none at all without events: they would read as weeks without events).
         now: the clock.
         refresh: recompute weeks already recorded (back-fill); otherwise only missing weeks
             and the newest one when events were added since it was recorded.
@@ -122,9 +122,10 @@ def record_weeks(
 
     newest = last_complete_week(now)
     first = wh.con.execute("SELECT min(ts) FROM events").fetchone()
-    if first is not None and first[0] is not None:  # no history before the first event
-        first_week = Window.week_of(first[0]).start.date()
-        weeks = min(weeks, (newest - first_week).days // 7 + 1)
+    if first is None or first[0] is None:
+        return []  # no events yet: no history (weeks of 0 would read as a team gone quiet)
+    first_week = Window.week_of(first[0]).start.date()
+    weeks = min(weeks, (newest - first_week).days // 7 + 1)
     todo: list[date] = []
     generation = wh.generation
     for i in range(weeks - 1, -1, -1):
