@@ -72,9 +72,10 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     write_metrics_json(doc, target)
     events = doc["events"]
     bad = events.get("bad_lines", 0)
-    note = f", {bad} bad lines in the log skipped" if bad else ""
+    note = f", {bad} bad line{'s' * (bad != 1)} in the log skipped" if bad else ""
+    total = events["total"]
     click.echo(
-        f"wrote {target}: {events['total']} events from {doc['window']['start']} to "
+        f"wrote {target}: {total} event{'s' * (total != 1)} from {doc['window']['start']} to "
         f"{doc['window']['end']}{note}",
         err=True,
     )
