@@ -140,3 +140,30 @@ def test_cli_error_is_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "missing.json" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_what_the_hook_recorded_is_not_imported_again(tmp_path: Path) -> None:
+    """The real hook records a tool call of a session; importing that session's OTLP export
+    then leaves out its tool calls (they would count twice) and keeps the rest."""
+    import io
+    import json
+
+    from ai_telemetry.collect.claude_code.hook import run_hook
+
+    payloads = json.loads((DATA.parent / "claude_code" / "hook_payloads.json").read_text())
+    session = "996a6297-0787-454a-94b8-96191aa0a22c"  # the session of the OTLP sample
+    call = {**payloads["PostToolUse"], "session_id": session}
+    status = run_hook(
+        [],
+        stdin=io.BytesIO(json.dumps(call).encode()),
+        stderr=io.StringIO(),
+        environ={"CLAUDE_PROJECT_DIR": str(tmp_path), "AI_TELEMETRY_RAISE": "1"},
+        clock=lambda: 1_767_225_600.0,
+    )
+    settings = load_settings(
+        environ={}, cwd=tmp_path, telemetry_dir=tmp_path / ".claude" / "Telemetry"
+    )
+    report = import_otlp_file(DATA / "claude_code_logs.jsonl", settings=settings)
+    imported = sorted(e["event_type"] for e in _logged(settings) if e["source"] == "otlp")
+    assert (status, report.covered_by_hook, report.written) == (0, 4, 4)
+    assert ["llm_error", "llm_request", "llm_request", "skill_execution"] == imported

@@ -53,6 +53,8 @@ def import_otlp_cmd(
         )
         if report.duplicates:
             line += f", {report.duplicates} already in the log"
+        if report.covered_by_hook:
+            line += f", {report.covered_by_hook} already recorded by the Claude Code hook"
         if report.write is not None and report.write.rejected:
             line += f", {len(report.write.rejected)} rejected"
         click.echo(line)

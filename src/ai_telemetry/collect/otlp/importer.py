@@ -46,6 +46,8 @@ class ImportReport:
         requests: export requests read (JSON Lines: one per line).
         written: events appended to the log.
         duplicates: events already in the log (by ``event_id``), not appended again.
+        covered_by_hook: events of a kind the Claude Code hook already recorded for the same
+            session (`HOOK_OVERLAP`), left out so that nothing counts twice.
         write: the sink's report (rejected events, redactions).
     """
 
@@ -55,6 +57,7 @@ class ImportReport:
     requests: int = 0
     written: int = 0
     duplicates: int = 0
+    covered_by_hook: int = 0
     write: WriteReport | None = None
 
 
@@ -158,6 +161,37 @@ def _save_state(path: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+HOOK_OVERLAP: Final = frozenset({"tool_call", "skill_execution", "session_start"})
+"""Event types that both Claude Code's OTLP export and its hooks (`ai-telemetry hook`) record."""
+
+
+def hook_sessions(log_path: Path) -> set[tuple[str, str]]:
+    """(session id, event type) pairs of the `HOOK_OVERLAP` events the hook wrote to the log.
+
+    Claude Code's hooks and its OTLP export name a session by the same id; a session the hook
+    saw already has its tool calls, skills and start in the log, so importing them from OTLP
+    too would count them twice. The log is streamed; only lines naming the hook are parsed.
+    """
+    out: set[tuple[str, str]] = set()
+    try:
+        with log_path.open("rb") as lines:
+            for line in lines:
+                if b'"hook"' not in line:
+                    continue
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                if not isinstance(event, dict) or event.get("source") != "hook":
+                    continue
+                session, kind = event.get("session_id"), event.get("event_type")
+                if isinstance(session, str) and kind in HOOK_OVERLAP:
+                    out.add((session, kind))
+    except OSError:
+        return set()
+    return out
+
+
 def import_otlp_file(
     path: Path,
     *,
@@ -201,8 +235,11 @@ def import_otlp_file(
     result, requests = read_otlp_file(path, kind=kind, fmt=fmt)
     report.result = result
     report.requests = requests
-    fresh = drop_logged(result.events, settings.log_path)
-    report.duplicates = len(result.events) - len(fresh)
+    hooked = hook_sessions(settings.log_path)
+    events = [e for e in result.events if (e.get("session_id"), e.get("event_type")) not in hooked]
+    report.covered_by_hook = len(result.events) - len(events)
+    fresh = drop_logged(events, settings.log_path)
+    report.duplicates = len(events) - len(fresh)
     if fresh:
         report.write = append_events(fresh, settings=settings, source=SOURCE)
         report.written = report.write.written
