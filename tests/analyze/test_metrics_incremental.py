@@ -9,6 +9,7 @@ outcome, another time); and where the log is cut into batches.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -61,15 +62,24 @@ def _lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def reference(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """Invocations, success and error rates and mean duration per skill, by hand."""
+def reference(lines: list[dict[str, Any]], since: str = "") -> dict[str, Any]:
+    """Invocations, success and error rates and mean duration per skill, by hand, of the
+    executions anchored at ``since`` or later."""
     latest = {line["event_id"]: line for line in lines}  # the last copy of an id wins
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in latest.values():
         groups[(e["skill"], e.get("session_id") or "")].append(e)
     runs: dict[str, list[tuple[str | None, float | None]]] = defaultdict(list)
+    anchored = defaultdict(list)  # skill -> its runs' anchor times, in step with runs
     for (skill, _), group in groups.items():
-        group.sort(key=lambda e: (e["timestamp"], e["outcome"] != "started", e["event_id"]))
+        group.sort(
+            key=lambda e: (
+                e["timestamp"],
+                e["outcome"] != "started",
+                e["outcome"],
+                e.get("duration_seconds", math.inf),  # NULLS LAST
+            )
+        )
         for k, e in enumerate(group):
             before = group[k - 1] if k else None
             after = group[k + 1] if k + 1 < len(group) else None
@@ -78,10 +88,15 @@ def reference(lines: list[dict[str, Any]]) -> dict[str, Any]:
                     runs[skill].append((after["outcome"], after["duration_seconds"]))
                 else:
                     runs[skill].append((None, None))  # unfinished
+                anchored[skill].append(e["timestamp"])
             elif before is None or before["outcome"] != "started":
                 runs[skill].append((e["outcome"], e["duration_seconds"]))
+                anchored[skill].append(e["timestamp"])
     out: dict[str, Any] = {"total": {}, "success": {}, "error": {}, "avg": {}}
-    for skill, rs in runs.items():
+    for skill, every in runs.items():
+        rs = [r for r, at in zip(every, anchored[skill], strict=True) if at >= since]
+        if not rs:
+            continue
         finished = [(o, d) for o, d in rs if o is not None]
         out["total"][skill] = len(rs)
         if finished:
@@ -102,9 +117,10 @@ def _skill_numbers(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def _batched_and_one_go(
-    lines: list[dict[str, Any]], cuts: list[int]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The week's metrics after ingesting ``lines`` in batches cut at ``cuts``, and in one go.
+    lines: list[dict[str, Any]], cuts: list[int], starts: tuple[str, ...] = ("2025-12-15",)
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """For each window (from each of ``starts`` to 2025-12-22), its metrics after ingesting
+    ``lines`` in batches cut at ``cuts``, and in one go.
 
     (`metrics` also checks each against the first-run document, read straight from the log.)
     """
@@ -119,9 +135,10 @@ def _batched_and_one_go(
                 wh.ingest()
         one_go = make_settings(Path(tmp) / "one-go")
         write_jsonl(one_go, lines)
-        return metrics(batched, "2025-12-15", "2025-12-22"), metrics(
-            one_go, "2025-12-15", "2025-12-22"
-        )
+        return [
+            (metrics(batched, start, "2025-12-22"), metrics(one_go, start, "2025-12-22"))
+            for start in starts
+        ]
 
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,9 +150,12 @@ def test_batches_one_go_first_run_and_reference_agree(
     drawn: list[dict[str, Any]], cuts: list[int]
 ) -> None:
     lines = _lines(drawn)
-    in_batches, at_once = _batched_and_one_go(lines, cuts)
-    assert in_batches == at_once
-    assert reference(lines) == _skill_numbers(at_once)
+    starts = ("2025-12-15", "2025-12-16T10:04:00Z")  # the second splits the drawn minutes
+    for start, (in_batches, at_once) in zip(
+        starts, _batched_and_one_go(lines, cuts, starts), strict=True
+    ):
+        assert in_batches == at_once
+        assert reference(lines, since=start.replace("2025-12-15", "")) == _skill_numbers(at_once)
 
 
 other = st.fixed_dictionaries(
@@ -199,7 +219,7 @@ def test_other_types_give_one_document_however_ingested(
     drawn: list[dict[str, Any]], cuts: list[int]
 ) -> None:
     """Agent tasks, tool calls, LLM requests and coverage: the whole document is the same."""
-    in_batches, at_once = _batched_and_one_go(_other_lines(drawn), cuts)
+    [(in_batches, at_once)] = _batched_and_one_go(_other_lines(drawn), cuts)
     assert in_batches == at_once
 
 
@@ -220,3 +240,24 @@ def test_values_at_the_same_instant_do_not_depend_on_the_batches(tmp_path: Path)
     write_jsonl(one_go, lines)
     for settings in (batched, one_go):
         assert 80.0 == metrics(settings, "2025-12-15", "2025-12-22")["test_coverage_percent"]
+
+
+def test_terminals_at_the_same_instant_pair_by_outcome(tmp_path: Path) -> None:
+    """A start, then two terminal events at one instant after a window's start: the start
+    pairs with the first by outcome (error before success), the other counts on its own in the
+    window, whatever the ids, the file order or the batches."""
+    run = {"event_type": "skill_execution", "skill": "x", "session_id": "a"}
+    lines = [
+        {**run, "timestamp": "2025-12-16T10:02:00Z", "event_id": "c", "outcome": "started"},
+        {**run, "timestamp": "2025-12-16T10:05:00Z", "event_id": "a", "outcome": "success",
+         "duration_seconds": 7.0},
+        {**run, "timestamp": "2025-12-16T10:05:00Z", "event_id": "b", "outcome": "error",
+         "duration_seconds": 5.0},
+    ]  # fmt: skip
+    for order in (lines, lines[::-1]):
+        [(in_batches, at_once)] = _batched_and_one_go(order, [1, 2], ("2025-12-16T10:04:00Z",))
+        assert in_batches == at_once
+        assert ({"x": 1}, {"x": 1.0}) == (
+            at_once["skill_invocation_total"],
+            at_once["skill_success_rate"],
+        )

@@ -2,9 +2,10 @@
 
 Pairing (METRICS.md): within one skill (agent) and one ``session_id`` (events without a session
 form one group per skill), events are ordered by time (a ``started`` before a terminal event at
-the same instant, then by ``event_id``). A ``started`` pairs with the event right after it when
-that one is terminal (``success``, ``error``, ``rollback``, ``handoff``); otherwise the execution
-is *unfinished*. A terminal event not right after a ``started`` is an execution on its own.
+the same instant, then by outcome and duration, see `runs_sql`). A ``started`` pairs with the
+event right after it when that one is terminal (``success``, ``error``, ``rollback``,
+``handoff``); otherwise the execution is *unfinished*. A terminal event not right after a
+``started`` is an execution on its own.
 
 An execution belongs to the window holding its start (its end, when no start was logged).
 Pairing looks at events up to `PAIRING_MARGIN` around the window, so an execution may last up
@@ -26,23 +27,35 @@ def runs_sql(event_type: str, key: str, source: str = "ev") -> str:
 
     Parameters: the range start and end (naive UTC) of events to pair. Columns: ``name``,
     ``anchor_ts``, ``outcome`` (terminal outcome or NULL when unfinished), ``duration``,
-    ``tool_calls``, ``task_id``.
+    ``tool_calls``, ``task_id`` (agent tasks only; NULL for skills).
+
+    Ties of time are broken by what an execution is made of (outcome, duration, and for agent
+    tasks tool calls and task), so that events alike in all of it are interchangeable and the
+    answer never depends on the order DuckDB happened to read them in. (Sorting on the
+    ``event_id`` instead costs a third more at 10M events.)
     """
+    tasks = event_type == "agent_task"
+    carried = "tool_calls, task_id" if tasks else "NULL AS tool_calls, NULL AS task_id"
+    leads = (
+        "lead(tool_calls) OVER w AS next_tool_calls, lead(task_id) OVER w AS next_task_id"
+        if tasks
+        else "NULL AS next_tool_calls, NULL AS next_task_id"
+    )
+    ties = "outcome, duration_seconds" + (", tool_calls, task_id" if tasks else "")
     nxt = "(next_outcome IS NOT NULL AND next_outcome <> 'started')"
     return f"""
     WITH e AS (
-      SELECT {key} AS name, ts, outcome, duration_seconds, tool_calls, task_id,
+      SELECT {key} AS name, ts, outcome, duration_seconds, {carried},
         lag(outcome) OVER w AS prev_outcome,
         lead(outcome) OVER w AS next_outcome,
         lead(duration_seconds) OVER w AS next_duration,
-        lead(tool_calls) OVER w AS next_tool_calls,
-        lead(task_id) OVER w AS next_task_id
+        {leads}
       FROM {source}
       WHERE event_type = '{event_type}' AND {key} IS NOT NULL
         AND outcome IN ('started', 'success', 'error', 'rollback', 'handoff')
         AND ts >= ? AND ts < ?
       WINDOW w AS (PARTITION BY {key}, coalesce(session_id, '')
-                   ORDER BY ts, outcome <> 'started', event_id)
+                   ORDER BY ts, outcome <> 'started', {ties})
     )
     SELECT name, ts AS anchor_ts,
       CASE WHEN outcome = 'started' THEN CASE WHEN {nxt} THEN next_outcome END
