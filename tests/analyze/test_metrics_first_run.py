@@ -199,3 +199,18 @@ def test_background_build_failure_is_reported_for_doctor(
     assert (1, "warehouse_build") == (code, kinds[-1])
     shown = [c for c in run_checks(demo) if c.name == "sdk, hooks, background"]
     assert "warehouse_build: 1" in shown[0].detail
+
+
+def test_groups_in_turn_give_what_they_give_side_by_side(
+    demo: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over many rows the two query groups run one after the other: same document."""
+    from ai_telemetry.analyze import metrics
+
+    window = Window(END - timedelta(days=60), END)
+    side_by_side = compute_metrics(window, settings=demo, progress=False, now=NOW)
+    monkeypatch.setattr(metrics, "_SIDE_BY_SIDE_MAX_ROWS", 0)
+    (demo.telemetry_dir / WAREHOUSE_FILE).unlink()
+    in_turn = compute_metrics(window, settings=demo, progress=False, now=NOW)
+    assert side_by_side["events"]["total"] > 1000
+    assert side_by_side == in_turn

@@ -294,14 +294,26 @@ def context_metrics(con: Any, start: datetime, end: datetime, settings: Settings
 
 
 def token_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
-    """Tokens and cost from ``llm_request``; a response seen several times counts once."""
+    """Tokens and cost from ``llm_request``; a response seen several times counts once.
+
+    A response is known by its request id (else message id, else event id). Of one seen
+    several times the copy with the most tokens counts (then the highest cost, then the
+    smallest event id); the rest, nearly all, are kept without ranking them (a third cheaper
+    at 10M events than ranking every response).
+    """
+    cols = "model, skill, agent, i, o, cc, cr, cost_usd"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE llm AS SELECT coalesce(model, 'unknown') AS model, "
-        "skill, agent, coalesce(input_tokens, 0) AS i, coalesce(output_tokens, 0) AS o, "
+        "CREATE OR REPLACE TEMP TABLE llm AS "
+        "WITH l AS (SELECT coalesce(model, 'unknown') AS model, skill, agent, "
+        "coalesce(input_tokens, 0) AS i, coalesce(output_tokens, 0) AS o, "
         "coalesce(cache_creation_input_tokens, 0) AS cc, "
-        "coalesce(cache_read_input_tokens, 0) AS cr, cost_usd FROM ev "
-        "WHERE event_type = 'llm_request' AND ts >= ? AND ts < ? "
-        "QUALIFY row_number() OVER (PARTITION BY coalesce(request_id, message_id, event_id) "
+        "coalesce(cache_read_input_tokens, 0) AS cr, cost_usd, event_id, "
+        "coalesce(request_id, message_id, event_id) AS k FROM ev "
+        "WHERE event_type = 'llm_request' AND ts >= ? AND ts < ?), "
+        "seen AS (SELECT k, count(*) AS n FROM l GROUP BY k) "
+        f"SELECT {cols} FROM l JOIN seen USING (k) WHERE n = 1 "
+        f"UNION ALL SELECT {cols} FROM l JOIN seen USING (k) WHERE n > 1 "
+        "QUALIFY row_number() OVER (PARTITION BY k "
         "ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST, event_id) = 1",
         [start, end],
     )
@@ -383,12 +395,18 @@ def _event_counts(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
     }
 
 
+_SIDE_BY_SIDE_MAX_ROWS: Final = 3_000_000
+
+
 def catalogue(wh: Warehouse, window: Window, *, project: str | None = None) -> dict[str, Any]:
     """Every metric of the catalogue for ``window`` from an open, ingested warehouse.
 
     Two groups of queries run side by side, each on its own cursor (its own ``ev`` view and
     temporary tables): the executions (the pairing's window functions), and everything else
-    (many small scans, where one cursor would mostly wait on per-query overhead).
+    (many small scans, where one cursor would mostly wait on per-query overhead). Over more
+    than `_SIDE_BY_SIDE_MAX_ROWS` events they run one after the other: both would then sort
+    millions of rows at once under DuckDB's memory limit and spill (a year of 10M events:
+    3.7 s in turn, 4.9 s side by side; a year of 1M: 0.53 s in turn, 0.49 s side by side).
 
     Returns:
         ``{"events": {...}, "metrics": {...}}`` (no caching, no compatibility view).
@@ -425,8 +443,15 @@ def catalogue(wh: Warehouse, window: Window, *, project: str | None = None) -> d
             return out
 
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            first, second = pool.map(run, (executions_group, other_group))
+        lo, hi = catalogue_range(window)
+        rows = wh.con.execute(
+            "SELECT count(*) FROM events WHERE ts >= ? AND ts < ?", [lo, hi]
+        ).fetchone()
+        if rows is not None and rows[0] > _SIDE_BY_SIDE_MAX_ROWS:
+            first, second = run(executions_group), run(other_group)
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                first, second = pool.map(run, (executions_group, other_group))
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         raise AnalyticsError(
