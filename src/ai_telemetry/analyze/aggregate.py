@@ -24,17 +24,20 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.history import last_complete_week, record_weeks
-from ai_telemetry.analyze.metrics import catalogue_range, compute_metrics, metrics_document
-from ai_telemetry.analyze.window import Window, parse_moment
+from ai_telemetry.analyze.metrics import (
+    catalogue_range,
+    compute_metrics,
+    log_time_span,
+    metrics_document,
+)
+from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
-from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store.retention import manifest_path
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
@@ -185,7 +188,7 @@ def answers_from_log(
         return False
     if size <= max_bytes:
         return True
-    span = _time_span(settings.log_path, size)
+    span = log_time_span(settings.log_path)
     if span is None:
         return True
     first, last = span
@@ -193,18 +196,3 @@ def answers_from_log(
     inside = (min(hi, last) - max(lo, first)).total_seconds()
     whole = max((last - first).total_seconds(), 1.0)
     return size * max(inside, 0.0) / whole <= max_bytes
-
-
-def _time_span(path: Path, size: int) -> tuple[datetime, datetime] | None:
-    """The timestamps (naive UTC) of the first and the last complete line of the log."""
-    block = 65536
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(block).split(b"\n", 1)[0]
-            fh.seek(max(size - block, 0))
-            tail = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
-        moments = [orjson.loads(line)["timestamp"] for line in (head, tail)]
-        first, last = (parse_moment(m).replace(tzinfo=None) for m in moments)
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError, AnalyticsError):
-        return None
-    return first, last

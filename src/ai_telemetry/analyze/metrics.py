@@ -24,7 +24,7 @@ import orjson
 
 from ai_telemetry.analyze import executions
 from ai_telemetry.analyze.executions import PERCENTILES, _keyed, _pct, _rate
-from ai_telemetry.analyze.window import Window
+from ai_telemetry.analyze.window import Window, parse_moment
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError, NoDataError
 from ai_telemetry.store.warehouse import Warehouse
@@ -95,6 +95,22 @@ def catalogue_rows_sql(window: Window) -> str:
         f"({near}) OR (({paired}) AND {between(*catalogue_range(window))}) "
         f"OR event_type IN ({types})"
     )
+
+
+def log_time_span(path: Path) -> tuple[datetime, datetime] | None:
+    """The timestamps (naive UTC) of the first and the last complete line of a log, read from
+    its first and last 64 KiB; None when they cannot be read."""
+    block = 65536
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(block).split(b"\n", 1)[0]
+            fh.seek(max(os.fstat(fh.fileno()).st_size - block, 0))
+            tail = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        moments = [orjson.loads(line)["timestamp"] for line in (head, tail)]
+        first, last = (parse_moment(x).replace(tzinfo=None) for x in moments)
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError, AnalyticsError):
+        return None
+    return first, last
 
 
 def _one(con: Any, sql: str, params: list[Any]) -> Any:
@@ -562,12 +578,17 @@ def compute_metrics(
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
     if from_log:
+        where: str | None = catalogue_rows_sql(window)
+        span = log_time_span(settings.log_path)
+        start, end = window.naive()
+        if span is not None and start - _COPY_MARGIN <= span[0] and span[1] < end + _COPY_MARGIN:
+            where = None  # the window spans the whole log: keep every row, skip the filter
         wh = Warehouse(
             settings,
             path=":memory:",
             progress=progress,
             columns=CATALOGUE_COLUMNS,
-            where=catalogue_rows_sql(window),
+            where=where,
         )
     else:
         wh = Warehouse(settings, progress=progress)
