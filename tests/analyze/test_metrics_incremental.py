@@ -37,16 +37,24 @@ event = st.fixed_dictionaries(
 )
 
 
-def _lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The log's lines, in file order."""
-    ids: list[str] = []
+def _event_ids(drawn: list[dict[str, Any]], prefix: str) -> list[str]:
+    """Each drawn event's id: a new one (not in file order), or that of an earlier event it is
+    a later copy of (``copy_of``)."""
+    new: list[str] = []
     out = []
     for n, d in enumerate(drawn):
-        if d["copy_of"] is not None and ids:
-            event_id = ids[d["copy_of"] % len(ids)]
+        if d["copy_of"] is None or not new:
+            new.append(f"{prefix}-{n * 7919 % 1009:04d}")
+            out.append(new[-1])
         else:
-            event_id = f"id-{n * 7919 % 1009:04d}"  # not in file order
-            ids.append(event_id)
+            out.append(new[d["copy_of"] % len(new)])
+    return out
+
+
+def _lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The log's lines, in file order."""
+    out = []
+    for d, event_id in zip(drawn, _event_ids(drawn, "id"), strict=True):
         line = {
             "timestamp": f"2025-12-16T10:{d['minute']:02d}:00Z",
             "event_type": "skill_execution",
@@ -141,7 +149,7 @@ def _batched_and_one_go(
         ]
 
 
-@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     drawn=st.lists(event, min_size=1, max_size=30),
     cuts=st.lists(st.integers(0, 30), max_size=4),
@@ -174,14 +182,8 @@ other = st.fixed_dictionaries(
 def _other_lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Agent tasks (with tool calls of their task), tool calls, LLM requests (a response seen
     twice under one request id) and coverage reports, with later copies of earlier ids."""
-    ids: list[str] = []
     out = []
-    for n, d in enumerate(drawn):
-        if d["copy_of"] is not None and ids:
-            event_id = ids[d["copy_of"] % len(ids)]
-        else:
-            event_id = f"o-{n * 7919 % 1009:04d}"
-            ids.append(event_id)
+    for d, event_id in zip(drawn, _event_ids(drawn, "o"), strict=True):
         line: dict[str, Any] = {
             "timestamp": f"2025-12-16T11:{d['minute']:02d}:00Z",
             "event_type": d["kind"],
@@ -210,7 +212,7 @@ def _other_lines(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     drawn=st.lists(other, min_size=1, max_size=30),
     cuts=st.lists(st.integers(0, 30), max_size=4),
