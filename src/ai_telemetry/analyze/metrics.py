@@ -58,7 +58,7 @@ _ALL_TIME_TYPES: Final = (
 )
 
 
-_COPY_MARGIN: Final = timedelta(days=1)
+_COPY_MARGIN: Final = timedelta(days=1)  # rows kept around a window, see catalogue_rows_sql
 
 
 def catalogue_range(window: Window) -> tuple[datetime, datetime]:
@@ -578,11 +578,16 @@ def compute_metrics(
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
     if from_log:
+        from ai_telemetry.store.retention import manifest_path
+
         where: str | None = catalogue_rows_sql(window)
         span = log_time_span(settings.log_path)
         start, end = window.naive()
-        if span is not None and start - _COPY_MARGIN <= span[0] and span[1] < end + _COPY_MARGIN:
-            where = None  # the window spans the whole log: keep every row, skip the filter
+        whole = (
+            span is not None and start - _COPY_MARGIN <= span[0] and span[1] < end + _COPY_MARGIN
+        )
+        if whole and not manifest_path(settings).exists():
+            where = None  # the window spans the whole log, and nothing is archived: keep all
         wh = Warehouse(
             settings,
             path=":memory:",
