@@ -78,11 +78,14 @@ def drop_logged(events: Iterable[Mapping[str, Any]], log_path: Path) -> list[Map
     return fresh
 
 
-def read_logged_events(log_path: Path, event_types: Iterable[str]) -> Iterator[dict[str, Any]]:
+def read_logged_events(
+    log_path: Path, event_types: Iterable[str], *, containing: bytes = b""
+) -> Iterator[dict[str, Any]]:
     """The events of the given types in the log, in file order, skipping lines it cannot read.
 
     This only looks back for a previous value, so it is more tolerant than the log reader:
     a line that is not a JSON object is skipped silently, never quarantined nor fatal.
+    ``containing`` skips, without parsing them, the lines that do not hold these bytes.
     """
     wanted = frozenset(event_types)
     if not log_path.is_file():
@@ -92,7 +95,7 @@ def read_logged_events(log_path: Path, event_types: Iterable[str]) -> Iterator[d
     except OSError:
         return
     for line in raw.splitlines():
-        if not line.strip():
+        if not line.strip() or containing not in line:
             continue
         try:
             event = orjson.loads(line)

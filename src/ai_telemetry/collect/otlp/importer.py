@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from ai_telemetry.collect.idempotent import drop_logged
+from ai_telemetry.collect.idempotent import drop_logged, read_logged_events
 from ai_telemetry.collect.otlp import otlp_to_events
 from ai_telemetry.collect.otlp.decode import Kind, decode_json, detect_kind
 from ai_telemetry.collect.otlp.mapping import SOURCE, OtlpResult
@@ -170,26 +170,13 @@ def hook_sessions(log_path: Path) -> set[tuple[str, str]]:
 
     Claude Code's hooks and its OTLP export name a session by the same id; a session the hook
     saw already has its tool calls, skills and start in the log, so importing them from OTLP
-    too would count them twice. The log is streamed; only lines naming the hook are parsed.
+    too would count them twice. Only lines naming the hook are parsed.
     """
-    out: set[tuple[str, str]] = set()
-    try:
-        with log_path.open("rb") as lines:
-            for line in lines:
-                if b'"hook"' not in line:
-                    continue
-                try:
-                    event = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
-                if not isinstance(event, dict) or event.get("source") != "hook":
-                    continue
-                session, kind = event.get("session_id"), event.get("event_type")
-                if isinstance(session, str) and kind in HOOK_OVERLAP:
-                    out.add((session, kind))
-    except OSError:
-        return set()
-    return out
+    return {
+        (event["session_id"], event["event_type"])
+        for event in read_logged_events(log_path, HOOK_OVERLAP, containing=b'"hook"')
+        if event.get("source") == "hook" and isinstance(event.get("session_id"), str)
+    }
 
 
 def import_otlp_file(
