@@ -138,7 +138,7 @@ def test_top_skills_prints_the_seed_query(tmp_path: Path, telemetry_dir: Path) -
         "Top 5 skills by usage (last 7 days):\n"
         "1. systematic-debugger: 3 invocations\n"
         "2. test-writer: 2 invocations\n"
-        "3. code-review: 1 invocations\n"
+        "3. code-review: 1 invocation\n"
     )
     assert expected == proc.stdout
 

@@ -80,7 +80,10 @@ def render_top(rows: list[TopRow], kind: str, *, days: int, limit: int) -> str:
     title, unit = _TITLES[kind]
     span = "last day" if days == 1 else f"last {days} days"
     lines = [f"Top {limit} {title} ({span}):"]
-    lines += [f"{i}. {r.name}: {r.count} {unit}" for i, r in enumerate(rows, 1)]
+    lines += [
+        f"{i}. {r.name}: {r.count} {unit if r.count != 1 else unit[:-1]}"
+        for i, r in enumerate(rows, 1)
+    ]
     if not rows:
         lines.append("(none)")
     return "\n".join(lines)
