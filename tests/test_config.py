@@ -77,6 +77,14 @@ def test_broken_config_file_names_the_file(tmp_path: Path) -> None:
     assert "config.toml" in str(caught.value)
 
 
+def test_telemetry_dir_that_is_a_file_says_so(tmp_path: Path) -> None:
+    """AI_TELEMETRY_DIR naming a file gets an error about the directory, not about config.toml."""
+    (tmp_path / "telemetry").write_text("not a directory")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cwd=tmp_path, environ={"AI_TELEMETRY_DIR": str(tmp_path / "telemetry")})
+    assert f"{tmp_path / 'telemetry'} is a file, not the telemetry directory" in str(caught.value)
+
+
 def test_settings_are_immutable_and_replaceable() -> None:
     """Settings cannot be changed in place; replace() gives a changed copy."""
     settings = Settings()

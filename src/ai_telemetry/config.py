@@ -217,6 +217,11 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, {}
+    except NotADirectoryError:
+        raise ConfigError(
+            f"{path.parent} is a file, not the telemetry directory; point AI_TELEMETRY_DIR "
+            "at a directory"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
     import tomllib  # only when there is a file: the hook runs without one
