@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -100,6 +101,72 @@ def test_track_tool_call_on_async_functions(sdk_client: Telemetry) -> None:
     events = read_events(sdk_client.settings.log_path)
     assert [("fetch", "success"), ("fail", "error")] == [(e["tool"], e["outcome"]) for e in events]
     assert events[0]["duration_seconds"] >= 0.02
+
+
+def test_track_tool_call_on_generators_spans_the_iteration(sdk_client: Telemetry) -> None:
+    """A decorated generator is one call from the first item to the last: its duration covers
+    the iteration, an error raised while iterating is an error, a caller that stops early ends
+    a successful call, and send() still reaches the generator."""
+
+    @ai_telemetry.track_tool_call("stream")
+    def stream(n: int) -> Any:
+        for i in range(n):
+            time.sleep(0.01)
+            got = yield i
+            if got is not None:
+                yield got * 10
+
+    @ai_telemetry.track_tool_call("broken")
+    def broken() -> Any:
+        yield 1
+        raise OSError("disk gone")
+
+    assert [0, 1, 2] == list(stream(3))
+    with pytest.raises(OSError, match="disk gone"):
+        list(broken())
+    early = stream(10)
+    assert 0 == next(early)
+    assert 70 == early.send(7)
+    early.close()
+    events = read_events(sdk_client.settings.log_path)
+    assert [("stream", "success"), ("broken", "error"), ("stream", "success")] == [
+        (e["tool"], e["outcome"]) for e in events
+    ]
+    assert events[0]["duration_seconds"] >= 0.03
+    assert "OSError" == events[1]["error_type"]
+
+
+def test_track_tool_call_on_async_generators(sdk_client: Telemetry) -> None:
+    """The same for async generators: timed across the iteration, errors recorded."""
+
+    @ai_telemetry.track_tool_call("astream")
+    async def astream(n: int) -> Any:
+        for i in range(n):
+            await asyncio.sleep(0.01)
+            yield i
+
+    @ai_telemetry.track_tool_call("abroken")
+    async def abroken() -> Any:
+        yield 1
+        raise TimeoutError("slow")
+
+    async def main() -> tuple[list[int], list[int]]:
+        every = [i async for i in astream(3)]
+        first = []
+        async with contextlib.aclosing(astream(10)) as items:  # stops early, closes it
+            async for i in items:
+                first.append(i)
+                break
+        with pytest.raises(TimeoutError):
+            [i async for i in abroken()]
+        return every, first
+
+    assert ([0, 1, 2], [0]) == asyncio.run(main())
+    events = read_events(sdk_client.settings.log_path)
+    assert [("astream", "success"), ("astream", "success"), ("abroken", "error")] == [
+        (e["tool"], e["outcome"]) for e in events
+    ]
+    assert events[0]["duration_seconds"] >= 0.03
 
 
 def test_skill_execution_records_started_then_success(sdk_client: Telemetry) -> None:

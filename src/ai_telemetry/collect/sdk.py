@@ -17,11 +17,12 @@ import asyncio
 import atexit
 import contextvars
 import functools
+import inspect
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -385,11 +386,15 @@ def log_session_end(skill_name: str, outcome: str, duration_seconds: float) -> N
 def track_tool_call(tool_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator recording each call as a ``tool_call`` event (outcome and duration).
 
-    Works on plain and ``async`` functions; the host's exception is re-raised untouched.
+    Works on plain and ``async`` functions, and on generators (sync and async: the call lasts
+    until the caller has taken the last item, and fails when the iteration raises; a caller
+    that stops early ends a successful call); the host's exception is re-raised untouched.
     """
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
         perf = time.perf_counter
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            return cast("Callable[P, R]", _track_generator(tool_name, func))
         if asyncio.iscoroutinefunction(func):
             afunc = cast("Callable[P, Awaitable[Any]]", func)
 
@@ -426,6 +431,62 @@ def track_tool_call(tool_name: str) -> Callable[[Callable[P, R]], Callable[P, R]
         return wrapper
 
     return decorator
+
+
+def _track_generator(tool_name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """`track_tool_call` for a generator function: one call spans the whole iteration."""
+    perf = time.perf_counter
+
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        async def async_gen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            client = _client or get_client()
+            inner: AsyncGenerator[Any, Any] = func(*args, **kwargs)
+            start = perf()
+            outcome, failure = "success", None
+            try:
+                item = await inner.__anext__()
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        raise
+                    except BaseException as exc:  # thrown in by the caller: pass it on
+                        item = await inner.athrow(exc)
+                    else:
+                        item = await inner.asend(sent)
+            except StopAsyncIteration:
+                pass
+            except GeneratorExit:
+                await inner.aclose()  # the caller stopped early: the call ends here
+                raise
+            except BaseException as exc:
+                outcome, failure = "error", exc
+                raise
+            finally:
+                if client.enabled:
+                    client.record_tool_call(tool_name, outcome, perf() - start, failure)
+
+        return async_gen_wrapper
+
+    @functools.wraps(func)
+    def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        client = _client or get_client()
+        start = perf()
+        outcome, failure = "success", None
+        try:
+            return (yield from func(*args, **kwargs))  # send, throw and close pass through
+        except GeneratorExit:
+            raise  # the caller stopped early: the call ends here
+        except BaseException as exc:
+            outcome, failure = "error", exc
+            raise
+        finally:
+            if client.enabled:
+                client.record_tool_call(tool_name, outcome, perf() - start, failure)
+
+    return gen_wrapper
 
 
 class _Run:
