@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -22,7 +23,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -433,58 +434,56 @@ def track_tool_call(tool_name: str) -> Callable[[Callable[P, R]], Callable[P, R]
     return decorator
 
 
+@contextlib.contextmanager
+def _spanning_call(tool_name: str) -> Iterator[None]:
+    """Record the body as one tool call: an exception escaping it makes an error, except
+    ``GeneratorExit`` (the caller stopped iterating early: the call ended well)."""
+    client = _client or get_client()
+    start = time.perf_counter()
+    outcome, failure = "success", None
+    try:
+        yield
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        outcome, failure = "error", exc
+        raise
+    finally:
+        if client.enabled:
+            client.record_tool_call(tool_name, outcome, time.perf_counter() - start, failure)
+
+
 def _track_generator(tool_name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """`track_tool_call` for a generator function: one call spans the whole iteration."""
-    perf = time.perf_counter
-
     if inspect.isasyncgenfunction(func):
 
         @functools.wraps(func)
         async def async_gen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-            client = _client or get_client()
             inner: AsyncGenerator[Any, Any] = func(*args, **kwargs)
-            start = perf()
-            outcome, failure = "success", None
-            try:
-                item = await inner.__anext__()
-                while True:
-                    try:
-                        sent = yield item
-                    except GeneratorExit:
-                        raise
-                    except BaseException as exc:  # thrown in by the caller: pass it on
-                        item = await inner.athrow(exc)
-                    else:
-                        item = await inner.asend(sent)
-            except StopAsyncIteration:
-                pass
-            except GeneratorExit:
-                await inner.aclose()  # the caller stopped early: the call ends here
-                raise
-            except BaseException as exc:
-                outcome, failure = "error", exc
-                raise
-            finally:
-                if client.enabled:
-                    client.record_tool_call(tool_name, outcome, perf() - start, failure)
+            with _spanning_call(tool_name):
+                try:
+                    item = await inner.__anext__()
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            raise
+                        except BaseException as exc:  # thrown in by the caller: pass it on
+                            item = await inner.athrow(exc)
+                        else:
+                            item = await inner.asend(sent)
+                except StopAsyncIteration:
+                    pass
+                except GeneratorExit:
+                    await inner.aclose()  # the caller stopped early
+                    raise
 
         return async_gen_wrapper
 
     @functools.wraps(func)
     def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        client = _client or get_client()
-        start = perf()
-        outcome, failure = "success", None
-        try:
+        with _spanning_call(tool_name):
             return (yield from func(*args, **kwargs))  # send, throw and close pass through
-        except GeneratorExit:
-            raise  # the caller stopped early: the call ends here
-        except BaseException as exc:
-            outcome, failure = "error", exc
-            raise
-        finally:
-            if client.enabled:
-                client.record_tool_call(tool_name, outcome, perf() - start, failure)
 
     return gen_wrapper
 
