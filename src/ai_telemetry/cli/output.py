@@ -17,7 +17,7 @@ JSON_MODE = "ai_telemetry.json_mode"
 """Key in ``click.Context.meta`` (shared by every context of one run): the command path."""
 
 
-def _remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def remember_json_mode(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
         ctx.meta[JSON_MODE] = command_name(ctx)
     return value
@@ -33,7 +33,7 @@ json_option = click.option(
     "as_json",
     is_flag=True,
     is_eager=True,
-    callback=_remember,
+    callback=remember_json_mode,
     help="Print one JSON document instead (schema: docs/schemas/<command>.json).",
 )
 """The ``--json`` flag of a read command; the function receives it as ``as_json``."""
