@@ -126,6 +126,8 @@ def schema_for(command: str) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_BASE + file_name(command),
+        "$comment": "Generated from src/ai_telemetry/documents/types.py by "
+        "`python -m ai_telemetry.documents.jsonschema docs/schemas`; do not edit by hand.",
         "title": f"ai-telemetry {command} --json"
         if command != "error"
         else "ai-telemetry error (any --json command)",
