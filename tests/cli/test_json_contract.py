@@ -47,7 +47,6 @@ NOT_READ: dict[str, str] = {
     "git install-hook": "installs a git hook",
     "ci init github": "writes a workflow file",
     "learning new": "writes a learning entry",
-    "retention apply": "moves old events to archives",
     "dashboard": "writes a dashboard file (its numbers are status --json's)",
     "weekly": "runs the weekly job (each step has its own read command)",
     "schedule install": "writes the crontab",
@@ -81,6 +80,7 @@ DEMO_RUNS: dict[str, list[str]] = {
         "select skill, count(*) as n, min(ts) as first from skill_executions "
         "group by skill order by n desc",
     ],
+    "retention apply": ["retention", "apply", "--dry-run"],
     "review learnings": ["review", "learnings", "--month", "{month}", "--repo", "{dir}"],
     "spc": ["spc"],
     "status": ["status"],
@@ -298,3 +298,14 @@ def test_doctor_json_with_a_broken_config_is_a_doctor_document(tmp_path: Path) -
     assert (1, False) == (result.exit_code, document["ok"])
     assert ["config"] == [c["name"] for c in document["checks"] if c["status"] == "fail"]
     check(document, "doctor")
+
+
+def test_a_report_with_output_writes_the_document_there(demo_dir: Path, tmp_path: Path) -> None:
+    """review learnings --json --output FILE writes the document to FILE, nothing on stdout."""
+    target = tmp_path / "review.json"
+    args = ["review", "learnings", "--month", _month(), "--repo", str(demo_dir)]
+    result = invoke([*args, "--json", "--output", str(target)], demo_dir)
+    assert (0, "") == (result.exit_code, result.stdout)
+    document = json.loads(target.read_text("utf-8"))
+    check(document, "review learnings")
+    assert document["learnings"], "the demo has learnings every month"

@@ -190,11 +190,15 @@ def retention_group() -> None:
     show_default=True,
     help="Age after which raw events are archived.",
 )
-def retention_apply_cmd(dry_run: bool, days: int) -> None:
+@json_option
+def retention_apply_cmd(dry_run: bool, days: int, as_json: bool) -> None:
     """Move old raw events to archives/YYYY/*.parquet (crash-safe; archived events still count)."""
     from ai_telemetry.store.retention import apply_retention
 
     report = apply_retention(_settings(), raw_days=days, dry_run=dry_run)
+    if as_json:
+        emit(report.to_document())
+        return
     for line in report.recovered:
         click.echo(f"recovered: {line}")
     verb = "would archive" if dry_run else "archived"

@@ -31,6 +31,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "doctor": 1,
     "gate": 1,
     "query": 1,
+    "retention apply": 1,
     "review learnings": 1,
     "spc": 1,
     "status": 1,

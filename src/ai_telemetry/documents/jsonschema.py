@@ -37,6 +37,7 @@ DOCUMENTS: Final[Mapping[str, type]] = {
     "doctor": doc.DoctorDocument,
     "gate": doc.GateDocument,
     "query": doc.QueryDocument,
+    "retention apply": doc.RetentionDocument,
     "review learnings": doc.ReviewDocument,
     "spc": doc.SpcDocument,
     "status": doc.StatusDocument,

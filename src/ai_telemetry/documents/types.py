@@ -167,6 +167,18 @@ class AggregateDocument(Document):
     events: Annotated[dict[str, Any], "metrics.json's events block: total, by_type, bad_lines, ..."]
 
 
+class RetentionDocument(Document):
+    """ai-telemetry retention apply: what moved to the archives (or would, with --dry-run)."""
+
+    dry_run: bool
+    cutoff: Annotated[str, "Events older than this are archived."]
+    archived: Annotated[int, "Events moved from the log to the archives."]
+    kept: Annotated[int, "Lines left in the log (bad lines included)."]
+    files: Annotated[list[str], "Archive files written, relative to archives/."]
+    recovered: Annotated[list[str], "What the recovery of an interrupted run did."]
+    metrics_pruned: Annotated[int, "Weekly metric history rows older than two years removed."]
+
+
 class BadLineDoc(TypedDict):
     """One line of the log the reader refused."""
 
