@@ -136,6 +136,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     directory = tmp_path_factory.mktemp("json-demo") / "Telemetry"
     saved = dict(os.environ)
+    # Module scope runs before the autouse isolation: drop the developer's settings here too.
+    for name in [n for n in os.environ if n.startswith("AI_TELEMETRY_")]:
+        del os.environ[name]
     os.environ["AI_TELEMETRY_STATE_DIR"] = str(directory.parent / "state")
     try:
         for _ in run_demo(directory, weeks=12, seed=7):
