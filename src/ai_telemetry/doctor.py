@@ -12,11 +12,16 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 
 from ai_telemetry.config import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ai_telemetry.documents.types import CheckDoc, DoctorDocument
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -29,6 +34,39 @@ class Check:
     status: Status
     detail: str
     fix: str = ""
+
+    def to_json(self) -> CheckDoc:
+        """The check as an item of the ``doctor --json`` document."""
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def doctor_document(settings: Settings | None, checks: Sequence[Check]) -> DoctorDocument:
+    """The ``doctor --json`` document (docs/schemas/doctor.json): the settings and every check.
+
+    Args:
+        settings: the settings in force, or None when they could not be loaded (then the
+            checks say why).
+        checks: what `run_checks` returned, in order; any check added there shows up here.
+    """
+    from ai_telemetry.documents import header
+
+    shown: dict[str, str | None] = dict.fromkeys(
+        ("telemetry_dir", "log_path", "durability", "privacy_policy", "config_path")
+    )
+    if settings is not None:
+        shown = {
+            "telemetry_dir": str(settings.telemetry_dir),
+            "log_path": str(settings.log_path),
+            "durability": str(settings.durability),
+            "privacy_policy": str(settings.privacy_policy),
+            "config_path": str(settings.config_path),
+        }
+    return {
+        **header("doctor"),
+        "ok": not any(check.status == "fail" for check in checks),
+        "settings": shown,
+        "checks": [check.to_json() for check in checks],
+    }
 
 
 def _last_line(path: Path, *, chunk: int = 65_536) -> bytes:

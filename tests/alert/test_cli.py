@@ -61,10 +61,13 @@ def test_second_detect_run_adds_nothing(telemetry: Path) -> None:
 
 
 def test_detect_json_lists_every_condition(telemetry: Path) -> None:
-    """--json prints one JSON object per alert that holds."""
+    """--json prints one document: every alert that holds, and the ids this run opened."""
     result = run("detect", "--json", "--no-notify")
-    rules = sorted(orjson.loads(line)["rule"] for line in result.stdout.splitlines())
+    document = orjson.loads(result.stdout)
+    rules = sorted(alert["rule"] for alert in document["alerts"])
     assert rules == ["skill_error_spike", "tool_call_loop"]
+    assert sorted(a["id"] for a in document["alerts"]) == sorted(document["opened"])
+    assert document["notifications"] is None
 
 
 def test_detect_without_metrics_is_a_one_line_error(telemetry: Path) -> None:

@@ -35,7 +35,9 @@ from ai_telemetry.errors import AITelemetryError, AnalyticsError, ConfigError
 
 if TYPE_CHECKING:
     from ai_telemetry.alert.history import WeekMetrics
+    from ai_telemetry.alert.store import Reconciled
     from ai_telemetry.config import Settings
+    from ai_telemetry.documents.types import DetectDocument, NotificationsDoc
 
 Direction = Literal["up", "down", "both"]
 ROOT_CAUSE_METRIC: Final = "incident_root_cause_total"
@@ -411,6 +413,41 @@ class DetectResult:
     unchecked: frozenset[str] = frozenset()
     """Rules that could not be checked (their history was unreadable): their open alerts stay
     open, since nothing showed that they no longer hold."""
+
+    def to_document(
+        self,
+        document: Mapping[str, Any],
+        *,
+        changes: Reconciled,
+        alerts_log: str,
+        notifications: NotificationsDoc | None,
+    ) -> DetectDocument:
+        """The ``detect --json`` document (docs/schemas/detect.json).
+
+        Args:
+            document: the metrics.json judged (for its window).
+            changes: what `ai_telemetry.alert.store.record_alerts` changed.
+            alerts_log: where the alerts were logged.
+            notifications: what the escalation did, None when it did not run.
+        """
+        from ai_telemetry.alert.model import alert_document
+        from ai_telemetry.documents import header
+
+        window = document.get("window")
+        return {
+            **header("detect"),
+            "window": {"start": str(window["start"]), "end": str(window["end"])}
+            if isinstance(window, Mapping) and "start" in window and "end" in window
+            else None,
+            "history_weeks": self.history_weeks,
+            "alerts": [alert_document(a) for a in self.alerts],
+            "opened": [a.id for a in changes.opened],
+            "still_open": [a.id for a in changes.still_open],
+            "resolved": [a.id for a in changes.resolved],
+            "notes": list(self.notes),
+            "alerts_log": alerts_log,
+            "notifications": notifications,
+        }
 
 
 def _window(document: Mapping[str, Any]) -> tuple[datetime, datetime]:

@@ -37,6 +37,7 @@ from ai_telemetry.errors import AITelemetryError
 
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
+    from ai_telemetry.documents.types import GateDocument, NotificationsDoc
 
 LADDER: Final[dict[Severity, tuple[str, ...]]] = {
     "info": (),
@@ -94,6 +95,16 @@ class EscalationReport:
         if self.unconfigured:
             parts.append("not configured: " + ", ".join(sorted(set(self.unconfigured))))
         return "notifications: " + "; ".join(parts)
+
+    def to_json(self) -> NotificationsDoc:
+        """The ``notifications`` object of the ``detect --json`` document."""
+        return {
+            "summary": self.summary(),
+            "sent": list(self.sent),
+            "queued": list(self.queued),
+            "unconfigured": list(self.unconfigured),
+            "dropped": list(self.dropped),
+        }
 
 
 def escalate(
@@ -183,6 +194,18 @@ class GateResult:
             f"{a.get('current') or a.get('value')} (open since {a['opened']}); {a['action']}"
             for a in self.blocking
         ]
+
+    def to_document(self) -> GateDocument:
+        """The ``gate --json`` document (docs/schemas/gate.json)."""
+        from ai_telemetry.alert.model import alert_document
+        from ai_telemetry.documents import header
+
+        return {
+            **header("gate"),
+            "open": self.ok,
+            "blocking": [alert_document(a) for a in self.blocking],
+            "reasons": self.reasons(),
+        }
 
 
 def gate(settings: Settings) -> GateResult:

@@ -23,7 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import AlertDoc
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: Final[tuple[Severity, ...]] = ("info", "warning", "critical")
@@ -165,3 +168,35 @@ def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def alert_document(alert: Alert | Mapping[str, Any]) -> AlertDoc:
+    """One alert as the ``--json`` documents show it (docs/schemas/*.json, ``AlertDoc``).
+
+    Takes an `Alert` or a stored alert dict (alert-state.json; unknown keys are dropped, a
+    ``last_seen`` is kept); values that are not finite become null.
+    """
+    from ai_telemetry.documents import finite
+
+    record = alert if isinstance(alert, Alert) else Alert.from_json(alert)
+    out: AlertDoc = {
+        "id": record.id,
+        "rule": record.rule,
+        "title": record.title,
+        "severity": record.severity,
+        "metric": record.metric,
+        "key": record.key,
+        "value": finite(record.value),
+        "threshold": finite(record.threshold),
+        "current": record.current,
+        "threshold_text": record.threshold_text,
+        "analysis": record.analysis,
+        "action": record.action,
+        "detectors": list(record.detectors),
+        "opened": record.opened,
+        "window_end": record.window_end,
+        "extra": dict(record.extra),
+    }
+    if isinstance(alert, Mapping) and alert.get("last_seen"):
+        out["last_seen"] = str(alert["last_seen"])
+    return out

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
@@ -40,6 +40,9 @@ from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.store.retention import manifest_path
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import AggregateDocument
 
 CACHE_NAME: Final = "metrics-cache.json"
 _CACHE_VERSION: Final = 1
@@ -196,3 +199,20 @@ def answers_from_log(
     inside = (min(hi, last) - max(lo, first)).total_seconds()
     whole = max((last - first).total_seconds(), 1.0)
     return size * max(inside, 0.0) / whole <= max_bytes
+
+
+def aggregate_document(doc: dict[str, Any], *, output: str) -> AggregateDocument:
+    """The ``aggregate --json`` document (docs/schemas/aggregate.json): what was written where.
+
+    Args:
+        doc: the metrics.json document `aggregate` returned.
+        output: the file it was written to.
+    """
+    from ai_telemetry.documents import header
+
+    return {
+        **header("aggregate"),
+        "output": output,
+        "window": {"start": str(doc["window"]["start"]), "end": str(doc["window"]["end"])},
+        "events": dict(doc["events"]),
+    }

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import TrendDocument
 
 STAT_KEYS: Final = frozenset(
     {"p50", "p95", "p99", "max", "mean", "input", "output", "cache_creation", "cache_read"}
@@ -221,3 +224,39 @@ def known_metrics(wh: Warehouse) -> list[str]:
     _ensure_table(wh)
     rows = wh.con.execute("SELECT DISTINCT metric FROM metric_history ORDER BY 1").fetchall()
     return [str(r[0]) for r in rows]
+
+
+def render_trend(
+    metric_name: str, series: list[tuple[date, float | None]], *, key: str | None, weeks: int
+) -> str:
+    """``ai-telemetry trend``'s text: one line per week with a bar scaled to the largest value."""
+    values = [v for _, v in series if v is not None]
+    top_value = max(values, default=0.0) or 1.0
+    label = metric_name + (f"[{key}]" if key else "")
+    lines = [f"{label}, last {weeks} weeks (week starting Monday, UTC):"]
+    for monday, value in series:
+        if value is None:
+            lines.append(f"{monday}  {'-':>12}")
+            continue
+        bar = "#" * round(30 * value / top_value) if value > 0 else ""
+        lines.append(f"{monday}  {value:>12.4g}  {bar}")
+    if not values:
+        lines.append(
+            "(no values: check the metric name and --key; e.g. skill_invocation_total "
+            "--key NAME, skill_duration_seconds.p95 --key NAME)"
+        )
+    return "\n".join(lines)
+
+
+def trend_document(
+    metric_name: str, series: list[tuple[date, float | None]], *, key: str | None
+) -> TrendDocument:
+    """The ``trend --json`` document (docs/schemas/trend.json): the series `render_trend` shows."""
+    from ai_telemetry.documents import finite, header
+
+    return {
+        **header("trend"),
+        "metric": metric_name,
+        "key": key,
+        "weeks": [{"week": monday.isoformat(), "value": finite(value)} for monday, value in series],
+    }

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ai_telemetry.analyze.executions import load_runs
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import TopDocument
 
 KINDS: Final = ("skills", "agents", "tools", "errors")
 
@@ -87,3 +90,20 @@ def render_top(rows: list[TopRow], kind: str, *, days: int, limit: int) -> str:
     if not rows:
         lines.append("(none)")
     return "\n".join(lines)
+
+
+def top_document(
+    rows: list[TopRow], kind: str, *, days: int, limit: int, window: Window
+) -> TopDocument:
+    """The ``top --json`` document (docs/schemas/top.json): the rows `render_top` prints."""
+    from ai_telemetry.documents import header, utc_text
+
+    return {
+        **header("top"),
+        "kind": kind,
+        "unit": _TITLES[kind][1],
+        "days": days,
+        "limit": limit,
+        "window": {"start": str(utc_text(window.start)), "end": str(utc_text(window.end))},
+        "rows": [{"rank": i, "name": r.name, "count": r.count} for i, r in enumerate(rows, 1)],
+    }

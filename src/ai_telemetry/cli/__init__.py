@@ -94,22 +94,35 @@ class LazyGroup(click.Group):
         return command if isinstance(command, click.Command) else None
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ai_telemetry.cli.output import emit_error, json_mode
+
         try:
             return super().invoke(ctx)
         except AITelemetryError as exc:
-            click.echo(f"ai-telemetry: error: {exc}", err=True)
+            if (command := json_mode(ctx)) is not None:
+                emit_error(str(exc), command=command)
+            else:
+                click.echo(f"ai-telemetry: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+        except click.ClickException as exc:
+            if (command := json_mode(ctx)) is None:
+                raise
+            emit_error(exc.format_message(), command=command)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug of ours: one line, the traceback only on request
             if os.environ.get("AI_TELEMETRY_DEBUG"):
                 raise
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-            click.echo(
-                f"ai-telemetry: internal error: {type(exc).__name__}: {exc}{where}"
-                " (set AI_TELEMETRY_DEBUG=1 for the traceback)",
-                err=True,
-            )
+            message = f"internal error: {type(exc).__name__}: {exc}{where}"
+            if (command := json_mode(ctx)) is not None:
+                emit_error(message, command=command)
+            else:
+                click.echo(
+                    f"ai-telemetry: {message} (set AI_TELEMETRY_DEBUG=1 for the traceback)",
+                    err=True,
+                )
             ctx.exit(70)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.output import emit, json_option
 from ai_telemetry.config import Settings, load_settings
 
 
@@ -38,6 +39,7 @@ def _settings(input_path: Path | None = None) -> Settings:
 @click.option(
     "--allow-empty", is_flag=True, help="Write nulls instead of failing on an empty window."
 )
+@json_option
 def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     input_path: Path | None,
     start: str | None,
@@ -46,6 +48,7 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     project: str | None,
     backfill_weeks: int,
     allow_empty: bool,
+    as_json: bool,
 ) -> None:
     """Compute every metric for a window and write metrics.json (the seed's aggregate.py)."""
     from datetime import UTC, datetime, timedelta
@@ -70,6 +73,11 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     )
     target = output or settings.metrics_path
     write_metrics_json(doc, target)
+    if as_json:
+        from ai_telemetry.analyze.aggregate import aggregate_document
+
+        emit(aggregate_document(doc, output=str(target)))
+        return
     events = doc["events"]
     bad = events.get("bad_lines", 0)
     note = f", {bad} bad line{'s' * (bad != 1)} in the log skipped" if bad else ""
@@ -85,42 +93,37 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
 @click.argument("kind", type=click.Choice(["skills", "agents", "tools", "errors"]))
 @click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
-def top_cmd(kind: str, days: int, limit: int) -> None:
+@json_option
+def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
     """Top skills, agents, tools or errors of the last N days (the seed's example query)."""
-    from ai_telemetry.analyze.top import render_top, top
+    from ai_telemetry.analyze.top import render_top, top, top_document
     from ai_telemetry.analyze.window import Window
     from ai_telemetry.store.warehouse import Warehouse
 
+    window = Window.last_days(days)
     with Warehouse(_settings()) as wh:
         wh.ingest()
-        rows = top(wh, kind, Window.last_days(days), limit=limit)
-    click.echo(render_top(rows, kind, days=days, limit=limit))
+        rows = top(wh, kind, window, limit=limit)
+    if as_json:
+        emit(top_document(rows, kind, days=days, limit=limit, window=window))
+    else:
+        click.echo(render_top(rows, kind, days=days, limit=limit))
 
 
 @click.command("trend")
 @click.argument("metric")
 @click.option("--key", help="Skill, agent, tool, severity, ... of a keyed metric.")
 @click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True)
-def trend_cmd(metric: str, key: str | None, weeks: int) -> None:
+@json_option
+def trend_cmd(metric: str, key: str | None, weeks: int, as_json: bool) -> None:
     """Show one metric week by week (e.g. skill_success_rate --key systematic-debugger)."""
-    from ai_telemetry.analyze.history import metric_series
+    from ai_telemetry.analyze.history import metric_series, render_trend, trend_document
 
     series = metric_series(metric, key=key, weeks=weeks, settings=_settings())
-    values = [v for _, v in series if v is not None]
-    top_value = max(values, default=0.0) or 1.0
-    label = metric + (f"[{key}]" if key else "")
-    click.echo(f"{label}, last {weeks} weeks (week starting Monday, UTC):")
-    for monday, value in series:
-        if value is None:
-            click.echo(f"{monday}  {'-':>12}")
-            continue
-        bar = "#" * round(30 * value / top_value) if value > 0 else ""
-        click.echo(f"{monday}  {value:>12.4g}  {bar}")
-    if not values:
-        click.echo(
-            "(no values: check the metric name and --key; e.g. skill_invocation_total "
-            "--key NAME, skill_duration_seconds.p95 --key NAME)"
-        )
+    if as_json:
+        emit(trend_document(metric, series, key=key))
+    else:
+        click.echo(render_trend(metric, series, key=key, weeks=weeks))
 
 
 @click.command("query")
@@ -131,15 +134,22 @@ def trend_cmd(metric: str, key: str | None, weeks: int) -> None:
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
+    help="table, csv, or json (a bare array of row objects; --json is the versioned document).",
 )
-def query_cmd(sql: str, fmt: str) -> None:
+@json_option
+def query_cmd(sql: str, fmt: str, as_json: bool) -> None:
     """Run SQL over the warehouse, read-only (tables: events; views: skill_executions, ...)."""
     from ai_telemetry.store.warehouse import Warehouse
 
     with Warehouse(_settings()) as wh:
         wh.ingest()
         names, rows = wh.read_only_query(sql)
-    _print_rows(names, rows, fmt)
+    if as_json:
+        from ai_telemetry.store.query_result import query_document
+
+        emit(query_document(names, rows))
+    else:
+        _print_rows(names, rows, fmt)
 
 
 def _print_rows(names: list[str], rows: list[tuple[object, ...]], fmt: str) -> None:
@@ -180,11 +190,15 @@ def retention_group() -> None:
     show_default=True,
     help="Age after which raw events are archived.",
 )
-def retention_apply_cmd(dry_run: bool, days: int) -> None:
+@json_option
+def retention_apply_cmd(dry_run: bool, days: int, as_json: bool) -> None:
     """Move old raw events to archives/YYYY/*.parquet (crash-safe; archived events still count)."""
     from ai_telemetry.store.retention import apply_retention
 
     report = apply_retention(_settings(), raw_days=days, dry_run=dry_run)
+    if as_json:
+        emit(report.to_document())
+        return
     for line in report.recovered:
         click.echo(f"recovered: {line}")
     verb = "would archive" if dry_run else "archived"

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import orjson
 
+from ai_telemetry.cli.output import emit, json_option
 from ai_telemetry.config import load_settings
 from ai_telemetry.errors import AITelemetryError, EventValidationError
 
@@ -136,23 +137,30 @@ def _write(sink: Any, batch: list[Any], numbers: list[int], rejected: list[str])
 
 
 @click.command("doctor")
-def doctor_cmd() -> None:
+@json_option
+def doctor_cmd(as_json: bool) -> None:
     """Check the setup and show problems the SDK and hooks swallowed. Exits 1 on failure."""
-    from ai_telemetry.doctor import run_checks
+    from ai_telemetry.doctor import Check, doctor_document, run_checks
 
     try:
         settings = load_settings()
     except AITelemetryError as exc:
-        click.echo(f"fail  config: {exc}")
+        if as_json:
+            emit(doctor_document(None, [Check("config", "fail", str(exc))]))
+        else:
+            click.echo(f"fail  config: {exc}")
         sys.exit(1)
-    click.echo(f"telemetry dir  {settings.telemetry_dir}")
-    click.echo(f"log            {settings.log_path}")
-    click.echo(f"durability     {settings.durability}    privacy {settings.privacy_policy}")
-    click.echo(f"config file    {settings.config_path}")
     checks = run_checks(settings)
-    for check in checks:
-        fix = f"  -> {check.fix}" if check.fix and check.status != "ok" else ""
-        click.echo(f"{check.status:<5} {check.name}: {check.detail}{fix}")
+    if as_json:
+        emit(doctor_document(settings, checks))
+    else:
+        click.echo(f"telemetry dir  {settings.telemetry_dir}")
+        click.echo(f"log            {settings.log_path}")
+        click.echo(f"durability     {settings.durability}    privacy {settings.privacy_policy}")
+        click.echo(f"config file    {settings.config_path}")
+        for check in checks:
+            fix = f"  -> {check.fix}" if check.fix and check.status != "ok" else ""
+            click.echo(f"{check.status:<5} {check.name}: {check.detail}{fix}")
     if any(check.status == "fail" for check in checks):
         sys.exit(1)
 

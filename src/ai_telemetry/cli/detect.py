@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.output import emit, json_option
 from ai_telemetry.errors import AnalyticsError
 
 
@@ -86,6 +87,7 @@ def _split_names(values: Sequence[str]) -> list[str]:
     show_default=True,
     help="robust: modified z-score beyond which a point is an outlier.",
 )
+@json_option
 def spc_cmd(
     *,
     center: float | None,
@@ -99,13 +101,15 @@ def spc_cmd(
     ewma_l: float,
     ewma_asymptotic: bool,
     robust_threshold: float,
+    as_json: bool,
 ) -> None:
     """Check series for out-of-control points with control-chart rules.
 
     Reads JSON Lines on stdin, each line an array of numbers (oldest first), and writes one JSON
     line per input line: [{"index": i, "rules": ["WE2", ...]}, ...] for every point where a rule
     fires ([] when none). Blank lines are skipped. Without --center/--sigma each line's centre and
-    sigma are estimated from its baseline window, and stderr says how.
+    sigma are estimated from its baseline window, and stderr says how. With --json, one document
+    for all lines once stdin ends, each series with its baseline and signals.
 
     \b
     Example:
@@ -113,10 +117,20 @@ def spc_cmd(
     """
     import orjson
 
-    from ai_telemetry.analyze.spc import Baseline, check_series, estimate_baseline, make_charts
+    from ai_telemetry.analyze.spc import (
+        Baseline,
+        check_series,
+        estimate_baseline,
+        make_charts,
+        series_document,
+        spc_document,
+    )
+    from ai_telemetry.documents.types import SpcSeriesDoc
 
+    names = _split_names(rule_sets)
+    results: list[SpcSeriesDoc] = []
     charts = make_charts(
-        _split_names(rule_sets),
+        names,
         cusum_k=cusum_k,
         cusum_h=cusum_h,
         ewma_lambda=ewma_lambda,
@@ -133,7 +147,10 @@ def spc_cmd(
             continue
         values = _parse_series(line, number)
         if not values:
-            click.echo("[]")
+            if as_json:
+                results.append(series_document(number, values, None, []))
+            else:
+                click.echo("[]")
             continue
         baseline = given
         if baseline is None:
@@ -147,9 +164,15 @@ def spc_cmd(
                 )
             except AnalyticsError as exc:
                 raise AnalyticsError(f"stdin line {number}: {exc}") from None
-            click.echo(f"line {number}: {baseline.describe()}", err=True)
+            if not as_json:
+                click.echo(f"line {number}: {baseline.describe()}", err=True)
         signals = check_series(values, charts=charts, baseline=baseline)
-        click.echo(orjson.dumps([s.to_json() for s in signals]).decode())
+        if as_json:
+            results.append(series_document(number, values, baseline, signals))
+        else:
+            click.echo(orjson.dumps([s.to_json() for s in signals]).decode())
+    if as_json:
+        emit(spc_document(names, results))
 
 
 # --- detect, gate, weekly, schedule (the alerting stage) ----------------------------------
@@ -168,7 +191,7 @@ def spc_cmd(
     help="z-score threshold in standard deviations (default: [detect] threshold, else 2.0).",
 )
 @click.option("--no-notify", is_flag=True, help="Record alerts but send no e-mail or Slack.")
-@click.option("--json", "as_json", is_flag=True, help="Print the alerts that hold as JSON Lines.")
+@json_option
 def detect_cmd(
     metrics_path: Path | None, alert_threshold: float | None, no_notify: bool, as_json: bool
 ) -> None:
@@ -204,17 +227,25 @@ def detect_cmd(
         raise AnalyticsError(f"{path}: not a metrics.json object")
     options = options_from_settings(settings, threshold=alert_threshold)
     found = detect_from_document(document, settings=settings, options=options)
-    for note in found.notes:
-        click.echo(f"note: {note}", err=True)
+    if not as_json:
+        for note in found.notes:
+            click.echo(f"note: {note}", err=True)
     changes = record_alerts(settings, found.alerts, metrics=document, unchecked=found.unchecked)
     if as_json:
-        for alert in found.alerts:
-            click.echo(orjson.dumps(alert.to_json()).decode())
-    else:
-        for alert in changes.opened:
-            click.echo("\n".join(alert.lines()) + "\n")
-        for alert in changes.resolved:
-            click.echo(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
+        report = None if no_notify else escalate(changes.opened, settings=settings)
+        emit(
+            found.to_document(
+                document,
+                changes=changes,
+                alerts_log=str(settings.alerts_log),
+                notifications=report.to_json() if report is not None else None,
+            )
+        )
+        return
+    for alert in changes.opened:
+        click.echo("\n".join(alert.lines()) + "\n")
+    for alert in changes.resolved:
+        click.echo(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
     click.echo(
         f"{len(found.alerts)} conditions hold: {len(changes.opened)} new, "
         f"{len(changes.still_open)} still open, {len(changes.resolved)} resolved "
@@ -229,12 +260,18 @@ def detect_cmd(
 
 
 @click.command("gate")
-def gate_cmd() -> None:
+@json_option
+def gate_cmd(as_json: bool) -> None:
     """Deployment gate for CI: exit 1 while a critical alert or Coverage Decline is open."""
     from ai_telemetry.alert.escalation import gate
     from ai_telemetry.config import load_settings
 
     result = gate(load_settings())
+    if as_json:
+        emit(result.to_document())
+        if not result.ok:
+            raise SystemExit(1)
+        return
     if result.ok:
         click.echo("gate: open (no critical alert, no coverage decline)")
         return

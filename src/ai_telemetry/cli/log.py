@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from ai_telemetry.cli.output import emit, json_option
+
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _SHOWN_BAD_LINES = 50
@@ -80,7 +82,7 @@ def _printer(as_json: bool) -> Callable[[dict[str, Any]], None]:
     is_flag=True,
     help="Only report; leave bad lines in the log.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@json_option
 def validate_cmd(*, log: Path | None, no_quarantine: bool, as_json: bool) -> None:
     """Check every line of the event log; move bad lines to the quarantine file.
 
@@ -99,18 +101,7 @@ def validate_cmd(*, log: Path | None, no_quarantine: bool, as_json: bool) -> Non
     else:
         report = quarantine_bad_lines(path, quarantine_path=quarantine_path)
     if as_json:
-        import orjson
-
-        document = {
-            "log": str(path),
-            "lines": report.lines,
-            "valid": report.valid,
-            "bad": [{"line": b.line, "offset": b.offset, "reason": b.reason} for b in report.bad],
-            "unknown_types": dict(report.unknown_types.most_common()),
-            "quarantined": report.quarantined,
-            "quarantine_path": str(report.quarantine_path) if report.quarantine_path else None,
-        }
-        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+        emit(report.to_document(path))
     else:
         _print_report(path, report)
     if report.bad:

@@ -8,9 +8,13 @@ errors from the library become one line and a non-zero exit. Shared by two rooms
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
+
+from ai_telemetry.cli.output import emit, json_option
 
 
 @click.command("dashboard")
@@ -79,17 +83,21 @@ def dashboard_cmd(
     show_default=True,
     help="Weeks of history for the sparklines.",
 )
-def status_cmd(metrics_path: Path | None, weeks: int) -> None:
+@json_option
+def status_cmd(metrics_path: Path | None, weeks: int, as_json: bool) -> None:
     """Show the week at a glance: what needs attention, trends, top skills, open alerts."""
     from datetime import UTC, datetime
 
     from ai_telemetry.config import load_settings
     from ai_telemetry.report.dashboard import settings_for, status_report
-    from ai_telemetry.report.status import print_status
+    from ai_telemetry.report.status import print_status, status_document
 
     settings = settings_for(metrics_path) if metrics_path is not None else load_settings()
     report = status_report(settings, metrics_path=metrics_path, now=datetime.now(UTC), weeks=weeks)
-    print_status(report)
+    if as_json:
+        emit(status_document(report))
+    else:
+        print_status(report)
 
 
 # --- reviews: monthly learning review, quarterly skill audit, skill A/B comparison ----------
@@ -102,6 +110,7 @@ def _review_clock(as_of: str | None) -> object:
 
 
 def _emit_report(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it atomically to ``output`` and say so on stderr."""
     from ai_telemetry.errors import AnalyticsError
 
     if output is None:
@@ -115,6 +124,12 @@ def _emit_report(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise AnalyticsError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
     click.echo(f"wrote {output}", err=True)
+
+
+def _document_text(document: Mapping[str, Any]) -> str:
+    from ai_telemetry.documents import dumps
+
+    return dumps(document) + "\n"
 
 
 _repo_option = click.option(
@@ -172,6 +187,7 @@ def review_group() -> None:
     help="Cosine similarity at which learnings join one theme.",
 )
 @_as_of_option
+@json_option
 def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
     month: str,
     output: Path | None,
@@ -182,20 +198,22 @@ def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
     min_learnings: int,
     similarity: float,
     as_of: str | None,
+    as_json: bool,
 ) -> None:
     """Answer the seed's four questions for a month, plus the META_UPDATER prompt."""
     from ai_telemetry.config import load_settings
-    from ai_telemetry.report.review import ReviewOptions, review_learnings
+    from ai_telemetry.report.review import ReviewOptions, load_review
+    from ai_telemetry.report.review_render import render_review
 
     options = ReviewOptions(top, error_rate, min_learnings, similarity)
-    text = review_learnings(
+    review = load_review(
         month,
         settings=load_settings(),
         history_dir=history_dir or repo / ".claude" / "History",
         now=_review_clock(as_of),  # type: ignore[arg-type]
         options=options,
     )
-    _emit_report(text, output)
+    _emit_report(_document_text(review.to_document()) if as_json else render_review(review), output)
 
 
 @click.group("audit")
@@ -237,6 +255,7 @@ def audit_group() -> None:
     help="Learnings or incidents that make a recurring pattern (Create New).",
 )
 @_as_of_option
+@json_option
 def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
     quarter: str,
     output: Path | None,
@@ -247,13 +266,14 @@ def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
     stale_days: int,
     min_pattern: int,
     as_of: str | None,
+    as_json: bool,
 ) -> None:
     """Per skill: usage, success, learnings, last update, and the decision matrix."""
     from ai_telemetry.config import load_settings
-    from ai_telemetry.report.audit import AuditOptions, audit_skills
+    from ai_telemetry.report.audit import AuditOptions, load_audit, render_audit
 
     options = AuditOptions(high_usage, min_success, stale_days, min_pattern)
-    text = audit_skills(
+    audit = load_audit(
         quarter,
         settings=load_settings(),
         repo=repo,
@@ -261,7 +281,7 @@ def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
         now=_review_clock(as_of),  # type: ignore[arg-type]
         options=options,
     )
-    _emit_report(text, output)
+    _emit_report(_document_text(audit.to_document()) if as_json else render_audit(audit), output)
 
 
 @click.group("compare")
@@ -283,6 +303,7 @@ def compare_group() -> None:
     help="Smallest success-rate difference worth detecting, for the runs-needed estimate.",
 )
 @_output_option
+@json_option
 def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
     name: str,
     versions: tuple[str, str] | None,
@@ -291,12 +312,13 @@ def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
     repo: Path,
     mde: float,
     output: Path | None,
+    as_json: bool,
 ) -> None:
     """Is the new version better? Success with an exact test, duration with a rank test."""
     from ai_telemetry.analyze.window import parse_moment
     from ai_telemetry.config import load_settings
     from ai_telemetry.errors import AnalyticsError
-    from ai_telemetry.report.compare import compare_skill_report
+    from ai_telemetry.report.compare import load_comparison, render_comparison
 
     chosen = [
         o
@@ -309,7 +331,7 @@ def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
     ]
     if len(chosen) > 1:
         raise AnalyticsError(f"{' and '.join(chosen)} exclude each other; give one of them")
-    text = compare_skill_report(
+    result = load_comparison(
         name,
         settings=load_settings(),
         versions=tuple(versions) if versions else None,  # type: ignore[arg-type]
@@ -318,4 +340,5 @@ def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
         repo=repo,
         mde=mde,
     )
+    text = _document_text(result.to_document()) if as_json else render_comparison(result)
     _emit_report(text, output)

@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -33,6 +33,9 @@ from ai_telemetry.errors import EventValidationError, LogError
 from ai_telemetry.events.schema import EVENT_TYPES, validate_event
 from ai_telemetry.log.fastcheck import is_stored_event
 from ai_telemetry.log.writer import fsync_dir, writers_lock
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import ValidateDocument
 
 TORN = "torn last line: no newline at the end (a writer was killed mid-write, or is still writing)"
 _READ_BUFFER = 1 << 20
@@ -85,6 +88,25 @@ class ReadReport:
     end_offset: int = 0
     quarantined: int = 0
     quarantine_path: Path | None = None
+
+    def to_document(self, log: Path | None = None) -> ValidateDocument:
+        """The ``validate --json`` document (docs/schemas/validate.json), every bad line in it.
+
+        Args:
+            log: the log's path as the user named it (default: `path`).
+        """
+        from ai_telemetry.documents import header
+
+        return {
+            **header("validate"),
+            "log": str(log or self.path),
+            "lines": self.lines,
+            "valid": self.valid,
+            "bad": [{"line": b.line, "offset": b.offset, "reason": b.reason} for b in self.bad],
+            "unknown_types": dict(self.unknown_types.most_common()),
+            "quarantined": self.quarantined,
+            "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None,
+        }
 
     @property
     def ok(self) -> bool:

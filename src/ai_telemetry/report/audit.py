@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.errors import AnalyticsError
@@ -40,6 +40,9 @@ from ai_telemetry.report import gitlog, sources
 from ai_telemetry.report.review_render import cell
 from ai_telemetry.report.sources import Learning, percent
 from ai_telemetry.report.themes import DEFAULT_THRESHOLD, cluster, read_learning_texts
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import AuditDocument
 
 SKILLS_DIR: Final = Path(".claude/skills")
 DECISIONS: Final = ("Keep & Enhance", "Keep As-Is", "Deprecate", "Create New")
@@ -101,6 +104,52 @@ class SkillAudit:
     options: AuditOptions
     git_note: str = ""
     counts: Counter[str] = field(default_factory=Counter)
+
+    def to_document(self) -> AuditDocument:
+        """The ``audit skills --json`` document (docs/schemas/audit-skills.json)."""
+        from dataclasses import asdict
+
+        from ai_telemetry.documents import finite, header, utc_text
+
+        return {
+            **header("audit skills"),
+            "quarter": self.quarter,
+            "window": {
+                "start": str(utc_text(self.window.start)),
+                "end": str(utc_text(self.window.end)),
+            },
+            "as_of": str(utc_text(self.as_of)),
+            "generated_at": str(utc_text(self.generated_at)),
+            "weeks": self.weeks,
+            "options": {k: float(v) for k, v in asdict(self.options).items()},
+            "decisions": {d: self.counts[d] for d in DECISIONS},
+            "skills": [
+                {
+                    "skill": r.skill,
+                    "runs": r.runs,
+                    "per_week": r.per_week,
+                    "success_rate": finite(r.success_rate),
+                    "learnings": r.learnings,
+                    "open_learnings": r.open_learnings,
+                    "has_folder": r.has_folder,
+                    "last_update": utc_text(r.last_update),
+                    "days_since_update": r.days_since_update,
+                    "decision": r.decision,
+                    "reason": r.reason,
+                }
+                for r in self.rows
+            ],
+            "patterns": [
+                {
+                    "pattern": p.pattern,
+                    "evidence": list(p.evidence),
+                    "decision": p.decision,
+                    "reason": p.reason,
+                }
+                for p in self.patterns
+            ],
+            "note": self.git_note,
+        }
 
 
 def parse_quarter(text: str) -> tuple[str, Window]:
@@ -346,14 +395,39 @@ def audit_skills(
     Raises:
         AnalyticsError: a malformed quarter, or the warehouse cannot be read.
     """
+    return render_audit(
+        load_audit(
+            quarter,
+            settings=settings,
+            repo=repo,
+            history_dir=history_dir,
+            now=now,
+            options=options,
+        )
+    )
+
+
+def load_audit(
+    quarter: str,
+    *,
+    settings: Any,
+    repo: Path,
+    history_dir: Path,
+    now: datetime | None = None,
+    options: AuditOptions | None = None,
+) -> SkillAudit:
+    """Ingest what is new and build the audit of ``quarter`` (render it, or `to_document` it).
+
+    Raises:
+        AnalyticsError: a malformed quarter, or the warehouse cannot be read.
+    """
     from ai_telemetry.store.warehouse import Warehouse
 
     with Warehouse(settings) as wh:
         wh.ingest()
-        audit = build_audit(
+        return build_audit(
             wh, quarter, repo=repo, history_dir=history_dir, now=now, options=options
         )
-    return render_audit(audit)
 
 
 __all__ = [
@@ -364,6 +438,7 @@ __all__ = [
     "SkillRow",
     "audit_skills",
     "build_audit",
+    "load_audit",
     "parse_quarter",
     "render_audit",
 ]

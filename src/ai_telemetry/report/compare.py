@@ -23,9 +23,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ai_telemetry.errors import AnalyticsError
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import CompareDocument, CompareGroupDoc
 from ai_telemetry.report.stats import (
     RankTest,
     fisher_exact,
@@ -69,6 +72,44 @@ class Comparison:
     verdict: str
     duration_verdict: str
     more_runs: str
+
+    def to_document(self) -> CompareDocument:
+        """The ``compare skill --json`` document (docs/schemas/compare-skill.json)."""
+        from ai_telemetry.documents import finite, header
+
+        return {
+            **header("compare skill"),
+            "skill": self.skill,
+            "split": self.split,
+            "a": _group_doc(self.a),
+            "b": _group_doc(self.b),
+            "difference": self.difference,
+            "ci": [self.ci[0], self.ci[1]],
+            "fisher_p": self.fisher_p,
+            "durations": None
+            if self.durations is None
+            else {
+                "u": self.durations.u,
+                "p_value": self.durations.p_value,
+                "method": self.durations.method,
+            },
+            "needed_per_group": self.needed_per_group,
+            "target_difference": finite(self.target_difference),
+            "verdict": self.verdict,
+            "duration_verdict": self.duration_verdict,
+            "more_runs": self.more_runs,
+        }
+
+
+def _group_doc(g: Group) -> CompareGroupDoc:
+    return {
+        "label": g.label,
+        "runs": g.runs,
+        "successes": g.successes,
+        "success_rate": g.rate,
+        "median_duration_seconds": statistics.median(g.durations) if g.durations else None,
+        "durations": len(g.durations),
+    }
 
 
 def _p(value: float) -> str:
@@ -266,6 +307,34 @@ def compare_skill_report(
     Raises:
         AnalyticsError: see `compare_skill`; an unknown commit.
     """
+    return render_comparison(
+        load_comparison(
+            skill,
+            settings=settings,
+            versions=versions,
+            before_after=before_after,
+            commit=commit,
+            repo=repo,
+            mde=mde,
+        )
+    )
+
+
+def load_comparison(
+    skill: str,
+    *,
+    settings: Any,
+    versions: tuple[str, str] | None = None,
+    before_after: datetime | None = None,
+    commit: str | None = None,
+    repo: Path | None = None,
+    mde: float = 0.05,
+) -> Comparison:
+    """Ingest what is new and compare (render it, or `Comparison.to_document` it).
+
+    Raises:
+        AnalyticsError: see `compare_skill`; an unknown commit.
+    """
     from ai_telemetry.report.gitlog import commit_time
     from ai_telemetry.store.warehouse import Warehouse
 
@@ -273,8 +342,7 @@ def compare_skill_report(
         before_after = commit_time(repo or Path.cwd(), commit)
     with Warehouse(settings) as wh:
         wh.ingest()
-        result = compare_skill(wh, skill, versions=versions, before_after=before_after, mde=mde)
-    return render_comparison(result)
+        return compare_skill(wh, skill, versions=versions, before_after=before_after, mde=mde)
 
 
 __all__ = [
@@ -283,5 +351,6 @@ __all__ = [
     "compare_groups",
     "compare_skill",
     "compare_skill_report",
+    "load_comparison",
     "render_comparison",
 ]

@@ -27,13 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.report import sources
 from ai_telemetry.report.sources import Incident, Learning, SkillStats, percent
 from ai_telemetry.report.themes import DEFAULT_THRESHOLD, Theme, cluster, read_learning_texts
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import LearningDoc, ReviewDocument
 
 SEED_PROMPT: Final = (
     "Analyze all learning entries from the past month. Identify:\n"
@@ -95,6 +98,94 @@ class LearningReview:
     with_text: int = 0
     """Learnings of the month whose file was found (the others are grouped by tags and skill)."""
     by_id: dict[str, Learning] = field(default_factory=dict)
+
+    def to_document(self) -> ReviewDocument:
+        """The ``review learnings --json`` document (docs/schemas/review-learnings.json).
+
+        The numbers of the Markdown review; a learning's text is never in it (only its title,
+        which the privacy detectors cleared).
+        """
+        from dataclasses import asdict
+
+        from ai_telemetry.documents import finite, header, utc_text
+
+        def members(theme: Theme) -> list[Learning]:
+            return [self.by_id[i] for i in theme.ids if i in self.by_id]
+
+        latest, delta = self.coverage
+        return {
+            **header("review learnings"),
+            "month": self.month,
+            "window": {
+                "start": str(utc_text(self.window.start)),
+                "end": str(utc_text(self.window.end)),
+            },
+            "generated_at": str(utc_text(self.generated_at)),
+            "options": {k: float(v) for k, v in asdict(self.options).items()},
+            "learnings": [_learning_doc(lrn) for lrn in self.learnings],
+            "themes": [
+                {
+                    "label": t.label,
+                    "learnings": list(t.ids),
+                    "critical": sum(1 for m in members(t) if m.severity == "critical"),
+                    "open": sum(1 for m in members(t) if m.is_open),
+                }
+                for t in self.themes
+            ],
+            "critical_open": [lrn.id for lrn in self.critical_open],
+            "older_critical_open": list(self.older_critical_open),
+            "skills": [
+                {
+                    "skill": f.skill,
+                    "runs": f.stats.runs if f.stats else 0,
+                    "success_rate": finite(f.stats.success_rate) if f.stats else None,
+                    "error_rate": finite(f.stats.error_rate) if f.stats else None,
+                    "learnings": list(f.learnings),
+                    "open_learnings": list(f.open_learnings),
+                    "reasons": list(f.reasons),
+                }
+                for f in self.skills
+            ],
+            "incidents": [
+                {
+                    "id": i.id,
+                    "opened": str(utc_text(i.opened)),
+                    "severity": i.severity,
+                    "root_cause": i.root_cause,
+                    "learning_id": i.learning_id,
+                }
+                for i in self.incidents
+            ],
+            "coverage_gaps": [
+                {
+                    "root_cause": g.root_cause,
+                    "incidents": [i.id for i in g.incidents],
+                    "learnings": list(g.learnings),
+                    "covered": g.covered,
+                    "reason": g.reason,
+                }
+                for g in self.gaps
+            ],
+            "coverage": {"latest_percent": finite(latest), "change_points": finite(delta)},
+            "learnings_with_text": self.with_text,
+        }
+
+
+def _learning_doc(lrn: Learning) -> LearningDoc:
+    from ai_telemetry.documents import utc_text
+
+    return {
+        "id": lrn.id,
+        "title": lrn.title,
+        "severity": lrn.severity,
+        "source": lrn.source,
+        "skill": lrn.skill,
+        "type": lrn.learning_type,
+        "tags": list(lrn.tags),
+        "created": str(utc_text(lrn.created)),
+        "implemented": utc_text(lrn.implemented),
+        "open": lrn.is_open,
+    }
 
 
 def parse_month(text: str) -> tuple[str, Window]:
@@ -244,12 +335,30 @@ def review_learnings(
         AnalyticsError: a malformed month, or the warehouse cannot be read.
     """
     from ai_telemetry.report.review_render import render_review
+
+    return render_review(
+        load_review(month, settings=settings, history_dir=history_dir, now=now, options=options)
+    )
+
+
+def load_review(
+    month: str,
+    *,
+    settings: Any,
+    history_dir: Path,
+    now: datetime | None = None,
+    options: ReviewOptions | None = None,
+) -> LearningReview:
+    """Ingest what is new and build the review of ``month`` (render it, or `to_document` it).
+
+    Raises:
+        AnalyticsError: a malformed month, or the warehouse cannot be read.
+    """
     from ai_telemetry.store.warehouse import Warehouse
 
     with Warehouse(settings) as wh:
         wh.ingest()
-        review = build_review(wh, month, history_dir=history_dir, now=now, options=options)
-    return render_review(review)
+        return build_review(wh, month, history_dir=history_dir, now=now, options=options)
 
 
 __all__ = [
@@ -259,6 +368,7 @@ __all__ = [
     "ReviewOptions",
     "SkillFinding",
     "build_review",
+    "load_review",
     "parse_month",
     "review_learnings",
 ]

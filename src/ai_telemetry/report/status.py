@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from ai_telemetry.report.targets import TEXT_ICON, assess, format_value
+from ai_telemetry.report.targets import TEXT_ICON, Assessment, assess, format_value
 from ai_telemetry.report.weekly import WeeklyReport
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+    from ai_telemetry.documents.types import AssessmentDoc, StatusDocument, StatusTrend, WeekValue
 
 BARS: Final = "▁▂▃▄▅▆▇█"
 STYLES: Final = {
@@ -188,4 +190,79 @@ def print_status(report: WeeklyReport, *, console: Console | None = None) -> Non
     (console or Console()).print(status_renderable(report))
 
 
-__all__ = ["print_status", "sparkline", "status_renderable"]
+def _assessment(a: Assessment, key: str = "") -> AssessmentDoc:
+    from ai_telemetry.documents import finite
+
+    return {
+        "metric": a.target.metric,
+        "key": key,
+        "label": a.target.label,
+        "status": a.status,
+        "value": finite(a.value),
+        "value_text": a.value_text,
+        "target_text": a.target.target_text,
+        "action": a.action,
+    }
+
+
+def _weeks(report: WeeklyReport, metric: str, key: str = "") -> list[WeekValue]:
+    from ai_telemetry.documents import finite
+
+    mondays = [monday for monday, _ in report.history.get((metric, key), [])]
+    return [
+        {"week": monday.isoformat(), "value": finite(value)}
+        for monday, value in zip(mondays, _series(report, metric, key), strict=False)
+    ]
+
+
+def status_document(report: WeeklyReport) -> StatusDocument:
+    """The status screen's numbers as the ``status --json`` document (docs/schemas/status.json).
+
+    The same rows as `status_renderable`, except that every measure needing attention is listed
+    (the screen shows the first `MAX_ATTENTION`).
+    """
+    from ai_telemetry.alert.model import alert_document
+    from ai_telemetry.documents import finite, header, utc_text
+
+    trends: list[StatusTrend] = []
+    for metric, key, label in TRENDS:
+        values = _series(report, metric, key)
+        latest = next((v for v in reversed(values) if v is not None), None)
+        if metric == "events_total":
+            text = format_value(latest, "count")
+        else:
+            text = assess(metric, latest).value_text if latest is not None else "no data"
+        trends.append(
+            {
+                "metric": metric,
+                "key": key,
+                "label": label,
+                "weeks": _weeks(report, metric, key),
+                "latest": finite(latest),
+                "latest_text": text,
+            }
+        )
+    return {
+        **header("status"),
+        "window": {"start": str(utc_text(report.start)), "end": str(utc_text(report.end))},
+        "week": report.week_label,
+        "events_total": report.events_total,
+        "overall": report.overall(),
+        "attention": [_assessment(row.assessment, row.key) for row in report.attention()],
+        "trends": trends,
+        "skills": [
+            {
+                "name": skill.name,
+                "invocations": skill.invocations,
+                "errors": skill.errors,
+                "success": _assessment(skill.success, skill.name),
+                "error": _assessment(skill.error, skill.name),
+                "weekly_invocations": _weeks(report, "skill_invocation_total", skill.name),
+            }
+            for skill in report.skills[:5]
+        ],
+        "alerts": [alert_document(alert) for alert in report.alerts],
+    }
+
+
+__all__ = ["print_status", "sparkline", "status_document", "status_renderable"]

@@ -30,13 +30,16 @@ import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store import columns
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import RetentionDocument
 
 MANIFEST_NAME: Final = "manifest.json"
 RAW_DAYS: Final = 90
@@ -61,6 +64,21 @@ class RetentionReport:
     metrics_pruned: int = 0
     """Weekly metric history rows older than two years removed."""
     dry_run: bool = False
+
+    def to_document(self) -> RetentionDocument:
+        """The ``retention apply --json`` document (docs/schemas/retention-apply.json)."""
+        from ai_telemetry.documents import header
+
+        return {
+            **header("retention apply"),
+            "dry_run": self.dry_run,
+            "cutoff": self.cutoff,
+            "archived": self.archived,
+            "kept": self.kept,
+            "files": list(self.files),
+            "recovered": list(self.recovered),
+            "metrics_pruned": self.metrics_pruned,
+        }
 
 
 def _crash_point(step: str) -> None:

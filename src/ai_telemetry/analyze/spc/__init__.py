@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ai_telemetry.analyze.spc.baseline import (
     ESTIMATORS,
@@ -37,6 +37,9 @@ from ai_telemetry.analyze.spc.charts import (
 )
 from ai_telemetry.errors import AnalyticsError
 
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import SpcDocument, SpcSeriesDoc
+
 __all__ = [
     "CHART_NAMES",
     "ESTIMATORS",
@@ -58,6 +61,8 @@ __all__ = [
     "estimate_baseline",
     "make_charts",
     "moving_range_sigma",
+    "series_document",
+    "spc_document",
 ]
 
 CHART_NAMES: Final[tuple[str, ...]] = ("western-electric", "cusum", "ewma", "robust")
@@ -154,3 +159,30 @@ def make_charts(
     if not charts:
         raise AnalyticsError(f"no rule set given; use one or more of {', '.join(CHART_NAMES)}")
     return charts
+
+
+def series_document(
+    line: int, values: Sequence[float], baseline: Baseline | None, signals: Sequence[Signal]
+) -> SpcSeriesDoc:
+    """One series' result in the ``spc --json`` document (``baseline`` None: an empty series)."""
+    return {
+        "line": line,
+        "points": len(values),
+        "baseline": None
+        if baseline is None
+        else {
+            "center": baseline.center,
+            "sigma": baseline.sigma,
+            "center_method": baseline.center_method,
+            "sigma_method": baseline.sigma_method,
+            "points": baseline.points,
+        },
+        "signals": [{"index": s.index, "rules": list(s.rules)} for s in signals],
+    }
+
+
+def spc_document(rule_sets: Sequence[str], series: Sequence[SpcSeriesDoc]) -> SpcDocument:
+    """The ``spc --json`` document (docs/schemas/spc.json): every series read, in order."""
+    from ai_telemetry.documents import header
+
+    return {**header("spc"), "rules": list(rule_sets), "series": list(series)}

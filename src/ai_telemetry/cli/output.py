@@ -1,0 +1,59 @@
+"""``--json`` for the read commands: one option, one way to print a document, one error form.
+
+A read command takes ``@json_option`` and, when it is set, prints the document its library call
+built (`emit`) instead of the text. The option is eager and marks the context, so an error
+raised anywhere later (a bad option value, a library error, a bug) is printed by
+`ai_telemetry.cli.LazyGroup` as ``{"error": ...}`` on stdout with the usual exit status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+JSON_MODE = "ai_telemetry.json_mode"
+"""Key in ``click.Context.meta`` (shared by every context of one run): the command path."""
+
+
+def remember_json_mode(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_MODE] = command_name(ctx)
+    return value
+
+
+def command_name(ctx: click.Context) -> str:
+    """``review learnings`` for ``ai-telemetry review learnings`` (the program name dropped)."""
+    return " ".join(ctx.command_path.split()[1:])
+
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    is_eager=True,
+    callback=remember_json_mode,
+    help="Print one JSON document instead (schema: docs/schemas/<command>.json).",
+)
+"""The ``--json`` flag of a read command; the function receives it as ``as_json``."""
+
+
+def json_mode(ctx: click.Context) -> str | None:
+    """The command path when this run prints JSON, else None."""
+    value = ctx.meta.get(JSON_MODE)
+    return value if isinstance(value, str) else None
+
+
+def emit(document: Mapping[str, Any]) -> None:
+    """Print one document on stdout (indented JSON, no colour, nothing else)."""
+    from ai_telemetry.documents import dumps
+
+    click.echo(dumps(document))
+
+
+def emit_error(message: str, *, command: str | None) -> None:
+    """Print the error document on stdout."""
+    from ai_telemetry.documents import error_document
+
+    emit(error_document(message, command=command))

@@ -1,0 +1,445 @@
+"""The shape of every read command's ``--json`` document, as `TypedDict`s.
+
+The builders are type-checked against these (mypy strict), and docs/schemas/*.json is generated
+from them (`ai_telemetry.documents.jsonschema`), so the code, the schema and the output agree.
+A field's description is its ``Annotated`` text; a class docstring describes the object.
+Times are RFC 3339 UTC strings with ``Z``; dates (a week's Monday) are ``YYYY-MM-DD``. Rates
+are fractions in [0, 1]; a value that cannot be computed is ``null``, never NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NotRequired, TypedDict
+
+
+class Document(TypedDict):
+    """Fields every document opens with."""
+
+    schema_version: Annotated[int, "Version of this command's document."]
+    command: Annotated[str, "The command that printed it, e.g. 'review learnings'."]
+
+
+class ErrorDocument(TypedDict):
+    """What any read command prints with --json when it fails (the exit status is not 0)."""
+
+    schema_version: Annotated[int, "Version of the error document."]
+    command: Annotated[str | None, "The command that failed, when known."]
+    error: Annotated[str, "What went wrong and how to fix it, one line."]
+
+
+class WindowDoc(TypedDict):
+    """A half-open time window [start, end)."""
+
+    start: str
+    end: str
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+
+class AlertDoc(TypedDict):
+    """One alert (a condition that holds), as alert-state.json stores it."""
+
+    id: Annotated[str, "rule|metric|key: the same id is the same alert from run to run."]
+    rule: str
+    title: str
+    severity: Annotated[str, "info, warning or critical."]
+    metric: str
+    key: Annotated[str | None, "The skill, agent, root cause ... it is about."]
+    value: float | None
+    threshold: float | None
+    current: Annotated[str, "The value for people."]
+    threshold_text: str
+    analysis: str
+    action: str
+    detectors: Annotated[list[str], "What fired: rule, zscore, WE1..WE4, ..."]
+    opened: Annotated[str, "When it opened (empty for a condition not recorded yet)."]
+    window_end: str
+    extra: dict[str, Any]
+    last_seen: NotRequired[str]
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+class AssessmentDoc(TypedDict):
+    """One value judged against its target (the dashboard's traffic light)."""
+
+    metric: str
+    key: Annotated[str, "Skill, agent, ... the value is about; empty for a plain metric."]
+    label: str
+    status: Annotated[str, "on target, watch, act, no data or info."]
+    value: float | None
+    value_text: str
+    target_text: str
+    action: str
+
+
+class WeekValue(TypedDict):
+    """One week of a series."""
+
+    week: Annotated[str, "Monday of the ISO week, YYYY-MM-DD."]
+    value: float | None
+
+
+class StatusTrend(TypedDict):
+    """One row of the trend table."""
+
+    metric: str
+    key: str
+    label: str
+    weeks: Annotated[list[WeekValue], "Oldest first (the sparkline)."]
+    latest: Annotated[float | None, "The latest week with a value."]
+    latest_text: str
+
+
+class StatusSkill(TypedDict):
+    """One of the top skills of the week."""
+
+    name: str
+    invocations: int
+    errors: int
+    success: AssessmentDoc
+    error: AssessmentDoc
+    weekly_invocations: Annotated[list[WeekValue], "Oldest first (the sparkline)."]
+
+
+class StatusDocument(Document):
+    """ai-telemetry status: the week at a glance."""
+
+    window: WindowDoc
+    week: Annotated[str, "The week for people: first to last day."]
+    events_total: int
+    overall: Annotated[str, "The worst status of the week."]
+    attention: Annotated[list[AssessmentDoc], "Every measure off target, act first."]
+    trends: list[StatusTrend]
+    skills: Annotated[list[StatusSkill], "The top skills of the week (at most 5)."]
+    alerts: Annotated[list[AlertDoc], "Open alerts, most severe first."]
+
+
+# --- analytics ---------------------------------------------------------------------------
+
+
+class TopRowDoc(TypedDict):
+    """One ranked name."""
+
+    rank: int
+    name: str
+    count: int
+
+
+class TopDocument(Document):
+    """ai-telemetry top: the most frequent skills, agents, tools or errors."""
+
+    kind: Annotated[str, "skills, agents, tools or errors."]
+    unit: Annotated[str, "What count counts: invocations, calls or errors."]
+    days: int
+    limit: int
+    window: WindowDoc
+    rows: list[TopRowDoc]
+
+
+class TrendDocument(Document):
+    """ai-telemetry trend: one metric week by week."""
+
+    metric: str
+    key: str | None
+    weeks: Annotated[list[WeekValue], "Complete ISO weeks, oldest first; null: no value."]
+
+
+class QueryDocument(Document):
+    """ai-telemetry query: the result of one read-only SQL query."""
+
+    columns: list[str]
+    rows: Annotated[
+        list[list[Any]],
+        "One array per row, values in the order of columns (times as RFC 3339 UTC, decimals "
+        "as strings, NaN as null).",
+    ]
+    row_count: int
+
+
+class AggregateDocument(Document):
+    """ai-telemetry aggregate: what was written to metrics.json."""
+
+    output: Annotated[str, "The metrics.json written."]
+    window: WindowDoc
+    events: Annotated[dict[str, Any], "metrics.json's events block: total, by_type, bad_lines, ..."]
+
+
+class RetentionDocument(Document):
+    """ai-telemetry retention apply: what moved to the archives (or would, with --dry-run)."""
+
+    dry_run: bool
+    cutoff: Annotated[str, "Events older than this are archived."]
+    archived: Annotated[int, "Events moved from the log to the archives."]
+    kept: Annotated[int, "Lines left in the log (bad lines included)."]
+    files: Annotated[list[str], "Archive files written, relative to archives/."]
+    recovered: Annotated[list[str], "What the recovery of an interrupted run did."]
+    metrics_pruned: Annotated[int, "Weekly metric history rows older than two years removed."]
+
+
+class BadLineDoc(TypedDict):
+    """One line of the log the reader refused."""
+
+    line: int
+    offset: Annotated[int, "Byte offset of the line in the file."]
+    reason: str
+
+
+class ValidateDocument(Document):
+    """ai-telemetry validate: the log's health."""
+
+    log: str
+    lines: int
+    valid: int
+    bad: list[BadLineDoc]
+    unknown_types: Annotated[dict[str, int], "Event types outside the contract (kept)."]
+    quarantined: int
+    quarantine_path: str | None
+
+
+# --- detection ---------------------------------------------------------------------------
+
+
+class SpcBaselineDoc(TypedDict):
+    """The centre line and sigma one series was judged against."""
+
+    center: float
+    sigma: float
+    center_method: str
+    sigma_method: str
+    points: int
+
+
+class SpcSignalDoc(TypedDict):
+    """A point where a rule fires."""
+
+    index: Annotated[int, "Position in the series, 0 = oldest."]
+    rules: list[str]
+
+
+class SpcSeriesDoc(TypedDict):
+    """One input line's result."""
+
+    line: Annotated[int, "Line number on stdin."]
+    points: int
+    baseline: SpcBaselineDoc | None
+    signals: list[SpcSignalDoc]
+
+
+class SpcDocument(Document):
+    """ai-telemetry spc: control-chart signals of every series read on stdin."""
+
+    rules: Annotated[list[str], "The rule sets run."]
+    series: list[SpcSeriesDoc]
+
+
+class NotificationsDoc(TypedDict):
+    """What the escalation ladder did."""
+
+    summary: str
+    sent: list[str]
+    queued: list[str]
+    unconfigured: list[str]
+    dropped: list[str]
+
+
+class DetectDocument(Document):
+    """ai-telemetry detect: the conditions that hold, and what changed in alerts.log."""
+
+    window: WindowDoc | None
+    history_weeks: int
+    alerts: Annotated[list[AlertDoc], "Every condition that holds now."]
+    opened: Annotated[list[str], "Ids of alerts opened by this run."]
+    still_open: list[str]
+    resolved: Annotated[list[str], "Ids of alerts this run resolved."]
+    notes: list[str]
+    alerts_log: str
+    notifications: Annotated[NotificationsDoc | None, "null with --no-notify."]
+
+
+class GateDocument(Document):
+    """ai-telemetry gate: may deployments go on?"""
+
+    open: Annotated[bool, "True: no critical alert, no coverage decline; exit 0."]
+    blocking: list[AlertDoc]
+    reasons: Annotated[list[str], "One line per blocking alert."]
+
+
+class CheckDoc(TypedDict):
+    """One check of the doctor."""
+
+    name: str
+    status: Annotated[str, "ok, warn or fail."]
+    detail: str
+    fix: str
+
+
+class DoctorDocument(Document):
+    """ai-telemetry doctor: is collection healthy here?"""
+
+    ok: Annotated[bool, "No check failed (exit 0)."]
+    settings: Annotated[dict[str, str | None], "Where the telemetry is and how it is written."]
+    checks: list[CheckDoc]
+
+
+# --- reviews -----------------------------------------------------------------------------
+
+
+class LearningDoc(TypedDict):
+    """One learning entry."""
+
+    id: str
+    title: str
+    severity: str
+    source: str
+    skill: str | None
+    type: str | None
+    tags: list[str]
+    created: str
+    implemented: str | None
+    open: bool
+
+
+class ThemeDoc(TypedDict):
+    """A recurring theme: learnings with similar words and tags."""
+
+    label: str
+    learnings: list[str]
+    critical: int
+    open: int
+
+
+class SkillFindingDoc(TypedDict):
+    """A skill that needs an update, and why."""
+
+    skill: str
+    runs: int
+    success_rate: float | None
+    error_rate: float | None
+    learnings: list[str]
+    open_learnings: list[str]
+    reasons: list[str]
+
+
+class IncidentDoc(TypedDict):
+    """One incident."""
+
+    id: str
+    opened: str
+    severity: str | None
+    root_cause: str | None
+    learning_id: str | None
+
+
+class CoverageGapDoc(TypedDict):
+    """Incidents of one root cause, and whether a test covers it."""
+
+    root_cause: str
+    incidents: list[str]
+    learnings: list[str]
+    covered: bool
+    reason: str
+
+
+class CoverageDoc(TypedDict):
+    """Test coverage at the end of the month."""
+
+    latest_percent: float | None
+    change_points: float | None
+
+
+class ReviewDocument(Document):
+    """ai-telemetry review learnings: the monthly learning review (the seed's four questions)."""
+
+    month: str
+    window: WindowDoc
+    generated_at: str
+    options: dict[str, float]
+    learnings: list[LearningDoc]
+    themes: Annotated[list[ThemeDoc], "1. top recurring themes."]
+    critical_open: Annotated[list[str], "2. critical learnings of the month not implemented."]
+    older_critical_open: list[str]
+    skills: Annotated[list[SkillFindingDoc], "3. skills that need updates."]
+    incidents: list[IncidentDoc]
+    coverage_gaps: Annotated[list[CoverageGapDoc], "4. gaps in test coverage."]
+    coverage: CoverageDoc
+    learnings_with_text: int
+
+
+class AuditSkillDoc(TypedDict):
+    """One skill of the quarterly audit."""
+
+    skill: str
+    runs: int
+    per_week: float
+    success_rate: float | None
+    learnings: int
+    open_learnings: int
+    has_folder: bool
+    last_update: str | None
+    days_since_update: int | None
+    decision: str
+    reason: str
+
+
+class AuditPatternDoc(TypedDict):
+    """A recurring pattern no skill covers (a Create New row)."""
+
+    pattern: str
+    evidence: list[str]
+    decision: str
+    reason: str
+
+
+class AuditDocument(Document):
+    """ai-telemetry audit skills: the quarterly skill audit and its decision matrix."""
+
+    quarter: str
+    window: WindowDoc
+    as_of: str
+    generated_at: str
+    weeks: float
+    options: dict[str, float]
+    decisions: Annotated[dict[str, int], "Decision -> number of rows."]
+    skills: list[AuditSkillDoc]
+    patterns: list[AuditPatternDoc]
+    note: str
+
+
+class CompareGroupDoc(TypedDict):
+    """One side of an A/B comparison."""
+
+    label: str
+    runs: int
+    successes: int
+    success_rate: float
+    median_duration_seconds: float | None
+    durations: int
+
+
+class RankTestDoc(TypedDict):
+    """Mann-Whitney U on the durations."""
+
+    u: float
+    p_value: float
+    method: str
+
+
+class CompareDocument(Document):
+    """ai-telemetry compare skill: is the new version better?"""
+
+    skill: str
+    split: Annotated[str, "How runs were split: versions, before/after a moment or commit."]
+    a: CompareGroupDoc
+    b: CompareGroupDoc
+    difference: Annotated[float, "Success rate of b minus a."]
+    ci: Annotated[list[float], "95% interval of the difference [low, high]."]
+    fisher_p: float
+    durations: RankTestDoc | None
+    needed_per_group: int | None
+    target_difference: float | None
+    verdict: str
+    duration_verdict: str
+    more_runs: str
