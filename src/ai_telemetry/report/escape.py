@@ -79,6 +79,18 @@ def rich_text(value: object, style: str = "") -> Text:
     return Text(terminal(value), style=style)
 
 
+_JSON: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in _CONTROLS if code >= 0x7F}
+
+
+def json_text(text: str) -> str:
+    """JSON text (from orjson) with DEL, C1, bidi and line-separator characters as ``\\uXXXX``.
+
+    orjson escapes only what JSON requires (below U+0020); the rest would reach a terminal
+    raw. Such characters can only stand inside JSON strings, where ``\\uXXXX`` means the same.
+    """
+    return text.translate(_JSON)
+
+
 log_field = terminal
 """One field of an alerts.log entry: the same escapes, so one field is one line."""
 
@@ -125,6 +137,7 @@ def slack_text(text: str) -> str:
 
 
 __all__ = [
+    "json_text",
     "log_field",
     "markdown_cell",
     "markdown_inline",
