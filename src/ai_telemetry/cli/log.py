@@ -54,9 +54,15 @@ def _resolve_log(log: Path | None) -> tuple[Path, Path]:
 
 
 def _text_line(event: dict[str, Any]) -> str:
-    head = f"{event.get('timestamp', '?')}  {event.get('event_type', '?')}"
+    """One event on one line: values escaped (`terminal`), so a newline in a name cannot
+    split it and no control character reaches the terminal."""
+    from ai_telemetry.report.escape import terminal
+
+    head = terminal(f"{event.get('timestamp', '?')}  {event.get('event_type', '?')}")
     rest = " ".join(
-        f"{k}={v}" for k, v in event.items() if k not in ("timestamp", "event_type", "event_id")
+        f"{terminal(k)}={terminal(v)}"
+        for k, v in event.items()
+        if k not in ("timestamp", "event_type", "event_id")
     )
     return f"{head}  {rest}" if rest else head
 
