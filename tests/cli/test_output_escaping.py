@@ -309,3 +309,14 @@ def test_detect_writes_one_entry_per_alert(world: World) -> None:
     assert not any(line.startswith("Action: forged") for line in log.splitlines())
     gate = run(world, "gate", code=None)
     assert_no_raw_controls(gate.stdout)
+
+
+def test_json_output_is_lossless_and_inert(world: World) -> None:
+    """`--json` keeps the names exactly, with every control (C1 included) as a JSON escape."""
+    result = run(world, "top", "skills", "--days", "60", "--limit", "10", "--json")
+    assert_no_raw_controls(result.stdout)
+    names = {row["name"] for row in orjson.loads(result.stdout)["rows"]}
+    assert {SKILL_TOP, SKILL_SPIKE} <= names
+    rows = run(world, "query", "--format", "json", "select distinct skill from skill_executions")
+    assert_no_raw_controls(rows.stdout)
+    assert SKILL_SPIKE in {row["skill"] for row in orjson.loads(rows.stdout)}

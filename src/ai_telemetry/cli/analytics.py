@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import echo, echo_json, emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.config import Settings, load_settings
 
 
@@ -210,7 +210,7 @@ def retention_apply_cmd(dry_run: bool, days: int, as_json: bool) -> None:
         emit(report.to_document())
         return
     for line in report.recovered:
-        echo(f"recovered: {line}")
+        echo_line(f"recovered: {line}")
     verb = "would archive" if dry_run else "archived"
     echo(
         f"{verb} {report.archived} events older than {report.cutoff}; "

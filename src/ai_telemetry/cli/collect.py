@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import echo
+from ai_telemetry.cli.output import echo, echo_line
 from ai_telemetry.events.schema import LEARNING_SOURCES, SEVERITIES
 
 LEARNINGS_DIR = Path(".claude/History")
@@ -93,7 +93,7 @@ def collect_ci_cmd(
         build_id=build_id,
     )
     for line in result.summary:
-        echo(line)
+        echo_line(line)
     echo(f"{result.written} events written, {result.already_logged} already in the log")
 
 
@@ -111,7 +111,7 @@ def collect_learnings_cmd(directory: Path) -> None:
 
     result = collect_learnings(directory, settings=load_settings())
     for problem in result.problems:
-        echo(f"skipped: {problem}", err=True)
+        echo_line(f"skipped: {problem}", err=True)
     echo(
         f"{result.entries} entries read, {result.written} events written, "
         f"{result.already_logged} already in the log, {len(result.problems)} skipped"

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import orjson
 
-from ai_telemetry.cli.output import echo, echo_json, emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.config import load_settings
 from ai_telemetry.errors import AITelemetryError, EventValidationError
 
@@ -119,7 +119,7 @@ def log_cmd(
         sink.close()
     echo(f"wrote {written} event(s) to {settings.log_path}", err=True)
     for message in rejected[:20]:
-        echo(f"rejected {message}", err=True)
+        echo_line(f"rejected {message}", err=True)
     if len(rejected) > 20:
         echo(f"... and {len(rejected) - 20} more rejected", err=True)
     if rejected:

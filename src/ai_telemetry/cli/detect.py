@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import echo, echo_json, emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.errors import AnalyticsError
 
 
@@ -229,7 +229,7 @@ def detect_cmd(
     found = detect_from_document(document, settings=settings, options=options)
     if not as_json:
         for note in found.notes:
-            echo(f"note: {note}", err=True)
+            echo_line(f"note: {note}", err=True)
     changes = record_alerts(settings, found.alerts, metrics=document, unchecked=found.unchecked)
     if as_json:
         report = None if no_notify else escalate(changes.opened, settings=settings)
@@ -245,7 +245,7 @@ def detect_cmd(
     for alert in changes.opened:
         echo("\n".join(alert.lines()) + "\n")
     for alert in changes.resolved:
-        echo(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
+        echo_line(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
     echo(
         f"{len(found.alerts)} conditions hold: {len(changes.opened)} new, "
         f"{len(changes.still_open)} still open, {len(changes.resolved)} resolved "
@@ -256,7 +256,7 @@ def detect_cmd(
         report = escalate(changes.opened, settings=settings)
         echo(report.summary(), err=True)
         for line in report.queued:
-            echo(f"notification failed: {line}", err=True)
+            echo_line(f"notification failed: {line}", err=True)
 
 
 @click.command("gate")
@@ -277,7 +277,7 @@ def gate_cmd(as_json: bool) -> None:
         return
     echo(f"gate: CLOSED - deployments paused by {len(result.blocking)} open alert(s):")
     for reason in result.reasons():
-        echo(f"  {reason}")
+        echo_line(f"  {reason}")
     echo("the gate opens when `ai-telemetry detect` finds the metrics back within limits")
     raise SystemExit(1)
 
@@ -312,7 +312,7 @@ def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention:
         retention=not no_retention,
     )
     for line in run.summary():
-        echo(line)
+        echo_line(line)
     if not run.ok:
         raise SystemExit(1)
 

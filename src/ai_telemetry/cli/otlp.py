@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import echo
+from ai_telemetry.cli.output import echo, echo_line
 
 
 @click.command("otlp")
@@ -59,10 +59,10 @@ def import_otlp_cmd(
             line += f", {report.covered_by_hook} already recorded by the Claude Code hook"
         if report.write is not None and report.write.rejected:
             line += f", {len(report.write.rejected)} rejected"
-        echo(line)
+        echo_line(line)
         if result.skipped:
             skipped = ", ".join(f"{name} x{count}" for name, count in result.skipped.most_common())
-            echo(f"  skipped: {skipped}")
+            echo_line(f"  skipped: {skipped}")
         if report.write is not None:
             for index, reason in report.write.rejected[:5]:
-                echo(f"  rejected event {index}: {reason}", err=True)
+                echo_line(f"  rejected event {index}: {reason}", err=True)

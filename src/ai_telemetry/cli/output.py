@@ -53,6 +53,14 @@ def echo(text: object = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(terminal_block(str(text)), err=err, nl=nl)
 
 
+def echo_line(text: object, *, err: bool = False) -> None:
+    """``click.echo`` for one line that may hold stored data: a newline or a control character
+    in it is shown as an escape (`ai_telemetry.report.escape.terminal`), so it stays one line."""
+    from ai_telemetry.report.escape import terminal
+
+    click.echo(terminal(text), err=err)
+
+
 def echo_json(text: str, *, err: bool = False) -> None:
     """``click.echo`` for JSON text: C1, DEL and bidi characters as ``\\uXXXX`` escapes."""
     from ai_telemetry.report.escape import json_text
