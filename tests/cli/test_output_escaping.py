@@ -320,3 +320,14 @@ def test_json_output_is_lossless_and_inert(world: World) -> None:
     rows = run(world, "query", "--format", "json", "select distinct skill from skill_executions")
     assert_no_raw_controls(rows.stdout)
     assert SKILL_SPIKE in {row["skill"] for row in orjson.loads(rows.stdout)}
+
+
+def test_html_dashboard_escapes_every_value(world: World, tmp_path: Path) -> None:
+    """The HTML page (autoescaped) has no script, no javascript: URL and no raw control."""
+    out = tmp_path / "weekly.html"
+    run(world, "dashboard", "--output", str(out))
+    text = assert_no_raw_controls(out.read_bytes())
+    assert "<script" not in text
+    assert "<img" not in text
+    assert [] == re.findall(r"""(?i)(?:href|src|action)\s*=\s*["']?\s*javascript:""", text)
+    assert "root:x:0:0 [bold]x[/bold] :x: &lt;script&gt;" in text

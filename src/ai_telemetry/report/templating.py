@@ -34,6 +34,18 @@ def _finalize_markdown(value: object) -> object:
     return value if isinstance(value, MarkdownSafe) else md_cell(value)
 
 
+def _finalize_html(value: object) -> object:
+    # Markup (charts, already-safe HTML) passes; text loses its control characters, then the
+    # autoescape escapes it: a name cannot write ESC or BEL into the page either.
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        from ai_telemetry.report.escape import terminal
+
+        return terminal(value)
+    return value
+
+
 def thousands(value: float | None) -> MarkdownSafe:
     """``12,345``; ``-`` for None."""
     if value is None:
@@ -62,7 +74,7 @@ def environment(kind: str = "html") -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ai_telemetry.report", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
-        finalize=_finalize_markdown if kind == "md" else None,
+        finalize=_finalize_markdown if kind == "md" else _finalize_html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
