@@ -331,3 +331,22 @@ def test_html_dashboard_escapes_every_value(world: World, tmp_path: Path) -> Non
     assert "<img" not in text
     assert [] == re.findall(r"""(?i)(?:href|src|action)\s*=\s*["']?\s*javascript:""", text)
     assert "root:x:0:0 [bold]x[/bold] :x: &lt;script&gt;" in text
+
+
+def test_compare_skill_escapes_the_name(world: World) -> None:
+    """`compare skill`: the skill name in the heading is escaped Markdown."""
+    middle = datetime.now(UTC) - timedelta(weeks=4)
+    result = run(world, "compare", "skill", SKILL_TOP, "--before-after", f"{middle:%Y-%m-%d}")
+    text = assert_no_raw_controls(result.stdout)
+    check_markdown(text)
+    assert "# Skill A/B comparison: root:x:0:0 \\[bold\\]x\\[/bold\\]" in text
+
+
+def test_validate_names_unknown_types_on_one_line(world: World, tmp_path: Path) -> None:
+    """`validate`: an unknown event type with a newline and ESC is listed on one line."""
+    log = tmp_path / "events.jsonl"
+    event = {"timestamp": "2025-12-15T14:30:00Z", "event_type": "x\nforged\x1b[2J"}
+    log.write_bytes(orjson.dumps(event) + b"\n{not json\x1b[2J\n")
+    result = run(world, "validate", "--no-quarantine", "--log", str(log), code=None)
+    text = assert_no_raw_controls(result.stdout)
+    assert not any(line.startswith("forged") for line in text.splitlines())

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ai_telemetry.cli.output import echo, echo_json, emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -118,12 +118,12 @@ def _print_report(path: Path, report: Any) -> None:
     bad = report.bad
     echo(f"{path}: {report.valid} valid events, {len(bad)} bad lines")
     for item in bad[:_SHOWN_BAD_LINES]:
-        echo(f"  line {item.line}: {item.reason}")
+        echo_line(f"  line {item.line}: {item.reason}")
     if len(bad) > _SHOWN_BAD_LINES:
         echo(f"  ... and {len(bad) - _SHOWN_BAD_LINES} more (use --json for all)")
     if report.unknown_types:
         listed = ", ".join(f"{name} ({n})" for name, n in report.unknown_types.most_common())
-        echo(f"unknown event types (kept): {listed}")
+        echo_line(f"unknown event types (kept): {listed}")
     if report.quarantined:
         echo(f"moved {report.quarantined} bad lines to {report.quarantine_path}")
     elif bad:
