@@ -52,6 +52,9 @@ _CONTROLS: Final[tuple[int, ...]] = (
 )
 _TERMINAL: Final[dict[int, str]] = {code: _escape_of(code) for code in _CONTROLS}
 _BLOCK: Final[dict[int, str]] = {k: v for k, v in _TERMINAL.items() if k not in (0x09, 0x0A)}
+# ``translate`` looks every character up; a search first keeps clean text (nearly all) cheap
+_ANY_CONTROL: Final = re.compile("[" + "".join(f"\\u{c:04x}" for c in _CONTROLS) + "]")
+_BLOCK_CONTROL: Final = re.compile("[" + "".join(f"\\u{c:04x}" for c in _BLOCK) + "]")
 
 
 def terminal(value: object) -> str:
@@ -60,7 +63,8 @@ def terminal(value: object) -> str:
     >>> terminal("ok\\x1b[2J\\n")
     'ok\\\\x1b[2J\\\\n'
     """
-    return str(value).translate(_TERMINAL)
+    text = str(value)
+    return text.translate(_TERMINAL) if _ANY_CONTROL.search(text) else text
 
 
 def terminal_block(text: str) -> str:
@@ -69,7 +73,7 @@ def terminal_block(text: str) -> str:
     For whole outputs (a report, an alert entry) whose values were escaped already; it is the
     safety net that keeps a raw ESC or BEL from ever reaching the terminal.
     """
-    return text.translate(_BLOCK)
+    return text.translate(_BLOCK) if _BLOCK_CONTROL.search(text) else text
 
 
 def rich_text(value: object, style: str = "") -> Text:
@@ -101,6 +105,7 @@ _MD_SPECIAL: Final = re.compile(
 )
 _MD_SCHEME: Final = re.compile(r"(?i)\b(javascript|vbscript|data)(:)")
 _MD_LEADING: Final = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))(?=\s|$)")
+_LEADING_CHARS: Final = frozenset("-+=0123456789")
 
 
 def markdown_inline(value: object) -> str:
@@ -109,9 +114,14 @@ def markdown_inline(value: object) -> str:
     >>> markdown_inline("a|b <script>")
     'a\\\\|b \\\\<script\\\\>'
     """
-    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), terminal(value))
-    text = _MD_SCHEME.sub(r"\1\\\2", text)
-    return _MD_LEADING.sub(_escape_leading, text, count=1)
+    text = terminal(value)
+    if _MD_SPECIAL.search(text):
+        text = _MD_SPECIAL.sub(r"\\\g<0>", text)
+    if ":" in text:
+        text = _MD_SCHEME.sub(r"\1\\\2", text)
+    if text[:1] in _LEADING_CHARS:
+        text = _MD_LEADING.sub(_escape_leading, text, count=1)
+    return text
 
 
 def _escape_leading(match: re.Match[str]) -> str:
