@@ -187,11 +187,15 @@ class GateResult:
         return not self.blocking
 
     def reasons(self) -> list[str]:
-        """One line per blocking alert."""
+        """One line per blocking alert (stored values escaped: each stays one line)."""
+        from ai_telemetry.report.escape import log_field
+
         return [
-            f"{a['severity'].upper()} {a.get('title') or a['rule']} [{a['rule']}] on "
-            f"{a['metric']}{' (' + str(a['key']) + ')' if a.get('key') else ''}: "
-            f"{a.get('current') or a.get('value')} (open since {a['opened']}); {a['action']}"
+            log_field(
+                f"{a['severity'].upper()} {a.get('title') or a['rule']} [{a['rule']}] on "
+                f"{a['metric']}{' (' + str(a['key']) + ')' if a.get('key') else ''}: "
+                f"{a.get('current') or a.get('value')} (open since {a['opened']}); {a['action']}"
+            )
             for a in self.blocking
         ]
 

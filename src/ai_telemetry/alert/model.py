@@ -137,30 +137,39 @@ class Alert:
         return "\n".join(self.lines()[1:])
 
     def lines(self) -> list[str]:
-        """The alerts.log entry, line by line (the seed's format, plus time and severity)."""
+        """The alerts.log entry, line by line (the seed's format, plus time and severity).
+
+        Every field is escaped (`ai_telemetry.report.escape.log_field`): a newline or a control
+        character in a name is shown as ``\\n``/``\\x1b``, so an entry is always these nine
+        lines and data cannot forge another entry.
+        """
+        from ai_telemetry.report.escape import log_field as f
+
         return [
             DETECTED,
-            f"Time: {self.opened}",
-            f"Severity: {self.severity}",
-            f"Alert: {self.title} [{self.rule}]",
-            f"Metric: {self.subject}",
-            f"Current Value: {self.current}",
-            f"Threshold: {self.threshold_text}",
-            f"Analysis: {self.analysis}",
-            f"Action: {self.action}",
+            f"Time: {f(self.opened)}",
+            f"Severity: {f(self.severity)}",
+            f"Alert: {f(self.title)} [{f(self.rule)}]",
+            f"Metric: {f(self.subject)}",
+            f"Current Value: {f(self.current)}",
+            f"Threshold: {f(self.threshold_text)}",
+            f"Analysis: {f(self.analysis)}",
+            f"Action: {f(self.action)}",
         ]
 
     def resolved_lines(self, *, at: str, value: float | None) -> list[str]:
-        """The alerts.log entry when the alert resolves."""
+        """The alerts.log entry when the alert resolves (fields escaped as in `lines`)."""
+        from ai_telemetry.report.escape import log_field as f
+
         now = show_value(value, self.metric) if value is not None else "back within limits"
         return [
             RESOLVED,
-            f"Time: {at}",
-            f"Severity: {self.severity}",
-            f"Alert: {self.title} [{self.rule}]",
-            f"Metric: {self.subject}",
-            f"Current Value: {now}",
-            f"Opened: {self.opened}",
+            f"Time: {f(at)}",
+            f"Severity: {f(self.severity)}",
+            f"Alert: {f(self.title)} [{f(self.rule)}]",
+            f"Metric: {f(self.subject)}",
+            f"Current Value: {f(now)}",
+            f"Opened: {f(self.opened)}",
         ]
 
 

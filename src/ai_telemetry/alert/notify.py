@@ -143,8 +143,13 @@ class EmailNotifier:
 
     def message(self, alert: Alert) -> EmailMessage:
         """The e-mail for ``alert``."""
+        from ai_telemetry.report.escape import log_field
+
         msg = EmailMessage()
-        subject = f"[ai-telemetry] {alert.severity.upper()}: {alert.title} - {alert.subject}"
+        # one header line: a newline in a name would otherwise fail the send (or fold a header)
+        subject = log_field(
+            f"[ai-telemetry] {alert.severity.upper()}: {alert.title} - {alert.subject}"
+        )
         msg["Subject"] = subject
         msg["From"] = self.config.sender
         msg["To"] = self.to
@@ -179,13 +184,19 @@ class EmailNotifier:
 
 
 def slack_payload(alert: Alert, *, footer: str, ts: int) -> dict[str, Any]:
-    """The seed's Slack payload: one attachment coloured by severity."""
+    """The seed's Slack payload: one attachment coloured by severity.
+
+    The text is Slack-escaped (`ai_telemetry.report.escape.slack_text`): data cannot add a
+    ``<url|text>`` link or an ``@channel``/``<!channel>`` mention.
+    """
+    from ai_telemetry.report.escape import slack_text
+
     return {
         "attachments": [
             {
                 "color": SLACK_COLORS[alert.severity],
                 "title": f"AI Infrastructure Alert [{alert.severity.upper()}]",
-                "text": alert.message(),
+                "text": slack_text(alert.message()),
                 "footer": footer,
                 "ts": ts,
             }

@@ -175,12 +175,17 @@ def state_lock(settings: Settings) -> Iterator[None]:
 def append_log(settings: Settings, entries: Sequence[Sequence[str]]) -> None:
     """Append entries (each a list of lines) to alerts.log, a blank line after each.
 
+    Each line is escaped (`ai_telemetry.report.escape.log_field`), so it stays one line and
+    carries no control character, whatever the data in it.
+
     Raises:
         AlertError: alerts.log cannot be written.
     """
     if not entries:
         return
-    text = "".join("\n".join(lines) + "\n\n" for lines in entries)
+    from ai_telemetry.report.escape import log_field
+
+    text = "".join("\n".join(log_field(line) for line in lines) + "\n\n" for lines in entries)
     path = settings.alerts_log
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -230,9 +230,11 @@ def render_trend(
     metric_name: str, series: list[tuple[date, float | None]], *, key: str | None, weeks: int
 ) -> str:
     """``ai-telemetry trend``'s text: one line per week with a bar scaled to the largest value."""
+    from ai_telemetry.report.escape import terminal
+
     values = [v for _, v in series if v is not None]
     top_value = max(values, default=0.0) or 1.0
-    label = metric_name + (f"[{key}]" if key else "")
+    label = terminal(metric_name + (f"[{key}]" if key else ""))
     lines = [f"{label}, last {weeks} weeks (week starting Monday, UTC):"]
     for monday, value in series:
         if value is None:

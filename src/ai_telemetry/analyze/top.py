@@ -79,12 +79,17 @@ _TITLES: Final = {
 
 
 def render_top(rows: list[TopRow], kind: str, *, days: int, limit: int) -> str:
-    """The seed's text form: a title line, then ``N. name: count unit`` lines."""
+    """The seed's text form: a title line, then ``N. name: count unit`` lines.
+
+    Names are stored data: control characters in them are shown as escapes (``\\x1b``).
+    """
+    from ai_telemetry.report.escape import terminal
+
     title, unit = _TITLES[kind]
     span = "last day" if days == 1 else f"last {days} days"
     lines = [f"Top {limit} {title} ({span}):"]
     lines += [
-        f"{i}. {r.name}: {r.count} {unit if r.count != 1 else unit[:-1]}"
+        f"{i}. {terminal(r.name)}: {r.count} {unit if r.count != 1 else unit[:-1]}"
         for i, r in enumerate(rows, 1)
     ]
     if not rows:

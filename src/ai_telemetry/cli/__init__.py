@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ai_telemetry.cli.output import echo
 from ai_telemetry.errors import AITelemetryError
 
 # name -> "module:attribute" (module relative to ai_telemetry.cli). A module that is not there
@@ -102,7 +103,7 @@ class LazyGroup(click.Group):
             if (command := json_mode(ctx)) is not None:
                 emit_error(str(exc), command=command)
             else:
-                click.echo(f"ai-telemetry: error: {exc}", err=True)
+                echo(f"ai-telemetry: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except click.ClickException as exc:
             if (command := json_mode(ctx)) is None:
@@ -119,7 +120,7 @@ class LazyGroup(click.Group):
             if (command := json_mode(ctx)) is not None:
                 emit_error(message, command=command)
             else:
-                click.echo(
+                echo(
                     f"ai-telemetry: {message} (set AI_TELEMETRY_DEBUG=1 for the traceback)",
                     err=True,
                 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.config import Settings, load_settings
 
 
@@ -82,7 +82,7 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     bad = events.get("bad_lines", 0)
     note = f", {bad} bad line{'s' * (bad != 1)} in the log skipped" if bad else ""
     total = events["total"]
-    click.echo(
+    echo(
         f"wrote {target}: {total} event{'s' * (total != 1)} from {doc['window']['start']} to "
         f"{doc['window']['end']}{note}",
         err=True,
@@ -107,7 +107,7 @@ def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
     if as_json:
         emit(top_document(rows, kind, days=days, limit=limit, window=window))
     else:
-        click.echo(render_top(rows, kind, days=days, limit=limit))
+        echo(render_top(rows, kind, days=days, limit=limit))
 
 
 @click.command("trend")
@@ -123,7 +123,7 @@ def trend_cmd(metric: str, key: str | None, weeks: int, as_json: bool) -> None:
     if as_json:
         emit(trend_document(metric, series, key=key))
     else:
-        click.echo(render_trend(metric, series, key=key, weeks=weeks))
+        echo(render_trend(metric, series, key=key, weeks=weeks))
 
 
 @click.command("query")
@@ -156,24 +156,34 @@ def _print_rows(names: list[str], rows: list[tuple[object, ...]], fmt: str) -> N
     if fmt == "json":
         import orjson
 
-        click.echo(
+        echo_json(
             orjson.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str).decode()
         )
     elif fmt == "csv":
         import csv
         import sys
 
+        from ai_telemetry.report.escape import terminal
+
         writer = csv.writer(sys.stdout)
+        if sys.stdout.isatty():  # piped CSV stays lossless; on a terminal no control runs
+            names = [terminal(n) for n in names]
+            rows = [tuple(v if v is None else terminal(v) for v in r) for r in rows]
         writer.writerow(names)
         writer.writerows(rows)
     else:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(*names)
+        from ai_telemetry.report.escape import rich_text
+
+        # Text cells: rich renders them as they are (no [markup], no :emoji:, no controls)
+        table = Table()
+        for name in names:
+            table.add_column(rich_text(name))
         for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
-        Console().print(table)
+            table.add_row(*(rich_text("" if v is None else v) for v in r))
+        Console(markup=False, emoji=False, highlight=False).print(table)
 
 
 @click.group("retention")
@@ -200,13 +210,13 @@ def retention_apply_cmd(dry_run: bool, days: int, as_json: bool) -> None:
         emit(report.to_document())
         return
     for line in report.recovered:
-        click.echo(f"recovered: {line}")
+        echo_line(f"recovered: {line}")
     verb = "would archive" if dry_run else "archived"
-    click.echo(
+    echo(
         f"{verb} {report.archived} events older than {report.cutoff}; "
         f"{report.kept} lines stay in the log"
     )
     for name in report.files:
-        click.echo(f"  archives/{name}")
+        echo(f"  archives/{name}")
     if not dry_run:
-        click.echo(f"pruned {report.metrics_pruned} weekly metric rows older than 2 years")
+        echo(f"pruned {report.metrics_pruned} weekly metric rows older than 2 years")

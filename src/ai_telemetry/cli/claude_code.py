@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ai_telemetry.cli.output import echo
+
 
 @click.command(
     "hook",
@@ -95,9 +97,9 @@ def install_cmd(
     path = _target(scope_user, settings_file)
     report = install_hooks(path, command=command, background=background)
     if report.changed:
-        click.echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
+        echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
     else:
-        click.echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
+        echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
 
 
 @claude_code_group.command("uninstall")
@@ -109,9 +111,9 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
     path = _target(scope_user, settings_file)
     report = uninstall_hooks(path)
     if report.changed:
-        click.echo(f"Removed ai-telemetry hooks from {path} ({', '.join(report.removed)}).")
+        echo(f"Removed ai-telemetry hooks from {path} ({', '.join(report.removed)}).")
     else:
-        click.echo(f"No ai-telemetry hooks in {path}; nothing changed.")
+        echo(f"No ai-telemetry hooks in {path}; nothing changed.")
 
 
 @click.command("claude-code")
@@ -135,7 +137,7 @@ def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> 
         list(paths) or None, settings=load_settings(), state_path=state_path
     )
     skipped = sum(report.skipped_types.values())
-    click.echo(
+    echo(
         f"{report.files} files, {report.lines} new lines: {report.llm_requests} API responses, "
         f"{report.events_written} events written"
         + (f", {report.rejected} rejected" if report.rejected else "")

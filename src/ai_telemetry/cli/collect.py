@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.output import echo, echo_line
 from ai_telemetry.events.schema import LEARNING_SOURCES, SEVERITIES
 
 LEARNINGS_DIR = Path(".claude/History")
@@ -45,7 +46,7 @@ def collect_git_cmd(since: str | None, repo: Path, commit: str | None, hook: boo
     from ai_telemetry.config import load_settings
 
     result = collect_git(repo, settings=load_settings(), since=since, commit=commit)
-    click.echo(
+    echo(
         f"{result.commits} commits read, {result.written} events written, "
         f"{result.already_logged} already in the log"
     )
@@ -92,8 +93,8 @@ def collect_ci_cmd(
         build_id=build_id,
     )
     for line in result.summary:
-        click.echo(line)
-    click.echo(f"{result.written} events written, {result.already_logged} already in the log")
+        echo_line(line)
+    echo(f"{result.written} events written, {result.already_logged} already in the log")
 
 
 @collect_group.command("learnings")
@@ -110,8 +111,8 @@ def collect_learnings_cmd(directory: Path) -> None:
 
     result = collect_learnings(directory, settings=load_settings())
     for problem in result.problems:
-        click.echo(f"skipped: {problem}", err=True)
-    click.echo(
+        echo_line(f"skipped: {problem}", err=True)
+    echo(
         f"{result.entries} entries read, {result.written} events written, "
         f"{result.already_logged} already in the log, {len(result.problems)} skipped"
     )
@@ -136,9 +137,9 @@ def install_hook_cmd(repo: Path) -> None:
 
     result = install_hook(repo)
     verb = "updated" if result.updated else "installed"
-    click.echo(f"{verb} {result.path}")
+    echo(f"{verb} {result.path}")
     if result.chained is not None:
-        click.echo(f"it runs the earlier hook first: {result.chained}")
+        echo(f"it runs the earlier hook first: {result.chained}")
 
 
 @click.group("ci")
@@ -165,7 +166,7 @@ def ci_init_github_cmd(force: bool, root: Path) -> None:
     from ai_telemetry.collect.ci.github import write_workflow
 
     path = write_workflow(root, force=force)
-    click.echo(f"wrote {path}")
+    echo(f"wrote {path}")
 
 
 @click.group("learning")
@@ -208,4 +209,4 @@ def learning_new_cmd(
         learning_type=learning_type,
         title=title,
     )
-    click.echo(str(path))
+    echo(str(path))

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import orjson
 
-from ai_telemetry.cli.output import emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.config import load_settings
 from ai_telemetry.errors import AITelemetryError, EventValidationError
 
@@ -26,9 +26,9 @@ def init_cmd(directory: Path | None) -> None:
     settings = load_settings(telemetry_dir=directory)
     created = init_layout(settings)
     for path in created:
-        click.echo(f"created {path}")
+        echo(f"created {path}")
     if not created:
-        click.echo(f"{settings.telemetry_dir} is ready; nothing to create")
+        echo(f"{settings.telemetry_dir} is ready; nothing to create")
 
 
 def _parse_field(text: str) -> tuple[str, Any]:
@@ -117,11 +117,11 @@ def log_cmd(
                 raise EventValidationError("", rejected[0].partition(": ")[2])
     finally:
         sink.close()
-    click.echo(f"wrote {written} event(s) to {settings.log_path}", err=True)
+    echo(f"wrote {written} event(s) to {settings.log_path}", err=True)
     for message in rejected[:20]:
-        click.echo(f"rejected {message}", err=True)
+        echo_line(f"rejected {message}", err=True)
     if len(rejected) > 20:
-        click.echo(f"... and {len(rejected) - 20} more rejected", err=True)
+        echo(f"... and {len(rejected) - 20} more rejected", err=True)
     if rejected:
         sys.exit(1)
 
@@ -131,7 +131,7 @@ def _write(sink: Any, batch: list[Any], numbers: list[int], rejected: list[str])
         return 0
     report = sink.write(batch)
     for name, count in report.unknown_types.items():
-        click.echo(f"kept {count} event(s) of unknown type {name!r} (see docs/events.md)", err=True)
+        echo(f"kept {count} event(s) of unknown type {name!r} (see docs/events.md)", err=True)
     rejected.extend(f"line {numbers[index]}: {reason}" for index, reason in report.rejected)
     return int(report.written)
 
@@ -148,19 +148,19 @@ def doctor_cmd(as_json: bool) -> None:
         if as_json:
             emit(doctor_document(None, [Check("config", "fail", str(exc))]))
         else:
-            click.echo(f"fail  config: {exc}")
+            echo(f"fail  config: {exc}")
         sys.exit(1)
     checks = run_checks(settings)
     if as_json:
         emit(doctor_document(settings, checks))
     else:
-        click.echo(f"telemetry dir  {settings.telemetry_dir}")
-        click.echo(f"log            {settings.log_path}")
-        click.echo(f"durability     {settings.durability}    privacy {settings.privacy_policy}")
-        click.echo(f"config file    {settings.config_path}")
+        echo(f"telemetry dir  {settings.telemetry_dir}")
+        echo(f"log            {settings.log_path}")
+        echo(f"durability     {settings.durability}    privacy {settings.privacy_policy}")
+        echo(f"config file    {settings.config_path}")
         for check in checks:
             fix = f"  -> {check.fix}" if check.fix and check.status != "ok" else ""
-            click.echo(f"{check.status:<5} {check.name}: {check.detail}{fix}")
+            echo(f"{check.status:<5} {check.name}: {check.detail}{fix}")
     if any(check.status == "fail" for check in checks):
         sys.exit(1)
 
@@ -172,9 +172,9 @@ def schema_cmd(markdown: bool) -> None:
     from ai_telemetry.events.jsonschema import events_markdown, json_schema
 
     if markdown:
-        click.echo(events_markdown())
+        echo(events_markdown())
     else:
-        click.echo(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
+        echo_json(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
 
 
 @click.command("demo")
@@ -194,4 +194,4 @@ def demo_cmd(directory: Path, weeks: int, seed: int, end: str | None) -> None:
     from ai_telemetry.pipeline import run_demo
 
     for line in run_demo(directory, weeks=weeks, seed=seed, end=end):
-        click.echo(line)
+        echo(line)

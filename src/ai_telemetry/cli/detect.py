@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.output import emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.errors import AnalyticsError
 
 
@@ -150,7 +150,7 @@ def spc_cmd(
             if as_json:
                 results.append(series_document(number, values, None, []))
             else:
-                click.echo("[]")
+                echo("[]")
             continue
         baseline = given
         if baseline is None:
@@ -165,12 +165,12 @@ def spc_cmd(
             except AnalyticsError as exc:
                 raise AnalyticsError(f"stdin line {number}: {exc}") from None
             if not as_json:
-                click.echo(f"line {number}: {baseline.describe()}", err=True)
+                echo(f"line {number}: {baseline.describe()}", err=True)
         signals = check_series(values, charts=charts, baseline=baseline)
         if as_json:
             results.append(series_document(number, values, baseline, signals))
         else:
-            click.echo(orjson.dumps([s.to_json() for s in signals]).decode())
+            echo_json(orjson.dumps([s.to_json() for s in signals]).decode())
     if as_json:
         emit(spc_document(names, results))
 
@@ -229,7 +229,7 @@ def detect_cmd(
     found = detect_from_document(document, settings=settings, options=options)
     if not as_json:
         for note in found.notes:
-            click.echo(f"note: {note}", err=True)
+            echo_line(f"note: {note}", err=True)
     changes = record_alerts(settings, found.alerts, metrics=document, unchecked=found.unchecked)
     if as_json:
         report = None if no_notify else escalate(changes.opened, settings=settings)
@@ -243,10 +243,10 @@ def detect_cmd(
         )
         return
     for alert in changes.opened:
-        click.echo("\n".join(alert.lines()) + "\n")
+        echo("\n".join(alert.lines()) + "\n")
     for alert in changes.resolved:
-        click.echo(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
-    click.echo(
+        echo_line(f"resolved: {alert.title} [{alert.rule}] {alert.subject}")
+    echo(
         f"{len(found.alerts)} conditions hold: {len(changes.opened)} new, "
         f"{len(changes.still_open)} still open, {len(changes.resolved)} resolved "
         f"({found.history_weeks} weeks of history); see {settings.alerts_log}",
@@ -254,9 +254,9 @@ def detect_cmd(
     )
     if not no_notify:
         report = escalate(changes.opened, settings=settings)
-        click.echo(report.summary(), err=True)
+        echo(report.summary(), err=True)
         for line in report.queued:
-            click.echo(f"notification failed: {line}", err=True)
+            echo_line(f"notification failed: {line}", err=True)
 
 
 @click.command("gate")
@@ -273,12 +273,12 @@ def gate_cmd(as_json: bool) -> None:
             raise SystemExit(1)
         return
     if result.ok:
-        click.echo("gate: open (no critical alert, no coverage decline)")
+        echo("gate: open (no critical alert, no coverage decline)")
         return
-    click.echo(f"gate: CLOSED - deployments paused by {len(result.blocking)} open alert(s):")
+    echo(f"gate: CLOSED - deployments paused by {len(result.blocking)} open alert(s):")
     for reason in result.reasons():
-        click.echo(f"  {reason}")
-    click.echo("the gate opens when `ai-telemetry detect` finds the metrics back within limits")
+        echo_line(f"  {reason}")
+    echo("the gate opens when `ai-telemetry detect` finds the metrics back within limits")
     raise SystemExit(1)
 
 
@@ -312,7 +312,7 @@ def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention:
         retention=not no_retention,
     )
     for line in run.summary():
-        click.echo(line)
+        echo_line(line)
     if not run.ok:
         raise SystemExit(1)
 
@@ -345,17 +345,17 @@ def schedule_install_cmd(repo: Path, systemd: bool, command: str | None, crontab
 
     if systemd:
         for name, text in systemd_units(repo, command=command).items():
-            click.echo(f"# ~/.config/systemd/user/{name}\n{text}")
-        click.echo(
+            echo(f"# ~/.config/systemd/user/{name}\n{text}")
+        echo(
             "# then: systemctl --user daemon-reload && "
             "systemctl --user enable --now ai-telemetry-weekly.timer"
         )
         return
     result = install_cron(repo, command=command, crontab=crontab)
     if result.changed:
-        click.echo(f"added to crontab: {result.line}")
+        echo(f"added to crontab: {result.line}")
     else:
-        click.echo(f"already in crontab, unchanged: {result.line}")
+        echo(f"already in crontab, unchanged: {result.line}")
 
 
 @schedule_group.command("remove")
@@ -366,4 +366,4 @@ def schedule_remove_cmd(repo: Path, crontab: str) -> None:
     from ai_telemetry.schedule import remove_cron
 
     result = remove_cron(repo, crontab=crontab)
-    click.echo(f"removed from crontab: {result.line}" if result.changed else "nothing to remove")
+    echo(f"removed from crontab: {result.line}" if result.changed else "nothing to remove")

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ai_telemetry.cli.output import emit, json_option
+from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -54,9 +54,15 @@ def _resolve_log(log: Path | None) -> tuple[Path, Path]:
 
 
 def _text_line(event: dict[str, Any]) -> str:
-    head = f"{event.get('timestamp', '?')}  {event.get('event_type', '?')}"
+    """One event on one line: values escaped (`terminal`), so a newline in a name cannot
+    split it and no control character reaches the terminal."""
+    from ai_telemetry.report.escape import terminal
+
+    head = terminal(f"{event.get('timestamp', '?')}  {event.get('event_type', '?')}")
     rest = " ".join(
-        f"{k}={v}" for k, v in event.items() if k not in ("timestamp", "event_type", "event_id")
+        f"{terminal(k)}={terminal(v)}"
+        for k, v in event.items()
+        if k not in ("timestamp", "event_type", "event_id")
     )
     return f"{head}  {rest}" if rest else head
 
@@ -65,8 +71,8 @@ def _printer(as_json: bool) -> Callable[[dict[str, Any]], None]:
     if as_json:
         import orjson
 
-        return lambda event: click.echo(orjson.dumps(event).decode())
-    return lambda event: click.echo(_text_line(event))
+        return lambda event: echo_json(orjson.dumps(event).decode())
+    return lambda event: echo(_text_line(event))
 
 
 @click.command("validate")
@@ -110,18 +116,18 @@ def validate_cmd(*, log: Path | None, no_quarantine: bool, as_json: bool) -> Non
 
 def _print_report(path: Path, report: Any) -> None:
     bad = report.bad
-    click.echo(f"{path}: {report.valid} valid events, {len(bad)} bad lines")
+    echo(f"{path}: {report.valid} valid events, {len(bad)} bad lines")
     for item in bad[:_SHOWN_BAD_LINES]:
-        click.echo(f"  line {item.line}: {item.reason}")
+        echo_line(f"  line {item.line}: {item.reason}")
     if len(bad) > _SHOWN_BAD_LINES:
-        click.echo(f"  ... and {len(bad) - _SHOWN_BAD_LINES} more (use --json for all)")
+        echo(f"  ... and {len(bad) - _SHOWN_BAD_LINES} more (use --json for all)")
     if report.unknown_types:
         listed = ", ".join(f"{name} ({n})" for name, n in report.unknown_types.most_common())
-        click.echo(f"unknown event types (kept): {listed}")
+        echo_line(f"unknown event types (kept): {listed}")
     if report.quarantined:
-        click.echo(f"moved {report.quarantined} bad lines to {report.quarantine_path}")
+        echo(f"moved {report.quarantined} bad lines to {report.quarantine_path}")
     elif bad:
-        click.echo("bad lines left in place (--no-quarantine)")
+        echo("bad lines left in place (--no-quarantine)")
 
 
 @click.command("tail")

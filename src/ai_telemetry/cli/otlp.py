@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.output import echo, echo_line
+
 
 @click.command("otlp")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -44,7 +46,7 @@ def import_otlp_cmd(
             force=force,
         )
         if report.already_imported:
-            click.echo(f"{path}: already imported, nothing to do (--force to read it again)")
+            echo(f"{path}: already imported, nothing to do (--force to read it again)")
             continue
         result = report.result
         line = (
@@ -57,10 +59,10 @@ def import_otlp_cmd(
             line += f", {report.covered_by_hook} already recorded by the Claude Code hook"
         if report.write is not None and report.write.rejected:
             line += f", {len(report.write.rejected)} rejected"
-        click.echo(line)
+        echo_line(line)
         if result.skipped:
             skipped = ", ".join(f"{name} x{count}" for name, count in result.skipped.most_common())
-            click.echo(f"  skipped: {skipped}")
+            echo_line(f"  skipped: {skipped}")
         if report.write is not None:
             for index, reason in report.write.rejected[:5]:
-                click.echo(f"  rejected event {index}: {reason}", err=True)
+                echo_line(f"  rejected event {index}: {reason}", err=True)

@@ -45,11 +45,34 @@ def json_mode(ctx: click.Context) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def echo(text: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for text that may hold stored data: no control character reaches the
+    terminal raw (`ai_telemetry.report.escape.terminal_block`; newlines and tabs kept)."""
+    from ai_telemetry.report.escape import terminal_block
+
+    click.echo(terminal_block(str(text)), err=err, nl=nl)
+
+
+def echo_line(text: object, *, err: bool = False) -> None:
+    """``click.echo`` for one line that may hold stored data: a newline or a control character
+    in it is shown as an escape (`ai_telemetry.report.escape.terminal`), so it stays one line."""
+    from ai_telemetry.report.escape import terminal
+
+    click.echo(terminal(text), err=err)
+
+
+def echo_json(text: str, *, err: bool = False) -> None:
+    """``click.echo`` for JSON text: C1, DEL and bidi characters as ``\\uXXXX`` escapes."""
+    from ai_telemetry.report.escape import json_text
+
+    click.echo(json_text(text), err=err)
+
+
 def emit(document: Mapping[str, Any]) -> None:
     """Print one document on stdout (indented JSON, no colour, nothing else)."""
     from ai_telemetry.documents import dumps
 
-    click.echo(dumps(document))
+    echo_json(dumps(document))
 
 
 def emit_error(message: str, *, command: str | None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ai_telemetry.cli.output import emit, json_option
+from ai_telemetry.cli.output import echo, emit, json_option
 
 
 @click.command("dashboard")
@@ -66,7 +66,7 @@ def dashboard_cmd(
         history=not no_history,
         weeks=weeks,
     )
-    click.echo(f"wrote {written}")
+    echo(f"wrote {written}")
 
 
 @click.command("status")
@@ -114,7 +114,7 @@ def _emit_report(text: str, output: Path | None) -> None:
     from ai_telemetry.errors import AnalyticsError
 
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ def _emit_report(text: str, output: Path | None) -> None:
         tmp.replace(output)
     except OSError as exc:
         raise AnalyticsError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
-    click.echo(f"wrote {output}", err=True)
+    echo(f"wrote {output}", err=True)
 
 
 def _document_text(document: Mapping[str, Any]) -> str:

@@ -347,7 +347,7 @@ def render_audit(audit: SkillAudit) -> str:
         f"recurs at {o.min_pattern} learnings or incidents.",
     ]
     if audit.git_note:
-        lines.append(f"- Note: {audit.git_note}.")
+        lines.append(f"- Note: {cell(audit.git_note)}.")
     summary = ", ".join(f"{d} {audit.counts[d]}" for d in DECISIONS)
     lines += [
         f"- Decisions: {summary}.",
@@ -364,7 +364,7 @@ def render_audit(audit: SkillAudit) -> str:
             else "unknown"
         )
         lines.append(
-            f"| {r.skill} | {r.runs} | {r.per_week:.1f} | {percent(r.success_rate)} | "
+            f"| {cell(r.skill)} | {r.runs} | {r.per_week:.1f} | {percent(r.success_rate)} | "
             f"{r.learnings} ({r.open_learnings}) | {updated} | **{r.decision}** | "
             f"{cell(r.reason)} |"
         )
@@ -374,7 +374,7 @@ def render_audit(audit: SkillAudit) -> str:
     else:
         lines += ["| Pattern | Evidence | Decision | Why |", "|---|---|---|---|"]
         for p in audit.patterns:
-            shown = ", ".join(p.evidence[:5]) + (
+            shown = ", ".join(cell(e) for e in p.evidence[:5]) + (
                 f" and {len(p.evidence) - 5} more" if len(p.evidence) > 5 else ""
             )
             lines.append(f"| {cell(p.pattern)} | {shown} | **{p.decision}** | {cell(p.reason)} |")

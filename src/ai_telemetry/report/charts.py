@@ -134,8 +134,11 @@ def sanitise(svg: str, *, slug: str, title: str, description: str) -> str:
 
     Removes scripts and comments, replaces the random id with ``chart-<slug>``, and adds
     ``role="img"``, ``aria-labelledby`` and a ``<desc>`` after the chart's ``<title>``.
+    Control characters in labels (skill names) become visible escapes, as everywhere.
     """
-    svg = _COMMENT.sub("", _SCRIPT.sub("", svg))
+    from ai_telemetry.report.escape import terminal_block
+
+    svg = terminal_block(_COMMENT.sub("", _SCRIPT.sub("", svg)))
     match = _ID.search(svg)
     if match:
         svg = svg.replace(match.group(1), slug)

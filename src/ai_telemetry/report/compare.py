@@ -275,20 +275,22 @@ def compare_skill(
 
 
 def render_comparison(c: Comparison) -> str:
-    """The comparison as Markdown for the terminal or a file."""
+    """The comparison as Markdown for the terminal or a file (every value Markdown-escaped)."""
+    from ai_telemetry.report.escape import markdown_inline as cell
+
     lines = [
-        f"# Skill A/B comparison: {c.skill} ({c.split})",
+        f"# Skill A/B comparison: {cell(c.skill)} ({cell(c.split)})",
         "",
         "| Group | Finished runs | Successes | Success rate | Median duration |",
         "|---|---|---|---|---|",
     ]
     for g in (c.a, c.b):
         med = f"{statistics.median(g.durations):.0f} s" if g.durations else "—"
-        lines.append(f"| {g.label} | {g.runs} | {g.successes} | {g.rate:.1%} | {med} |")
-    lines += ["", f"- Success: {c.verdict}."]
+        lines.append(f"| {cell(g.label)} | {g.runs} | {g.successes} | {g.rate:.1%} | {med} |")
+    lines += ["", f"- Success: {cell(c.verdict)}."]
     if c.more_runs:
-        lines.append(f"- {c.more_runs}")
-    lines.append(f"- Duration: {c.duration_verdict}.")
+        lines.append(f"- {cell(c.more_runs)}")
+    lines.append(f"- Duration: {cell(c.duration_verdict)}.")
     return "\n".join(lines) + "\n"
 
 

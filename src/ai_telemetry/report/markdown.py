@@ -26,9 +26,13 @@ class ReportError(AITelemetryError):
 
 
 def render_markdown(report: WeeklyReport) -> str:
-    """The dashboard as Markdown (GitHub-flavoured tables, no HTML)."""
+    """The dashboard as Markdown (GitHub-flavoured tables, no HTML).
+
+    Every value is Markdown-escaped (`ai_telemetry.report.escape.markdown_inline`), so stored
+    names cannot add HTML, links, emphasis or table columns.
+    """
     text = (
-        environment()
+        environment("md")
         .get_template("weekly.md.j2")
         .render(r=report, icons=STATUS_ICON, glossary=GLOSSARY)
     )

@@ -3,37 +3,39 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
+from ai_telemetry.report.escape import markdown_inline, terminal
 from ai_telemetry.report.review import SEED_PROMPT, CoverageGap, LearningReview
 from ai_telemetry.report.sources import Learning, percent
 
-
-def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+# Every value from the log or the learning files goes through `cell` (Markdown-escaped, one
+# line), in tables and in list items alike; inside the prompt's ```text block through
+# `terminal` (one line, so it cannot close the fence; Markdown escapes would show there).
+cell = markdown_inline
 
 
 def _days(since: datetime, now: datetime) -> int:
     return max(0, (now.replace(tzinfo=None) - since).days)
 
 
-def _ids(ids: list[str], limit: int = 6) -> str:
-    shown = ", ".join(ids[:limit])
+def _ids(ids: list[str], limit: int = 6, *, esc: Callable[[object], str] = cell) -> str:
+    shown = ", ".join(esc(i) for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def _describe(lrn: Learning) -> str:
-    title = f' "{lrn.title}"' if lrn.title else ""
+    title = f' "{cell(lrn.title)}"' if lrn.title else ""
     state = "open" if lrn.is_open else "implemented"
-    return f"{lrn.id}{title} ({lrn.severity}, {state})"
+    return f"{cell(lrn.id)}{title} ({cell(lrn.severity)}, {state})"
 
 
 def _summary(review: LearningReview) -> list[str]:
     n = len(review.learnings)
     sev = Counter(lrn.severity for lrn in review.learnings)
     open_ = sum(1 for lrn in review.learnings if lrn.is_open)
-    parts = ", ".join(f"{sev[k]} {k}" for k in ("critical", "warning", "info") if sev[k])
+    parts = ", ".join(f"{sev[k]} {cell(k)}" for k in ("critical", "warning", "info") if sev[k])
     lines = [
         f"Generated {review.generated_at:%Y-%m-%d %H:%M} UTC from the telemetry log and the "
         "learning entries on disk.",
@@ -72,7 +74,7 @@ def _themes(review: LearningReview) -> list[str]:
         open_ = sum(1 for m in members if m.is_open)
         lines.append(f"| {n} | {cell(theme.label)} | {len(members)} | {crit} | {open_} |")
     for n, theme in enumerate(review.themes, start=1):
-        lines += ["", f"**Theme {n}: {theme.label}**", ""]
+        lines += ["", f"**Theme {n}: {cell(theme.label)}**", ""]
         lines += [f"- {_describe(review.by_id[i])}" for i in theme.ids]
     return lines
 
@@ -85,7 +87,7 @@ def _critical(review: LearningReview) -> list[str]:
         lines += ["| Learning | Title | Skill | Created | Open for |", "|---|---|---|---|---|"]
         for lrn in review.critical_open:
             lines.append(
-                f"| {lrn.id} | {cell(lrn.title or '—')} | {lrn.skill or '—'} | "
+                f"| {cell(lrn.id)} | {cell(lrn.title or '—')} | {cell(lrn.skill or '—')} | "
                 f"{lrn.created:%Y-%m-%d} | {_days(lrn.created, review.generated_at)} days |"
             )
     if review.older_critical_open:
@@ -116,8 +118,9 @@ def _skills(review: LearningReview) -> list[str]:
     ]
     for f in review.skills:
         s = f.stats
+        runs = s.runs if s else 0
         lines.append(
-            f"| {f.skill} | {s.runs if s else 0} | {percent(s.success_rate if s else None)} | "
+            f"| {cell(f.skill)} | {runs} | {percent(s.success_rate if s else None)} | "
             f"{percent(s.error_rate if s else None)} | {len(f.learnings)} "
             f"({len(f.open_learnings)}) | {cell('; '.join(f.reasons))} |"
         )
@@ -126,7 +129,7 @@ def _skills(review: LearningReview) -> list[str]:
 
 def _gap_row(gap: CoverageGap) -> str:
     sev = Counter(i.severity or "unknown" for i in gap.incidents)
-    severity = ", ".join(f"{n} {k}" for k, n in sorted(sev.items()))
+    severity = ", ".join(f"{n} {cell(k)}" for k, n in sorted(sev.items()))
     verdict = "covered" if gap.covered else "**gap**"
     return (
         f"| {cell(gap.root_cause or '(none recorded)')} | {len(gap.incidents)} | {severity} | "
@@ -157,14 +160,17 @@ def _coverage(review: LearningReview) -> list[str]:
 
 
 def _prompt(review: LearningReview) -> list[str]:
-    themes = "; ".join(f"{t.label} ({len(t.ids)} entries)" for t in review.themes) or "none"
-    critical = _ids([lrn.id for lrn in review.critical_open]) or "none"
+    esc = terminal
+    themes = "; ".join(f"{esc(t.label)} ({len(t.ids)} entries)" for t in review.themes) or "none"
+    critical = _ids([lrn.id for lrn in review.critical_open], esc=esc) or "none"
     skills = (
-        "; ".join(f"{f.skill} ({', '.join(f.reasons)})" for f in review.skills) or "none flagged"
+        "; ".join(f"{esc(f.skill)} ({esc(', '.join(f.reasons))})" for f in review.skills)
+        or "none flagged"
     )
     gaps = [g for g in review.gaps if not g.covered]
     gap_text = (
-        "; ".join(f"{g.root_cause or 'no root cause'}: {g.reason}" for g in gaps) or "none found"
+        "; ".join(f"{esc(g.root_cause or 'no root cause')}: {esc(g.reason)}" for g in gaps)
+        or "none found"
     )
     return [
         "## Prompt for META_UPDATER",

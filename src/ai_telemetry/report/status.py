@@ -3,6 +3,9 @@
 Rich tables of what needs attention, the top skills and the open alerts, with sparklines
 (``▁▂▃▄▅▆▇█``) of the weekly history. Rendering reads no clock and no files: it takes a
 `WeeklyReport` (`ai_telemetry.report.weekly.build_report`).
+
+Every cell is a rich ``Text`` (`ai_telemetry.report.escape.rich_text`): rich parses no markup
+and no emoji codes in it, and control characters in names are shown as escapes.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from ai_telemetry.report.escape import rich_text
 from ai_telemetry.report.targets import TEXT_ICON, Assessment, assess, format_value
 from ai_telemetry.report.weekly import WeeklyReport
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from ai_telemetry.documents.types import AssessmentDoc, StatusDocument, StatusTrend, WeekValue
 
@@ -62,8 +67,8 @@ def sparkline(values: Sequence[float | None]) -> str:
     return "".join(out)
 
 
-def _mark(status: str) -> str:
-    return f"[{STYLES[status]}]{TEXT_ICON[status]} {status}[/]"
+def _mark(status: str) -> Text:
+    return rich_text(f"{TEXT_ICON[status]} {status}", STYLES[status])
 
 
 def _series(report: WeeklyReport, metric: str, key: str = "") -> list[float | None]:
@@ -78,9 +83,10 @@ def _header(report: WeeklyReport) -> RenderableType:
     from rich.text import Text
 
     overall = report.overall()
-    text = Text.from_markup(
-        f"[bold]AI telemetry[/] · week {report.week_label} · "
-        f"{report.events_total:,} events · overall {_mark(overall)}"
+    text = Text.assemble(
+        rich_text("AI telemetry", "bold"),
+        rich_text(f" · week {report.week_label} · {report.events_total:,} events · overall "),
+        _mark(overall),
     )
     text.overflow = "fold"
     return text
@@ -98,9 +104,14 @@ def _attention(report: WeeklyReport) -> RenderableType:
     for row in rows[:MAX_ATTENTION]:
         a = row.assessment
         label = a.target.label + (f" ({row.key})" if row.key else "")
-        table.add_row(_mark(a.status), label, a.value_text, a.target.target_text)
+        table.add_row(
+            _mark(a.status),
+            rich_text(label),
+            rich_text(a.value_text),
+            rich_text(a.target.target_text),
+        )
     if not rows:
-        table.add_row(_mark("on target"), "Every measure with a target", "", "")
+        table.add_row(_mark("on target"), rich_text("Every measure with a target"))
     elif len(rows) > MAX_ATTENTION:
         more = len(rows) - MAX_ATTENTION
         table.caption = f"and {more} more: ai-telemetry dashboard lists them all"
@@ -127,7 +138,9 @@ def _trends(report: WeeklyReport) -> RenderableType:
             text = format_value(latest, "count")
         else:
             text = assess(metric, latest).value_text if latest is not None else "no data"
-        table.add_row(label, sparkline(values) if values else "-", text)
+        table.add_row(
+            rich_text(label), rich_text(sparkline(values) if values else "-"), rich_text(text)
+        )
     return table
 
 
@@ -142,11 +155,15 @@ def _skills(report: WeeklyReport) -> RenderableType:
     table.add_column("Errors", justify="right", no_wrap=True)
     for skill in report.skills[:5]:
         trend = sparkline(_series(report, "skill_invocation_total", skill.name))
-        success = f"[{STYLES[skill.success.status]}]{skill.success.value_text}[/]"
-        error = f"[{STYLES[skill.error.status]}]{skill.error.value_text}[/]"
-        table.add_row(skill.name, str(skill.invocations), trend or "-", success, error)
+        table.add_row(
+            rich_text(skill.name),
+            rich_text(skill.invocations),
+            rich_text(trend or "-"),
+            rich_text(skill.success.value_text, STYLES[skill.success.status]),
+            rich_text(skill.error.value_text, STYLES[skill.error.status]),
+        )
     if not report.skills:
-        table.add_row("no skill used this week", "", "", "", "")
+        table.add_row(rich_text("no skill used this week"))
     return table
 
 
@@ -164,7 +181,9 @@ def _alerts(report: WeeklyReport) -> RenderableType:
         severity = str(alert.get("severity", ""))
         style = {"critical": "bold red", "warning": "yellow"}.get(severity, "cyan")
         what = str(alert.get("metric", "")) + (f" ({alert['key']})" if alert.get("key") else "")
-        table.add_row(f"[{style}]{severity}[/]", what, str(alert.get("action", "")))
+        table.add_row(
+            rich_text(severity, style), rich_text(what), rich_text(alert.get("action", ""))
+        )
     return table
 
 
@@ -187,7 +206,9 @@ def print_status(report: WeeklyReport, *, console: Console | None = None) -> Non
     """Print the status screen (to ``console``, default: a new stdout console)."""
     from rich.console import Console
 
-    (console or Console()).print(status_renderable(report))
+    (console or Console(markup=False, emoji=False, highlight=False)).print(
+        status_renderable(report)
+    )
 
 
 def _assessment(a: Assessment, key: str = "") -> AssessmentDoc:
