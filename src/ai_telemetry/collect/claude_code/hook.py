@@ -97,9 +97,10 @@ def run_hook(
     del argv
     env = os.environ if environ is None else environ
     code = 0
+    spooled = False
     try:
         raw = (stdin if stdin is not None else sys.stdin.buffer).read()
-        code = _handle(
+        code, spooled = _handle(
             raw,
             env=env,
             cwd=cwd,
@@ -112,7 +113,7 @@ def run_hook(
         if _raising(env):
             raise
         _record_failure(exc, env=env, cwd=cwd, now=clock())
-    if replay_spool:
+    if replay_spool and not spooled:  # a log that just refused us will refuse the spool too
         replay_spool_of(env, lock_wait=lock_wait)
     return code
 
@@ -203,15 +204,16 @@ def _handle(
     stderr: IO[str],
     request_id: str | None = None,
     lock_wait: float = LOCK_WAIT,
-) -> int:
+) -> tuple[int, bool]:
+    """The hook's work: (exit code, whether its events went to the spool)."""
     from ai_telemetry.config import load_settings
 
     payload = json.loads(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
-        return 0
+        return 0, False
     settings = load_settings(environ=env, cwd=_project_dir(env, cwd))
     if not settings.enabled:
-        return 0
+        return 0, False
     hook = HookEvent(payload, now=now)
     state_dir = settings.telemetry_dir / STATE_DIR
     events, block_reason = hook.process(
@@ -229,6 +231,7 @@ def _handle(
             cause = problem.__cause__
             failure = cause if isinstance(cause, Exception) else problem
             _record_failure(failure, env=env, cwd=cwd, now=now)
+    spooled = False
     if events:
         from ai_telemetry.errors import LogError
 
@@ -238,11 +241,12 @@ def _handle(
             if _raising(env):
                 raise
             _spool(events, exc, settings=settings, env=env, cwd=cwd, request_id=request_id)
+            spooled = True
     if block_reason:
         stderr.write(block_reason + "\n")
         stderr.flush()
-        return 2
-    return 0
+        return 2, spooled
+    return 0, spooled
 
 
 def _log_key(settings: Settings) -> str:
