@@ -11,9 +11,12 @@ What is measured, in one run, interleaved so machine load hits every row alike:
    virtualenv on it, ``PYTHONDONTWRITEBYTECODE=1``, ``CLAUDE_PROJECT_DIR``, a private
    ``AI_TELEMETRY_STATE_DIR``), a PostToolUse payload on stdin that writes one ``tool_call``.
    Whole processes: from spawning the shell to its exit.
-4. Rows: ``python3 -c pass`` (the ``python3`` on that PATH), ``<base> -c pass`` (the
-   interpreter the virtualenvs were made from), and each install's hook with its daemon warm
-   (the normal case); median and p95 of ``--runs`` runs (default 50, at least 30).
+4. Rows: ``python3 -c pass`` (the ``python3`` on that PATH: the yardstick), ``<base> -c
+   pass`` (the interpreter the virtualenvs were made from), ``<venv>/bin/python -I -S -c
+   pass`` (the floor of the installed command), each install's hook with its daemon warm (the
+   normal case), and, for comparison, the console script ``<venv>/bin/ai-telemetry hook``
+   (what 0.1.0 installed, there by bare name); median and p95 of ``--runs`` runs (default 50,
+   at least 30).
 5. The first call with no daemon (``--first-runs``, default 30): the daemon is stopped, one
    call is timed (it spools the event and starts a daemon), then the bench waits until the
    new daemon has written that event, and records how long that took (not part of the call).
@@ -165,9 +168,17 @@ def run(installs: list[Install], root: Path, base: str, args: argparse.Namespace
         "python3 -c pass": ("python3 -c pass", b"", env0),
         f"{base} -c pass": (f"{base} -c pass", b"", env0),
     }
+    venv_python = installs[0].venv / "bin/python"
+    cases[f"{venv_python} -I -S -c pass"] = (f"{venv_python} -I -S -c pass", b"", env0)
     for install in installs:
         cases[f"hook, {install.kind} install, daemon warm"] = (
             install.command,
+            PAYLOAD,
+            install.env(root),
+        )
+    for install in installs:  # the console script, by absolute path: what 0.1.0 installed
+        cases[f"`{install.kind}/bin/ai-telemetry hook`, daemon warm"] = (
+            f"{install.venv}/bin/ai-telemetry hook",
             PAYLOAD,
             install.env(root),
         )
@@ -179,13 +190,13 @@ def run(installs: list[Install], root: Path, base: str, args: argparse.Namespace
     for command, stdin, env in cases.values():
         measure(command, stdin=stdin, env=env)
     for install in installs:
-        calls[install.kind] += 1
+        calls[install.kind] += 2
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.runs):
         for name, (command, stdin, env) in cases.items():
             times[name].append(measure(command, stdin=stdin, env=env))
     for install in installs:
-        calls[install.kind] += args.runs
+        calls[install.kind] += 2 * args.runs
         install.wait_events(calls[install.kind])
 
     first: dict[str, list[float]] = {}

@@ -47,6 +47,7 @@ from ai_telemetry.collect.claude_code.hook_client import (
     OP_HOOK,
     OP_STATUS,
     SPOOL_SUFFIX,
+    encode_request,
     lock_path,
     socket_path,
     spool_dir,
@@ -107,6 +108,20 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def encode_frame(request: Request) -> bytes:
+    """The request as a frame again (what is spooled)."""
+    env = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in request.env.items()]
+    return encode_request(
+        request.op,
+        request.version,
+        request.cwd,
+        env,
+        request.payload,
+        request_id=request.request_id,
+        now_ns=request.unix_ns,
+    )
 
 
 def _result(code: int, text: str) -> bytes:
@@ -232,7 +247,7 @@ class HookDaemon:
         if received is None:
             conn.sendall(FALLBACK)
             return
-        request, frame = received
+        request, _ = received
         if request.version != self.version or self._code_changed():
             conn.sendall(FALLBACK)  # that client does its event; the next one starts afresh
             self.stop()
@@ -248,7 +263,11 @@ class HookDaemon:
             if conn.recv(1) == GO:
                 conn.sendall(_result(0, json.dumps(self.status())))
             return
-        held = self._hold(request, frame)
+        from ai_telemetry.collect.claude_code.hook import reduce_payload
+
+        # Only what the hook reads is spooled and handled (no tool inputs or outputs on disk).
+        request.payload = reduce_payload(request.payload)
+        held = self._hold(request, encode_frame(request))
         if held is None:
             return  # its client gave up and spooled it already: the replay writes it
         directory, fd = held

@@ -354,6 +354,55 @@ def _writer_id() -> str:
     return f"{os.getpid()}.{get_ident()}"
 
 
+_READ_FIELDS = (
+    "hook_event_name",
+    "session_id",
+    "agent_id",
+    "transcript_path",
+    "reason",
+    "tool_name",
+    "tool_use_id",
+    "duration_ms",
+    "is_interrupt",
+    "trigger",
+)
+_READ_INPUT = ("skill", "subagent_type")
+_READ_RESPONSE = (
+    "commandName",
+    "status",
+    "agentType",
+    "totalDurationMs",
+    "totalTokens",
+    "usage",
+    "totalToolUseCount",
+    "agentId",
+)
+
+
+def reduce_payload(raw: bytes) -> bytes:
+    """The hook JSON with only the fields `HookEvent` reads (what the daemon spools).
+
+    Tool inputs and responses can be large and private (a file read, a shell command): the
+    spool keeps none of that. Anything that is not a JSON object is kept as it is, so the hook
+    still records it as bad input.
+    """
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(payload, dict):
+        return raw
+    kept = {k: payload[k] for k in _READ_FIELDS if k in payload}
+    tool_input = payload.get("tool_input")
+    if isinstance(tool_input, dict):
+        names = (*_READ_INPUT, "command") if payload.get("tool_name") == SKILL_TOOL else _READ_INPUT
+        kept["tool_input"] = {k: tool_input[k] for k in names if k in tool_input}
+    response = payload.get("tool_response")
+    if isinstance(response, dict):
+        kept["tool_response"] = {k: response[k] for k in _READ_RESPONSE if k in response}
+    return json.dumps(kept, separators=(",", ":")).encode()
+
+
 def _name(value: object) -> str | None:
     """A short non-empty string, or None (names only: never free text from inputs)."""
     if isinstance(value, str) and value and len(value) <= _NAME_MAX:
