@@ -412,16 +412,31 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = args[0] if args else socket_path(os.environ, __version__)
     if not path or not private_dir(Path(path).parent):
-        return 0
+        return _replay_once()
     os.chdir("/")  # hold no project directory busy
-    lock_fd = acquire_lock(lock_path(path))
-    if lock_fd is None:
-        return 0  # another daemon serves this socket
     try:
-        daemon = HookDaemon(bind(path), path=path, idle=idle_seconds(os.environ))
+        lock_fd = acquire_lock(lock_path(path))
+    except OSError:
+        return _replay_once()
+    if lock_fd is None:
+        return 0  # another daemon serves this socket (and replays the spool)
+    try:
+        try:
+            listener = bind(path)
+        except OSError:
+            return _replay_once()
+        daemon = HookDaemon(listener, path=path, idle=idle_seconds(os.environ))
         daemon.serve()
     finally:
         os.close(lock_fd)
+    return 0
+
+
+def _replay_once() -> int:
+    """A daemon that cannot serve still writes what its clients spooled, then exits."""
+    from ai_telemetry.collect.claude_code.hook import replay_spool_of
+
+    replay_spool_of(os.environ, lock_wait=LOCK_WAIT_REPLAY, budget=30.0)
     return 0
 
 

@@ -122,16 +122,21 @@ def _raising(env: Mapping[str, str]) -> bool:
     return env.get("AI_TELEMETRY_RAISE", "") not in ("", "0")
 
 
-def replay_spool_of(env: Mapping[str, str], *, lock_wait: float) -> int:
-    """Write what waits in the spool of this environment (bounded); never raise."""
+def replay_spool_of(env: Mapping[str, str], *, lock_wait: float, budget: float = 0.2) -> int:
+    """Write what waits in the spool of this environment, for about ``budget`` s; never raise.
+
+    Each lock is waited for at most ``lock_wait`` s (and never more than 0.05 s: this runs in
+    a hook call, after its own work).
+    """
     try:
         from ai_telemetry.collect.claude_code.hook_client import spool_dir
         from ai_telemetry.collect.claude_code.hook_spool import replay
 
+        wait = min(lock_wait, 0.05)
         return replay(
             spool_dir(env),
-            lambda name, data: replay_file(name, data, lock_wait=lock_wait),
-            stop_after=lock_wait * 4,
+            lambda name, data: replay_file(name, data, lock_wait=wait),
+            stop_after=budget,
         )
     except Exception:
         if _raising(env):
