@@ -36,7 +36,7 @@ from ai_telemetry.collect.claude_code.hook_client import (
     socket_path,
     spool_dir,
 )
-from ai_telemetry.collect.claude_code.settings_install import default_command
+from ai_telemetry.collect.claude_code.settings_install import compile_client, default_command
 
 BUDGET = 1.0
 """Seconds a hook call may take, from spawning its shell to its exit (the issue's check)."""
@@ -192,6 +192,12 @@ class LockHolder:
         self.proc.stdin.close()
         self.proc.wait(timeout=WAIT)
         self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def installed() -> None:
+    """What `claude-code install` does besides writing the command: compile the client ahead."""
+    assert [] == compile_client()
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ STATE_DIR = "hook-state"
 _NAME_MAX = 200
 CLEAN_VALUES_FILE = "clean-values.json"
 CLEAN_VALUES_MAX = 2000
-LOCK_WAIT = 0.25
+LOCK_WAIT = 0.15
 """Seconds an in-process hook waits for each lock before it skips or spools (the budget)."""
 
 
