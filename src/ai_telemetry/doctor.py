@@ -328,6 +328,8 @@ def run_checks(
     if counts:
         summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))
         fix = "fix the cause above; events kept in memory are written on the next flush"
+        if counts.get("hook_spooled"):
+            fix += "; spooled hook events are written by the hook daemon once the log can be"
         if counts.get("warehouse_build"):
             fix += "; a failed background warehouse build is redone by the next analytics command"
         checks.append(

@@ -35,6 +35,7 @@ from ai_telemetry.collect.claude_code.hook_client import (
     new_request_id,
     socket_path,
     spool_dir,
+    write_spool_file,
 )
 from ai_telemetry.collect.claude_code.settings_install import compile_client, default_command
 
@@ -460,3 +461,52 @@ def test_full_disk_is_recorded_where_doctor_shows_it_and_leaves_no_temp_files(
         assert expected == world.wait_tools(expected)
     finally:
         world.kill_daemon()
+
+
+# --- a client that gives up ------------------------------------------------------------------
+
+
+def _request(world: World, tool: str) -> tuple[str, bytes]:
+    env = [f"{k}={v}".encode() for k, v in world.env.items() if k != "PATH"]
+    now = time.time_ns()
+    request_id = new_request_id(now)
+    frame = encode_request(
+        OP_HOOK,
+        __version__,
+        str(world.project),
+        env,
+        json.dumps(post(tool)).encode(),
+        request_id=request_id,
+        now_ns=now,
+    )
+    return request_id, frame
+
+
+def test_client_gone_after_accept_without_go_is_written_once(warm: World) -> None:
+    """Accepted, no go, and the client spooled its own copy too: the event is written once."""
+    request_id, frame = _request(warm, "GaveUp")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(warm.socket)
+        sock.sendall(frame)
+        assert ACCEPTED == sock.recv(1)
+    assert write_spool_file(str(warm.spool), request_id + ".req", frame)  # as a client would
+    expected = Counter({"Warm": 1, "GaveUp": 1})
+    assert expected == warm.wait_tools(expected)
+    time.sleep(2.5)  # two more replay passes: nothing is written again
+    assert expected == warm.tools()
+
+
+def test_request_its_client_already_spooled_is_not_taken_again(warm: World) -> None:
+    """A request that arrives after its client spooled it is left to the replay: written once."""
+    request_id, frame = _request(warm, "Late")
+    assert write_spool_file(str(warm.spool), request_id + ".req", frame)
+    expected = Counter({"Warm": 1, "Late": 1})
+    assert expected == warm.wait_tools(expected)  # replayed, and its file deleted
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(warm.socket)
+        sock.sendall(frame)
+        assert b"" == sock.recv(1)  # no answer: the daemon knows it was replayed
+    time.sleep(2.5)
+    assert expected == warm.tools()

@@ -79,6 +79,7 @@ LOCK_WAIT_REPLAY = 0.1
 SHUTDOWN_WAIT = 5.0
 """Seconds an exiting daemon lets running requests finish (each is bounded well below)."""
 _READ_TIMEOUT = 2.0
+_REPLAYED_IDS_KEPT = 10_000
 _CODE_CHECK_EVERY = 1.0
 
 
@@ -165,22 +166,31 @@ class HookDaemon:
         self._code_changed()  # record the files as they are now
         self.replayed = 0
         self._spools: set[str] = {spool_dir(os.environ)}
+        # Request ids replayed lately: a request whose client gave up, spooled it and saw it
+        # replayed before this daemon got to it must not be taken again (its name is free).
+        self._claims = threading.Lock()
+        self._replayed_ids: dict[str, None] = {}
         self._replayer = threading.Thread(target=self._replay_loop, daemon=True)
         self._replayer.start()
 
-    def _replay_loop(self) -> None:
-        """Write what waits in the spools seen so far, now and every `REPLAY_EVERY` s."""
+    def _replay_one(self, name: str, data: bytes) -> bool:
         from ai_telemetry.collect.claude_code.hook import replay_file
 
+        request_id = name.rsplit(".", 1)[0]
+        with self._claims:
+            self._replayed_ids[request_id] = None
+            while len(self._replayed_ids) > _REPLAYED_IDS_KEPT:
+                del self._replayed_ids[next(iter(self._replayed_ids))]
+        return replay_file(name, data, lock_wait=LOCK_WAIT_REPLAY)
+
+    def _replay_loop(self) -> None:
+        """Write what waits in the spools seen so far, now and every `REPLAY_EVERY` s."""
         while not self._stopping.is_set():
             with self._lock:
                 directories = sorted(self._spools)
             for directory in directories:
                 try:
-                    done = replay(
-                        directory,
-                        lambda name, data: replay_file(name, data, lock_wait=LOCK_WAIT_REPLAY),
-                    )
+                    done = replay(directory, self._replay_one)
                 except Exception:  # noqa: S112 - a bad spool file never stops the daemon
                     continue
                 if done:
@@ -294,7 +304,10 @@ class HookDaemon:
         directory = spool_dir(request.env)
         with self._lock:
             self._spools.add(directory)
-        fd = hold_request(directory, request.request_id, frame)
+        with self._claims:  # atomic with the replay's claim (see `_replay_one`)
+            if request.request_id in self._replayed_ids:
+                return None
+            fd = hold_request(directory, request.request_id, frame)
         if fd is None and not (Path(directory) / (request.request_id + SPOOL_SUFFIX)).exists():
             return ("", -1)
         return None if fd is None else (directory, fd)
