@@ -33,7 +33,8 @@ from typing import Any, Final
 
 from ai_telemetry.errors import ConfigError
 
-DEFAULT_COMMAND: Final = "ai-telemetry hook"
+BARE_COMMAND: Final = "ai-telemetry hook"
+"""The command 0.1.0 installed: it fails (exit 127) where the virtualenv is not on PATH."""
 HOOK_TIMEOUT_SECONDS: Final = 10
 
 TOOL_EVENTS: Final = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
