@@ -19,7 +19,7 @@ import orjson
 from ai_telemetry.config import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from ai_telemetry.documents.types import CheckDoc, DoctorDocument
 
@@ -140,8 +140,124 @@ def _collector_checks(settings: Settings) -> list[Check]:
     return checks
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in the order a person would fix them."""
+HOOK_CHECK_TIMEOUT = 5.0
+"""Seconds doctor lets a configured hook command run (Claude Code's own limit is 10)."""
+_HOOK_CHECK_PAYLOAD = b'{"hook_event_name": "Stop", "session_id": "ai-telemetry-doctor"}'
+
+
+def claude_code_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Claude Code gives a hook: this one without an activated virtualenv.
+
+    ``VIRTUAL_ENV`` goes, and so does every ``PATH`` entry inside it or inside this
+    interpreter's prefix (where ``ai-telemetry`` itself may be installed).
+    """
+    import sys
+
+    env = dict(os.environ if environ is None else environ)
+    prefixes = {str(Path(sys.prefix).resolve())}
+    if env.get("VIRTUAL_ENV"):
+        prefixes.add(str(Path(env["VIRTUAL_ENV"]).resolve()))
+    env.pop("VIRTUAL_ENV", None)
+    kept = []
+    for entry in env.get("PATH", "").split(os.pathsep):
+        resolved = str(Path(entry).resolve()) if entry else ""
+        if entry and not any(resolved == p or resolved.startswith(p + os.sep) for p in prefixes):
+            kept.append(entry)
+    env["PATH"] = os.pathsep.join(kept) or "/usr/bin:/bin"
+    return env
+
+
+def hook_settings_files(project: Path, home: Path) -> list[Path]:
+    """Where Claude Code reads hooks: the project's two files and the user's."""
+    claude = project / ".claude"
+    return [
+        claude / "settings.json",
+        claude / "settings.local.json",
+        home / ".claude/settings.json",
+    ]
+
+
+def check_hook_command(command: str, *, project: Path, env: Mapping[str, str]) -> Check:
+    """Run one configured hook command as Claude Code does (``sh -c``, no virtualenv on PATH).
+
+    It is fed a ``Stop`` event, which writes nothing, in-process (no daemon is started).
+    """
+    import subprocess
+    import time
+
+    run_env = {**env, "AI_TELEMETRY_HOOK_DAEMON": "0", "CLAUDE_PROJECT_DIR": str(project)}
+    name = "claude code hook command"
+    fix = "run: ai-telemetry claude-code install (it writes this installation's absolute path)"
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            ["/bin/sh", "-c", command],
+            input=_HOOK_CHECK_PAYLOAD,
+            capture_output=True,
+            env=run_env,
+            cwd=project,
+            timeout=HOOK_CHECK_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(name, "fail", f"{command!r} did not finish in {HOOK_CHECK_TIMEOUT:g} s", fix)
+    except OSError as exc:
+        return Check(name, "fail", f"cannot run /bin/sh for {command!r}: {exc.strerror}", fix)
+    ms = (time.monotonic() - start) * 1000
+    if done.returncode == 0:
+        return Check(name, "ok", f"{command!r} runs without the virtualenv on PATH ({ms:.0f} ms)")
+    said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    last = f": {said[-1][:200]}" if said else ""
+    if done.returncode == 127:
+        detail = (
+            f"{command!r} is not found from a shell without the virtualenv on PATH, as Claude "
+            f"Code runs it: every hook call fails (exit 127) and nothing is recorded{last}"
+        )
+    else:
+        detail = f"{command!r} exits {done.returncode} when Claude Code runs it{last}"
+    return Check(name, "fail", detail, fix)
+
+
+def _hook_command_checks(project: Path, home: Path) -> list[Check]:
+    from ai_telemetry.collect.claude_code.settings_install import configured_commands
+
+    commands: dict[str, None] = {}
+    for path in hook_settings_files(project, home):
+        commands.update(dict.fromkeys(configured_commands(path)))
+    env = claude_code_env()
+    return [check_hook_command(command, project=project, env=env) for command in commands]
+
+
+def _spool_check() -> list[Check]:
+    from ai_telemetry.collect.claude_code.hook_client import spool_dir
+    from ai_telemetry.collect.claude_code.hook_spool import pending
+
+    directory = spool_dir(os.environ)
+    waiting = pending(directory)
+    if not waiting:
+        return []
+    return [
+        Check(
+            "claude code hook spool",
+            "warn",
+            f"{len(waiting)} hook call(s) waiting in {directory} to be written",
+            "the hook daemon writes them once the log can be written (see the problems below); "
+            "or run any hook call with AI_TELEMETRY_HOOK_DAEMON=0",
+        )
+    ]
+
+
+def run_checks(
+    settings: Settings, *, project: Path | None = None, home: Path | None = None
+) -> list[Check]:
+    """Every check, in the order a person would fix them.
+
+    Args:
+        settings: the settings in force.
+        project: where Claude Code's project settings are (default: ``CLAUDE_PROJECT_DIR``,
+            else the working directory).
+        home: the home holding ``~/.claude/settings.json`` (default: ``Path.home()``).
+    """
     checks: list[Check] = []
     directory = settings.telemetry_dir
     if not settings.enabled:
@@ -205,10 +321,15 @@ def run_checks(settings: Settings) -> list[Check]:
     )
 
     checks += _collector_checks(settings)
+    project = project or Path(os.environ.get("CLAUDE_PROJECT_DIR") or Path.cwd())
+    checks += _hook_command_checks(project, home or Path.home())
+    checks += _spool_check()
     counts, latest = _problems(settings)
     if counts:
         summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))
         fix = "fix the cause above; events kept in memory are written on the next flush"
+        if counts.get("hook_spooled"):
+            fix += "; spooled hook events are written by the hook daemon once the log can be"
         if counts.get("warehouse_build"):
             fix += "; a failed background warehouse build is redone by the next analytics command"
         checks.append(

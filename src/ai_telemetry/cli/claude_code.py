@@ -78,9 +78,9 @@ def claude_code_group() -> None:
 @click.option(
     "--command",
     "command",
-    default="ai-telemetry hook",
-    show_default=True,
-    help="Hook command; use an absolute path if ai-telemetry is not on Claude Code's PATH.",
+    default=None,
+    help="Hook command (default: this installation's interpreter running the stand-alone "
+    "hook client, by absolute path, so it runs without the virtualenv on PATH).",
 )
 @click.option(
     "--async",
@@ -89,17 +89,33 @@ def claude_code_group() -> None:
     help="Run the hooks nothing waits for in the background (newer Claude Code).",
 )
 def install_cmd(
-    scope_user: bool, settings_file: Path | None, command: str, background: bool
+    scope_user: bool, settings_file: Path | None, command: str | None, background: bool
 ) -> None:
-    """Add our hooks to settings.json, keeping every existing hook (idempotent)."""
-    from ai_telemetry.collect.claude_code.settings_install import install_hooks
+    """Add our hooks to settings.json, keeping every existing hook (idempotent).
+
+    Re-running it updates the command of our hooks (a moved or upgraded installation).
+    """
+    from ai_telemetry.collect.claude_code.settings_install import (
+        compile_client,
+        default_command,
+        install_hooks,
+    )
 
     path = _target(scope_user, settings_file)
+    if command is None:
+        command = default_command()
+        for problem in compile_client():
+            echo(f"warning: cannot compile the hook client ahead: {problem}", err=True)
     report = install_hooks(path, command=command, background=background)
-    if report.changed:
+    if report.added:
         echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
-    else:
+    if report.updated:
+        echo(
+            f"Updated the ai-telemetry hook command in {path} ({', '.join(report.updated)})."
+        )
+    if not report.changed:
         echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
+    echo(f"Hook command: {command}")
 
 
 @claude_code_group.command("uninstall")

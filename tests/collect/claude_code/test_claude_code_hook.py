@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ai_telemetry.collect.claude_code.hook import mcp_server, run_hook
+from ai_telemetry.collect.claude_code.hook import mcp_server, reduce_payload, run_hook
 from ai_telemetry.collect.claude_code.ids import session_event_id
 
 DATA = Path(__file__).parents[2] / "data" / "claude_code"
@@ -266,3 +266,48 @@ def test_disabled_telemetry_writes_nothing(tmp_path: Path) -> None:
     hook = Hook(tmp_path, AI_TELEMETRY_ENABLED="false")
     hook(payload("PostToolUse"))
     assert hook.events() == []
+
+
+def _session_of_every_kind() -> list[dict[str, Any]]:
+    skill = {"tool_name": "Skill", "tool_input": {"skill": "test-writer"}, "tool_use_id": "t_s"}
+    old_skill = {"tool_name": "Skill", "tool_input": {"command": "old-skill"}, "tool_use_id": "t_o"}
+    agent = {
+        "tool_name": "Agent",
+        "tool_use_id": "t_a",
+        "tool_input": {"subagent_type": "Explore", "prompt": "look"},
+    }
+    return [
+        payload("SessionStart"),
+        payload("UserPromptSubmit"),
+        payload("PreToolUse"),
+        payload("PostToolUse"),
+        payload("PostToolUseFailure"),
+        payload("PreToolUse", **skill),
+        payload("PostToolUse", **skill, tool_response={"success": True}),
+        payload("PreToolUse", **old_skill),
+        payload("PostToolUse", **old_skill, tool_response={"commandName": "old-skill"}),
+        payload("PreToolUse", **agent),
+        payload("PostToolUse", **agent, tool_response=PAYLOADS["AgentToolResponse"]),
+        payload("PostToolUse", tool_name="mcp__github__search", tool_use_id="t_m"),
+        payload("Stop"),
+        payload("SessionEnd"),
+    ]
+
+
+def test_reduced_payload_gives_the_same_events(tmp_path: Path) -> None:
+    """What the daemon spools (only the fields the hook reads) makes exactly the same events."""
+    full, reduced = Hook(tmp_path / "full"), Hook(tmp_path / "reduced")
+    for item in _session_of_every_kind():
+        assert full(item, after=1) == run_hook(
+            [],
+            stdin=io.BytesIO(reduce_payload(json.dumps(item).encode())),
+            environ=reduced.env,
+            clock=lambda: full.now,
+        )
+
+    def strip(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if k != "event_id"} for e in events]
+
+    assert len(full.events()) > 10
+    assert strip(full.events()) == strip(reduced.events())
+    assert b"look" not in reduce_payload(json.dumps(_session_of_every_kind()[9]).encode())

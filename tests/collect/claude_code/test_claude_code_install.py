@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,15 @@ import pytest
 
 from ai_telemetry.collect.claude_code.settings_install import (
     HOOK_EVENTS,
+    default_command,
     install_hooks,
+    is_our_command,
     uninstall_hooks,
 )
 from ai_telemetry.errors import ConfigError
 
 CLI = Path(sys.executable).parent / "ai-telemetry"
+MAIN = "ai_telemetry/collect/claude_code/hook_main.py"
 EXISTING = {
     "model": "opus",
     "permissions": {"allow": ["Bash(npm test:*)"]},
@@ -52,7 +56,7 @@ def test_install_adds_every_event_and_keeps_the_rest(settings_file: Path) -> Non
     ours = data["hooks"]["PreToolUse"][0]
     assert ours == {
         "matcher": "*",
-        "hooks": [{"type": "command", "command": "ai-telemetry hook", "timeout": 10}],
+        "hooks": [{"type": "command", "command": default_command(), "timeout": 10}],
     }
     assert "matcher" not in data["hooks"]["SessionStart"][0]
 
@@ -148,3 +152,110 @@ def test_cli_project_scope_is_the_default(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (project / ".claude/settings.json").exists()
     assert not (home / ".claude/settings.json").exists()
+
+
+def _claude_code_shell(tmp_path: Path, project: Path) -> dict[str, str]:
+    """The environment of a shell Claude Code was started from: no virtualenv on PATH."""
+    return {
+        "HOME": str(tmp_path / "home"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CLAUDE_PROJECT_DIR": str(project),
+        "AI_TELEMETRY_STATE_DIR": str(tmp_path / "state"),
+        "AI_TELEMETRY_HOOK_DAEMON": "0",
+    }
+
+
+def _our_command(settings: Path) -> str:
+    groups = json.loads(settings.read_text())["hooks"]["PostToolUse"]
+    commands = [h["command"] for g in groups for h in g["hooks"] if is_our_command(h["command"])]
+    assert 1 == len(commands)
+    return str(commands[0])
+
+
+def test_installed_command_is_absolute_and_runs_without_the_venv_on_path(tmp_path: Path) -> None:
+    """The command install writes runs from a shell whose PATH lacks the venv, and records."""
+    project = tmp_path / "project"
+    project.mkdir()
+    done = subprocess.run(
+        [str(CLI), "claude-code", "install"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    command = _our_command(project / ".claude/settings.json")
+    program = shlex.split(command)[0]
+    assert (True, True) == (Path(program).is_absolute(), Path(program).exists())
+    shell = _claude_code_shell(tmp_path, project)
+    missing = subprocess.run(["/bin/sh", "-c", "command -v ai-telemetry"], env=shell, check=False)
+    assert 0 != missing.returncode  # the bare command would fail here with exit 127
+    payload = {"session_id": "s1", "hook_event_name": "PostToolUse", "tool_name": "Read"}
+    hook = subprocess.run(
+        ["/bin/sh", "-c", command],
+        input=json.dumps(payload).encode(),
+        capture_output=True,
+        env=shell,
+        cwd=project,
+        check=False,
+        timeout=60,
+    )
+    assert (0, b"", b"") == (hook.returncode, hook.stdout, hook.stderr)
+    log = (project / ".claude/Telemetry/events.jsonl").read_text().splitlines()
+    assert ["Read"] == [json.loads(line)["tool"] for line in log]
+
+
+def test_reinstall_updates_an_old_command(settings_file: Path) -> None:
+    """Entries of ours with another command (the old bare one) get the new one; none is added."""
+    install_hooks(settings_file, command="ai-telemetry hook")
+    report = install_hooks(settings_file)
+    assert (list(HOOK_EVENTS), [], True) == (report.updated, report.added, report.changed)
+    assert default_command() == _our_command(settings_file)
+    assert not install_hooks(settings_file).changed
+
+
+def _doctor_hook_checks(project: Path, env: dict[str, str]) -> list[dict[str, str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "ai_telemetry", "doctor", "--json"],
+        capture_output=True,
+        env=env,
+        cwd=project,
+        check=False,
+        timeout=60,
+    )
+    checks: list[dict[str, str]] = json.loads(done.stdout)["checks"]
+    return [c for c in checks if c["name"] == "claude code hook command"]
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("ai-telemetry hook", "exit 127"),
+        (f"/gone/venv/bin/python3 -I -S /gone/{MAIN} hook", "exit 127"),
+        (f"{sys.executable} -I -S /moved/{MAIN} hook", "exits 2"),
+    ],
+    ids=["bare name", "deleted venv", "moved package"],
+)
+def test_doctor_fails_a_hook_command_claude_code_cannot_run(
+    tmp_path: Path, command: str, says: str
+) -> None:
+    """doctor runs the configured command as Claude Code would and says why it cannot."""
+    project = tmp_path / "project"
+    install_hooks(project / ".claude/settings.json", command=command)
+    # The venv is on doctor's own PATH, as when a user runs it: the check must not be fooled.
+    env = {
+        **os.environ,
+        "PATH": f"{CLI.parent}:{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(CLI.parent.parent),
+        "HOME": str(tmp_path / "home"),
+    }
+    [check] = _doctor_hook_checks(project, env)
+    assert ("fail", True) == (check["status"], says in check["detail"]), check
+    assert "claude-code install" in check["fix"]
+    subprocess.run(
+        [str(CLI), "claude-code", "install"], cwd=project, env=env, check=True, capture_output=True
+    )
+    [check] = _doctor_hook_checks(project, env)
+    assert "ok" == check["status"], check

@@ -20,7 +20,7 @@ from ai_telemetry import __version__
 from ai_telemetry.collect.claude_code.hook_client import (
     OP_HOOK,
     OP_STATUS,
-    UNANSWERED,
+    REFUSED,
     ask_daemon,
     encode_request,
     lock_path,
@@ -97,6 +97,13 @@ class Setup:
             time.sleep(0.05)
         return False
 
+    def wait_tools(self, expected: Counter[str]) -> Counter[str]:
+        """The log's tool counts once they are ``expected`` (or whatever they are after WAIT)."""
+        deadline = time.monotonic() + WAIT
+        while (found := self.tools()) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
     def tools(self) -> Counter[str]:
         """How often each tool name is in the log."""
         log = self.project / ".claude/Telemetry/events.jsonl"
@@ -131,15 +138,17 @@ def warm(setup: Setup) -> Setup:
     """A Setup whose daemon is running (started by a first hook call, tool ``Warm``)."""
     assert setup.call(post("Warm")).returncode == 0
     setup.wait_for_daemon()
+    assert Counter({"Warm": 1}) == setup.wait_tools(Counter({"Warm": 1}))
     return setup
 
 
-def test_first_call_starts_the_daemon_and_writes_its_event_itself(setup: Setup) -> None:
-    """With no daemon, the call writes in-process and leaves a daemon that has served nothing."""
+def test_first_call_spools_starts_the_daemon_and_the_daemon_writes_it(setup: Setup) -> None:
+    """With no daemon, the call only spools and starts one; the new daemon writes it, once."""
     done = setup.call(post("First"))
     assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
-    assert {"First": 1} == setup.tools()
-    assert 0 == setup.wait_for_daemon()["served"]
+    assert Counter({"First": 1}) == setup.wait_tools(Counter({"First": 1}))
+    status = setup.wait_for_daemon()
+    assert (0, 1) == (status["served"], status["replayed"])
 
 
 def test_later_calls_go_through_the_daemon(warm: Setup) -> None:
@@ -188,7 +197,7 @@ def test_sigkilled_daemon_loses_no_event(warm: Setup) -> None:
     for i in range(3):
         assert 0 == warm.call(post(f"After{i}")).returncode
     expected = ["Warm"] + [f"Before{i}" for i in range(3)] + [f"After{i}" for i in range(3)]
-    assert Counter(expected) == warm.tools()
+    assert Counter(expected) == warm.wait_tools(Counter(expected))
 
 
 def test_version_mismatch_is_refused_and_stops_the_daemon(warm: Setup) -> None:
@@ -196,10 +205,11 @@ def test_version_mismatch_is_refused_and_stops_the_daemon(warm: Setup) -> None:
     pid = warm.daemon_pid()
     assert pid is not None
     request = encode_request(OP_HOOK, "0.0.0-other", str(warm.project), [], b"{}")
-    assert (UNANSWERED, b"") == ask_daemon(warm.socket, request)
+    assert (REFUSED, b"") == ask_daemon(warm.socket, request)
     assert warm.wait_gone(pid)
     assert 0 == warm.call(post("Later")).returncode
-    assert {"Warm": 1, "Later": 1} == warm.tools()
+    expected = Counter({"Warm": 1, "Later": 1})
+    assert expected == warm.wait_tools(expected)
 
 
 def test_malformed_request_does_not_stop_the_daemon(warm: Setup) -> None:

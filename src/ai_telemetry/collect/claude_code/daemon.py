@@ -11,9 +11,15 @@ per tool call. The first hook call that finds no daemon starts one::
   (which holds the daemon's pid) beside the socket; a second daemon waits a moment, then exits.
 - Private: the directory is mode 0700 and owned by the user, the socket mode 0600, so no other
   user can connect. Payloads are never logged.
-- Each request runs `ai_telemetry.collect.claude_code.hook.run_hook` in its own thread, with the
-  client's environment and working directory (never this process's), and replies with the exit
-  code and the stderr text (a kill-switch block: exit 2 and the reason).
+- Each request is written to the hook spool before it is accepted (so a daemon killed at any
+  later point loses nothing: the next daemon replays it), then runs
+  `ai_telemetry.collect.claude_code.hook.run_hook` in its own thread, with the client's
+  environment, working directory and time (never this process's), waiting at most
+  `LOCK_WAIT_SERVE` seconds for each lock, and replies with the exit code and the stderr text
+  (a kill-switch block: exit 2 and the reason). See `hook_client` for who owns the event when.
+- A thread replays the spool when the daemon starts and every `hook_spool.REPLAY_EVERY`
+  seconds: requests spooled by clients (no daemon yet, or no answer in time) and events whose
+  write failed (log locked by another process, disk full).
 - It exits after ``AI_TELEMETRY_HOOK_DAEMON_IDLE`` seconds without a request (default 600),
   and when a client of another version comes, or its own code changed on disk (an editable
   install being edited): that client does its event itself, the next one starts a new daemon.
@@ -40,10 +46,19 @@ from ai_telemetry.collect.claude_code.hook_client import (
     GO,
     OP_HOOK,
     OP_STATUS,
-    PROTOCOL,
-    RESULT_TIMEOUT,
+    SPOOL_SUFFIX,
+    encode_request,
     lock_path,
     socket_path,
+    spool_dir,
+)
+from ai_telemetry.collect.claude_code.hook_spool import (
+    REPLAY_EVERY,
+    Request,
+    decode_request,
+    hold_request,
+    release,
+    replay,
 )
 
 TYPE_CHECKING = False
@@ -57,35 +72,19 @@ LOCK_WAIT = 3.0
 HEADER_MAX = 1 << 20
 PAYLOAD_MAX = 64 << 20
 """Larger requests are answered "do it yourself"."""
-_READ_TIMEOUT = 5.0
+LOCK_WAIT_SERVE = 0.2
+"""Seconds a served request waits for each lock: its client waits at most ~0.6 s in all."""
+LOCK_WAIT_REPLAY = 0.1
+"""Seconds a replayed spool file waits for each lock (it is tried again a second later)."""
+SHUTDOWN_WAIT = 5.0
+"""Seconds an exiting daemon lets running requests finish (each is bounded well below)."""
+_READ_TIMEOUT = 2.0
+_REPLAYED_IDS_KEPT = 10_000
 _CODE_CHECK_EVERY = 1.0
 
 
-class Request:
-    """One decoded hook request.
-
-    Args:
-        op: `OP_HOOK` or `OP_STATUS`.
-        version: the client's package version.
-        cwd: the client's working directory ("" when it had none).
-        env: the client's forwarded environment variables.
-        payload: the hook JSON, as Claude Code sent it.
-    """
-
-    __slots__ = ("cwd", "env", "op", "payload", "version")
-
-    def __init__(
-        self, op: bytes, version: str, cwd: str, env: dict[str, str], payload: bytes
-    ) -> None:
-        self.op = op
-        self.version = version
-        self.cwd = cwd
-        self.env = env
-        self.payload = payload
-
-
-def read_request(conn: socket.socket) -> Request | None:
-    """Decode one request frame; None if it is malformed, too big or of another protocol."""
+def read_request(conn: socket.socket) -> tuple[Request, bytes] | None:
+    """Decode one request frame: (request, the frame's bytes); None if malformed or too big."""
     sizes = _recv_exact(conn, 8)
     if sizes is None:
         return None
@@ -96,21 +95,8 @@ def read_request(conn: socket.socket) -> Request | None:
     body = _recv_exact(conn, header_len + payload_len)
     if body is None:
         return None
-    fields = body[:header_len].split(b"\0")
-    if len(fields) < 4 or fields[0] != PROTOCOL:
-        return None
-    env: dict[str, str] = {}
-    for item in fields[4:]:
-        name, sep, value = item.partition(b"=")
-        if sep:
-            env[os.fsdecode(name)] = os.fsdecode(value)
-    return Request(
-        fields[1],
-        fields[2].decode("utf-8", "replace"),
-        os.fsdecode(fields[3]),
-        env,
-        body[header_len:],
-    )
+    request = decode_request(body[:header_len], body[header_len:])
+    return None if request is None else (request, sizes + body)
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
@@ -123,6 +109,20 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def encode_frame(request: Request) -> bytes:
+    """The request as a frame again (what is spooled)."""
+    env = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in request.env.items()]
+    return encode_request(
+        request.op,
+        request.version,
+        request.cwd,
+        env,
+        request.payload,
+        request_id=request.request_id,
+        now_ns=request.unix_ns,
+    )
 
 
 def _result(code: int, text: str) -> bytes:
@@ -164,6 +164,40 @@ class HookDaemon:
         self._stamps: dict[str, int] = {}
         self._checked = clock()
         self._code_changed()  # record the files as they are now
+        self.replayed = 0
+        self._spools: set[str] = {spool_dir(os.environ)}
+        # Request ids replayed lately: a request whose client gave up, spooled it and saw it
+        # replayed before this daemon got to it must not be taken again (its name is free).
+        self._claims = threading.Lock()
+        self._replayed_ids: dict[str, None] = {}
+        self._replayer = threading.Thread(target=self._replay_loop, daemon=True)
+        self._replayer.start()
+
+    def _replay_one(self, name: str, data: bytes) -> bool:
+        from ai_telemetry.collect.claude_code.hook import replay_file
+
+        request_id = name.rsplit(".", 1)[0]
+        with self._claims:
+            self._replayed_ids[request_id] = None
+            while len(self._replayed_ids) > _REPLAYED_IDS_KEPT:
+                del self._replayed_ids[next(iter(self._replayed_ids))]
+        return replay_file(name, data, lock_wait=LOCK_WAIT_REPLAY)
+
+    def _replay_loop(self) -> None:
+        """Write what waits in the spools seen so far, now and every `REPLAY_EVERY` s."""
+        while not self._stopping.is_set():
+            with self._lock:
+                directories = sorted(self._spools)
+            for directory in directories:
+                try:
+                    done = replay(directory, self._replay_one)
+                except Exception:  # noqa: S112 - a bad spool file never stops the daemon
+                    continue
+                if done:
+                    with self._lock:
+                        self.replayed += done
+                        self._last = self._clock()
+            self._stopping.wait(REPLAY_EVERY)
 
     def serve(self) -> None:
         """Accept and handle requests (one thread each) until idle or `stop`; then clean up."""
@@ -198,7 +232,7 @@ class HookDaemon:
     def _shutdown(self) -> None:
         self._unlink()
         self.listener.close()
-        deadline = self._clock() + RESULT_TIMEOUT
+        deadline = self._clock() + SHUTDOWN_WAIT
         while self._clock() < deadline:
             with self._lock:
                 if not self._active:
@@ -219,10 +253,11 @@ class HookDaemon:
 
     def handle(self, conn: socket.socket) -> None:
         """Answer one connection: fallback, status, or accept then run the hook."""
-        request = read_request(conn)
-        if request is None:
+        received = read_request(conn)
+        if received is None:
             conn.sendall(FALLBACK)
             return
+        request, _ = received
         if request.version != self.version or self._code_changed():
             conn.sendall(FALLBACK)  # that client does its event; the next one starts afresh
             self.stop()
@@ -233,20 +268,56 @@ class HookDaemon:
         ):
             conn.sendall(FALLBACK)  # `~` in settings would expand against the wrong home
             return
-        conn.sendall(ACCEPTED)
-        if conn.recv(1) != GO:
-            return  # the client gave up waiting and does the event itself
         if status:
-            conn.sendall(_result(0, json.dumps(self.status())))
+            conn.sendall(ACCEPTED)
+            if conn.recv(1) == GO:
+                conn.sendall(_result(0, json.dumps(self.status())))
             return
-        code, text = self.run(request)
+        from ai_telemetry.collect.claude_code.hook import reduce_payload
+
+        # Only what the hook reads is spooled and handled (no tool inputs or outputs on disk).
+        request.payload = reduce_payload(request.payload)
+        held = self._hold(request, encode_frame(request))
+        if held is None:
+            return  # its client gave up and spooled it already: the replay writes it
+        directory, fd = held
+        done = False
+        try:
+            conn.sendall(ACCEPTED)  # from here on the event is in the spool: ours
+            if conn.recv(1) != GO:
+                return  # the client went away: the replay writes it
+            code, text = self.run(request)
+            done = True
+        finally:
+            if fd >= 0:
+                release(directory, request.request_id, fd, done=done)
         conn.sendall(_result(code, text))
+
+    def _hold(self, request: Request, frame: bytes) -> tuple[str, int] | None:
+        """Spool the request, locked: (spool directory, descriptor).
+
+        The descriptor is -1 when the request cannot be spooled (no id, disk full): it is then
+        served unspooled, as a last resort. None: its client spooled it already (it gave up).
+        """
+        if not request.request_id:
+            return ("", -1)
+        directory = spool_dir(request.env)
+        with self._lock:
+            self._spools.add(directory)
+        with self._claims:  # atomic with the replay's claim (see `_replay_one`)
+            if request.request_id in self._replayed_ids:
+                return None
+            fd = hold_request(directory, request.request_id, frame)
+        if fd is None and not (Path(directory) / (request.request_id + SPOOL_SUFFIX)).exists():
+            return ("", -1)
+        return None if fd is None else (directory, fd)
 
     def run(self, request: Request) -> tuple[int, str]:
         """Run the hook for one request: (exit code, stderr text); never raise."""
         from ai_telemetry.collect.claude_code.hook import run_hook
 
         stderr = StringIO()
+        unix = request.unix_ns / 1e9 if request.unix_ns else time.time()
         try:
             code = run_hook(
                 [],
@@ -254,6 +325,10 @@ class HookDaemon:
                 stderr=stderr,
                 environ=request.env,
                 cwd=request.cwd or None,
+                clock=lambda: unix,
+                request_id=request.request_id or None,
+                lock_wait=LOCK_WAIT_SERVE,
+                replay_spool=False,
             )
         except Exception:  # run_hook swallows its own errors; this is belt and braces
             code = 0
@@ -265,10 +340,12 @@ class HookDaemon:
         """What the daemon is: pid, version, requests served, start time, socket."""
         with self._lock:
             served = self.served
+            replayed = self.replayed
         return {
             "pid": os.getpid(),
             "version": self.version,
             "served": served,
+            "replayed": replayed,
             "started_unix": self.started,
             "socket": self.path,
         }
@@ -348,16 +425,31 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = args[0] if args else socket_path(os.environ, __version__)
     if not path or not private_dir(Path(path).parent):
-        return 0
+        return _replay_once()
     os.chdir("/")  # hold no project directory busy
-    lock_fd = acquire_lock(lock_path(path))
-    if lock_fd is None:
-        return 0  # another daemon serves this socket
     try:
-        daemon = HookDaemon(bind(path), path=path, idle=idle_seconds(os.environ))
+        lock_fd = acquire_lock(lock_path(path))
+    except OSError:
+        return _replay_once()
+    if lock_fd is None:
+        return 0  # another daemon serves this socket (and replays the spool)
+    try:
+        try:
+            listener = bind(path)
+        except OSError:
+            return _replay_once()
+        daemon = HookDaemon(listener, path=path, idle=idle_seconds(os.environ))
         daemon.serve()
     finally:
         os.close(lock_fd)
+    return 0
+
+
+def _replay_once() -> int:
+    """A daemon that cannot serve still writes what its clients spooled, then exits."""
+    from ai_telemetry.collect.claude_code.hook import replay_spool_of
+
+    replay_spool_of(os.environ, lock_wait=LOCK_WAIT_REPLAY, budget=30.0)
     return 0
 
 

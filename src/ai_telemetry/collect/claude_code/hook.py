@@ -15,8 +15,17 @@ stdin (``session_id``, ``hook_event_name``, and per event ``tool_name``, ``tool_
 - UserPromptSubmit, Stop, SubagentStop: bookkeeping for the per-task tool-call count.
 
 Only names, ids, outcomes and numbers are kept: never tool inputs, prompts or outputs. The hook
-exits 0 and prints nothing, whatever happens (errors are counted in ``hook-status.json`` for
-``doctor``; ``AI_TELEMETRY_RAISE=1`` re-raises them, for tests), except when it blocks a call.
+exits 0 and prints nothing, whatever happens (errors are counted in ``hook-status.json`` and in
+the SDK's status file for ``doctor``; ``AI_TELEMETRY_RAISE=1`` re-raises them, for tests),
+except when it blocks a call.
+
+It never waits long: each lock (the session's state, the log's writers' lock) is waited for at
+most ``lock_wait`` seconds. A session state still locked after that is skipped for this call
+(its events are written without the Pre/Post pairing and the tool-call count); a log that
+cannot be written (locked, full, read-only) has the events kept in the hook spool
+(`ai_telemetry.collect.claude_code.hook_spool`) and written later. Both are counted where
+``doctor`` shows them. A transcript is read only when it is a regular file, at most its last
+256 KiB, and never while the session's lock is held.
 
 It runs on every tool call, so it imports only the sink's modules, and those only once it has
 an event to write.
@@ -28,7 +37,10 @@ import json
 import os
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
+
+from ai_telemetry.collect.claude_code.hook_state import StateUnavailable
 
 # Every import here is paid on every Claude Code tool call: `typing`, `collections.abc` and
 # `orjson` (whose own start-up imports dataclasses, uuid and json) stay out.
@@ -47,6 +59,8 @@ STATE_DIR = "hook-state"
 _NAME_MAX = 200
 CLEAN_VALUES_FILE = "clean-values.json"
 CLEAN_VALUES_MAX = 2000
+LOCK_WAIT = 0.15
+"""Seconds an in-process hook waits for each lock before it skips or spools (the budget)."""
 
 
 def run_hook(
@@ -57,6 +71,9 @@ def run_hook(
     environ: Mapping[str, str] | None = None,
     cwd: str | None = None,
     clock: Callable[[], float] = time.time,
+    request_id: str | None = None,
+    lock_wait: float = LOCK_WAIT,
+    replay_spool: bool = True,
 ) -> int:
     """Handle one Claude Code hook event; return the process exit code.
 
@@ -68,20 +85,115 @@ def run_hook(
         cwd: the hook's working directory, the project when ``CLAUDE_PROJECT_DIR`` is unset
             (default: this process's; the hook daemon passes its client's).
         clock: Unix time in seconds.
+        request_id: the request's id (`hook_client.new_request_id`): names the spool file of
+            events whose write fails (default: a new one).
+        lock_wait: seconds to wait for each lock (session state, log).
+        replay_spool: afterwards, write what earlier calls left in the spool (the in-process
+            hook; the daemon replays on its own).
 
     Returns:
         0, or 2 when the tool-call limit blocks a PreToolUse.
     """
     del argv
     env = os.environ if environ is None else environ
+    code = 0
+    spooled = False
     try:
         raw = (stdin if stdin is not None else sys.stdin.buffer).read()
-        return _handle(raw, env=env, cwd=cwd, now=clock(), stderr=stderr or sys.stderr)
+        code, spooled = _handle(
+            raw,
+            env=env,
+            cwd=cwd,
+            now=clock(),
+            stderr=stderr or sys.stderr,
+            request_id=request_id,
+            lock_wait=lock_wait,
+        )
     except Exception as exc:
-        if env.get("AI_TELEMETRY_RAISE", "") not in ("", "0"):
+        if _raising(env):
             raise
         _record_failure(exc, env=env, cwd=cwd, now=clock())
+    if replay_spool and not spooled:  # a log that just refused us will refuse the spool too
+        replay_spool_of(env, lock_wait=lock_wait)
+    return code
+
+
+def _raising(env: Mapping[str, str]) -> bool:
+    return env.get("AI_TELEMETRY_RAISE", "") not in ("", "0")
+
+
+def replay_spool_of(env: Mapping[str, str], *, lock_wait: float, budget: float = 0.2) -> int:
+    """Write what waits in the spool of this environment, for about ``budget`` s; never raise.
+
+    Each lock is waited for at most ``lock_wait`` s (and never more than 0.05 s: this runs in
+    a hook call, after its own work).
+    """
+    try:
+        from ai_telemetry.collect.claude_code.hook_client import spool_dir
+        from ai_telemetry.collect.claude_code.hook_spool import replay
+
+        wait = min(lock_wait, 0.05)
+        return replay(
+            spool_dir(env),
+            lambda name, data: replay_file(name, data, lock_wait=wait),
+            stop_after=budget,
+        )
+    except Exception:
+        if _raising(env):
+            raise
         return 0
+
+
+def replay_file(name: str, data: bytes, *, lock_wait: float) -> bool:
+    """Handle one spool file: True when it is done (written, or not ours), False to keep it."""
+    from ai_telemetry.collect.claude_code.hook_spool import EVENTS_SUFFIX, decode_frame
+
+    if name.endswith(EVENTS_SUFFIX):
+        try:
+            kept = json.loads(data)
+            env, cwd, events = kept["env"], kept["cwd"], kept["events"]
+            from ai_telemetry.config import load_settings
+
+            settings = load_settings(environ=env, cwd=_project_dir(env, cwd or None))
+        except Exception:  # not one of ours, or its settings broke meanwhile: drop it
+            return True
+        from ai_telemetry.errors import LogError
+
+        try:
+            _write(events, settings, lock_wait=lock_wait)
+        except LogError:
+            return False  # still cannot be written: keep it, try again later
+        except Exception:
+            return True
+        return True
+    request = decode_frame(data)
+    if request is None:
+        return True
+    unix = request.unix_ns / 1e9 if request.unix_ns else time.time()
+    run_hook(
+        [],
+        stdin=_bytes_io(request.payload),
+        stderr=_null_text(),
+        environ=request.env,
+        cwd=request.cwd or None,
+        clock=lambda: unix,
+        request_id=request.request_id or None,
+        lock_wait=lock_wait,
+        replay_spool=False,
+    )
+    return True
+
+
+def _bytes_io(data: bytes) -> IO[bytes]:
+    from io import BytesIO
+
+    return BytesIO(data)
+
+
+def _null_text() -> IO[str]:
+    from io import StringIO
+
+    return StringIO()
 
 
 def _project_dir(env: Mapping[str, str], cwd: str | None = None) -> Path:
@@ -89,31 +201,109 @@ def _project_dir(env: Mapping[str, str], cwd: str | None = None) -> Path:
 
 
 def _handle(
-    raw: bytes, *, env: Mapping[str, str], cwd: str | None, now: float, stderr: IO[str]
-) -> int:
+    raw: bytes,
+    *,
+    env: Mapping[str, str],
+    cwd: str | None,
+    now: float,
+    stderr: IO[str],
+    request_id: str | None = None,
+    lock_wait: float = LOCK_WAIT,
+) -> tuple[int, bool]:
+    """The hook's work: (exit code, whether its events went to the spool)."""
     from ai_telemetry.config import load_settings
 
     payload = json.loads(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
-        return 0
+        return 0, False
     settings = load_settings(environ=env, cwd=_project_dir(env, cwd))
     if not settings.enabled:
-        return 0
+        return 0, False
     hook = HookEvent(payload, now=now)
     state_dir = settings.telemetry_dir / STATE_DIR
-    events, block_reason = hook.process(state_dir, limit=settings.tool_call_limit)
+    events, block_reason = hook.process(
+        state_dir, limit=settings.tool_call_limit, lock_wait=lock_wait
+    )
+    problem = hook.state_problem
+    if problem is not None:
+        if problem.locked:
+            from ai_telemetry.collect.claude_code.hook_spool import note_problem
+
+            note_problem(env, _log_key(settings), "hook_state_locked", f"hook: {problem}")
+        elif _raising(env):
+            raise problem
+        else:
+            cause = problem.__cause__
+            failure = cause if isinstance(cause, Exception) else problem
+            _record_failure(failure, env=env, cwd=cwd, now=now)
+    spooled = False
     if events:
-        _write(events, settings)
+        from ai_telemetry.errors import LogError
+
+        try:
+            _write(events, settings, lock_wait=lock_wait)
+        except LogError as exc:
+            if _raising(env):
+                raise
+            _spool(events, exc, settings=settings, env=env, cwd=cwd, request_id=request_id)
+            spooled = True
     if block_reason:
         stderr.write(block_reason + "\n")
         stderr.flush()
-        return 2
-    return 0
+        return 2, spooled
+    return 0, spooled
 
 
-def _write(events: list[dict[str, Any]], settings: Settings) -> None:
+def _log_key(settings: Settings) -> str:
+    """The log path as doctor matches status lines to it."""
+    try:
+        return str(settings.log_path.resolve())
+    except OSError:
+        return str(settings.log_path)
+
+
+def _spool(
+    events: list[dict[str, Any]],
+    exc: Exception,
+    *,
+    settings: Settings,
+    env: Mapping[str, str],
+    cwd: str | None,
+    request_id: str | None,
+) -> None:
+    """Keep events the log refused in the spool, and say so in one line where doctor looks."""
+    from ai_telemetry.collect.claude_code.hook_client import new_request_id
+    from ai_telemetry.collect.claude_code.hook_spool import note_problem, spool_events
+
+    where = spool_events(env, cwd, request_id or new_request_id(time.time_ns()), events)
+    n = len(events)
+    if where is not None:
+        note_problem(
+            env,
+            _log_key(settings),
+            "hook_spooled",
+            f"hook: {exc}; {n} event(s) kept in {where}, written once the log can be",
+            count=n,
+        )
+    else:
+        note_problem(
+            env,
+            _log_key(settings),
+            "write_failed",
+            f"hook: {exc}; {n} event(s) lost: the spool cannot be written either",
+            count=n,
+        )
+
+
+def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float) -> None:
+    """Write through the sink, waiting at most ``lock_wait`` s for the writers' lock.
+
+    Raises:
+        LogError: the log cannot be written (locked by another process, full, read-only).
+    """
     from ai_telemetry import __version__
     from ai_telemetry.log.sink import LogSink
+    from ai_telemetry.log.writer import EventLog
 
     if settings.durability == "buffered":
         settings = settings.replace(durability="write")
@@ -122,6 +312,9 @@ def _write(events: list[dict[str, Any]], settings: Settings) -> None:
     cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
     known = _read_clean_values(cache, __version__)
     sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
+    sink.log = EventLog(
+        settings.log_path, fsync=settings.durability == "fsync", lock_timeout=lock_wait
+    )
     try:
         sink.write(events)
     finally:
@@ -155,7 +348,8 @@ def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None
         tmp.write_text(json.dumps({"version": version, "values": kept}), encoding="utf-8")
         tmp.replace(path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # NotADirectoryError, a full disk: no temp file left behind
+            tmp.unlink(missing_ok=True)
 
 
 def _writer_id() -> str:
@@ -163,6 +357,55 @@ def _writer_id() -> str:
     from _thread import get_ident  # a builtin module: free, unlike `threading`
 
     return f"{os.getpid()}.{get_ident()}"
+
+
+_READ_FIELDS = (
+    "hook_event_name",
+    "session_id",
+    "agent_id",
+    "transcript_path",
+    "reason",
+    "tool_name",
+    "tool_use_id",
+    "duration_ms",
+    "is_interrupt",
+    "trigger",
+)
+_READ_INPUT = ("skill", "subagent_type")
+_READ_RESPONSE = (
+    "commandName",
+    "status",
+    "agentType",
+    "totalDurationMs",
+    "totalTokens",
+    "usage",
+    "totalToolUseCount",
+    "agentId",
+)
+
+
+def reduce_payload(raw: bytes) -> bytes:
+    """The hook JSON with only the fields `HookEvent` reads (what the daemon spools).
+
+    Tool inputs and responses can be large and private (a file read, a shell command): the
+    spool keeps none of that. Anything that is not a JSON object is kept as it is, so the hook
+    still records it as bad input.
+    """
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(payload, dict):
+        return raw
+    kept = {k: payload[k] for k in _READ_FIELDS if k in payload}
+    tool_input = payload.get("tool_input")
+    if isinstance(tool_input, dict):
+        names = (*_READ_INPUT, "command") if payload.get("tool_name") == SKILL_TOOL else _READ_INPUT
+        kept["tool_input"] = {k: tool_input[k] for k in names if k in tool_input}
+    response = payload.get("tool_response")
+    if isinstance(response, dict):
+        kept["tool_response"] = {k: response[k] for k in _READ_RESPONSE if k in response}
+    return json.dumps(kept, separators=(",", ":")).encode()
 
 
 def _name(value: object) -> str | None:
@@ -203,6 +446,8 @@ class HookEvent:
         self.session_id = _name(payload.get("session_id"))
         self.agent_id = _name(payload.get("agent_id"))
         self.timestamp = timestamp_from_unix(now)
+        self.state_problem: StateUnavailable | None = None
+        self.context: tuple[int | None, str | None] = (None, None)
 
     def base(self, event_type: str, **fields: Any) -> dict[str, Any]:
         """An event of this hook call: timestamp, session, task, and ``fields``."""
@@ -214,17 +459,31 @@ class HookEvent:
         event.update((k, v) for k, v in fields.items() if v is not None)
         return event
 
-    def process(self, state_dir: Path, *, limit: int | None) -> tuple[list[dict[str, Any]], str]:
-        """Update the session state; return (events to write, block reason or "")."""
+    def process(
+        self, state_dir: Path, *, limit: int | None, lock_wait: float = LOCK_WAIT
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Update the session state; return (events to write, block reason or "").
+
+        A state that cannot be had within ``lock_wait`` seconds (or at all) is skipped: the
+        handler runs on an empty one and `state_problem` says why.
+        """
         handler = _HANDLERS.get(self.name)
         if handler is None:
             return [], ""
+        if self.name == "PreCompact":  # before the session lock: a slow read holds nobody up
+            self.context = _last_context(self.payload.get("transcript_path"))
         if self.session_id is None:
             return handler(self, {}, limit)
         from ai_telemetry.collect.claude_code.hook_state import locked_state, state_path
 
-        with locked_state(state_path(state_dir, self.session_id), now=self.now) as state:
-            return handler(self, state, limit)
+        try:
+            with locked_state(
+                state_path(state_dir, self.session_id), now=self.now, timeout=lock_wait
+            ) as state:
+                return handler(self, state, limit)
+        except StateUnavailable as exc:
+            self.state_problem = exc
+            return handler(self, {}, limit)
 
     # --- handlers: (state, limit) -> (events, block reason) -----------------------------
 
@@ -425,7 +684,7 @@ class HookEvent:
     def pre_compact(self, state: dict[str, Any], _: int | None) -> _Result:
         trigger = self.payload.get("trigger")
         trigger = trigger if trigger in ("manual", "auto") else "compact"
-        tokens, model = _last_context(self.payload.get("transcript_path"))
+        tokens, model = self.context
         window = None
         if model:
             from ai_telemetry.collect.claude_code.pricing import context_window
@@ -462,16 +721,32 @@ _TAIL_BYTES = 256 * 1024
 
 
 def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
-    """(context tokens, model) of the last main-chain response in a transcript, if readable."""
-    if not isinstance(transcript_path, str) or not transcript_path:
+    """(context tokens, model) of the last main-chain response in a transcript, if readable.
+
+    Only a regular file is read (a FIFO would block, ``/dev/zero`` never ends), opened
+    non-blocking, and only its last `_TAIL_BYTES`.
+    """
+    if not isinstance(transcript_path, str) or not transcript_path or "\0" in transcript_path:
         return None, None
+    import stat
+
     try:
-        with Path(transcript_path).expanduser().open("rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - _TAIL_BYTES))
-            lines = fh.read().splitlines()
+        fd = os.open(
+            os.path.expanduser(transcript_path),  # noqa: PTH111 - no pathlib needed here
+            os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC,
+        )
     except OSError:
         return None, None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, None
+        size = info.st_size
+        lines = os.pread(fd, min(size, _TAIL_BYTES), max(0, size - _TAIL_BYTES)).splitlines()
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)
     for line in reversed(lines):
         if b'"usage"' not in line:
             continue
@@ -513,9 +788,31 @@ def _record_failure(
         status["errors"] = (errors if isinstance(errors, int) else 0) + 1
         status["last_error"] = type(exc).__name__  # the type only: messages may hold data
         status["last_error_unix"] = now
+    except Exception:
+        return
+    # Where the SDK's status goes (the state directory): a full or read-only telemetry
+    # directory, the usual reason for the failure, cannot hold hook-status.json.
+    from ai_telemetry.collect.claude_code.hook_spool import note_problem
+
+    note_problem(env, str(directory / "events.jsonl"), "hook_error", _one_line(exc))
+    tmp = path.with_name(f".{STATUS_FILE}.{_writer_id()}.tmp")
+    try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{STATUS_FILE}.{_writer_id()}.tmp")
         tmp.write_text(json.dumps(status), encoding="utf-8")
         tmp.replace(path)
-    except Exception:  # noqa: S110 - the hook must never fail Claude Code
-        pass
+    except Exception:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The failure in one line: its type, and the OS's reason (never the payload's text)."""
+    name = type(exc).__name__
+    if isinstance(exc, OSError):
+        where = f" on {exc.filename}" if exc.filename else ""
+        return f"hook: {name}{where}: {exc.strerror or exc}"
+    from ai_telemetry.errors import ConfigError, LogError
+
+    if isinstance(exc, ConfigError | LogError):  # these name a file and a fix, never data
+        return f"hook: {name}: {exc}"
+    return f"hook: {name} (reproduce with AI_TELEMETRY_RAISE=1 ai-telemetry hook < payload)"

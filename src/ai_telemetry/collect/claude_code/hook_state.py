@@ -4,7 +4,10 @@ Claude Code starts one hook process per event, several at once when tools run in
 the state that ties them together (when the session started, when each pending tool call
 started, tool calls per task for the kill switch) lives in
 ``<telemetry dir>/hook-state/<session>.json`` and is read-modified-written under an exclusive
-``flock``. SessionEnd deletes it. A corrupt or missing file is an empty state.
+``flock``. SessionEnd deletes it. A corrupt or missing file is an empty state. The lock is
+waited for at most ``timeout`` seconds (a hook must answer Claude Code in time, and another
+hook process may be stopped while holding it): then `StateUnavailable` is raised before the
+block runs, and the caller goes on without the state.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 
 TYPE_CHECKING = False  # on the hook's path: no `typing`, no orjson (see hook.py)
 if TYPE_CHECKING:
@@ -24,23 +28,66 @@ PENDING_MAX_AGE = 3600.0
 """Seconds after which a PreToolUse with no PostToolUse (an interrupted call) is forgotten."""
 
 
+class StateUnavailable(Exception):
+    """The session state could not be had: still locked after the timeout, or not openable.
+
+    Attributes:
+        locked: True when another process held the lock the whole time.
+    """
+
+    def __init__(self, message: str, *, locked: bool) -> None:
+        super().__init__(message)
+        self.locked = locked
+
+
 def state_path(state_dir: Path, session_id: str) -> Path:
     """Where one session's state lives; the id is reduced to a safe file name."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in session_id)[:128]
     return state_dir / f"{safe or 'unknown'}.json"
 
 
+def _lock(fd: int, path: Path, timeout: float | None) -> None:
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StateUnavailable(
+                    f"session state {path} still locked by another process after {timeout:g} s;"
+                    " this call's tool-call count and Pre/Post pairing were skipped",
+                    locked=True,
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+
+
 @contextmanager
-def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
+def locked_state(
+    path: Path, *, now: float, timeout: float | None = None
+) -> Iterator[dict[str, Any]]:
     """Yield the session's state as a dict; write it back (if changed) when the block ends.
 
     Setting the key ``"_delete"`` in the dict removes the file instead. Entries of ``"p"``
     (pending tool calls: tool_use_id -> start time) older than `PENDING_MAX_AGE` are dropped.
+    A write-back that fails (disk full) is dropped: the block's result counts more.
+
+    Raises:
+        StateUnavailable: before the block runs, when the file cannot be opened or its lock
+            is not free within ``timeout`` seconds (None: wait as long as it takes).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StateUnavailable(str(exc), locked=False) from exc
+    try:
+        _lock(fd, path, timeout)
         raw = b""
         while chunk := os.read(fd, 65536):
             raw += chunk
@@ -52,7 +99,8 @@ def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
             state = {}
         yield state
         if state.pop("_delete", False):
-            path.unlink(missing_ok=True)
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
             return
         pending = state.get("p")
         if isinstance(pending, dict):
@@ -65,8 +113,10 @@ def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
                 pending.pop(key, None)
         data = json.dumps(state, separators=(",", ":")).encode()
         if data != raw:
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, data)
+            try:  # overwrite, then cut: a full disk cannot leave the file empty
+                os.pwrite(fd, data, 0)
+                os.ftruncate(fd, len(data))
+            except OSError:
+                pass
     finally:
         os.close(fd)  # closing releases the lock

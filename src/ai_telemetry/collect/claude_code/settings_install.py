@@ -7,9 +7,16 @@ Claude Code reads hooks from ``~/.claude/settings.json`` (user), ``.claude/setti
                                 "hooks": [{"type": "command", "command": "ai-telemetry hook"}]}]}}
 
 `install_hooks` adds one matcher group per event we listen to, unless a group of that event
-already runs our command (so running it twice changes nothing); every other key and hook is
-kept as it was. `uninstall_hooks` removes only hook entries that run ``ai-telemetry hook``.
-Both write atomically (temp file, fsync, ``os.replace``).
+already runs our command (so running it twice changes nothing; an entry of ours with another
+command, say an older path, is updated); every other key and hook is kept as it was.
+`uninstall_hooks` removes only hook entries that run ``ai-telemetry hook``. Both write
+atomically (temp file, fsync, ``os.replace``).
+
+The command written by default (`default_command`) is absolute: Claude Code runs hooks from
+the shell it was started in, where a virtualenv is usually not activated, so a bare
+``ai-telemetry hook`` would fail with exit 127 on every call. It runs the stand-alone client
+(`ai_telemetry.collect.claude_code.hook_main`) with this installation's interpreter, and
+`compile_client` writes the bytecode of the modules it loads ahead, so no hook call compiles.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +33,8 @@ from typing import Any, Final
 
 from ai_telemetry.errors import ConfigError
 
-DEFAULT_COMMAND: Final = "ai-telemetry hook"
+BARE_COMMAND: Final = "ai-telemetry hook"
+"""The command 0.1.0 installed: it fails (exit 127) where the virtualenv is not on PATH."""
 HOOK_TIMEOUT_SECONDS: Final = 10
 
 TOOL_EVENTS: Final = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
@@ -41,7 +51,55 @@ HOOK_EVENTS: Final = TOOL_EVENTS + OTHER_EVENTS
 ASYNC_SAFE_EVENTS: Final = ("PostToolUse", "PostToolUseFailure", "Stop", "PreCompact")
 """Events whose hook may run in the background with ``--async`` (nothing waits for them)."""
 
-_OURS = re.compile(r"(^|[\s/\"'])ai-telemetry[\"']?\s+hook(\s|$)|-m\s+ai_telemetry\s+hook(\s|$)")
+_OURS = re.compile(
+    r"(^|[\s/\"'])ai-telemetry[\"']?\s+hook(\s|$)|-m\s+ai_telemetry\s+hook(\s|$)"
+    r"|ai_telemetry/collect/claude_code/hook_main\.py[\"']?\s+hook(\s|$)"
+)
+CLIENT_MODULES: Final = (
+    "__init__.py",
+    "collect/__init__.py",
+    "collect/claude_code/__init__.py",
+    "collect/claude_code/hook_client.py",
+)
+"""What the stand-alone client imports (paths in the package): compiled ahead."""
+
+
+def hook_main_path() -> Path:
+    """The stand-alone client script of this installation."""
+    return Path(__file__).with_name("hook_main.py")
+
+
+def default_command(python: str | None = None) -> str:
+    """The hook command for this installation: absolute, runnable from any shell.
+
+    ``<this interpreter> -I -S <package>/collect/claude_code/hook_main.py hook``: the
+    interpreter path as it is (a virtualenv's ``bin/python``, never resolved: that would leave
+    the virtualenv), quoted for the shell.
+    """
+    return shlex.join([python or sys.executable, "-I", "-S", str(hook_main_path()), "hook"])
+
+
+def compile_client() -> list[str]:
+    """Write the ``.pyc`` files of the modules the hook client loads, and of the package.
+
+    A fresh editable install has none, and with ``PYTHONDONTWRITEBYTECODE=1`` Python would
+    compile them again in every hook process. Returns the problems (a read-only
+    ``site-packages``, ...); an uncompiled module still works, only slower.
+    """
+    import compileall
+    import py_compile
+
+    package = Path(__file__).resolve().parents[2]
+    problems: list[str] = []
+    for name in CLIENT_MODULES:
+        source = package / name
+        try:
+            py_compile.compile(str(source), doraise=True)
+        except (OSError, py_compile.PyCompileError) as exc:
+            problems.append(f"{source}: {exc}")
+    if not problems:  # the rest (daemon, in-process fallback), best effort
+        compileall.compile_dir(str(package), quiet=2)
+    return problems
 
 
 def is_our_command(command: object) -> bool:
@@ -65,6 +123,7 @@ class InstallReport:
     path: Path
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
     changed: bool = False
 
 
@@ -123,19 +182,33 @@ def write_json_atomic(path: Path, data: object) -> None:
         raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def _group_has_ours(group: object) -> bool:
+def _our_entries(group: object) -> list[dict[str, Any]]:
     if not isinstance(group, dict):
-        return False
+        return []
     entries = group.get("hooks")
-    return isinstance(entries, list) and any(
-        isinstance(e, dict) and is_our_command(e.get("command")) for e in entries
-    )
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and is_our_command(e.get("command"))]
+
+
+def configured_commands(path: Path) -> list[str]:
+    """Our hook commands in a settings file, each once (none when it is missing or broken)."""
+    try:
+        hooks = _hooks_table(_load(path), path)
+    except ConfigError:
+        return []
+    found: dict[str, None] = {}
+    for groups in hooks.values():
+        for group in groups if isinstance(groups, list) else []:
+            for entry in _our_entries(group):
+                found[str(entry["command"])] = None
+    return list(found)
 
 
 def install_hooks(
     path: Path,
     *,
-    command: str = DEFAULT_COMMAND,
+    command: str | None = None,
     timeout: int = HOOK_TIMEOUT_SECONDS,
     background: bool = False,
 ) -> InstallReport:
@@ -143,7 +216,8 @@ def install_hooks(
 
     Args:
         path: the settings.json to change.
-        command: the hook command; must run ``ai-telemetry hook``.
+        command: the hook command; must run ``ai-telemetry hook`` (default: `default_command`).
+            Entries of ours with another command are updated to it.
         timeout: seconds Claude Code lets the hook run.
         background: mark the events nothing waits for (`ASYNC_SAFE_EVENTS`) ``"async": true``
             (Claude Code versions with background hooks; older ones may reject the key).
@@ -152,6 +226,8 @@ def install_hooks(
         ConfigError: the file is not a JSON object, its ``hooks`` is malformed, or
             ``command`` does not run ``ai-telemetry hook``.
     """
+    if command is None:
+        command = default_command()
     if not is_our_command(command):
         raise ConfigError(f"hook command {command!r} must run 'ai-telemetry hook'")
     data = _load(path)
@@ -163,7 +239,13 @@ def install_hooks(
             groups = []
         if not isinstance(groups, list):
             raise ConfigError(f"{path}: hooks.{event} must be a list of matcher groups")
-        if any(_group_has_ours(g) for g in groups):
+        ours = [e for g in groups for e in _our_entries(g)]
+        if ours:
+            stale = [e for e in ours if e.get("command") != command]
+            for old in stale:
+                old["command"] = command
+            if stale:
+                report.updated.append(event)
             continue
         entry: dict[str, Any] = {"type": "command", "command": command, "timeout": timeout}
         if background and event in ASYNC_SAFE_EVENTS:
@@ -174,7 +256,7 @@ def install_hooks(
         groups.append(group)
         hooks[event] = groups
         report.added.append(event)
-    if report.added:
+    if report.added or report.updated:
         data["hooks"] = hooks
         write_json_atomic(path, data)
         report.changed = True
