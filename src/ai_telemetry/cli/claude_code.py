@@ -110,9 +110,7 @@ def install_cmd(
     if report.added:
         echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
     if report.updated:
-        echo(
-            f"Updated the ai-telemetry hook command in {path} ({', '.join(report.updated)})."
-        )
+        echo(f"Updated the ai-telemetry hook command in {path} ({', '.join(report.updated)}).")
     if not report.changed:
         echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
     echo(f"Hook command: {command}")
