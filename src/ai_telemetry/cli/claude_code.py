@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ai_telemetry.cli.output import emit, json_option
+
 
 @click.command(
     "hook",
@@ -122,11 +124,13 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
     type=click.Path(path_type=Path),
     help="Offsets file (default: <telemetry dir>/import-state.json).",
 )
-def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> None:
+@json_option
+def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None, as_json: bool) -> None:
     """Import Claude Code transcripts (default ~/.claude/projects), only what is new.
 
     Writes one llm_request per API response (tokens, estimated cost), context snapshots,
-    and session start/end. Running it again adds only what was appended since.
+    and session start/end. Running it again adds only what was appended since; unchanged
+    files are skipped without being opened. A model without a price is named once.
     """
     from ai_telemetry.collect.claude_code.transcripts import import_transcripts
     from ai_telemetry.config import load_settings
@@ -134,10 +138,20 @@ def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> 
     report = import_transcripts(
         list(paths) or None, settings=load_settings(), state_path=state_path
     )
+    if as_json:  # the document lists them: stdout holds one document, stderr nothing
+        emit(report.to_document())
+        return
+    for model, count in report.unpriced_models.items():
+        click.echo(
+            f"ai-telemetry: warning: {model}: no price, {count} responses stored without "
+            'cost; add it to config.toml, e.g. [pricing."' + model + '"] input = 3.0 '
+            "output = 15.0",
+            err=True,
+        )
     skipped = sum(report.skipped_types.values())
     click.echo(
-        f"{report.files} files, {report.lines} new lines: {report.llm_requests} API responses, "
-        f"{report.events_written} events written"
+        f"{report.files} files ({report.unchanged} unchanged), {report.lines} new lines: "
+        f"{report.llm_requests} API responses, {report.events_written} events written"
         + (f", {report.rejected} rejected" if report.rejected else "")
         + (f", {skipped} records of unknown type skipped" if skipped else "")
         + (f", {report.malformed_lines} malformed lines skipped" if report.malformed_lines else "")

@@ -27,9 +27,10 @@ Rules, written down because the numbers depend on them:
   Their events carry ``task_id`` = the agent id when known. A sidechain file adds API usage to
   its session, never its ``session_start`` or ``session_end``.
 - **Progress lines.** Claude Code 2.1 also nests subagent responses in ``type: "progress"``
-  lines (``data.message.message.usage``). They are read like assistant lines under the same
-  message id + request id key, so a response counts once whether or not its ``subagents/``
-  file is there.
+  lines (``data.message.message.usage``). When the subagent's own file is missing they are
+  the only record of that usage: they are read like assistant lines, under the same message
+  id + request id key (so the same event id). When the file is there, it counts them (with
+  their final usage) and the progress copies are skipped. Either way a response counts once.
 - **Prices.** A model without a price (see `ai_telemetry.collect.claude_code.pricing`) is
   stored without ``cost_usd`` and reported in ``unpriced_models``, once per model per run.
 - **Project.** Events carry ``project``: the name of the git repository holding the
@@ -51,7 +52,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
@@ -61,6 +62,9 @@ from ai_telemetry.collect.claude_code.settings_install import write_json_atomic
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import parse_timestamp
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import ImportClaudeCodeDocument
 
 DEFAULT_ROOT: Final = Path("~/.claude/projects")
 STATE_FILE: Final = "import-state.json"
@@ -111,6 +115,25 @@ class ImportReport:
     unchanged: int = 0
     unpriced_models: dict[str, int] = field(default_factory=dict)
     """Model -> responses stored without a cost because the price table has no price."""
+
+    def to_document(self) -> ImportClaudeCodeDocument:
+        """The ``import claude-code --json`` document."""
+        from ai_telemetry.documents import header
+
+        return {
+            **header("import claude-code"),
+            "files": self.files,
+            "opened": self.opened,
+            "unchanged": self.unchanged,
+            "lines": self.lines,
+            "llm_requests": self.llm_requests,
+            "events_written": self.events_written,
+            "rejected": self.rejected,
+            "malformed_lines": self.malformed_lines,
+            "skipped_types": dict(sorted(self.skipped_types.items())),
+            "restarted": list(self.restarted),
+            "unpriced_models": dict(self.unpriced_models),
+        }
 
 
 @dataclass(slots=True)
@@ -175,6 +198,14 @@ def is_sidechain_file(path: Path) -> bool:
     """A subagent's transcript: ``subagents/agent-*.jsonl``, or ``agent-<hex id>.jsonl`` beside
     the main transcripts (Claude Code 2.0's sidechain files)."""
     return path.parent.name == "subagents" or _AGENT_FILE.fullmatch(path.stem) is not None
+
+
+def _has_agent_file(path: Path, agent_id: str) -> bool:
+    """Whether the subagent's own transcript is there (2.1's ``subagents/`` or 2.0's form)."""
+    name = f"agent-{agent_id}.jsonl"
+    return (path.parent / path.stem / "subagents" / name).is_file() or (
+        path.parent / name
+    ).is_file()
 
 
 def project_of(cwd: str) -> str | None:
@@ -494,6 +525,8 @@ class TranscriptImporter:
         if not isinstance(message, dict):
             return
         agent_id = _str(data.get("agentId")) or _str(inner.get("agentId"))
+        if agent_id and _has_agent_file(path, agent_id):
+            return  # that file holds the same responses, with their final usage
         parent_tool = _str(record.get("parentToolUseID"))
         agent = agents.get(agent_id) if agent_id else None
         if not isinstance(agent, str):
