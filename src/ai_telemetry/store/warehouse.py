@@ -264,6 +264,7 @@ class Warehouse:
         except duckdb.CatalogException:  # a new file has no meta table yet
             row = None
         if row is not None and row[0] == _SCHEMA_VERSION:
+            self._add_new_columns()
             return  # written once; a warm open must not write (each write is a WAL commit)
         con.execute("BEGIN TRANSACTION")
         con.execute(columns.create_events_table_sql(names=self.columns))
@@ -282,6 +283,22 @@ class Warehouse:
         for view, event_type in columns.VIEWS.items() if not self._lean else ():
             con.execute(columns.view_sql(view, event_type))
         con.execute("COMMIT")
+
+    def _add_new_columns(self) -> None:
+        """A field added to the event contract since this file was made becomes a column."""
+        have = {
+            str(r[0])
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"
+            ).fetchall()
+        }
+        missing = [(n, t) for n, t in columns.EVENT_COLUMNS if n in self.columns and n not in have]
+        if not missing:
+            return
+        for name, kind in missing:
+            self.con.execute(f'ALTER TABLE events ADD COLUMN "{name}" {kind}')
+        for view, event_type in columns.VIEWS.items() if not self._lean else ():
+            self.con.execute(columns.view_sql(view, event_type))
 
     # --- state ----------------------------------------------------------------------------
 
