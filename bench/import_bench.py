@@ -43,7 +43,7 @@ def corpus() -> list[tuple[Path, Path]]:
     out = []
     for folder in SOURCES:
         base = DATA / folder
-        out += [(p, p.relative_to(base)) for p in sorted(base.rglob("*.jsonl"))]
+        out += [(p, Path(folder) / p.relative_to(base)) for p in sorted(base.rglob("*.jsonl"))]
     return out
 
 
@@ -61,8 +61,8 @@ def build(root: Path, n: int) -> None:
             .replace('"req_', f'"req_{tag}')
             .replace('"sessionId":"', f'"sessionId":"{tag}-')
         )
-        parts = list(rel.parts)
-        parts[0] = f"{parts[0]}-{copy:06d}"
+        parts = list(rel.parts[1:])
+        parts[0] = f"{parts[0]}-{rel.parts[0]}-{copy:06d}"
         target = root / "projects" / Path(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, "utf-8")
@@ -124,7 +124,7 @@ def main() -> None:
             if theirs is not None and theirs != mine:
                 raise SystemExit(f"{n} files: totals differ: ours {mine}, ccusage {theirs}")
             rows.append((n, first, again, cc_time))
-            print(  # noqa: T201
+            print(
                 f"{n:>6} files: first import {first:7.2f} s ({first / n * 1000:6.2f} ms/file), "
                 f"re-import {again:5.2f} s, ccusage "
                 + (f"{cc_time:6.2f} s" if cc_time is not None else "not installed")
@@ -132,9 +132,9 @@ def main() -> None:
                 flush=True,
             )
     base = rows[0][1] / rows[0][0]
-    for n, first, again, cc_time in rows[1:]:
+    for n, first, _again, cc_time in rows[1:]:
         ratio = f", {first / cc_time:.2f}x ccusage" if cc_time else ""
-        print(f"{n} files: cost per file {first / n / base:.2f}x that at {rows[0][0]}{ratio}")  # noqa: T201
+        print(f"{n} files: cost per file {first / n / base:.2f}x that at {rows[0][0]}{ratio}")
 
 
 if __name__ == "__main__":

@@ -105,13 +105,13 @@ def test_a_grown_file_is_opened_and_only_it(ws: Workspace) -> None:
 def test_state_is_written_once_per_run(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """One state write for a run over many files; none when nothing changed."""
     writes: list[Path] = []
-    real = transcripts.write_json_atomic
+    real = transcripts.write_state
 
-    def counting(path: Path, data: object) -> None:
+    def counting(path: Path, data: Any) -> None:
         writes.append(path)
         real(path, data)
 
-    monkeypatch.setattr(transcripts, "write_json_atomic", counting)
+    monkeypatch.setattr(transcripts, "write_state", counting)
     copies(ws, 20)
     ws.run()
     assert 1 == len(writes)

@@ -58,7 +58,6 @@ import orjson
 
 from ai_telemetry.collect.claude_code.ids import session_event_id, stable_event_id
 from ai_telemetry.collect.claude_code.pricing import context_window
-from ai_telemetry.collect.claude_code.settings_install import write_json_atomic
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import parse_timestamp
@@ -96,6 +95,10 @@ _HEAD_BYTES: Final = 4096
 _RECENT_KEYS: Final = 32
 _BATCH_EVENTS: Final = 5000
 _AGENT_FILE: Final = re.compile(r"agent-[0-9a-f]{6,40}")
+_CANONICAL_TS: Final = re.compile(
+    r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?Z"
+)
 
 
 @dataclass(slots=True)
@@ -164,6 +167,8 @@ def _timestamp(value: object) -> str | None:
     ts = _str(value)
     if ts is None:
         return None
+    if _CANONICAL_TS.fullmatch(ts):  # what Claude Code writes: no need for the full parser
+        return ts
     try:
         parse_timestamp(ts)
     except Exception:
@@ -185,7 +190,9 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if path.is_file():
             found.add(path.resolve())
         elif path.is_dir():
-            found.update(p.resolve() for p in path.rglob("*.jsonl") if p.is_file())
+            root = path.resolve()
+            for folder, _dirs, names in os.walk(root):
+                found.update(Path(folder, n) for n in names if n.endswith(".jsonl"))
         else:
             raise CollectorError(
                 f"{path}: no such file or folder; give a Claude Code transcript (.jsonl) or a "
@@ -254,6 +261,7 @@ class TranscriptImporter:
         self.state = self._load_state()
         self._projects: dict[str, str | None] = {}
         self._unpriced: dict[str, int] = {}
+        self._agent_files: dict[tuple[Path, str], bool] = {}
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -313,7 +321,7 @@ class TranscriptImporter:
         finally:
             sink.close()
         if changed:
-            write_json_atomic(self.state_path, self.state)
+            write_state(self.state_path, self.state)
         report.unpriced_models = dict(sorted(self._unpriced.items()))
         return report
 
@@ -327,6 +335,8 @@ class TranscriptImporter:
         prev: dict[str, Any] = entry if isinstance(entry, dict) else {}
         try:
             st = path.stat()
+        except FileNotFoundError:
+            return None  # gone since it was listed (Claude Code removes old transcripts)
         except OSError as exc:
             raise CollectorError(f"{path}: cannot read ({exc.strerror or exc})") from None
         if (
@@ -376,6 +386,13 @@ class TranscriptImporter:
         if not chunk:
             return []
         return self._parse(path, chunk, entry, report)
+
+    def _has_agent_file(self, path: Path, agent_id: str) -> bool:
+        key = (path, agent_id)
+        found = self._agent_files.get(key)
+        if found is None:
+            found = self._agent_files[key] = _has_agent_file(path, agent_id)
+        return found
 
     def _project(self, cwd: str | None) -> str | None:
         if cwd is None:
@@ -525,7 +542,7 @@ class TranscriptImporter:
         if not isinstance(message, dict):
             return
         agent_id = _str(data.get("agentId")) or _str(inner.get("agentId"))
-        if agent_id and _has_agent_file(path, agent_id):
+        if agent_id and self._has_agent_file(path, agent_id):
             return  # that file holds the same responses, with their final usage
         parent_tool = _str(record.get("parentToolUseID"))
         agent = agents.get(agent_id) if agent_id else None
@@ -738,6 +755,33 @@ class TranscriptImporter:
             }
         )
         return events
+
+
+def write_state(path: Path, state: Mapping[str, Any]) -> None:
+    """Publish the import state atomically (temp file, fsync, ``os.replace``).
+
+    Raises:
+        CollectorError: the file cannot be written.
+    """
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(state))
+                fh.write(b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CollectorError(
+            f"{path}: cannot write the import state ({exc.strerror or exc})"
+        ) from None
 
 
 def import_transcripts(
