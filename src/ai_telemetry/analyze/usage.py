@@ -183,7 +183,7 @@ WITH l AS (
     coalesce(cache_creation_1h_input_tokens, 0) AS c1h,
     coalesce(cache_read_input_tokens, 0) AS cr, cost_usd, event_id,
     coalesce(request_id, message_id, event_id) AS k
-  FROM events WHERE event_type = 'llm_request' AND ts >= ? AND ts < ?)
+  FROM events WHERE event_type = 'llm_request' AND ts >= ? AND ts < ? {session})
 SELECT ts, model, project, skill, agent, session_id, i, o, cc, c1h, cr, cost_usd FROM l
 QUALIFY row_number() OVER (PARTITION BY k
   ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST, event_id) = 1
@@ -191,10 +191,16 @@ ORDER BY ts, k
 """
 
 
-def load_responses(con: Any, lo: datetime, hi: datetime) -> list[Response]:
-    """The responses of ``[lo, hi)`` (naive UTC), each once, oldest first."""
+def load_responses(
+    con: Any, lo: datetime, hi: datetime, *, session_id: str | None = None
+) -> list[Response]:
+    """The responses of ``[lo, hi)`` (naive UTC), each once, oldest first (of one session)."""
     out = []
-    for row in con.execute(_RESPONSES_SQL, [lo, hi]).fetchall():
+    params: list[Any] = [lo, hi]
+    sql = _RESPONSES_SQL.format(session="AND session_id = ?" if session_id else "")
+    if session_id:
+        params.append(session_id)
+    for row in con.execute(sql, params).fetchall():
         ts, model, project, skill, agent, session, i, o, cc, c1h, cr, cost = row
         write_1h = min(int(c1h), int(cc))
         out.append(
