@@ -88,8 +88,13 @@ def claude_code_group() -> None:
     is_flag=True,
     help="Run the hooks nothing waits for in the background (newer Claude Code).",
 )
+@click.option(
+    "--statusline",
+    is_flag=True,
+    help="Also set Claude Code's statusLine to `ai-telemetry statusline` (cost, block, skills).",
+)
 def install_cmd(
-    scope_user: bool, settings_file: Path | None, command: str, background: bool
+    scope_user: bool, settings_file: Path | None, command: str, background: bool, statusline: bool
 ) -> None:
     """Add our hooks to settings.json, keeping every existing hook (idempotent)."""
     from ai_telemetry.collect.claude_code.settings_install import install_hooks
@@ -100,6 +105,20 @@ def install_cmd(
         click.echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
     else:
         click.echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
+    if statusline:
+        _install_statusline(path, command)
+
+
+def _install_statusline(path: Path, hook_command: str) -> None:
+    from ai_telemetry.collect.claude_code.settings_install import install_statusline
+
+    # the same program as the hook (an absolute path given for the hook works here too)
+    program = hook_command.rsplit(" hook", 1)[0] if hook_command.endswith(" hook") else None
+    command = f"{program} statusline" if program else "ai-telemetry statusline"
+    if install_statusline(path, command=command).changed:
+        click.echo(f"Set the status line in {path}: {command}.")
+    else:
+        click.echo(f"The status line in {path} already runs {command}; nothing changed.")
 
 
 @claude_code_group.command("uninstall")
@@ -114,6 +133,10 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
         click.echo(f"Removed ai-telemetry hooks from {path} ({', '.join(report.removed)}).")
     else:
         click.echo(f"No ai-telemetry hooks in {path}; nothing changed.")
+    from ai_telemetry.collect.claude_code.settings_install import uninstall_statusline
+
+    if uninstall_statusline(path).changed:
+        click.echo(f"Removed the ai-telemetry status line from {path}.")
 
 
 @click.command("claude-code")

@@ -135,7 +135,7 @@ def statusline_cmd(refresh_session: str | None, transcript: Path | None, as_json
         statusline.refresh(session_id=refresh_session or None, transcript=transcript)
         return
     payload = sys.stdin.buffer.read()
-    if as_json:
-        emit(statusline.document(payload))
+    if as_json:  # for programs: refresh now, in this process, then print the numbers
+        emit(statusline.document(payload, refresh_first=True))
         return
     click.echo(statusline.render(payload))

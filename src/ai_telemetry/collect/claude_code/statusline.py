@@ -170,7 +170,7 @@ def line_of(values: dict[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def _values(raw: bytes, now: float | None = None) -> dict[str, Any]:
+def _values(raw: bytes, now: float | None = None, *, may_refresh: bool = True) -> dict[str, Any]:
     payload = _payload(raw)
     folder = telemetry_dir(payload)
     cache = _read_cache(folder)
@@ -178,7 +178,7 @@ def _values(raw: bytes, now: float | None = None) -> dict[str, Any]:
     age = moment - float(cache.get("computed_epoch") or 0)
     sessions = cache.get("sessions")
     known = isinstance(sessions, dict) and payload.get("session_id") in sessions
-    if age > STALE_SECONDS or not known:
+    if may_refresh and (age > STALE_SECONDS or not known):
         _start_refresh(folder, payload)
     return numbers(payload, cache, moment)
 
@@ -191,13 +191,29 @@ def render(raw: bytes, now: float | None = None) -> str:
         return "ai-telemetry: no usage yet"
 
 
-def document(raw: bytes) -> StatuslineDocument:
-    """``statusline --json``: the numbers of the line and the line."""
+def document(raw: bytes, *, refresh_first: bool = False) -> StatuslineDocument:
+    """``statusline --json``: the numbers of the line and the line.
+
+    Args:
+        raw: Claude Code's status JSON.
+        refresh_first: compute the numbers now, in this process (no background refresh).
+    """
     from typing import cast
 
     from ai_telemetry.documents import header
 
-    values = _values(raw)
+    payload = _payload(raw)
+    if refresh_first:
+        session = payload.get("session_id")
+        transcript = payload.get("transcript_path")
+        from pathlib import Path
+
+        refresh(
+            session_id=session if isinstance(session, str) else None,
+            transcript=Path(transcript) if isinstance(transcript, str) and transcript else None,
+            settings_dir=telemetry_dir(payload),
+        )
+    values = _values(raw, may_refresh=not refresh_first)
     doc: dict[str, Any] = {**header("statusline"), **values, "line": line_of(values)}
     return cast("StatuslineDocument", doc)
 
@@ -217,8 +233,17 @@ def main_fast() -> int:
 # --- the refresh (background, slow path) ---------------------------------------------------
 
 
-def refresh(*, session_id: str | None, transcript: Path | None, now: float | None = None) -> None:
+def refresh(
+    *,
+    session_id: str | None,
+    transcript: Path | None,
+    now: float | None = None,
+    settings_dir: str | None = None,
+) -> None:
     """Import the session's project folder, compute the numbers, write statusline.json.
+
+    ``settings_dir`` is the telemetry directory (default: from the environment, as the
+    background refresh is started with AI_TELEMETRY_DIR set).
 
     Raises:
         AITelemetryError: the log, the warehouse or the state cannot be used.
@@ -232,7 +257,7 @@ def refresh(*, session_id: str | None, transcript: Path | None, now: float | Non
     from ai_telemetry.documents import utc_text
     from ai_telemetry.store.warehouse import open_ingested
 
-    settings = load_settings()
+    settings = load_settings(telemetry_dir=Path(settings_dir) if settings_dir else None)
     lock = settings.telemetry_dir / LOCK_FILE
     try:
         if transcript is not None and transcript.exists():
