@@ -100,13 +100,13 @@ def install_cmd(
     from ai_telemetry.collect.claude_code.settings_install import install_hooks
 
     path = _target(scope_user, settings_file)
+    if statusline:  # first: a status line of someone else's stops us before anything changed
+        _install_statusline(path, command)
     report = install_hooks(path, command=command, background=background)
     if report.changed:
         click.echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
     else:
         click.echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
-    if statusline:
-        _install_statusline(path, command)
 
 
 def _install_statusline(path: Path, hook_command: str) -> None:
