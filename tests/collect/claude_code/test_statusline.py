@@ -89,11 +89,11 @@ def test_fast_path_from_stdin_refreshes_in_the_background(project: Path) -> None
     first = subprocess.run(cmd, input=raw, capture_output=True, env=env, check=True, cwd=project)
     assert b"session $0.01 | today $0.00" == first.stdout.strip()  # the payload's 0.01234
     assert b"" == first.stderr
-    cache = project / ".claude" / "Telemetry" / "statusline.json"
+    cache = project / ".claude" / "Telemetry" / "statusline.cache"
     deadline = time.monotonic() + 60
     while not cache.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert cache.exists(), "the background refresh wrote no statusline.json"
+    assert cache.exists(), "the background refresh wrote no statusline.cache"
     second = subprocess.run(cmd, input=raw, capture_output=True, env=env, check=True, cwd=project)
     assert second.stdout.startswith(b"session $0.03 | today $0.00")  # ours: u1 + u2 + u3
 
@@ -186,3 +186,40 @@ def test_uninstall_removes_our_status_line_only(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["claude-code", "uninstall", "--settings", str(path)])
     assert 0 == result.exit_code, result.output
     assert "statusLine" not in json.loads(path.read_text())
+
+
+def test_field_reads_json_strings_and_numbers_as_json_does() -> None:
+    """Escapes, spaces, a key name appearing as a value first: the same as json.loads."""
+    data = {
+        "note": "session_id",
+        "path": 'C:\\dir\\"quoted" \u00e9\n',
+        "workspace": {"project_dir": "/p/\u2603"},
+        "session_id": "abc",
+        "cost": {"total_cost_usd": 12.5e-1},
+    }
+    for text in (
+        json.dumps(data),
+        json.dumps(data, indent=3),
+        json.dumps(data, ensure_ascii=False),
+    ):
+        assert "abc" == statusline.field(text, "session_id")
+        assert data["path"] == statusline.field(text, "path")
+        assert "/p/\u2603" == statusline.field(text, "project_dir")
+        assert 1.25 == statusline.field(text, "total_cost_usd")
+        assert statusline.field(text, "workspace") is None
+        assert statusline.field(text, "missing") is None
+
+
+def test_cache_round_trips() -> None:
+    """format_cache then parse_cache gives the numbers back."""
+    data = {
+        "computed_epoch": 1772000000.5,
+        "computed_at": "2026-03-09T09:30:00Z",
+        "today": "2026-03-09",
+        "today_cost_usd": 0.0098,
+        "block_end": 1772046000.0,
+        "block_cost_usd": 0.0098,
+        "week_skill_success_rate": 0.5,
+        "sessions": {"sess-1": 0.03235, "sess-2": 0.0},
+    }
+    assert data == statusline.parse_cache(statusline.format_cache(data))

@@ -3,7 +3,7 @@
 Claude Code runs the status line command on every refresh with its status JSON on stdin
 (``session_id``, ``transcript_path``, ``cwd``, ``workspace``, ``model``, ``cost``...), so it is
 held to the hook's budget (at most 2x a bare ``python -c pass``). The fast path therefore never
-opens the warehouse: it reads ``statusline.json`` in the telemetry directory, the numbers
+opens the warehouse: it reads ``statusline.cache`` in the telemetry directory, the numbers
 computed by the last refresh, and prints::
 
     session $1.23 | today $4.56 | block $2.10, 2h13m left | skills 92% (7d)
@@ -17,15 +17,16 @@ is computed. Until a refresh knows the session, its cost is Claude Code's own fi
 are UTC days. Anything wrong prints a shorter line, never an error: the status line is
 someone else's screen.
 
-Only ``json``, ``os`` and ``time`` are imported on the fast path.
+Only ``os`` and ``time`` are imported on the fast path: not ``json`` (which imports ``re``), not
+``contextlib`` (``enum``). The few payload fields it needs are read by `field` (the payload
+is JSON, in which a quote inside a string is always escaped, so ``"key":`` is a key), and the
+cache is lines of ``name value`` (`parse_cache`, `format_cache`).
 """
 
 # ruff: noqa: PTH103, PTH105, PTH108, PTH109, PTH116, PTH118, PTH120, PTH123
 # (no pathlib on the status line's fast path: see the module docstring)
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import time
 
@@ -36,19 +37,115 @@ if TYPE_CHECKING:
 
     from ai_telemetry.documents.types import StatuslineDocument
 
-CACHE_FILE = "statusline.json"
+CACHE_FILE = "statusline.cache"
 LOCK_FILE = ".statusline-refresh.lock"
 STALE_SECONDS = 30.0
 LOCK_SECONDS = 120.0
 _SESSIONS_KEPT = 20
 
 
-def _payload(raw: bytes) -> dict[str, Any]:
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_SPACE = " \t\r\n"
+_NUMBER = "0123456789+-.eE"
+
+
+def _value_start(text: str, key: str) -> int:
+    """Index just past ``"key":`` (and spaces), or -1."""
+    quoted = f'"{key}"'
+    at = text.find(quoted)
+    while at >= 0:
+        i = at + len(quoted)
+        while i < len(text) and text[i] in _SPACE:
+            i += 1
+        if i < len(text) and text[i] == ":":
+            i += 1
+            while i < len(text) and text[i] in _SPACE:
+                i += 1
+            return i
+        at = text.find(quoted, at + 1)  # that was a string value, not a key
+    return -1
+
+
+def field(text: str, key: str) -> str | float | None:
+    """The string or number value of ``key`` anywhere in a JSON text (first key of that name).
+
+    Enough for Claude Code's status JSON, whose keys we read are unique; None for anything else
+    (an object, an array, ``null``, a malformed text).
+    """
+    i = _value_start(text, key)
+    if i < 0 or i >= len(text):
+        return None
+    if text[i] == '"':
+        out: list[str] = []
+        i += 1
+        while i < len(text):
+            c = text[i]
+            if c == '"':
+                return "".join(out)
+            if c == "\\":
+                nxt = text[i + 1 : i + 2]
+                if nxt == "u":
+                    try:
+                        out.append(chr(int(text[i + 2 : i + 6], 16)))
+                    except ValueError:
+                        return None
+                    i += 6
+                    continue
+                out.append(_ESCAPES.get(nxt, nxt))
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+        return None
+    end = i
+    while end < len(text) and text[end] in _NUMBER:
+        end += 1
     try:
-        data = json.loads(raw or b"{}")
+        return float(text[i:end])
     except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        return None
+
+
+def _payload(raw: bytes) -> dict[str, Any]:
+    """The fields of Claude Code's status JSON that we use."""
+    text = raw.decode("utf-8", "replace") if raw else ""
+    out: dict[str, Any] = {}
+    for key in ("session_id", "transcript_path", "cwd", "project_dir"):
+        value = field(text, key)
+        if isinstance(value, str) and value:
+            out[key] = value
+    cost = field(text, "total_cost_usd")
+    if isinstance(cost, float):
+        out["total_cost_usd"] = cost
+    return out
+
+
+def parse_cache(text: str) -> dict[str, Any]:
+    """``statusline.cache``: ``name value`` lines; ``session <id> <cost>`` once per session."""
+    out: dict[str, Any] = {"sessions": {}}
+    for line in text.splitlines():
+        name, _, rest = line.partition(" ")
+        if name == "session":
+            sid, _, cost = rest.rpartition(" ")
+            try:
+                out["sessions"][sid] = float(cost)
+            except ValueError:
+                continue
+        elif name in ("today", "computed_at"):
+            out[name] = rest
+        elif rest:
+            try:
+                out[name] = float(rest)
+            except ValueError:
+                continue
+    return out
+
+
+def format_cache(data: dict[str, Any]) -> str:
+    """The text of ``statusline.cache`` (the inverse of `parse_cache`)."""
+    lines = [f"{k} {v}" for k, v in data.items() if k != "sessions" and v is not None and v != ""]
+    lines += [f"session {sid} {cost}" for sid, cost in data.get("sessions", {}).items()]
+    return "\n".join(lines) + "\n"
 
 
 def telemetry_dir(payload: dict[str, Any]) -> str:
@@ -59,19 +156,16 @@ def telemetry_dir(payload: dict[str, Any]) -> str:
     log_path = os.environ.get("AI_TELEMETRY_LOG_PATH")
     if log_path:
         return os.path.dirname(log_path) or "."
-    workspace = payload.get("workspace")
-    project = workspace.get("project_dir") if isinstance(workspace, dict) else None
-    base = project or payload.get("cwd") or os.getcwd()
+    base = payload.get("project_dir") or payload.get("cwd") or os.getcwd()
     return os.path.join(str(base), ".claude", "Telemetry")
 
 
 def _read_cache(folder: str) -> dict[str, Any]:
     try:
-        with open(os.path.join(folder, CACHE_FILE), "rb") as fh:
-            data = json.loads(fh.read())
+        with open(os.path.join(folder, CACHE_FILE), encoding="utf-8") as fh:
+            return parse_cache(fh.read())
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return {"sessions": {}}
 
 
 def _start_refresh(folder: str, payload: dict[str, Any]) -> None:
@@ -116,8 +210,10 @@ def _start_refresh(folder: str, payload: dict[str, Any]) -> None:
             cwd=os.path.dirname(folder.rstrip("/")) or ".",
         )
     except OSError:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - contextlib costs the fast path its enum import
             os.unlink(lock)
+        except OSError:
+            pass
 
 
 def _money(value: float) -> str:
@@ -126,22 +222,19 @@ def _money(value: float) -> str:
 
 def numbers(payload: dict[str, Any], cache: dict[str, Any], now: float) -> dict[str, Any]:
     """The statusline's numbers from the cache (and the payload for a session not known yet)."""
-    session = payload.get("session_id") if isinstance(payload.get("session_id"), str) else None
-    known = cache.get("sessions")
-    sessions: dict[str, Any] = known if isinstance(known, dict) else {}
+    session = payload.get("session_id")
+    sessions: dict[str, float] = cache.get("sessions") or {}
     session_cost = sessions.get(session) if session else None
-    if not isinstance(session_cost, int | float):
-        cost = payload.get("cost")
-        total = cost.get("total_cost_usd") if isinstance(cost, dict) else None
-        session_cost = float(total) if isinstance(total, int | float) else None
+    if session_cost is None:
+        session_cost = payload.get("total_cost_usd")
     today = time.strftime("%Y-%m-%d", time.gmtime(now))
     today_cost = cache.get("today_cost_usd") if cache.get("today") == today else 0.0
-    block = cache.get("block") if isinstance(cache.get("block"), dict) else None
+    block_end = cache.get("block_end")
     block_cost = None
     left = None
-    if block and isinstance(block.get("end"), int | float) and block["end"] > now:
-        block_cost = block.get("cost_usd")
-        left = (block["end"] - now) / 60
+    if isinstance(block_end, float) and block_end > now:
+        block_cost = cache.get("block_cost_usd")
+        left = (block_end - now) / 60
     return {
         "session_id": session,
         "session_cost_usd": session_cost,
@@ -176,8 +269,7 @@ def _values(raw: bytes, now: float | None = None, *, may_refresh: bool = True) -
     cache = _read_cache(folder)
     moment = time.time() if now is None else now
     age = moment - float(cache.get("computed_epoch") or 0)
-    sessions = cache.get("sessions")
-    known = isinstance(sessions, dict) and payload.get("session_id") in sessions
+    known = payload.get("session_id") in (cache.get("sessions") or {})
     if may_refresh and (age > STALE_SECONDS or not known):
         _start_refresh(folder, payload)
     return numbers(payload, cache, moment)
@@ -240,7 +332,7 @@ def refresh(
     now: float | None = None,
     settings_dir: str | None = None,
 ) -> None:
-    """Import the session's project folder, compute the numbers, write statusline.json.
+    """Import the session's project folder, compute the numbers, write statusline.cache.
 
     ``settings_dir`` is the telemetry directory (default: from the environment, as the
     background refresh is started with AI_TELEMETRY_DIR set).
@@ -277,24 +369,22 @@ def refresh(
                     tally.add(r)
                 session_cost = round(tally.cost, 6)
             rate = usage.week_skill_success_rate(wh.con, moment)
-        old = _read_cache(str(settings.telemetry_dir))
-        known = old.get("sessions")
-        sessions: dict[str, Any] = known if isinstance(known, dict) else {}
+        sessions: dict[str, float] = _read_cache(str(settings.telemetry_dir))["sessions"]
         if session_id and session_cost is not None:
             sessions.pop(session_id, None)
             sessions[session_id] = session_cost
         sessions = dict(list(sessions.items())[-_SESSIONS_KEPT:])
         active = blocks["active"]
-        block = None
+        end = None
         if active is not None:
-            end = datetime.fromisoformat(active["end"].replace("Z", "+00:00"))
-            block = {"end": end.timestamp(), "cost_usd": active["cost_usd"]}
+            end = datetime.fromisoformat(active["end"].replace("Z", "+00:00")).timestamp()
         data = {
             "computed_epoch": moment.timestamp(),
             "computed_at": utc_text(moment),
             "today": today.isoformat(),
             "today_cost_usd": daily["totals"]["cost_usd"],
-            "block": block,
+            "block_end": end,
+            "block_cost_usd": None if active is None else active["cost_usd"],
             "week_skill_success_rate": rate,
             "sessions": sessions,
         }
@@ -310,11 +400,13 @@ def _write_atomic(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
+            fh.write(format_cache(data))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - no contextlib in this module (see the docstring)
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
