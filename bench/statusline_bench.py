@@ -4,7 +4,7 @@ Claude Code runs the status line on every refresh, so it has the hook's budget: 
 bare interpreter start. Interleaved in one loop (machine load hits all alike): the bare
 interpreter, ``python -m ai_telemetry statusline`` and the console script
 ``.venv/bin/ai-telemetry statusline``, each fed Claude Code's documented status JSON on stdin,
-with a fresh ``statusline.json`` (the normal case: a refresh ran less than 30 s ago; a refresh
+with a fresh ``statusline.cache`` (the normal case: a refresh ran less than 30 s ago; a refresh
 lock is held so no background refresh starts during the run). Prints median and p95 in
 milliseconds and the ratio to the bare interpreter.
 
