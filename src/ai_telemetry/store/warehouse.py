@@ -285,7 +285,9 @@ class Warehouse:
         con.execute("COMMIT")
 
     def _add_new_columns(self) -> None:
-        """A field added to the event contract since this file was made becomes a column."""
+        """A field added to the event contract since this file was made becomes a column.
+
+        ``ALTER TABLE`` puts it last, so every insert names its columns."""
         have = {
             str(r[0])
             for r in self.con.execute(
@@ -425,7 +427,7 @@ class Warehouse:
         con.execute("SET preserve_insertion_order = false")
         try:
             row = con.execute(
-                f"INSERT INTO events SELECT {cols}, {seq} "
+                f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
                 f"FROM {self._select(scan, typed=typed, fingerprint=not lean)} "
                 f"WHERE {keep} OR NOT {ok}"
             ).fetchone()
@@ -444,7 +446,7 @@ class Warehouse:
                 con.execute(f"DELETE FROM events WHERE seq = {seq} AND event_id IS NULL")
                 no_id_lines = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
                 con.execute(
-                    f"INSERT INTO events SELECT {cols}, {seq} "
+                    f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
                     f"FROM {self._select(no_id_lines, typed=True)} WHERE {keep}"
                 )
                 repeated = _one_int(con, f"SELECT {repeats} FROM events WHERE seq = {seq}")
@@ -505,7 +507,7 @@ class Warehouse:
                 "DELETE FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM diff_ids)",
                 [seq],
             )
-            con.execute(f"INSERT INTO events SELECT {cols}, {seq} FROM winners")
+            con.execute(f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} FROM winners")
             con.execute("DROP TABLE winners")
         removed = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dup_ids").fetchone()
         con.execute("DROP TABLE dup_ids")
