@@ -239,3 +239,23 @@ def test_the_same_response_from_two_sources_counts_once(telemetry: Path) -> None
     assert {"2026-03-09": pytest.approx(U4 + U5)} == {
         k: v for k, v in costs(report(telemetry, "daily")).items() if k == "2026-03-09"
     }
+
+
+def test_a_skill_that_ran_without_usage_still_shows_its_rate(telemetry: Path) -> None:
+    """Runs of a skill with no attributed response: a row with no cost and its success rate."""
+    append_events(
+        [
+            {"event_type": "skill_execution", "timestamp": ts, "skill": "review", "outcome": o}
+            for ts, o in [("2026-03-09T09:10:00Z", "started"), ("2026-03-09T09:20:00Z", "success")]
+        ],
+        settings=load_settings(environ={}, telemetry_dir=telemetry),
+    )
+    rows = report(telemetry, "daily", "--breakdown", "skill")["rows"]
+    [day] = [r for r in rows if r["key"] == "2026-03-09"]
+    review = next(p for p in day["breakdown"] if p["name"] == "review")
+    assert (0.0, 0, 1, 1.0) == (
+        review["cost_usd"],
+        review["requests"],
+        review["skill_runs"],
+        review["skill_success_rate"],
+    )

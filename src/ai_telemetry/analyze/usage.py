@@ -276,6 +276,9 @@ def _breakdown_rows(
     tallies: dict[str, Tally] = {}
     for r in responses:
         tallies.setdefault(_attribute(r, breakdown), Tally()).add(r)
+    if breakdown == "skill":  # a skill that ran without attributed usage still shows its rate
+        for skill, _ in runs:
+            tallies.setdefault(skill, Tally())
     out: list[UsageBreakdownRow] = []
     for name, t in sorted(tallies.items(), key=lambda kv: (-kv[1].cost, -kv[1].tokens, kv[0])):
         row = cast("UsageBreakdownRow", {"name": name, **t.doc()})

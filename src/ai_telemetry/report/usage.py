@@ -41,7 +41,7 @@ def _cells(name: str, row: Mapping[str, Any], *, skill: bool) -> list[str]:
     cells = [name, *(f"{row[k]:,}" for _, k in _COLUMNS), _money(row["cost_usd"])]
     if skill:
         rate = row.get("skill_success_rate")
-        runs = row.get("skill_runs")
+        runs = None if name.strip() == "(none)" else row.get("skill_runs")
         cells += ["" if runs is None else str(runs), "" if rate is None else f"{rate:.0%}"]
     return cells
 
