@@ -223,3 +223,18 @@ def test_cache_round_trips() -> None:
         "sessions": {"sess-1": 0.03235, "sess-2": 0.0},
     }
     assert data == statusline.parse_cache(statusline.format_cache(data))
+
+
+def test_a_failing_refresh_keeps_its_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken setup: the refresh fails and leaves the lock, so no process per refresh."""
+    from ai_telemetry.errors import AITelemetryError
+
+    monkeypatch.setenv("AI_TELEMETRY_DIR", str(tmp_path))
+    (tmp_path / "config.toml").write_text("not [toml\n")
+    lock = tmp_path / statusline.LOCK_FILE
+    lock.touch()
+    with pytest.raises(AITelemetryError):
+        statusline.refresh(session_id="s", transcript=None, settings_dir=str(tmp_path))
+    assert lock.exists()
+    raw = json.dumps({"session_id": "s"}).encode()
+    assert "today $0.00" == statusline.render(raw)  # and the line still prints

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 CACHE_FILE = "statusline.cache"
 LOCK_FILE = ".statusline-refresh.lock"
 STALE_SECONDS = 30.0
+UNKNOWN_SESSION_SECONDS = 5.0
+"""A session the numbers do not know yet is looked for again after this (not on every call)."""
 LOCK_SECONDS = 120.0
 _SESSIONS_KEPT = 20
 
@@ -270,7 +272,7 @@ def _values(raw: bytes, now: float | None = None, *, may_refresh: bool = True) -
     moment = time.time() if now is None else now
     age = moment - float(cache.get("computed_epoch") or 0)
     known = payload.get("session_id") in (cache.get("sessions") or {})
-    if may_refresh and (age > STALE_SECONDS or not known):
+    if may_refresh and (age > STALE_SECONDS or (not known and age > UNKNOWN_SESSION_SECONDS)):
         _start_refresh(folder, payload)
     return numbers(payload, cache, moment)
 
@@ -351,46 +353,47 @@ def refresh(
 
     settings = load_settings(telemetry_dir=Path(settings_dir) if settings_dir else None)
     lock = settings.telemetry_dir / LOCK_FILE
-    try:
-        if transcript is not None and transcript.exists():
-            import_transcripts([transcript.parent], settings=settings)
-        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-        today = moment.date()
-        with open_ingested(settings, progress=False) as wh:
-            daily = usage.usage_document(wh.con, "daily", since=today, until=today)
-            blocks = usage.blocks_document(
-                wh.con, since=today - timedelta(days=1), until=today, now=moment
-            )
-            session_cost = None
-            if session_id:
-                lo, hi = datetime(1970, 1, 1), datetime(9999, 1, 1)
-                tally = usage.Tally()
-                for r in usage.load_responses(wh.con, lo, hi, session_id=session_id):
-                    tally.add(r)
-                session_cost = round(tally.cost, 6)
-            rate = usage.week_skill_success_rate(wh.con, moment)
-        sessions: dict[str, float] = _read_cache(str(settings.telemetry_dir))["sessions"]
-        if session_id and session_cost is not None:
-            sessions.pop(session_id, None)
-            sessions[session_id] = session_cost
-        sessions = dict(list(sessions.items())[-_SESSIONS_KEPT:])
-        active = blocks["active"]
-        end = None
-        if active is not None:
-            end = datetime.fromisoformat(active["end"].replace("Z", "+00:00")).timestamp()
-        data = {
-            "computed_epoch": moment.timestamp(),
-            "computed_at": utc_text(moment),
-            "today": today.isoformat(),
-            "today_cost_usd": daily["totals"]["cost_usd"],
-            "block_end": end,
-            "block_cost_usd": None if active is None else active["cost_usd"],
-            "week_skill_success_rate": rate,
-            "sessions": sessions,
-        }
-        _write_atomic(Path(settings.telemetry_dir) / CACHE_FILE, data)
-    finally:
-        lock.unlink(missing_ok=True)
+    # A refresh that fails leaves its lock: the next one waits LOCK_SECONDS, so a broken
+    # setup never starts a process on every status line refresh.
+    if transcript is not None and transcript.exists():
+        import_transcripts([transcript.parent], settings=settings)
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    today = moment.date()
+    with open_ingested(settings, progress=False) as wh:
+        daily = usage.usage_document(wh.con, "daily", since=today, until=today)
+        blocks = usage.blocks_document(
+            wh.con, since=today - timedelta(days=1), until=today, now=moment
+        )
+        session_cost = None
+        if session_id:
+            lo, hi = datetime(1970, 1, 1), datetime(9999, 1, 1)
+            tally = usage.Tally()
+            for r in usage.load_responses(wh.con, lo, hi, session_id=session_id):
+                tally.add(r)
+            # a session we have no response of keeps Claude Code's own figure meanwhile
+            session_cost = round(tally.cost, 6) if tally.requests else None
+        rate = usage.week_skill_success_rate(wh.con, moment)
+    sessions: dict[str, float] = _read_cache(str(settings.telemetry_dir))["sessions"]
+    if session_id and session_cost is not None:
+        sessions.pop(session_id, None)
+        sessions[session_id] = session_cost
+    sessions = dict(list(sessions.items())[-_SESSIONS_KEPT:])
+    active = blocks["active"]
+    end = None
+    if active is not None:
+        end = datetime.fromisoformat(active["end"].replace("Z", "+00:00")).timestamp()
+    data = {
+        "computed_epoch": moment.timestamp(),
+        "computed_at": utc_text(moment),
+        "today": today.isoformat(),
+        "today_cost_usd": daily["totals"]["cost_usd"],
+        "block_end": end,
+        "block_cost_usd": None if active is None else active["cost_usd"],
+        "week_skill_success_rate": rate,
+        "sessions": sessions,
+    }
+    _write_atomic(Path(settings.telemetry_dir) / CACHE_FILE, data)
+    lock.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, data: dict[str, Any]) -> None:
