@@ -39,7 +39,6 @@ NOT_READ: dict[str, str] = {
     "tail": "a stream of events, JSON Lines by default (checked against the event schema)",
     "claude-code install": "writes Claude Code settings",
     "claude-code uninstall": "writes Claude Code settings",
-    "import claude-code": "imports transcripts into the log",
     "import otlp": "imports OTLP files into the log",
     "collect git": "records commits into the log",
     "collect ci": "records CI reports into the log",
@@ -75,6 +74,7 @@ DEMO_RUNS: dict[str, list[str]] = {
     "detect": ["detect", "--no-notify"],
     "doctor": ["doctor"],
     "gate": ["gate"],
+    "import claude-code": ["import", "claude-code", "{data}/projects", "--state", "{dir}/is.json"],
     "query": [
         "query",
         "select skill, count(*) as n, min(ts) as first from skill_executions "
@@ -84,13 +84,24 @@ DEMO_RUNS: dict[str, list[str]] = {
     "review learnings": ["review", "learnings", "--month", "{month}", "--repo", "{dir}"],
     "spc": ["spc"],
     "status": ["status"],
+    "statusline": ["statusline"],
     "top": ["top", "skills", "--days", "30"],
     "trend": ["trend", "skill_success_rate", "--key", "acgme-compliance"],
+    "usage blocks": ["usage", "blocks", "--breakdown", "project"],
+    "usage daily": ["usage", "daily", "--breakdown", "skill"],
+    "usage monthly": ["usage", "monthly", "--timezone", "Europe/Berlin"],
+    "usage session": ["usage", "session", "--breakdown", "agent"],
+    "usage weekly": ["usage", "weekly", "--breakdown", "model"],
     "validate": ["validate", "--no-quarantine"],
 }
 """Read command -> how the test runs it on the demo data (``--json`` is added)."""
 
 SPC_INPUT = "[0, 0.5, 3.5, 2.5, 2.4, 0]\n\n[]\n[1, 1, 1, 1, 1, 1, 1, 1, 9]\n"
+STATUS_INPUT = json.dumps(
+    {"session_id": "demo-session", "transcript_path": "/nonexistent/t.jsonl", "cwd": "/tmp"}
+)
+STDIN: dict[str, str] = {"spc": SPC_INPUT, "statusline": STATUS_INPUT}
+DATA = ROOT / "tests" / "data" / "claude_code"
 EXIT_CODES: dict[str, set[int]] = {"gate": {0, 1}, "doctor": {0, 1}}
 """Commands whose exit status is part of the answer (gate closed, doctor failing)."""
 
@@ -197,8 +208,11 @@ def test_schema_is_valid_json_schema(command: str) -> None:
 @pytest.mark.parametrize("command", sorted(DEMO_RUNS))
 def test_json_output_on_the_demo_matches_its_schema(command: str, demo_dir: Path) -> None:
     """The command's --json output on the demo is one JSON document its schema accepts."""
-    args = [a.format(dir=demo_dir, month=_month(), quarter=_quarter()) for a in DEMO_RUNS[command]]
-    result = invoke([*args, "--json"], demo_dir, stdin=SPC_INPUT if command == "spc" else "")
+    args = [
+        a.format(dir=demo_dir, month=_month(), quarter=_quarter(), data=DATA)
+        for a in DEMO_RUNS[command]
+    ]
+    result = invoke([*args, "--json"], demo_dir, stdin=STDIN.get(command, ""))
     assert result.exit_code in EXIT_CODES.get(command, {0}), result.output
     assert "" == result.stderr
     document = json.loads(result.stdout)

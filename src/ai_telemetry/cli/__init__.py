@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "audit": "reports:audit_group",
     "compare": "reports:compare_group",
     "status": "reports:status_cmd",
+    "usage": "usage:usage_group",
+    "statusline": "usage:statusline_cmd",
     # detection and alerting
     "spc": "detect:spc_cmd",
     "detect": "detect:detect_cmd",

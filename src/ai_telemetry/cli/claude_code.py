@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ai_telemetry.cli.output import echo
+from ai_telemetry.cli.output import echo, emit, json_option
 
 
 @click.command(
@@ -88,8 +88,17 @@ def claude_code_group() -> None:
     is_flag=True,
     help="Run the hooks nothing waits for in the background (newer Claude Code).",
 )
+@click.option(
+    "--statusline",
+    is_flag=True,
+    help="Also set Claude Code's statusLine to `ai-telemetry statusline` (cost, block, skills).",
+)
 def install_cmd(
-    scope_user: bool, settings_file: Path | None, command: str | None, background: bool
+    scope_user: bool,
+    settings_file: Path | None,
+    command: str | None,
+    background: bool,
+    statusline: bool,
 ) -> None:
     """Add our hooks to settings.json, keeping every existing hook (idempotent).
 
@@ -106,6 +115,8 @@ def install_cmd(
         command = default_command()
         for problem in compile_client():
             echo(f"warning: cannot compile the hook client ahead: {problem}", err=True)
+    if statusline:  # first: a status line of someone else's stops us before anything changed
+        _install_statusline(path, command)
     report = install_hooks(path, command=command, background=background)
     if report.added:
         echo(f"Installed ai-telemetry hooks in {path} ({', '.join(report.added)}).")
@@ -114,6 +125,26 @@ def install_cmd(
     if not report.changed:
         echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
     echo(f"Hook command: {command}")
+
+
+def _install_statusline(path: Path, hook_command: str) -> None:
+    import shlex
+
+    from ai_telemetry.collect.claude_code.settings_install import (
+        default_command,
+        install_statusline,
+    )
+
+    # This installation's Python, absolute like the hook's default; a `--command ... hook`
+    # given by hand names the program to use instead.
+    if hook_command != default_command() and hook_command.endswith(" hook"):
+        command = hook_command.removesuffix(" hook") + " statusline"
+    else:
+        command = shlex.join([sys.executable, "-I", "-m", "ai_telemetry", "statusline"])
+    if install_statusline(path, command=command).changed:
+        echo(f"Set the status line in {path}: {command}.")
+    else:
+        echo(f"The status line in {path} already runs {command}; nothing changed.")
 
 
 @claude_code_group.command("uninstall")
@@ -128,6 +159,10 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
         echo(f"Removed ai-telemetry hooks from {path} ({', '.join(report.removed)}).")
     else:
         echo(f"No ai-telemetry hooks in {path}; nothing changed.")
+    from ai_telemetry.collect.claude_code.settings_install import uninstall_statusline
+
+    if uninstall_statusline(path).changed:
+        echo(f"Removed the ai-telemetry status line from {path}.")
 
 
 @click.command("claude-code")
@@ -138,11 +173,13 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
     type=click.Path(path_type=Path),
     help="Offsets file (default: <telemetry dir>/import-state.json).",
 )
-def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> None:
+@json_option
+def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None, as_json: bool) -> None:
     """Import Claude Code transcripts (default ~/.claude/projects), only what is new.
 
     Writes one llm_request per API response (tokens, estimated cost), context snapshots,
-    and session start/end. Running it again adds only what was appended since.
+    and session start/end. Running it again adds only what was appended since; unchanged
+    files are skipped without being opened. A model without a price is named once.
     """
     from ai_telemetry.collect.claude_code.transcripts import import_transcripts
     from ai_telemetry.config import load_settings
@@ -150,10 +187,20 @@ def import_claude_code_cmd(paths: tuple[Path, ...], state_path: Path | None) -> 
     report = import_transcripts(
         list(paths) or None, settings=load_settings(), state_path=state_path
     )
+    if as_json:  # the document lists them: stdout holds one document, stderr nothing
+        emit(report.to_document())
+        return
+    for model, count in report.unpriced_models.items():
+        echo(
+            f"ai-telemetry: warning: {model}: no price, {count} responses stored without "
+            'cost; add it to config.toml, e.g. [pricing."' + model + '"] input = 3.0 '
+            "output = 15.0",
+            err=True,
+        )
     skipped = sum(report.skipped_types.values())
     echo(
-        f"{report.files} files, {report.lines} new lines: {report.llm_requests} API responses, "
-        f"{report.events_written} events written"
+        f"{report.files} files ({report.unchanged} unchanged), {report.lines} new lines: "
+        f"{report.llm_requests} API responses, {report.events_written} events written"
         + (f", {report.rejected} rejected" if report.rejected else "")
         + (f", {skipped} records of unknown type skipped" if skipped else "")
         + (f", {report.malformed_lines} malformed lines skipped" if report.malformed_lines else "")

@@ -443,3 +443,118 @@ class CompareDocument(Document):
     verdict: str
     duration_verdict: str
     more_runs: str
+
+
+# --- Claude Code import and usage --------------------------------------------------------
+
+
+class ImportClaudeCodeDocument(Document):
+    """ai-telemetry import claude-code: what one import of transcripts did."""
+
+    files: Annotated[int, "Transcript files found."]
+    opened: Annotated[int, "Files opened and read (new or changed)."]
+    unchanged: Annotated[int, "Files skipped on their inode, size and mtime, not opened."]
+    lines: Annotated[int, "New lines read."]
+    llm_requests: Annotated[int, "API responses written (new, or grown since last time)."]
+    events_written: int
+    rejected: Annotated[int, "Events the log refused (schema or privacy)."]
+    malformed_lines: int
+    skipped_types: Annotated[dict[str, int], "Record types we do not know, by count."]
+    restarted: Annotated[list[str], "Files replaced since last time, read again from 0."]
+    unpriced_models: Annotated[
+        dict[str, int], "Models without a price -> responses stored without cost_usd."
+    ]
+
+
+class UsageTokens(TypedDict):
+    """Tokens and estimated cost of some API responses."""
+
+    requests: Annotated[int, "API responses (each counted once)."]
+    input_tokens: int
+    output_tokens: int
+    cache_creation_5m_tokens: Annotated[int, "Prompt-cache writes with the 5-minute lifetime."]
+    cache_creation_1h_tokens: Annotated[int, "Prompt-cache writes with the 1-hour lifetime."]
+    cache_read_tokens: int
+    total_tokens: Annotated[int, "The five token counts summed."]
+    cost_usd: Annotated[float, "Estimated cost in US dollars (unpriced responses add 0)."]
+    unpriced_requests: Annotated[int, "Responses without a price (not in cost_usd)."]
+
+
+class UsageBreakdownRow(UsageTokens):
+    """One model, project, skill or agent within a row."""
+
+    name: Annotated[str, "The model, project, skill or agent; '(none)' when not attributed."]
+    skill_runs: NotRequired[Annotated[int, "Finished runs of the skill (--breakdown skill)."]]
+    skill_success_rate: NotRequired[
+        Annotated[float | None, "Of finished runs, the share that succeeded; null: none."]
+    ]
+
+
+class UsageRow(UsageTokens):
+    """One day, week, month or session."""
+
+    key: Annotated[
+        str,
+        "The day (YYYY-MM-DD), week (its Monday), month (YYYY-MM) or session id.",
+    ]
+    models: Annotated[list[str], "Models used, sorted."]
+    first: Annotated[str, "First response, RFC 3339 UTC."]
+    last: Annotated[str, "Last response, RFC 3339 UTC."]
+    project: NotRequired[Annotated[str | None, "The session's project (session report)."]]
+    breakdown: NotRequired[Annotated[list[UsageBreakdownRow], "With --breakdown, most cost first."]]
+
+
+class UsageDocument(Document):
+    """ai-telemetry usage daily|weekly|monthly|session: tokens and cost per period or session."""
+
+    report: Annotated[str, "daily, weekly, monthly or session."]
+    timezone: Annotated[str, "IANA zone the day, week and month buckets follow."]
+    since: Annotated[str | None, "First day included (YYYY-MM-DD), null: from the start."]
+    until: Annotated[str | None, "Last day included (YYYY-MM-DD), null: up to now."]
+    breakdown: Annotated[str | None, "model, project, skill or agent; null: none."]
+    rows: Annotated[list[UsageRow], "Oldest first."]
+    totals: UsageTokens
+    unpriced_models: Annotated[dict[str, int], "Models without a price -> responses."]
+
+
+class UsageBlock(UsageTokens):
+    """One of Claude's 5-hour usage windows."""
+
+    start: Annotated[str, "Block start (the first response's hour), RFC 3339 UTC."]
+    end: Annotated[str, "Block start + 5 hours."]
+    first: str
+    last: str
+    active: Annotated[bool, "Now is inside the block and its last response is within 5 hours."]
+    models: list[str]
+    remaining_minutes: NotRequired[Annotated[float, "Active block: minutes to its end."]]
+    burn_tokens_per_hour: NotRequired[Annotated[float | None, "Active block: tokens per hour."]]
+    burn_cost_per_hour: NotRequired[Annotated[float | None, "Active block: USD per hour."]]
+    projected_tokens: NotRequired[Annotated[int | None, "Active block: tokens at its end."]]
+    projected_cost_usd: NotRequired[Annotated[float | None, "Active block: USD at its end."]]
+    breakdown: NotRequired[list[UsageBreakdownRow]]
+
+
+class UsageBlocksDocument(Document):
+    """ai-telemetry usage blocks: Claude's 5-hour usage windows, the active one projected."""
+
+    timezone: str
+    since: str | None
+    until: str | None
+    breakdown: str | None
+    blocks: Annotated[list[UsageBlock], "Oldest first; gaps of 5 hours or more are not blocks."]
+    active: Annotated[UsageBlock | None, "The active block, also in blocks; null: none."]
+    totals: UsageTokens
+    unpriced_models: dict[str, int]
+
+
+class StatuslineDocument(Document):
+    """ai-telemetry statusline: the numbers of the one line."""
+
+    session_id: str | None
+    session_cost_usd: Annotated[float | None, "This session's cost; null: not imported yet."]
+    today_cost_usd: float
+    block_cost_usd: Annotated[float | None, "The active 5-hour block's cost; null: none."]
+    block_remaining_minutes: float | None
+    week_skill_success_rate: Annotated[float | None, "Last 7 days; null: no finished run."]
+    computed_at: Annotated[str, "When these numbers were computed, RFC 3339 UTC."]
+    line: Annotated[str, "The line as printed."]

@@ -200,6 +200,11 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _f("output_tokens", "integer", "Output tokens."),
                 _f("cache_creation_input_tokens", "integer", "Tokens written to the prompt cache."),
                 _f("cache_read_input_tokens", "integer", "Tokens read from the prompt cache."),
+                _f(
+                    "cache_creation_1h_input_tokens",
+                    "integer",
+                    "Of cache_creation_input_tokens, those written with the 1-hour lifetime.",
+                ),
                 _f("request_id", "id", "API request id."),
                 _f("message_id", "id", "API message id."),
                 _f("agent", "name", "Agent the request is attributed to."),

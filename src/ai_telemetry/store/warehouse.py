@@ -264,6 +264,7 @@ class Warehouse:
         except duckdb.CatalogException:  # a new file has no meta table yet
             row = None
         if row is not None and row[0] == _SCHEMA_VERSION:
+            self._add_new_columns()
             return  # written once; a warm open must not write (each write is a WAL commit)
         con.execute("BEGIN TRANSACTION")
         con.execute(columns.create_events_table_sql(names=self.columns))
@@ -282,6 +283,24 @@ class Warehouse:
         for view, event_type in columns.VIEWS.items() if not self._lean else ():
             con.execute(columns.view_sql(view, event_type))
         con.execute("COMMIT")
+
+    def _add_new_columns(self) -> None:
+        """A field added to the event contract since this file was made becomes a column.
+
+        ``ALTER TABLE`` puts it last, so every insert names its columns."""
+        have = {
+            str(r[0])
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"
+            ).fetchall()
+        }
+        missing = [(n, t) for n, t in columns.EVENT_COLUMNS if n in self.columns and n not in have]
+        if not missing:
+            return
+        for name, kind in missing:
+            self.con.execute(f'ALTER TABLE events ADD COLUMN "{name}" {kind}')
+        for view, event_type in columns.VIEWS.items() if not self._lean else ():
+            self.con.execute(columns.view_sql(view, event_type))
 
     # --- state ----------------------------------------------------------------------------
 
@@ -408,7 +427,7 @@ class Warehouse:
         con.execute("SET preserve_insertion_order = false")
         try:
             row = con.execute(
-                f"INSERT INTO events SELECT {cols}, {seq} "
+                f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
                 f"FROM {self._select(scan, typed=typed, fingerprint=not lean)} "
                 f"WHERE {keep} OR NOT {ok}"
             ).fetchone()
@@ -427,7 +446,7 @@ class Warehouse:
                 con.execute(f"DELETE FROM events WHERE seq = {seq} AND event_id IS NULL")
                 no_id_lines = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
                 con.execute(
-                    f"INSERT INTO events SELECT {cols}, {seq} "
+                    f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
                     f"FROM {self._select(no_id_lines, typed=True)} WHERE {keep}"
                 )
                 repeated = _one_int(con, f"SELECT {repeats} FROM events WHERE seq = {seq}")
@@ -488,7 +507,7 @@ class Warehouse:
                 "DELETE FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM diff_ids)",
                 [seq],
             )
-            con.execute(f"INSERT INTO events SELECT {cols}, {seq} FROM winners")
+            con.execute(f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} FROM winners")
             con.execute("DROP TABLE winners")
         removed = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dup_ids").fetchone()
         con.execute("DROP TABLE dup_ids")

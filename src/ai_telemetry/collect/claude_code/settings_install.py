@@ -311,3 +311,56 @@ def uninstall_hooks(path: Path) -> InstallReport:
         write_json_atomic(path, data)
         report.changed = True
     return report
+
+
+# --- the status line (beside the hooks) ----------------------------------------------------
+
+STATUSLINE_COMMAND: Final = "ai-telemetry statusline"
+_OUR_STATUSLINE = re.compile(
+    r"(^|[\s/\"'])ai-telemetry[\"']?\s+statusline\s*$|-m\s+ai_telemetry\s+statusline\s*$"
+)
+
+
+def _is_our_statusline(entry: object) -> bool:
+    command = entry.get("command") if isinstance(entry, dict) else None
+    return isinstance(command, str) and _OUR_STATUSLINE.search(command) is not None
+
+
+def install_statusline(path: Path, *, command: str = STATUSLINE_COMMAND) -> InstallReport:
+    """Set ``statusLine`` to run ``ai-telemetry statusline`` (idempotent; keeps other keys).
+
+    Raises:
+        ConfigError: the file is unreadable, or another status line is configured (we never
+            replace someone else's; the message says what to do).
+    """
+    data = _load(path)
+    report = InstallReport(path)
+    current = data.get("statusLine")
+    wanted = {"type": "command", "command": command, "padding": 0}
+    if isinstance(current, dict) and current.get("command") == command:
+        return report
+    if current is not None and not _is_our_statusline(current):
+        shown = current.get("command") if isinstance(current, dict) else current
+        raise ConfigError(
+            f"{path}: statusLine already runs {shown!r}; remove that statusLine entry (or "
+            "call ai-telemetry statusline from your script) and run the command again"
+        )
+    data["statusLine"] = wanted
+    write_json_atomic(path, data)
+    report.added.append("statusLine")
+    report.changed = True
+    return report
+
+
+def uninstall_statusline(path: Path) -> InstallReport:
+    """Remove ``statusLine`` when it runs ``ai-telemetry statusline``; anything else stays."""
+    report = InstallReport(path)
+    if not path.exists():
+        return report
+    data = _load(path)
+    if _is_our_statusline(data.get("statusLine")):
+        del data["statusLine"]
+        write_json_atomic(path, data)
+        report.removed.append("statusLine")
+        report.changed = True
+    return report

@@ -14,13 +14,27 @@ Rules, written down because the numbers depend on them:
   lines, a replaced file read from 0) carries the same id. It is re-emitted only when its usage
   grew, so among events with one id the **last written is the largest**: the warehouse keeps
   the last line per ``event_id``.
-- **Incremental.** Per file the byte offset of the last complete line is kept in
-  ``import-state.json`` (written atomically), with the file's inode and a hash of its head; a
-  file that shrank or changed identity is read again from 0 (ids make that harmless).
-- **Subagents.** Files under ``<session>/subagents/agent-<id>.jsonl`` and inline lines with
-  ``isSidechain: true`` are attributed (``agent``) to the agent type: from the parent's
-  ``Agent``/``Task`` tool result (``agentId`` -> ``agentType`` or the call's ``subagent_type``),
-  else ``subagent``. Their events carry ``task_id`` = the agent id when known.
+- **Incremental, linear in files.** Per file the byte offset of the last complete line is
+  kept in ``import-state.json``, with the file's inode, size, modification time and a hash of
+  its head. A file whose inode, size and mtime are unchanged is skipped without being opened;
+  a file that shrank or changed identity is read again from 0 (ids make that harmless). The
+  state is written once per run (atomically, after the events are in the log), so a re-import
+  with nothing new costs one ``stat`` per file.
+- **Subagents.** Files under ``<session>/subagents/agent-<id>.jsonl``, Claude Code 2.0's
+  top-level ``agent-<id>.jsonl`` (sidechain) files and inline lines with ``isSidechain: true``
+  are attributed (``agent``) to the agent type: from the parent's ``Agent``/``Task`` tool
+  result (``agentId`` -> ``agentType`` or the call's ``subagent_type``), else ``subagent``.
+  Their events carry ``task_id`` = the agent id when known. A sidechain file adds API usage to
+  its session, never its ``session_start`` or ``session_end``.
+- **Progress lines.** Claude Code 2.1 also nests subagent responses in ``type: "progress"``
+  lines (``data.message.message.usage``). When the subagent's own file is missing they are
+  the only record of that usage: they are read like assistant lines, under the same message
+  id + request id key (so the same event id). When the file is there, it counts them (with
+  their final usage) and the progress copies are skipped. Either way a response counts once.
+- **Prices.** A model without a price (see `ai_telemetry.collect.claude_code.pricing`) is
+  stored without ``cost_usd`` and reported in ``unpriced_models``, once per model per run.
+- **Project.** Events carry ``project``: the name of the git repository holding the
+  transcript's ``cwd``, else the folder's name.
 - **Skills.** After a ``Skill`` tool call, main-chain responses are attributed to that skill
   until the next prompt typed by the user.
 - **Sessions.** ``session_start`` at the first timestamp of a main transcript,
@@ -33,20 +47,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from ai_telemetry.collect.claude_code.ids import session_event_id, stable_event_id
-from ai_telemetry.collect.claude_code.pricing import context_window, estimate_cost
-from ai_telemetry.collect.claude_code.settings_install import write_json_atomic
+from ai_telemetry.collect.claude_code.pricing import context_window
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import parse_timestamp
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import ImportClaudeCodeDocument
 
 DEFAULT_ROOT: Final = Path("~/.claude/projects")
 STATE_FILE: Final = "import-state.json"
@@ -76,6 +93,12 @@ TOKEN_FIELDS: Final = (
 )
 _HEAD_BYTES: Final = 4096
 _RECENT_KEYS: Final = 32
+_BATCH_EVENTS: Final = 5000
+_AGENT_FILE: Final = re.compile(r"agent-[0-9a-f]{6,40}")
+_CANONICAL_TS: Final = re.compile(
+    r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?Z"
+)
 
 
 @dataclass(slots=True)
@@ -90,6 +113,30 @@ class ImportReport:
     malformed_lines: int = 0
     skipped_types: Counter[str] = field(default_factory=Counter)
     restarted: list[str] = field(default_factory=list)
+    opened: int = 0
+    """Files opened and read (the others were unchanged: skipped on their stat alone)."""
+    unchanged: int = 0
+    unpriced_models: dict[str, int] = field(default_factory=dict)
+    """Model -> responses stored without a cost because the price table has no price."""
+
+    def to_document(self) -> ImportClaudeCodeDocument:
+        """The ``import claude-code --json`` document."""
+        from ai_telemetry.documents import header
+
+        return {
+            **header("import claude-code"),
+            "files": self.files,
+            "opened": self.opened,
+            "unchanged": self.unchanged,
+            "lines": self.lines,
+            "llm_requests": self.llm_requests,
+            "events_written": self.events_written,
+            "rejected": self.rejected,
+            "malformed_lines": self.malformed_lines,
+            "skipped_types": dict(sorted(self.skipped_types.items())),
+            "restarted": list(self.restarted),
+            "unpriced_models": dict(self.unpriced_models),
+        }
 
 
 @dataclass(slots=True)
@@ -105,6 +152,7 @@ class _Response:
     agent: str | None
     agent_id: str | None
     skill: str | None
+    project: str | None
 
 
 def _int(value: object) -> int:
@@ -113,6 +161,19 @@ def _int(value: object) -> int:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _timestamp(value: object) -> str | None:
+    ts = _str(value)
+    if ts is None:
+        return None
+    if _CANONICAL_TS.fullmatch(ts):  # what Claude Code writes: no need for the full parser
+        return ts
+    try:
+        parse_timestamp(ts)
+    except Exception:
+        return None
+    return ts
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -129,13 +190,54 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if path.is_file():
             found.add(path.resolve())
         elif path.is_dir():
-            found.update(p.resolve() for p in path.rglob("*.jsonl") if p.is_file())
+            root = path.resolve()
+            for folder, _dirs, names in os.walk(root):
+                found.update(Path(folder, n) for n in names if n.endswith(".jsonl"))
         else:
             raise CollectorError(
                 f"{path}: no such file or folder; give a Claude Code transcript (.jsonl) or a "
                 "folder of them, e.g. ~/.claude/projects"
             )
-    return sorted(found, key=lambda p: (p.parent.name == "subagents", str(p)))
+    return sorted(found, key=lambda p: (is_sidechain_file(p), str(p)))
+
+
+def is_sidechain_file(path: Path) -> bool:
+    """A subagent's transcript: ``subagents/agent-*.jsonl``, or ``agent-<hex id>.jsonl`` beside
+    the main transcripts (Claude Code 2.0's sidechain files)."""
+    return path.parent.name == "subagents" or _AGENT_FILE.fullmatch(path.stem) is not None
+
+
+def _has_agent_file(path: Path, agent_id: str) -> bool:
+    """Whether the subagent's own transcript is there (2.1's ``subagents/`` or 2.0's form)."""
+    name = f"agent-{agent_id}.jsonl"
+    return (path.parent / path.stem / "subagents" / name).is_file() or (
+        path.parent / name
+    ).is_file()
+
+
+def project_of(cwd: str) -> str | None:
+    """The project a working directory belongs to: its git repository's name, else its own.
+
+    A linked worktree (``.git`` is a file naming ``<main>/.git/worktrees/<name>``) counts as its
+    main repository. A ``cwd`` that does not exist here (transcripts from another machine) is
+    named by its last component.
+    """
+    path = Path(cwd)
+    for folder in (path, *path.parents):
+        marker = folder / ".git"
+        try:
+            if marker.is_dir():
+                return folder.name or None
+            if marker.is_file():
+                text = marker.read_text("utf-8", errors="replace").strip()
+                target = text.removeprefix("gitdir:").strip()
+                parts = Path(target).parts
+                if "worktrees" in parts and parts.index("worktrees") >= 2:
+                    return parts[parts.index("worktrees") - 2] or folder.name
+                return folder.name or None
+        except OSError:
+            break
+    return path.name or None
 
 
 class TranscriptImporter:
@@ -148,11 +250,18 @@ class TranscriptImporter:
     """
 
     def __init__(self, settings: Settings, *, state_path: Path | None = None) -> None:
+        from ai_telemetry.collect.claude_code.pricing import PriceTable
+
         self.settings = settings
         self.state_path = state_path or settings.telemetry_dir / STATE_FILE
-        models = settings.extra.get("models") if settings.extra else None
+        extra = settings.extra or {}
+        models = extra.get("models")
         self.model_overrides: Mapping[str, Any] = models if isinstance(models, Mapping) else {}
+        self.prices = PriceTable.from_config(extra.get("pricing"))
         self.state = self._load_state()
+        self._projects: dict[str, str | None] = {}
+        self._unpriced: dict[str, int] = {}
+        self._agent_files: dict[tuple[Path, str], bool] = {}
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -176,6 +285,9 @@ class TranscriptImporter:
     def run(self, paths: Iterable[Path]) -> ImportReport:
         """Import new lines of every transcript under ``paths``.
 
+        Events are written in batches; the state is written once, after the last batch is in
+        the log (a run that dies before that is re-read next time, and ids make that harmless).
+
         Raises:
             CollectorError: a path does not exist, or the state file is unreadable.
             LogError: the log cannot be written.
@@ -184,29 +296,60 @@ class TranscriptImporter:
 
         report = ImportReport()
         sink = LogSink(self.settings, source="import")
+        pending: list[dict[str, Any]] = []
+        changed = False
+
+        def flush() -> None:
+            if pending:
+                written = sink.write(pending)
+                report.events_written += written.written
+                report.rejected += len(written.rejected)
+                pending.clear()
+
         try:
             for path in discover(paths):
                 report.files += 1
                 events = self._read_file(path, report)
-                if events:
-                    written = sink.write(events)
-                    report.events_written += written.written
-                    report.rejected += len(written.rejected)
-                write_json_atomic(self.state_path, self.state)
+                if events is None:
+                    report.unchanged += 1
+                    continue
+                changed = True
+                pending.extend(events)
+                if len(pending) >= _BATCH_EVENTS:
+                    flush()
+            flush()
         finally:
             sink.close()
+        if changed:
+            write_state(self.state_path, self.state)
+        report.unpriced_models = dict(sorted(self._unpriced.items()))
         return report
 
     # --- one file ---------------------------------------------------------------------------
 
-    def _read_file(self, path: Path, report: ImportReport) -> list[dict[str, Any]]:
+    def _read_file(self, path: Path, report: ImportReport) -> list[dict[str, Any]] | None:
+        """New events of one file, or None when its stat says nothing changed (not opened)."""
         key = str(path)
         files: dict[str, Any] = self.state["files"]
         entry = files.get(key)
+        prev: dict[str, Any] = entry if isinstance(entry, dict) else {}
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None  # gone since it was listed (Claude Code removes old transcripts)
+        except OSError as exc:
+            raise CollectorError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if (
+            prev
+            and prev.get("ino") == st.st_ino
+            and prev.get("size") == st.st_size
+            and prev.get("mtime_ns") == st.st_mtime_ns
+        ):
+            return None
+        report.opened += 1
         try:
             with path.open("rb") as fh:
                 st = os.fstat(fh.fileno())
-                prev: dict[str, Any] = entry if isinstance(entry, dict) else {}
                 entry = prev
                 prev_offset = int(prev.get("offset", 0))
                 head_len = int(prev.get("head_len", 0))
@@ -229,24 +372,47 @@ class TranscriptImporter:
         except OSError as exc:
             raise CollectorError(f"{path}: cannot read ({exc.strerror or exc})") from None
         chunk = data[:end]
-        entry.update(ino=st.st_ino, head=head, head_len=head_len, offset=offset + end)
+        # size and mtime as read: a line being written now (after the last newline) changes
+        # neither once it is done, so the stat check above sees the file as changed again.
+        entry.update(
+            ino=st.st_ino,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            head=head,
+            head_len=head_len,
+            offset=offset + end,
+        )
         files[key] = entry
         if not chunk:
             return []
         return self._parse(path, chunk, entry, report)
 
+    def _has_agent_file(self, path: Path, agent_id: str) -> bool:
+        key = (path, agent_id)
+        found = self._agent_files.get(key)
+        if found is None:
+            found = self._agent_files[key] = _has_agent_file(path, agent_id)
+        return found
+
+    def _project(self, cwd: str | None) -> str | None:
+        if cwd is None:
+            return None
+        if cwd not in self._projects:
+            self._projects[cwd] = project_of(cwd)
+        return self._projects[cwd]
+
     def _parse(
         self, path: Path, chunk: bytes, entry: dict[str, Any], report: ImportReport
     ) -> list[dict[str, Any]]:
-        in_subagents = path.parent.name == "subagents"
-        file_agent_id = path.stem[6:] if in_subagents and path.stem.startswith("agent-") else None
+        sidechain_file = is_sidechain_file(path)
+        file_agent_id = path.stem[6:] if sidechain_file and path.stem.startswith("agent-") else None
         agents: dict[str, Any] = self.state["agents"]
         open_tasks: dict[str, str] = entry.setdefault("open", {})
         responses: dict[tuple[str, str], _Response] = {}
-        order: list[tuple[str, str]] = []
         first_ts: str | None = None
         last_ts: str | None = None
         session_id: str | None = entry.get("session")
+        project: str | None = entry.get("project")
         for line in chunk.splitlines():
             if not line.strip():
                 continue
@@ -263,17 +429,26 @@ class TranscriptImporter:
             if rtype not in KNOWN_TYPES:
                 report.skipped_types[str(rtype)] += 1
                 continue
-            ts = _str(record.get("timestamp"))
-            if ts is not None:
-                try:
-                    parse_timestamp(ts)
-                except Exception:
-                    ts = None
+            ts = _timestamp(record.get("timestamp"))
             if ts is not None and rtype in ("user", "assistant"):
                 first_ts = first_ts or ts
                 last_ts = ts
             session_id = _str(record.get("sessionId")) or session_id
-            sidechain = record.get("isSidechain") is True
+            cwd = _str(record.get("cwd"))
+            if cwd is not None and project is None:
+                project = self._project(cwd)
+            sidechain = sidechain_file or record.get("isSidechain") is True
+            if rtype == "progress":
+                self._progress(
+                    record,
+                    responses,
+                    open_tasks,
+                    agents,
+                    path,
+                    session_id=session_id,
+                    project=project,
+                )
+                continue
             message = record.get("message")
             if not isinstance(message, dict):
                 continue
@@ -283,53 +458,110 @@ class TranscriptImporter:
                 continue
             if rtype != "assistant":
                 continue
-            skill = None if (in_subagents or sidechain) else _str(entry.get("skill"))
+            skill = None if sidechain else _str(entry.get("skill"))
             self._tool_uses(message, open_tasks, entry, sidechain)
-            usage = message.get("usage")
-            msg_id = _str(message.get("id"))
-            model = _str(message.get("model"))
-            if (
-                not isinstance(usage, dict)
-                or msg_id is None
-                or model is None
-                or model == "<synthetic>"
-                or ts is None
-            ):
-                continue
-            rkey = (msg_id, _str(record.get("requestId")) or "")
-            agent = None
-            if in_subagents or sidechain:
-                agent = self._agent_name(agent_id, path, open_tasks, agents)
-            counts = [_int(usage.get(f)) for f in TOKEN_FIELDS]
-            detail = usage.get("cache_creation")
-            cache_1h = (
-                _int(detail.get("ephemeral_1h_input_tokens")) if isinstance(detail, dict) else 0
+            agent = self._agent_name(agent_id, path, open_tasks, agents) if sidechain else None
+            self._add_response(
+                responses,
+                message,
+                request_id=_str(record.get("requestId")),
+                ts=ts,
+                session_id=session_id,
+                agent=agent,
+                agent_id=agent_id if sidechain else None,
+                skill=skill,
+                project=project,
             )
-            found = responses.get(rkey)
-            if found is None:
-                responses[rkey] = _Response(
-                    rkey,
-                    ts,
-                    model,
-                    counts,
-                    cache_1h,
-                    session_id,
-                    agent,
-                    agent_id if (in_subagents or sidechain) else None,
-                    skill,
-                )
-            else:
-                found.usage = [max(a, b) for a, b in zip(found.usage, counts, strict=True)]
-                found.cache_1h = max(found.cache_1h, cache_1h)
-            if rkey in order:
-                order.remove(rkey)
-            order.append(rkey)
         if session_id:
             entry["session"] = session_id
-        events = self._response_events(responses, order, entry, report)
-        if not in_subagents and session_id and first_ts and last_ts:
-            events.extend(self._session_events(session_id, first_ts, last_ts, entry))
+        if project:
+            entry["project"] = project
+        events = self._response_events(responses, entry, report)
+        if not sidechain_file and session_id and first_ts and last_ts:
+            events.extend(self._session_events(session_id, first_ts, last_ts, entry, project))
         return events
+
+    def _add_response(
+        self,
+        responses: dict[tuple[str, str], _Response],
+        message: Mapping[str, Any],
+        *,
+        request_id: str | None,
+        ts: str | None,
+        session_id: str | None,
+        agent: str | None,
+        agent_id: str | None,
+        skill: str | None,
+        project: str | None,
+    ) -> None:
+        """Merge one copy of a response into ``responses`` (largest usage, latest position)."""
+        usage = message.get("usage")
+        msg_id = _str(message.get("id"))
+        model = _str(message.get("model"))
+        if (
+            not isinstance(usage, dict)
+            or msg_id is None
+            or model is None
+            or model == "<synthetic>"
+            or ts is None
+        ):
+            return
+        rkey = (msg_id, request_id or "")
+        counts = [_int(usage.get(f)) for f in TOKEN_FIELDS]
+        detail = usage.get("cache_creation")
+        cache_1h = _int(detail.get("ephemeral_1h_input_tokens")) if isinstance(detail, dict) else 0
+        found = responses.pop(rkey, None)  # popped and put back: dicts keep the latest position
+        if found is None:
+            found = _Response(
+                rkey, ts, model, counts, cache_1h, session_id, agent, agent_id, skill, project
+            )
+        else:
+            found.usage = [max(a, b) for a, b in zip(found.usage, counts, strict=True)]
+            found.cache_1h = max(found.cache_1h, cache_1h)
+        responses[rkey] = found
+
+    def _progress(
+        self,
+        record: Mapping[str, Any],
+        responses: dict[tuple[str, str], _Response],
+        open_tasks: dict[str, str],
+        agents: Mapping[str, Any],
+        path: Path,
+        *,
+        session_id: str | None,
+        project: str | None,
+    ) -> None:
+        """A subagent response nested in a ``progress`` line (``data.message.message``)."""
+        data = record.get("data")
+        if not isinstance(data, dict) or data.get("type") != "agent_progress":
+            return
+        inner = data.get("message")
+        if not isinstance(inner, dict) or inner.get("type") != "assistant":
+            return
+        message = inner.get("message")
+        if not isinstance(message, dict):
+            return
+        agent_id = _str(data.get("agentId")) or _str(inner.get("agentId"))
+        if agent_id and self._has_agent_file(path, agent_id):
+            return  # that file holds the same responses, with their final usage
+        parent_tool = _str(record.get("parentToolUseID"))
+        agent = agents.get(agent_id) if agent_id else None
+        if not isinstance(agent, str):
+            agent = open_tasks.get(parent_tool) if parent_tool else None
+        if agent is None:
+            beside = path.parent / path.stem / "subagents" / "progress.jsonl"  # where meta.json is
+            agent = self._agent_name(agent_id, beside, open_tasks, agents)
+        self._add_response(
+            responses,
+            message,
+            request_id=_str(inner.get("requestId")) or _str(record.get("requestId")),
+            ts=_timestamp(inner.get("timestamp")) or _timestamp(record.get("timestamp")),
+            session_id=_str(inner.get("sessionId")) or session_id,
+            agent=agent,
+            agent_id=agent_id,
+            skill=None,
+            project=project,
+        )
 
     def _user(
         self,
@@ -412,15 +644,13 @@ class TranscriptImporter:
     def _response_events(
         self,
         responses: dict[tuple[str, str], _Response],
-        order: list[tuple[str, str]],
         entry: dict[str, Any],
         report: ImportReport,
     ) -> list[dict[str, Any]]:
         recent = entry.get("recent")
         recent = recent if isinstance(recent, dict) else {}
         events: list[dict[str, Any]] = []
-        for rkey in order:
-            resp = responses[rkey]
+        for rkey, resp in responses.items():
             label = f"{rkey[0]}|{rkey[1]}"
             before = recent.get(label)
             if (
@@ -446,6 +676,8 @@ class TranscriptImporter:
             "cache_creation": {"ephemeral_1h_input_tokens": resp.cache_1h},
         }
         common: dict[str, Any] = {"timestamp": resp.timestamp}
+        if resp.project:
+            common["project"] = resp.project
         if resp.session_id:
             common["session_id"] = resp.session_id
         if resp.agent_id:
@@ -463,10 +695,15 @@ class TranscriptImporter:
         }
         if resp.key[1]:
             request["request_id"] = resp.key[1]
+        if resp.cache_1h:
+            request["cache_creation_1h_input_tokens"] = min(resp.cache_1h, write)
+        cost = self.prices.cost(resp.model, usage)
+        if cost is None:
+            self._unpriced[resp.model] = self._unpriced.get(resp.model, 0) + 1
         for name, value in (
             ("agent", resp.agent),
             ("skill", resp.skill),
-            ("cost_usd", estimate_cost(resp.model, usage)),
+            ("cost_usd", cost),
         ):
             if value is not None:
                 request[name] = value
@@ -485,9 +722,15 @@ class TranscriptImporter:
         return [request, snapshot]
 
     def _session_events(
-        self, session_id: str, first_ts: str, last_ts: str, entry: dict[str, Any]
+        self,
+        session_id: str,
+        first_ts: str,
+        last_ts: str,
+        entry: dict[str, Any],
+        project: str | None,
     ) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
+        where = {"project": project} if project else {}
         start = _str(entry.get("first_ts"))
         if start is None:
             start = entry["first_ts"] = first_ts
@@ -497,6 +740,7 @@ class TranscriptImporter:
                     "timestamp": start,
                     "session_id": session_id,
                     "event_id": session_event_id(session_id, "session_start"),
+                    **where,
                 }
             )
         duration = (parse_timestamp(last_ts) - parse_timestamp(start)).total_seconds()
@@ -507,9 +751,37 @@ class TranscriptImporter:
                 "session_id": session_id,
                 "event_id": session_event_id(session_id, "session_end"),
                 "duration_seconds": round(max(duration, 0.0), 3),
+                **where,
             }
         )
         return events
+
+
+def write_state(path: Path, state: Mapping[str, Any]) -> None:
+    """Publish the import state atomically (temp file, fsync, ``os.replace``).
+
+    Raises:
+        CollectorError: the file cannot be written.
+    """
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(state))
+                fh.write(b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CollectorError(
+            f"{path}: cannot write the import state ({exc.strerror or exc})"
+        ) from None
 
 
 def import_transcripts(
