@@ -63,6 +63,9 @@ class Series:
     pick: str | None = None
     scale: float = 1.0
     reduce: Literal["max"] | None = None
+    covers: tuple[str, ...] = ()
+    """Other catalogue metrics this series gives by summing a label away
+    (``skill_invocation_total`` is ``sum by (skill_name)`` of the outcomes)."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -129,6 +132,7 @@ SERIES: Final[tuple[Series, ...]] = (
         "skill_name",
         "outcome",
         OUTCOMES,
+        covers=("skill_invocation_total",),
     ),
     Series(
         "ai_skill_invocations_per_day",
@@ -199,6 +203,7 @@ SERIES: Final[tuple[Series, ...]] = (
         "agent_name",
         "outcome",
         OUTCOMES,
+        covers=("agent_invocation_total",),
     ),
     Series(
         "ai_agent_task_completion_ratio",
@@ -455,6 +460,8 @@ def markdown_table() -> str:
         metric = f"`{s.metric}`" + (f" (`{s.pick}`)" if s.pick else "")
         if s.reduce:
             metric += f" ({s.reduce} over its keys)"
+        for other in s.covers:
+            metric += f"; `{other}` = its sum over `{s.split_label}`"
         window = "all time" if s.source == "all_time" else "current ISO week"
         scale = {1.0: "-", 0.01: "percent / 100", 60.0: "minutes x 60", 86400.0: "days x 86400"}
         lines.append(
