@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from ai_telemetry.analyze.window import Window
 
 CACHE_NAME: Final = "prometheus-cache.json"
+SHARED: Final = frozenset({"incident_root_cause_total"})
+"""Metrics read from `Documents.shared`, not from the documents of one project."""
+_SHARED: Final = frozenset(s.name for s in SERIES if s.metric in SHARED)
 _CACHE_VERSION: Final = 1
 DEFAULT_JOB: Final = "ai_infrastructure"
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,6 +53,9 @@ class Documents:
     project: str | None
     all_time: Mapping[str, Any]
     week: Mapping[str, Any]
+    shared: Mapping[str, Any] | None = None
+    """Metrics not kept per project (Incident Repeat's root causes), on the first entry only;
+    their series never carry a ``project`` label."""
 
 
 def all_time_window(now: datetime) -> Window:
@@ -95,23 +101,22 @@ def read_documents(
         wh.ingest()
 
         def pair(p: str | None) -> Documents:
-            this_week = metrics_document(wh, week, project=p, allow_empty=True, now=now)
-            if p is None:
-                # Incident Repeat's input, as `detect` fills it (not kept per project)
-                causes = root_cause_counts(wh, end=week.end)
-                metrics = {**this_week["metrics"], ROOT_CAUSE_METRIC: causes or None}
-                this_week = {**this_week, "metrics": metrics}
             return Documents(
                 p,
                 metrics_document(wh, whole, project=p, allow_empty=True, now=now),
-                this_week,
+                metrics_document(wh, week, project=p, allow_empty=True, now=now),
             )
 
         first = pair(project)
-        if not by_project or project is not None:
-            return [first]
-        projects = sorted(first.all_time["events"]["by_project"])
-        return [pair(p) for p in projects] or [first]
+        out = [first]
+        if by_project and project is None:
+            projects = sorted(first.all_time["events"]["by_project"])
+            out = [pair(p) for p in projects] or [first]
+        if project is None:
+            # Incident Repeat's input, as `detect` fills it (not kept per project)
+            causes = root_cause_counts(wh, end=week.end)
+            out[0] = replace(out[0], shared={ROOT_CAUSE_METRIC: causes or None})
+        return out
 
 
 def project_names(documents: Sequence[Documents]) -> list[str]:
@@ -176,6 +181,8 @@ def families(documents: Sequence[Documents]) -> list[Metric]:
                 continue
             doc = docs.all_time if series.source == "all_time" else docs.week
             value = doc["metrics"].get(series.metric)
+            if series.metric in SHARED:
+                value, extra = (docs.shared or {}).get(series.metric), {}
             for label_values, number in _samples(series, value):
                 labels = dict(zip(series.labels, label_values, strict=True))
                 family.add_sample(name, {**labels, **extra}, number)
@@ -287,7 +294,10 @@ class TelemetryCollector:
             return None
         if data.get("key") != key:
             return None
-        return [Documents(d["project"], d["all_time"], d["week"]) for d in data["documents"]]
+        return [
+            Documents(d["project"], d["all_time"], d["week"], d.get("shared"))
+            for d in data["documents"]
+        ]
 
     def _write_disk(self, key: str, docs: list[Documents]) -> None:
         """Best effort: a cache that cannot be written only costs speed."""
@@ -297,7 +307,8 @@ class TelemetryCollector:
             "version": _CACHE_VERSION,
             "key": key,
             "documents": [
-                {"project": d.project, "all_time": d.all_time, "week": d.week} for d in docs
+                {"project": d.project, "all_time": d.all_time, "week": d.week, "shared": d.shared}
+                for d in docs
             ],
         }
         path = self._cache_path()
@@ -434,11 +445,23 @@ def push(
 
     moment = now or datetime.now(UTC)
     collector = TelemetryCollector(settings, by_project=True, clock=lambda: moment)
-    results: list[PushResult] = []
-    for docs in collector.documents():
-        key = {} if docs.project is None else {"project": docs.project}
+    groups: list[tuple[dict[str, str], list[Metric]]] = []
+    documents = collector.documents()
+    for docs in documents:
+        if docs.project is None:
+            groups.append(({}, families([docs])))
+            continue
         # the grouping key carries the project label; the series themselves do not
-        registry = registry_for(_Static(families([Documents(None, docs.all_time, docs.week)])))
+        built = families([Documents(None, docs.all_time, docs.week)])
+        groups.append(({"project": docs.project}, [f for f in built if f.name not in _SHARED]))
+    shared = documents[0].shared if documents[0].project is not None else None
+    if shared is not None:  # what is not kept per project goes to the group of the job
+        empty = {"metrics": {}, "events": {"total": 0}}
+        built = families([Documents(None, empty, empty, shared)])
+        groups.append(({}, [f for f in built if f.name in _SHARED]))
+    results: list[PushResult] = []
+    for key, group in groups:
+        registry = registry_for(_Static(group))
         error: str | None = None
         tried = 0
         for attempt in range(attempts):
@@ -448,8 +471,8 @@ def push(
                 error = None
                 break
             except Exception as exc:  # urllib's URLError, HTTPError, socket timeouts
-                group = ", ".join(f"{k}={v}" for k, v in key.items()) or f"job={job}"
-                error = f"push to {url} ({group}) failed: {type(exc).__name__}: {exc}"
+                where = ", ".join(f"{k}={v}" for k, v in key.items()) or f"job={job}"
+                error = f"push to {url} ({where}) failed: {type(exc).__name__}: {exc}"
             if attempt < attempts - 1:
                 sleep(backoff * 2**attempt)
         results.append(PushResult(key, tried, error))
