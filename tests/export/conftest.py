@@ -123,6 +123,7 @@ def prometheus(exporter: Exporter, tmp_path: Path, settings: Settings) -> Iterat
         encoding="utf-8",
     )
     port = free_port()
+    log = (tmp_path / "prometheus.log").open("wb")
     process = subprocess.Popen(
         [
             binary,
@@ -131,9 +132,10 @@ def prometheus(exporter: Exporter, tmp_path: Path, settings: Settings) -> Iterat
             f"--web.listen-address=127.0.0.1:{port}",
             "--log.level=warn",
         ],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until("prometheus readiness", lambda: http_get(f"{url}/-/ready"), process=process)
@@ -162,11 +164,13 @@ def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
     """A real Pushgateway on a free loopback port; killed after the test."""
     binary = need_binary("prometheus-pushgateway")
     port = free_port()
+    log = (tmp_path / "pushgateway.log").open("wb")
     process = subprocess.Popen(
         [binary, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until("pushgateway readiness", lambda: http_get(f"{url}/-/ready"), process=process)

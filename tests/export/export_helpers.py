@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -223,9 +224,13 @@ def free_port() -> int:
 
 
 def http_get(url: str, timeout: float = 5.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback only
-        body: bytes = response.read()
-        return body
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback only
+            body: bytes = response.read()
+            return body
+    except urllib.error.HTTPError as exc:
+        exc.close()  # its response would be left open
+        raise RuntimeError(f"{url}: HTTP {exc.code}") from None
 
 
 def wait_until(what: str, check: Any, timeout: float = 30.0, process: Any = None) -> Any:
@@ -234,8 +239,7 @@ def wait_until(what: str, check: Any, timeout: float = 30.0, process: Any = None
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            out = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"{what}: the process exited with {process.returncode}:\n{out[-2000:]}")
+            pytest.fail(f"{what}: the process exited with {process.returncode} (log in tmp_path)")
         try:
             value = check()
             if value:
@@ -254,3 +258,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
