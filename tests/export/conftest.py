@@ -166,7 +166,12 @@ def pushgateway(tmp_path: Path) -> Iterator[Pushgateway]:
     port = free_port()
     log = (tmp_path / "pushgateway.log").open("wb")
     process = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{port}",
+            f"--persistence.file={tmp_path / 'pushgateway.data'}",  # Debian's default is shared
+            "--log.level=warn",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -64,7 +64,9 @@ def prometheus_cmd(
     if push_url is not None:
         if project or by_project:
             raise click.UsageError("--push always groups by project; drop --project/--by-project")
-        results = prom.push(settings, push_url, job=job or prom.pushgateway_job(settings))
+        from ai_telemetry.config import pushgateway
+
+        results = prom.push(settings, push_url, job=job or pushgateway(settings)[1])
         failed = [r for r in results if r.error]
         for r in results:
             group = ", ".join(f"{k}={v}" for k, v in r.grouping_key.items()) or "(no project)"

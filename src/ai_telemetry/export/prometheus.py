@@ -487,36 +487,3 @@ class _Static:
 
     def collect(self) -> list[Metric]:
         return self.built
-
-
-def pushgateway_url(settings: Settings) -> str | None:
-    """``[export.pushgateway] url`` of ``config.toml``, or None.
-
-    Raises:
-        ConfigError: the section or the url is not what it should be.
-    """
-    export = settings.extra.get("export", {})
-    if not isinstance(export, Mapping):
-        raise ConfigError(f"{settings.config_path}: [export] must be a table")
-    table = export.get("pushgateway")
-    if table is None:
-        return None
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{settings.config_path}: [export.pushgateway] must be a table")
-    url = table.get("url")
-    if url is None or url == "":
-        return None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"{settings.config_path}: [export.pushgateway] url = {url!r} is not an http(s) URL; "
-            'write url = "http://pushgateway:9091"'
-        )
-    return url
-
-
-def pushgateway_job(settings: Settings) -> str:
-    """``[export.pushgateway] job``, default ``ai_infrastructure``."""
-    export = settings.extra.get("export", {})
-    table = export.get("pushgateway", {}) if isinstance(export, Mapping) else {}
-    job = table.get("job") if isinstance(table, Mapping) else None
-    return job if isinstance(job, str) and job else DEFAULT_JOB
