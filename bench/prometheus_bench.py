@@ -12,7 +12,8 @@ frozen inside the log's last full week, so the week's gauges have data):
 - ``cached``: a second scrape of the same collector with nothing new: the input fingerprint
   (three ``stat`` calls) matches, the families of the last scrape are rendered again;
 - ``floor``: ``generate_latest`` over a registry of prometheus_client's own ``Counter`` and
-  ``Gauge`` objects holding the same samples (same names, labels and values), built by hand;
+  ``Gauge`` objects holding the same samples (same names, labels and values), built by hand,
+  with ``_created`` samples turned off so both expositions have the same lines;
 - ``one-shot --textfile, cached``: a fresh process (``ai-telemetry export prometheus
   --textfile``) answered from ``prometheus-cache.json``: what cron pays.
 
@@ -51,9 +52,10 @@ def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def _floor_registry(body: bytes) -> Any:
     """prometheus_client's own metric objects holding the samples of ``body``."""
-    from prometheus_client import CollectorRegistry, Counter, Gauge
+    from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
     from prometheus_client.parser import text_string_to_metric_families
 
+    disable_created_metrics()  # ours has no _created samples: the same lines on both sides
     registry = CollectorRegistry(auto_describe=False)
     for family in text_string_to_metric_families(body.decode()):
         if not family.samples:
@@ -79,7 +81,12 @@ def _settings(directory: Path) -> Any:
 def measure(directory: Path, clock: datetime, repeat: int) -> dict[str, Any]:
     from prometheus_client import generate_latest
 
-    from ai_telemetry.export.prometheus import TelemetryCollector, exposition, registry_for
+    from ai_telemetry.export.prometheus import (
+        CACHE_NAME,
+        TelemetryCollector,
+        exposition,
+        registry_for,
+    )
     from ai_telemetry.store.warehouse import Warehouse
 
     settings = _settings(directory)
@@ -105,6 +112,7 @@ def measure(directory: Path, clock: datetime, repeat: int) -> dict[str, Any]:
         lambda: exposition(TelemetryCollector(settings, clock=lambda: clock, disk_cache=False)),
         repeat,
     )
+    (directory / CACHE_NAME).unlink(missing_ok=True)
     collector = TelemetryCollector(settings, clock=lambda: clock)
     registry = registry_for(collector)
     first = generate_latest(registry)

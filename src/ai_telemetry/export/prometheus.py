@@ -194,9 +194,24 @@ def families(documents: Sequence[Documents]) -> list[Metric]:
 
 
 def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
-    from ai_telemetry.analyze.aggregate import _fingerprint as inputs_state
+    """Inode, size and mtime of the inputs, as ``aggregate`` keys its cache (the same three
+    files; not imported from there, which would load the whole analytics stack on a hit)."""
+    from ai_telemetry.store.retention import manifest_path
 
-    return inputs_state(settings)
+    out: dict[str, list[int] | None] = {}
+    inputs = (
+        ("log", settings.log_path),
+        ("manifest", manifest_path(settings)),
+        ("config", settings.config_path),
+    )
+    for name, path in inputs:
+        try:
+            st = path.stat()
+        except OSError:
+            out[name] = None
+        else:
+            out[name] = [st.st_ino, st.st_size, st.st_mtime_ns]
+    return out
 
 
 class TelemetryCollector:
