@@ -216,3 +216,46 @@ def test_cli_textfile_and_stdout(frozen_log: Settings, tmp_path: Path) -> None:
     )
     assert 2 == both.returncode
     assert b"one of --listen" in both.stderr
+
+
+def test_cli_errors_are_one_line(frozen_log: Settings) -> None:
+    """A busy --listen port and an unreachable --push URL: one line each, non-zero exit."""
+    import socket
+
+    from export_helpers import free_port
+
+    env = {**os.environ, "AI_TELEMETRY_DIR": str(frozen_log.telemetry_dir)}
+    run = [sys.executable, "-m", "ai_telemetry", "export", "prometheus"]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [*run, "--listen", f"127.0.0.1:{port}"], env=env, capture_output=True, check=False
+        )
+    assert 2 == done.returncode
+    assert [f"ai-telemetry: error: --listen 127.0.0.1:{port}: cannot listen"] == [
+        line.split(" (")[0] for line in done.stderr.decode().splitlines()
+    ]
+    url = f"http://127.0.0.1:{free_port()}"
+    pushed = subprocess.run([*run, "--push", url], env=env, capture_output=True, check=False)
+    assert 1 == pushed.returncode
+    assert b"Traceback" not in pushed.stderr
+    assert pushed.stderr.decode().startswith("ai-telemetry: error: 3 of 3 groups were not pushed")
+    assert pushed.stdout.count(b"FAILED") == 3
+
+
+def test_wsgi_app_serves_the_exposition(frozen_log: Settings) -> None:
+    """What a server mounts at /metrics answers with the same exposition."""
+    from ai_telemetry.export.prometheus import wsgi_app
+
+    c = collector(frozen_log)
+    status: list[str] = []
+    body = b"".join(
+        wsgi_app(c)(
+            {"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "QUERY_STRING": ""},
+            lambda s, _h: status.append(s),
+        )
+    )
+    assert ["200 OK"] == status
+    assert exposition(c) == body

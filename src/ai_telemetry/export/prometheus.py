@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -240,6 +241,7 @@ class TelemetryCollector:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._disk_cache = disk_cache
         self._memo: tuple[str, list[Documents], list[Metric]] | None = None
+        self._lock = threading.Lock()  # concurrent scrapes: one computes, the others wait
         self.hits = 0
         """Collects answered from memory or disk without reading the warehouse."""
         self.misses = 0
@@ -277,6 +279,10 @@ class TelemetryCollector:
 
     def families(self) -> list[Metric]:
         """The metric families: from memory, else from disk, else from the warehouse."""
+        with self._lock:
+            return self._families()
+
+    def _families(self) -> list[Metric]:
         now = self._clock()
         key = self._key(now)
         if self._memo is not None and self._memo[0] == key:
@@ -340,6 +346,15 @@ def registry_for(collector: Collector) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     return registry
+
+
+def wsgi_app(collector: TelemetryCollector) -> Callable[..., Any]:
+    """A WSGI app answering with the collector's exposition, for a server to mount at
+    ``/metrics`` (prometheus_client's ``make_wsgi_app`` over a registry of this collector)."""
+    from prometheus_client import make_wsgi_app
+
+    app: Callable[..., Any] = make_wsgi_app(registry_for(collector))
+    return app
 
 
 def exposition(collector: TelemetryCollector) -> bytes:
