@@ -120,11 +120,6 @@ def read_documents(
         return out
 
 
-def project_names(documents: Sequence[Documents]) -> list[str]:
-    """The projects of the all-time document (what ``--push`` groups by)."""
-    return sorted(documents[0].all_time["events"]["by_project"]) if documents else []
-
-
 # --- documents -> metric families ---------------------------------------------------------
 
 
