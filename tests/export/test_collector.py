@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from export_helpers import FROZEN, need_binary, sample_events, week_start_of, write_events
@@ -259,3 +261,63 @@ def test_wsgi_app_serves_the_exposition(frozen_log: Settings) -> None:
     )
     assert ["200 OK"] == status
     assert exposition(c) == body
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Equal, numbers up to float rounding (the unit conversion divides back), dicts deeply."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+    return bool(a == b)
+
+
+def _project(series: Any, value: Any) -> Any:
+    """The part of a catalogue value that ``series`` exposes, in the catalogue's own shape."""
+    if value is None:
+        return None
+    if series.reduce == "max":
+        return max(value.values())
+    keys = [d for d, _ in series.split]
+
+    def inner(v: Any) -> Any:
+        if series.pick is not None:
+            v = v.get(series.pick)
+        if series.split_label is not None:
+            return {k: v[k] for k in keys if v.get(k) is not None} or None
+        return v
+
+    if series.key_label is None:
+        return inner(value)
+    out = {k: inner(v) for k, v in value.items()}
+    return {k: v for k, v in out.items() if v is not None} or None
+
+
+def test_every_series_reads_back_as_its_catalogue_metric(frozen_log: Settings) -> None:
+    """Parsing the exposition back gives each catalogue metric's value (all 50-odd series)."""
+    from ai_telemetry.export.names import SERIES
+
+    (docs,) = read_documents(frozen_log, now=FROZEN)
+    families = {
+        f.name: f
+        for f in text_string_to_metric_families(exposition(collector(frozen_log)).decode())
+    }
+    for series in SERIES:
+        family = families[series.name.removesuffix("_total")]
+        inverse = {label: key for key, label in series.split}
+        rebuilt: Any = None
+        for s in family.samples:
+            v = s.value / series.scale
+            key = s.labels.get(series.key_label) if series.key_label else None
+            if series.split_label is not None:
+                v = {inverse[s.labels[series.split_label]]: v}
+            if key is None:
+                rebuilt = v if not isinstance(v, dict) else {**(rebuilt or {}), **v}
+            else:
+                rebuilt = rebuilt or {}
+                rebuilt[key] = {**rebuilt.get(key, {}), **v} if isinstance(v, dict) else v
+        doc = docs.all_time if series.source == "all_time" else docs.week
+        source = docs.shared if series.metric == "incident_root_cause_total" else doc["metrics"]
+        expected = _project(series, (source or {}).get(series.metric))
+        assert _close(expected, rebuilt), (series.name, expected, rebuilt)
+        assert expected is not None, f"{series.name}: the sample log should cover it"
