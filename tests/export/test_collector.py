@@ -130,8 +130,13 @@ def test_cardinality_of_a_thousand_skills_stays_in_budget(settings: Settings) ->
                 }
             )
     write_events(settings, events)
-    got = samples(exposition(collector(settings)))
+    body = exposition(collector(settings))
+    got = samples(body)
     budget = series_budget(skills=1000)
+    lint = subprocess.run(
+        [need_binary("promtool"), "check", "metrics"], input=body, capture_output=True, check=False
+    )
+    assert (0, b"") == (lint.returncode, lint.stdout + lint.stderr)
     assert len(got) <= budget
     invocations = [k for k in got if k[0] == "ai_skill_invocations_total"]
     assert 5000 == len(invocations)  # 4 outcomes + unfinished per skill, nothing else
