@@ -106,9 +106,10 @@ def test_counters_grow_and_rate_works(
     """A new execution in the log shows up in the next scrapes; increase() sees it."""
     from export_helpers import write_events
 
-    labels = f'project="{PROJECT}", skill_name="docs-writer", outcome="success"'
+    labels = f'project="{PROJECT}", skill_name="systematic-debugger", outcome="success"'
     expr = f"ai_skill_invocations_total{{{labels}}}"
-    assert [] == prometheus.query(expr)
+    before = value(prometheus, expr)
+    assert [] == prometheus.query(f"increase({expr}[1m]) > 0")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_events(
         settings,
@@ -116,7 +117,7 @@ def test_counters_grow_and_rate_works(
             {
                 "timestamp": now,
                 "event_type": "skill_execution",
-                "skill": "docs-writer",
+                "skill": "systematic-debugger",
                 "outcome": "success",
                 "duration_seconds": 5.0,
                 "project": PROJECT,
@@ -124,8 +125,12 @@ def test_counters_grow_and_rate_works(
             }
         ],
     )
-    wait_until("the new execution in Prometheus", lambda: prometheus.query(expr))
-    assert 1.0 == value(prometheus, expr)
+    grown = wait_until(
+        "increase() to see the new execution",
+        lambda: prometheus.query(f"increase({expr}[1m]) > 0"),
+    )
+    assert 1 == len(grown)
+    assert before + 1 == value(prometheus, expr)
 
 
 def test_alert_rules_fire_in_prometheus(prometheus: Prometheus) -> None:
