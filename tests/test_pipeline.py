@@ -59,10 +59,10 @@ def demo(
 
 
 def test_demo_runs_every_weekly_step(demo: tuple[Path, list[str]]) -> None:
-    """The demo's summary lists the six steps and no failure."""
+    """The demo's summary lists the seven steps and no failure."""
     _, lines = demo
     steps = [line.split()[1] for line in lines if line.startswith(("  ok", "  skipped"))]
-    assert steps == ["collect", "aggregate", "detect", "dashboard", "notify", "retention"]
+    assert steps == ["collect", "aggregate", "detect", "dashboard", "notify", "push", "retention"]
     assert not any("FAILED" in line for line in lines)
 
 
@@ -123,6 +123,7 @@ def test_failed_step_is_reported_and_the_rest_still_run(small: Settings, tmp_pat
         "detect": "ok",
         "dashboard": status["dashboard"],
         "notify": "ok",
+        "push": "skipped",
         "retention": "ok",
     }
     assert not run.ok

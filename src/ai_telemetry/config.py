@@ -279,3 +279,28 @@ def load_settings(
     log_path = merged.get("log_path")
     merged["log_path"] = base / log_path if log_path is not None else telemetry_dir / "events.jsonl"
     return Settings(extra=extra, **merged)
+
+
+def pushgateway(settings: Settings) -> tuple[str | None, str]:
+    """``[export.pushgateway]`` of ``config.toml``: (url or None, job, default ai_infrastructure).
+
+    ``ai-telemetry weekly`` pushes the metrics there when the url is set (docs/prometheus.md).
+
+    Raises:
+        ConfigError: the section is not a table, or the url is not an http(s) URL.
+    """
+    where = f"{settings.config_path}: [export.pushgateway]"
+    export = settings.extra.get("export", {})
+    table = export.get("pushgateway", {}) if isinstance(export, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where} must be a table, e.g. url = "http://pushgateway:9091"')
+    url, job = table.get("url"), table.get("job", "ai_infrastructure")
+    if not isinstance(job, str) or not job:
+        raise ConfigError(f"{where} job = {job!r} must be a non-empty string")
+    if url is None or url == "":
+        return None, job
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f'{where} url = {url!r} is not an http(s) URL; write url = "http://pushgateway:9091"'
+        )
+    return url, job

@@ -13,7 +13,8 @@ them, and the CLI turns each into a one-line message and a non-zero exit.
     │   └── ReportFormatError    a CI report file is not what its option says
     ├── AnalyticsError           the warehouse or a metric query failed
     │   └── NoDataError          a window holds no events
-    └── AlertError               a rule, notifier or escalation step failed
+    ├── AlertError               a rule, notifier or escalation step failed
+    └── ExportError              an export target (Pushgateway, output file) failed
 """
 
 from __future__ import annotations
@@ -78,3 +79,7 @@ class NoDataError(AnalyticsError):
 
 class AlertError(AITelemetryError):
     """A rule, notifier or escalation step failed."""
+
+
+class ExportError(AITelemetryError):
+    """An export target failed: a Pushgateway refused or was unreachable, a file not writable."""

@@ -1,7 +1,8 @@
 """End-to-end runs: the weekly job (the seed's ``aggregate_metrics.sh``) and the demo.
 
 `run_weekly` runs, in order: collect learnings, aggregate (metrics.json and the weekly history),
-detect (alerts.log), dashboard, notify (the escalation ladder and the retry queue), retention.
+detect (alerts.log), dashboard, notify (the escalation ladder and the retry queue), push (to a
+Pushgateway, when ``[export.pushgateway] url`` is set), retention.
 Detect runs before the dashboard so the dashboard shows the alerts opened this week. Each step's
 failure is recorded and the later steps still run where they can (detect needs aggregate's
 metrics.json; the rest are independent).
@@ -183,6 +184,22 @@ def run_weekly(
         )
         return ("failed" if report.failed else "ok"), report.summary()
 
+    def push() -> tuple[StepStatus, str]:
+        from ai_telemetry.config import pushgateway
+
+        url, job = pushgateway(settings)
+        if url is None:
+            return "skipped", "no [export.pushgateway] url in config.toml"
+        from ai_telemetry.export.prometheus import push as push_metrics
+
+        results = push_metrics(settings, url, job=job, now=moment, sleep=sleep)
+        failed = [r for r in results if r.error]
+        if failed:
+            return "failed", (
+                f"{len(failed)} of {len(results)} groups not pushed, first: {failed[0].error}"
+            )
+        return "ok", f"{len(results)} groups pushed to {url} (job {job})"
+
     def retain() -> tuple[StepStatus, str]:
         if not retention:
             return "skipped", "turned off"
@@ -199,6 +216,7 @@ def run_weekly(
     _step(run, "detect", detect)
     _step(run, "dashboard", dashboard)
     _step(run, "notify", notify)
+    _step(run, "push", push)
     _step(run, "retention", retain)
     return run
 

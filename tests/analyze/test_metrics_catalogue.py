@@ -61,6 +61,31 @@ def test_skill_rates_and_percentiles_match_numpy(settings: Settings) -> None:
     assert pytest.approx(statistics.fmean(durations)) == m["skill_avg_duration_seconds"]["tdd"]
 
 
+def test_outcome_totals_add_up_to_the_invocations(settings: Settings) -> None:
+    """skill_outcome_total / agent_outcome_total: executions by how they ended, unfinished too."""
+    outcomes = ["success", "success", "error", "rollback", "handoff"]
+    write_jsonl(settings, _skill_runs("tdd", outcomes, [1.0] * 5))
+    write_jsonl(
+        settings,
+        [
+            ev("2025-12-16T09:00:00Z", "skill_execution", skill="tdd", outcome="started",
+               session_id="open"),
+            ev("2025-12-16T09:00:00Z", "agent_task", agent="dev", outcome="started",
+               session_id="a1"),
+            ev("2025-12-16T09:05:00Z", "agent_task", agent="dev", outcome="rollback",
+               session_id="a1", duration_seconds=300.0),
+            ev("2025-12-16T10:00:00Z", "agent_task", agent="dev", outcome="success",
+               session_id="a2", duration_seconds=60.0),
+        ],
+    )  # fmt: skip
+    m = metrics(settings, *WEEK)
+    expected = {"success": 2, "error": 1, "rollback": 1, "handoff": 1, "unfinished": 1}
+    assert expected == m["skill_outcome_total"]["tdd"]
+    assert m["skill_invocation_total"]["tdd"] == sum(expected.values())
+    agent = {"success": 1, "error": 0, "rollback": 1, "handoff": 0, "unfinished": 0}
+    assert agent == m["agent_outcome_total"]["dev"]
+
+
 def test_skill_invocation_rate_counts_seven_days_before_window_end(settings: Settings) -> None:
     """skill_invocation_rate = executions in the 7 days ending at the window's end / 7."""
     write_jsonl(settings, _skill_runs("a", ["success"] * 7, [1.0] * 7, day=20))

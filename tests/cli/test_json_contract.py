@@ -50,6 +50,10 @@ NOT_READ: dict[str, str] = {
     "weekly": "runs the weekly job (each step has its own read command)",
     "schedule install": "writes the crontab",
     "schedule remove": "writes the crontab",
+    "export prometheus": "serves, writes, pushes or prints the Prometheus exposition (its numbers "
+    "are aggregate --json's metrics.json, docs/prometheus.md)",
+    "export prometheus-rules": "writes a Prometheus alerting-rules file",
+    "export grafana": "writes Grafana provisioning files and a dashboard",
 }
 """Leaf commands that are not read commands, and why; every other one must take --json."""
 

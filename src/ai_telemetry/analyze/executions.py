@@ -86,6 +86,13 @@ def _keyed(pairs: list[tuple[str, Any]]) -> dict[str, Any] | None:
     return out or None
 
 
+def _outcomes(runs: int, finished: int, *ended: int) -> dict[str, int]:
+    """Executions by how they ended (success, error, rollback, handoff counts in ``ended``);
+    ``unfinished``: started, no terminal event (yet)."""
+    names = ("success", "error", "rollback", "handoff")
+    return {**dict(zip(names, map(int, ended), strict=True)), "unfinished": runs - finished}
+
+
 def load_runs(
     con: Any, table: str, *, event_type: str, key: str, lo: datetime, hi: datetime
 ) -> None:
@@ -104,7 +111,8 @@ def skill_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
         f"""SELECT name, count(*), count(outcome),
           count(*) FILTER (outcome = 'success'), count(*) FILTER (outcome = 'error'),
           avg(duration) FILTER (outcome IS NOT NULL),
-          quantile_cont(duration, {PERCENTILES}) FILTER (outcome IS NOT NULL)
+          quantile_cont(duration, {PERCENTILES}) FILTER (outcome IS NOT NULL),
+          count(*) FILTER (outcome = 'rollback'), count(*) FILTER (outcome = 'handoff')
         FROM skill_runs WHERE anchor_ts >= ? AND anchor_ts < ? GROUP BY name ORDER BY name""",
         [start, end],
     ).fetchall()
@@ -130,6 +138,9 @@ def skill_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
             [(r[0], {"mean": float(r[1]), "p95": float(r[2])}) for r in tokens]
         ),
         "skill_error_total": _keyed([(r[0], int(r[4])) for r in rows if r[4]]),
+        "skill_outcome_total": _keyed(
+            [(r[0], _outcomes(r[1], r[2], r[3], r[4], r[7], r[8])) for r in rows]
+        ),
     }
 
 
@@ -149,7 +160,7 @@ def agent_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
           count(*) FILTER (outcome = 'success'), count(*) FILTER (outcome = 'rollback'),
           count(*) FILTER (outcome = 'handoff'),
           quantile_cont(duration, {PERCENTILES}) FILTER (outcome IS NOT NULL),
-          quantile_cont(calls, [0.5, 0.95]), max(calls)
+          quantile_cont(calls, [0.5, 0.95]), max(calls), count(*) FILTER (outcome = 'error')
         FROM r GROUP BY name ORDER BY name""",
         [start - PAIRING_MARGIN, end + PAIRING_MARGIN, start, end],
     ).fetchall()
@@ -166,4 +177,7 @@ def agent_metrics(con: Any, start: datetime, end: datetime) -> dict[str, Any]:
         "agent_handoff_rate": _keyed([(r[0], _rate(r[5], r[2])) for r in rows]),
         "agent_time_to_resolution": _keyed([(r[0], _pct(r[6])) for r in rows]),
         "agent_tool_call_count": _keyed([(r[0], calls(r)) for r in rows]),
+        "agent_outcome_total": _keyed(
+            [(r[0], _outcomes(r[1], r[2], r[3], r[9], r[4], r[5])) for r in rows]
+        ),
     }

@@ -56,6 +56,8 @@ COMMANDS: dict[str, str] = {
     "gate": "detect:gate_cmd",
     "weekly": "detect:weekly_cmd",
     "schedule": "detect:schedule_group",
+    # export
+    "export": "export:export_group",
 }
 
 
