@@ -12,7 +12,8 @@ them, and the CLI turns each into a one-line message and a non-zero exit.
     ├── CollectorError           a collector's input is broken or of the wrong kind
     │   └── ReportFormatError    a CI report file is not what its option says
     ├── AnalyticsError           the warehouse or a metric query failed
-    │   └── NoDataError          a window holds no events
+    │   ├── NoDataError          a window holds no events
+    │   └── QueryRefusedError    ``query`` SQL tried to reach outside the warehouse
     └── AlertError               a rule, notifier or escalation step failed
 """
 
@@ -74,6 +75,12 @@ class AnalyticsError(AITelemetryError):
 
 class NoDataError(AnalyticsError):
     """A window holds no events."""
+
+
+class QueryRefusedError(AnalyticsError):
+    """SQL given to ``query`` tried to reach outside the warehouse's tables: read or write a
+    file (``read_csv``, ``COPY ... TO``), ``ATTACH`` a database, ``INSTALL``/``LOAD`` an
+    extension, or change a setting (``SET``). The query connection refuses all of them."""
 
 
 class AlertError(AITelemetryError):

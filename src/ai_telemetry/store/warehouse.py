@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.config import Settings
-from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.errors import AnalyticsError, QueryRefusedError
 from ai_telemetry.store import columns
 from ai_telemetry.store.columns import COLUMN_NAMES
 
@@ -49,6 +49,18 @@ CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
 _SCHEMA_VERSION: Final = "1"
+_QUERY_CONFIG: Final = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+"""DuckDB settings of the `Warehouse.read_only_query` connection (then locked)."""
+_LOCKED: Final = "the configuration has been locked"
+_REFUSED_HINT: Final = (
+    "query reads the warehouse's tables and views only (no files, COPY, ATTACH, "
+    "INSTALL/LOAD or SET); see docs/privacy.md"
+)
 
 
 @dataclass(slots=True)
@@ -303,14 +315,25 @@ class Warehouse:
         return int(row[0]) if row else 0
 
     def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run someone's SQL on a read-only connection; return column names and rows.
+        """Run someone's SQL on a locked-down connection; return column names and rows.
 
-        The writing connection is closed first (the warehouse lock stays held, so nothing
-        writes meanwhile): a ``DROP`` or ``DELETE`` typed into ``ai-telemetry query`` is refused
-        instead of breaking every later command. Extensions are not fetched from the network.
+        The SQL may come from a person at a terminal, the server's read API or an MCP client,
+        so the connection sees the warehouse's tables and views and nothing else:
+
+        - read-only: the writing connection is closed first (the warehouse lock stays held, so
+          nothing writes meanwhile), and a ``DROP`` or ``DELETE`` is refused instead of
+          breaking every later command;
+        - DuckDB's ``enable_external_access = false``: no file is read or written
+          (``read_csv('/etc/passwd')``, ``COPY ... TO``, ``ATTACH``, ``EXPORT DATABASE``), no
+          extension is installed or loaded (nothing is downloaded at run time);
+        - ``lock_configuration = true``: ``SET``/``RESET``/``PRAGMA`` cannot undo the above.
+
+        Temporary tables and macros of one's own still work (they live in memory).
 
         Raises:
-            AnalyticsError: the SQL fails (DuckDB's first line says why).
+            QueryRefusedError: the SQL tried to reach outside the warehouse (files, ``COPY``,
+                ``ATTACH``, ``INSTALL``/``LOAD``, ``SET``).
+            AnalyticsError: the SQL fails otherwise (DuckDB's first line says why).
         """
         import duckdb
 
@@ -319,17 +342,19 @@ class Warehouse:
         self.con.close()
         self._con = None
         try:
-            con = duckdb.connect(str(self.path), read_only=True)
+            con = duckdb.connect(str(self.path), read_only=True, config=_QUERY_CONFIG)
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET lock_configuration = true")  # last: nothing can change after it
         except duckdb.Error as exc:
             raise AnalyticsError(f"{self.path}: cannot open the warehouse ({exc})") from None
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET autoinstall_known_extensions = false")
             cursor = con.execute(sql)
             names = [d[0] for d in cursor.description or []]
             return names, cursor.fetchall()
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
+            if isinstance(exc, duckdb.PermissionException) or _LOCKED in first:
+                raise QueryRefusedError(f"query refused: {first}; {_REFUSED_HINT}") from None
             raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
         finally:
             con.close()
