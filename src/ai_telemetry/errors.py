@@ -9,6 +9,7 @@ them, and the CLI turns each into a one-line message and a non-zero exit.
     ├── EventValidationError     an event breaks the contract (field, value, why, how to fix)
     ├── PrivacyViolation         policy "reject" met personal data or a secret
     ├── LogError                 the events.jsonl log cannot be written or read
+    │   └── LogLockTimeout       another process held the writers' lock too long
     ├── CollectorError           a collector's input is broken or of the wrong kind
     │   └── ReportFormatError    a CI report file is not what its option says
     ├── AnalyticsError           the warehouse or a metric query failed
@@ -59,6 +60,10 @@ class PrivacyViolation(AITelemetryError):
 
 class LogError(AITelemetryError):
     """The events.jsonl log cannot be written or read."""
+
+
+class LogLockTimeout(LogError):
+    """Another process held the log's writers' lock longer than the writer would wait."""
 
 
 class CollectorError(AITelemetryError):

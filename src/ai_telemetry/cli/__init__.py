@@ -128,11 +128,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ai-telemetry")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Is our AI infrastructure getting better? Collect, aggregate, report and alert.
 
     Data lives in .claude/Telemetry/ (set AI_TELEMETRY_DIR or AI_TELEMETRY_LOG_PATH to move it).
     """
+    if ctx.invoked_subcommand != "hook":  # the hook prints nothing it does not mean to
+        from ai_telemetry.config import report_refusals
+
+        report_refusals(lambda message: click.echo(f"ai-telemetry: warning: {message}", err=True))
 
 
 def main(argv: list[str] | None = None) -> int:

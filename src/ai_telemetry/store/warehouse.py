@@ -49,7 +49,7 @@ CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
 _SCHEMA_VERSION: Final = "1"
-_QUERY_CONFIG: Final = {
+_QUERY_CONFIG: Final[dict[str, str | bool | int | float | list[str]]] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,

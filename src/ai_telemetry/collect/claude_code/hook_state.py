@@ -38,7 +38,7 @@ def locked_state(path: Path, *, now: float) -> Iterator[dict[str, Any]]:
     (pending tool calls: tool_use_id -> start time) older than `PENDING_MAX_AGE` are dropped.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         raw = b""
