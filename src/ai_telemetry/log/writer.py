@@ -48,6 +48,8 @@ from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, open_fd
 
 # Read-write: the newline check reads the last byte (pread needs a readable descriptor).
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
+_STUCK_WAIT = 0.05
+"""Seconds a writer whose last wait timed out waits for the lock before spooling again."""
 _LIVE_LOGS: weakref.WeakSet[EventLog] = weakref.WeakSet()
 
 
@@ -171,6 +173,7 @@ class EventLog:
         self._lock_timeout = lock_timeout
         self._spool = spool
         self._replay_due = True  # look for spooled batches on the first locked write
+        self._stuck = False  # the last wait for the lock timed out
         self.spooled = 0
         """Batches this writer left in the spool (lock not free in time)."""
         self.replayed = 0
@@ -241,13 +244,21 @@ class EventLog:
             with self._thread_lock:
                 if self._lock_fd < 0:
                     self._open_lock()
+                # After a timeout, wait only briefly (an append holds the lock for
+                # microseconds) until the lock is free again: a host in durability "write"
+                # must not wait the full timeout on every call.
+                timeout = self._lock_timeout
+                if self._stuck and timeout is not None:
+                    timeout = min(timeout, _STUCK_WAIT)
                 try:
-                    _acquire(self._lock_fd, self.lock_path, self._lock_timeout)
+                    _acquire(self._lock_fd, self.lock_path, timeout)
                 except LogLockTimeout as exc:
                     if not self._spool:
                         raise
                     self._write_spool(data, exc)
+                    self._stuck = True
                     return False
+                self._stuck = False
                 try:
                     self._append_locked(data)
                 finally:
