@@ -114,8 +114,19 @@ class LazyGroup(click.Group):
         except Exception as exc:  # a bug of ours: one line, the traceback only on request
             if os.environ.get("AI_TELEMETRY_DEBUG"):
                 raise
+            from ai_telemetry.store.warehouse import disk_problem
+
+            if (reason := disk_problem(exc)) is not None:  # not a bug: the disk is full
+                where = exc.filename if isinstance(exc, OSError) and exc.filename else "a file"
+                message = f"{where}: {reason}; free some space, or set AI_TELEMETRY_DIR elsewhere"
+                if (command := json_mode(ctx)) is not None:
+                    emit_error(message, command=command)
+                else:
+                    click.echo(f"ai-telemetry: error: {message}", err=True)
+                ctx.exit(1)
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
             message = f"internal error: {type(exc).__name__}: {exc}{where}"
+            message = " ".join(message.split())  # one line, whatever the exception said
             if (command := json_mode(ctx)) is not None:
                 emit_error(message, command=command)
             else:
