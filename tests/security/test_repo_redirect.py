@@ -208,3 +208,45 @@ def test_users_own_environment_may_point_outside(tmp_path: Path) -> None:
     warnings = [line for line in cli.stderr.splitlines() if "warning" in line]
     assert (0, []) == (cli.returncode, warnings)
     assert 1 == len(elsewhere.read_text().splitlines())
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "warehouse.duckdb.wal",
+        "warehouse.duckdb",
+        "metrics.json.tmp",
+        "alerts.log",
+        "git-hook-errors.log",
+    ],
+)
+def test_other_telemetry_files_planted_as_symlinks_are_not_written_through(
+    tmp_path: Path, planted: str
+) -> None:
+    """A committed link in place of the warehouse, its WAL, a temp file or alerts.log: the
+    analytics and alert commands leave ~/.bashrc alone and fail, if at all, in one line."""
+    events = "".join(
+        json.dumps(
+            {
+                "timestamp": f"2025-12-{day:02d}T10:00:00Z",
+                "event_type": "skill_execution",
+                "skill": "s",
+                "outcome": "success" if day % 3 else "error",
+                "duration_seconds": 2.0,
+            }
+        )
+        + "\n"
+        for day in range(1, 28)
+    )
+    clone = Clone(
+        tmp_path,
+        {".claude/Telemetry/events.jsonl": events},
+        {f".claude/Telemetry/{planted}": "{HOME}/.bashrc"},
+    )
+    for command in (["status"], ["aggregate"], ["detect"], ["query", "SELECT 1"]):
+        proc = clone.cli(*command)
+        assert len(proc.stderr.strip().splitlines()) <= 1, (command, proc.stderr)
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    time.sleep(1.5)  # a background warehouse build started by aggregate
+    assert BASHRC == clone.bashrc.read_bytes()
+    assert (clone.dir / f".claude/Telemetry/{planted}").is_symlink()

@@ -356,6 +356,8 @@ def _write_parts(
         final = archives / rel
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(final.name + ".tmp")
+        if tmp.is_symlink():  # DuckDB's COPY would write through it
+            tmp.unlink()
         con.execute(
             f"COPY (SELECT {cols}, seq FROM staged WHERE year(ts) = {int(year)} "
             "AND line IN (SELECT max(line) FROM staged GROUP BY event_id) ORDER BY ts) "

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError, QueryRefusedError
+from ai_telemetry.log.files import SYMLINK_REFUSED, open_fd
 from ai_telemetry.store import columns
 from ai_telemetry.store.columns import COLUMN_NAMES
 
@@ -94,7 +95,7 @@ def take_lock(path: Path, *, timeout: float) -> int:
     """
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = open_fd(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise AnalyticsError(
             f"{lock_path}: cannot create the warehouse lock ({exc.strerror or exc}); the "
@@ -248,6 +249,7 @@ class Warehouse:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise AnalyticsError(f"{self.path.parent}: cannot create ({exc})") from None
+            self._refuse_symlinks()
             self._lock()
             # Holding the lock, any spool directory left here is from a killed ingest.
             import shutil
@@ -318,6 +320,14 @@ class Warehouse:
                 self._marker.unlink()
             self._created = False
         self._release()
+
+    def _refuse_symlinks(self) -> None:
+        """DuckDB follows links: refuse a warehouse file, WAL or temp directory that is one
+        (a cloned repository could point ``warehouse.duckdb.wal`` at ``~/.bashrc``)."""
+        for name in ("", ".wal", ".tmp", ".lock", ".building"):
+            candidate = self.path.with_name(self.path.name + name)
+            if candidate.is_symlink():
+                raise AnalyticsError(f"{candidate}: {SYMLINK_REFUSED}")
 
     def _remove_files(self) -> None:
         """Delete the warehouse file, its WAL and the first-build marker (the lock held)."""
