@@ -207,7 +207,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return None if value in (None, "") else str(value)
 
 
-_SETTING_NAMES: Final = frozenset(Settings.__slots__) - {"extra"}
+_SETTING_NAMES: Final = frozenset(Settings.__slots__) - {"extra", "refused"}
 
 
 def _read_env(environ: Mapping[str, str | None], origin: str) -> dict[str, Any]:
