@@ -169,3 +169,28 @@ def test_sdk_counts_spooled_events(
     finally:
         client.close()
     assert (1, 1, 0) == (client.stats.written, client.stats.spooled, client.stats.write_failures)
+
+
+def test_a_long_lived_writer_replays_another_processes_spool(fresh_log: Path) -> None:
+    """A writer already open when another process spooled appends that spool within a second."""
+    fresh_log.parent.mkdir(parents=True)
+    with EventLog(fresh_log) as log:
+        log.write_lines(b'{"n":1}\n')
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys\n"
+                "from ai_telemetry.log.writer import EventLog, writers_lock\n"
+                "log = EventLog(sys.argv[1], lock_timeout=0.05, spool=True)\n"
+                "with writers_lock(sys.argv[1]):\n"
+                "    assert not log.write_lines(b'{\"n\":2}\\n')\n",
+                str(fresh_log),
+            ],
+            check=True,
+            timeout=60,
+        )
+        assert 1 == len(spooled_files(fresh_log))
+        time.sleep(1.1)
+        log.write_lines(b'{"n":3}\n')
+    assert [1, 2, 3] == [json.loads(x)["n"] for x in fresh_log.read_text().splitlines()]

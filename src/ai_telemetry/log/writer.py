@@ -27,7 +27,8 @@ CLI) never waits longer than that for another process holding the lock (one stop
 Ctrl-Z, ``validate`` rewriting a large log): it writes the batch to a file of its own in the
 spool directory next to the log (``events.jsonl.spool/``) and returns. The next writer that
 holds the lock appends the spooled batches before its own (checked when it first opens the
-log, and after a spooled batch of its own), in the order they were spooled.
+log, after a spooled batch of its own, and at most once a second by a long-lived writer), in
+the order they were spooled.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, open_fd
 
 # Read-write: the newline check reads the last byte (pread needs a readable descriptor).
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
+_SPOOL_LOOK_EVERY = 1.0
+"""A long-lived writer looks for other processes' spool files at most this often (seconds)."""
 _STUCK_WAIT = 0.05
 """Seconds a writer whose last wait timed out waits for the lock before spooling again."""
 _LIVE_LOGS: weakref.WeakSet[EventLog] = weakref.WeakSet()
@@ -174,6 +177,7 @@ class EventLog:
         self._spool = spool
         self._replay_due = True  # look for spooled batches on the first locked write
         self._stuck = False  # the last wait for the lock timed out
+        self._next_spool_look = 0.0  # monotonic time of the next look for others' spool files
         self.spooled = 0
         """Batches this writer left in the spool (lock not free in time)."""
         self.replayed = 0
@@ -303,8 +307,10 @@ class EventLog:
         if self._fd < 0 or current != self._id:  # first use, or rotated/swapped: follow the path
             self._open_log()
         spooled: list[Path] = []
-        if self._replay_due:
+        now = time.monotonic()
+        if self._replay_due or now >= self._next_spool_look:
             self._replay_due = False
+            self._next_spool_look = now + _SPOOL_LOOK_EVERY
             older, spooled = _read_spooled(spooled_files(self.path))
             data = older + data
         size = os.fstat(self._fd).st_size
