@@ -18,6 +18,7 @@ outside the project (``.claude/Telemetry`` committed as a symlink) is a `ConfigE
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ai_telemetry.errors import ConfigError
@@ -263,18 +264,40 @@ def report_refusals(notify: Callable[[str], None] | None) -> None:
     _notify = notify
 
 
-def _inside(path: Path, project: Path) -> bool:
-    """Does ``path`` resolve (following symlinks) to a place inside ``project``?"""
+def _inside(path: Path, base: Path) -> bool:
+    """Does ``path`` resolve (following symlinks) to a place inside the project ``base``?
+
+    The hook calls this on every tool call, so the common case (a path under ``base`` with no
+    ``..`` and no symlink on the way down) costs a few ``lstat`` calls, not a ``realpath``.
+    """
+    text, root = os.fspath(path), os.fspath(base).rstrip(os.sep) or os.sep
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if text.startswith(prefix):
+        parts = text[len(prefix) :].split(os.sep)  # noqa: PTH206 (hot path: no pathlib)
+        if ".." not in parts:
+            current = root
+            for part in parts:
+                if not part or part == ".":
+                    continue
+                current = os.path.join(current, part)  # noqa: PTH118
+                try:
+                    if stat.S_ISLNK(os.lstat(current).st_mode):
+                        break
+                except OSError:  # missing: nothing below can be a link yet
+                    return True
+            else:
+                return True
     try:
-        return path.resolve().is_relative_to(project)
+        real, project = os.path.realpath(text), os.path.realpath(root)
     except (OSError, RuntimeError):  # a symlink loop: not a place anywhere
         return False
+    return real == project or real.startswith(project.rstrip(os.sep) + os.sep)
 
 
 def _refusal(name: str, value: Path, origin: str, project: Path) -> str:
     return (
         f"ignored {name} = {str(value)!r} from {origin}: it points outside the project "
-        f"({project}), and a repository's files may not redirect writes; set "
+        f"({project.resolve()}), and a repository's files may not redirect writes; set "
         f"AI_TELEMETRY_{name.upper()} in your own environment to use it"
     )
 
@@ -308,11 +331,10 @@ def load_settings(
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     trusted = {**env, **given}  # the user's own choices; .env came with the repository
-    project = base.resolve()
     refused: list[str] = []
     for name in ("telemetry_dir", "log_path"):
-        if name in dotenv and name not in trusted and not _inside(base / dotenv[name], project):
-            refused.append(_refusal(name, dotenv.pop(name), str(dotenv_path), project))
+        if name in dotenv and name not in trusted and not _inside(base / dotenv[name], base):
+            refused.append(_refusal(name, dotenv.pop(name), str(dotenv_path), base))
     upper = {**dotenv, **trusted}
 
     telemetry_dir = upper.get("telemetry_dir")
@@ -320,20 +342,20 @@ def load_settings(
         telemetry_dir = Path(upper["log_path"]).parent
     repo_chose_dir = "telemetry_dir" not in trusted and "log_path" not in trusted
     telemetry_dir = base / (telemetry_dir if telemetry_dir is not None else DEFAULT_DIR)
-    dir_inside = _inside(telemetry_dir, project)
+    dir_inside = _inside(telemetry_dir, base)
     if repo_chose_dir and not dir_inside:
         raise ConfigError(
             f"{telemetry_dir} resolves to {telemetry_dir.resolve()}, outside the project "
-            f"({project}): a directory symlink in the repository may not redirect writes; "
+            f"({base.resolve()}): a directory symlink in the repository may not redirect writes; "
             "remove the link, or set AI_TELEMETRY_DIR in your own environment"
         )
     config_path = telemetry_dir / CONFIG_FILE_NAME
     file_settings, extra = read_config_file(config_path)
     if dir_inside and "log_path" in file_settings and "log_path" not in trusted:
         value = file_settings["log_path"]
-        if not _inside(base / value, project):  # the repository's config.toml: same rule
+        if not _inside(base / value, base):  # the repository's config.toml: same rule
             refused.append(
-                _refusal("log_path", file_settings.pop("log_path"), str(config_path), project)
+                _refusal("log_path", file_settings.pop("log_path"), str(config_path), base)
             )
     merged = {**file_settings, **upper, "telemetry_dir": telemetry_dir}
     log_path = merged.get("log_path")
