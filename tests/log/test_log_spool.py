@@ -194,3 +194,36 @@ def test_a_long_lived_writer_replays_another_processes_spool(fresh_log: Path) ->
         time.sleep(1.1)
         log.write_lines(b'{"n":3}\n')
     assert [1, 2, 3] == [json.loads(x)["n"] for x in fresh_log.read_text().splitlines()]
+
+
+def test_hook_under_a_held_lock_spools_and_exits(
+    tmp_path: Path, telemetry_dir: Path, held_lock: subprocess.Popen[str]
+) -> None:
+    """The Claude Code hook (in-process, no daemon) exits 0 in bounded time, its tool call in
+    the spool, and doctor shows it waiting."""
+    payload = {
+        "session_id": "sess-spool",
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Bash",
+        "tool_use_id": "toolu_spool",
+        "tool_input": {},
+        "tool_response": {},
+    }
+    began = time.monotonic()
+    proc = subprocess.run(
+        [CLI, "hook"],
+        cwd=tmp_path,
+        env={**os.environ, "AI_TELEMETRY_HOOK_DAEMON": "0"},
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    took = time.monotonic() - began
+    assert (0, "", "") == (proc.returncode, proc.stdout, proc.stderr)
+    assert took < DEFAULT_LOCK_TIMEOUT + 2, took
+    spooled = b"".join(p.read_bytes() for p in spooled_files(telemetry_dir / "events.jsonl"))
+    assert [b"Bash"] == [json.loads(x)["tool"].encode() for x in spooled.splitlines()]
+    doctor, _ = _run([CLI, "doctor"], tmp_path)
+    assert "spool: 1 event(s)" in doctor.stdout, doctor.stdout

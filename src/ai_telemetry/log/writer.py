@@ -52,7 +52,8 @@ _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
 _SPOOL_LOOK_EVERY = 1.0
 """A long-lived writer looks for other processes' spool files at most this often (seconds)."""
 _STUCK_WAIT = 0.05
-"""Seconds a writer whose last wait timed out waits for the lock before spooling again."""
+"""Seconds a writer waits for the lock before spooling once a wait has timed out (its own, or
+another process's: there are spool files)."""
 _LIVE_LOGS: weakref.WeakSet[EventLog] = weakref.WeakSet()
 
 
@@ -248,14 +249,8 @@ class EventLog:
             with self._thread_lock:
                 if self._lock_fd < 0:
                     self._open_lock()
-                # After a timeout, wait only briefly (an append holds the lock for
-                # microseconds) until the lock is free again: a host in durability "write"
-                # must not wait the full timeout on every call.
-                timeout = self._lock_timeout
-                if self._stuck and timeout is not None:
-                    timeout = min(timeout, _STUCK_WAIT)
                 try:
-                    _acquire(self._lock_fd, self.lock_path, timeout)
+                    self._take_lock()
                 except LogLockTimeout as exc:
                     if not self._spool:
                         raise
@@ -270,6 +265,22 @@ class EventLog:
         except OSError as exc:
             raise LogError(f"{self.path}: cannot append ({exc.strerror or exc})") from exc
         return True
+
+    def _take_lock(self) -> None:
+        """The writers' lock, waiting at most ``lock_timeout``; only briefly (an append holds
+        it for microseconds) once this writer or another process has already given up and
+        spooled, so a host in durability "write", or each hook call, is not held up the full
+        timeout again while the same process keeps the lock."""
+        timeout = self._lock_timeout
+        if timeout is not None and self._spool:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if self._stuck or spooled_files(self.path):
+                    timeout = min(timeout, _STUCK_WAIT)
+            else:
+                return
+        _acquire(self._lock_fd, self.lock_path, timeout)
 
     def _write_spool(self, data: bytes, timeout: LogLockTimeout) -> None:
         """Publish ``data`` as one spool file (temp file, then rename: never read half-done)."""
