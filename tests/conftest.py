@@ -39,3 +39,30 @@ def sdk_client(telemetry_dir: Path) -> Iterator[object]:
     )
     yield client
     ai_telemetry.configure(telemetry_dir=telemetry_dir, enabled=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs mounted at ``tmp_path/small`` (the tests run as root), unmounted after.
+
+    Fails loudly, never skips, when it cannot be mounted: the full-disk tests must run.
+    """
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"cannot mount a 2 MB tmpfs at {mount} (the full-disk tests need root): "
+            f"{proc.stderr.strip() or proc.returncode}"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)

@@ -93,3 +93,42 @@ def test_settings_are_immutable_and_replaceable() -> None:
     changed = settings.replace(durability="write")
     assert ("buffered", "write") == (settings.durability, changed.durability)
     assert changed == Settings(durability="write")
+
+
+def test_repository_paths_inside_the_project_are_kept(tmp_path: Path) -> None:
+    """A relative log_path in .env that stays inside the project is used, nothing refused."""
+    (tmp_path / ".env").write_text("AI_TELEMETRY_LOG_PATH=logs/events.jsonl\n")
+    settings = load_settings(cwd=tmp_path, environ={})
+    assert (tmp_path / "logs/events.jsonl", ()) == (settings.log_path, settings.refused)
+
+
+def test_repository_log_path_through_a_directory_symlink_is_refused(tmp_path: Path) -> None:
+    """config.toml's log_path via a committed link to a folder outside is refused: default used."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = tmp_path / "project"
+    (project / ".claude/Telemetry").mkdir(parents=True)
+    (project / "logs").symlink_to(outside)
+    (project / ".claude/Telemetry/config.toml").write_text('log_path = "logs/events.jsonl"\n')
+    settings = load_settings(cwd=project, environ={})
+    assert project / ".claude/Telemetry/events.jsonl" == settings.log_path
+    assert 1 == len(settings.refused)
+    assert "points outside the project" in settings.refused[0]
+
+
+def test_environment_and_arguments_may_point_anywhere(tmp_path: Path) -> None:
+    """The user's own environment and an argument are not the repository's: never refused."""
+    target = tmp_path.parent / "elsewhere" / "events.jsonl"
+    from_env = load_settings(cwd=tmp_path, environ={"AI_TELEMETRY_LOG_PATH": str(target)})
+    from_arg = load_settings(cwd=tmp_path, environ={}, log_path=target)
+    assert (target, ()) == (from_env.log_path, from_env.refused)
+    assert (target, ()) == (from_arg.log_path, from_arg.refused)
+
+
+def test_refused_is_not_a_config_key(tmp_path: Path) -> None:
+    """'refused' in config.toml is an unknown section value, not a setting."""
+    directory = tmp_path / ".claude/Telemetry"
+    directory.mkdir(parents=True)
+    (directory / "config.toml").write_text('refused = "x"\n')
+    settings = load_settings(cwd=tmp_path, environ={})
+    assert ((), "x") == (settings.refused, settings.extra["refused"])

@@ -5,11 +5,20 @@ Precedence, highest first: explicit argument > environment > ``.env`` in the wor
 (``AI_TELEMETRY_ENABLED``, ``AI_TELEMETRY_LOG_PATH``, ``AI_TELEMETRY_ALERT_EMAIL``) and ours
 (see ``ENV_VARS``). The config file holds the same keys in lower case without the prefix,
 plus sections for later features (``[rules]``, ``[notify]``, ``[models]``...), kept in ``extra``.
+
+A cloned repository controls ``.env`` and, when the telemetry directory is inside the project,
+``config.toml``: a ``log_path`` or ``telemetry_dir`` from those that resolves outside the
+project (``~/.bashrc``, ``../../elsewhere``, through a committed directory symlink) is refused:
+the default is used instead and `Settings.refused` says so in one line (the CLI prints it,
+``doctor`` shows it). The user's own environment and explicit arguments may point anywhere.
+A telemetry directory that the repository chose (the default, or ``.env``) and that resolves
+outside the project (``.claude/Telemetry`` committed as a symlink) is a `ConfigError`.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ai_telemetry.errors import ConfigError
@@ -17,7 +26,7 @@ from ai_telemetry.errors import ConfigError
 # The Claude Code hook loads settings on every tool call: no `typing`/`dataclasses` at run time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any, Final, Literal
 
     Durability = Literal["buffered", "write", "fsync"]
@@ -54,6 +63,7 @@ class Settings:
         "log_path",
         "privacy_policy",
         "project",
+        "refused",
         "slack_webhook",
         "telemetry_dir",
         "tool_call_limit",
@@ -68,6 +78,7 @@ class Settings:
     project: str | None
     tool_call_limit: int | None
     slack_webhook: str | None
+    refused: tuple[str, ...]
     extra: Mapping[str, Any]
 
     def __init__(
@@ -83,6 +94,7 @@ class Settings:
         project: str | None = None,
         tool_call_limit: int | None = None,
         slack_webhook: str | None = None,
+        refused: tuple[str, ...] = (),
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         values = {
@@ -96,6 +108,7 @@ class Settings:
             "project": project,
             "tool_call_limit": tool_call_limit,
             "slack_webhook": slack_webhook,
+            "refused": refused,
             "extra": {} if extra is None else extra,
         }
         for name, value in values.items():
@@ -195,7 +208,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return None if value in (None, "") else str(value)
 
 
-_SETTING_NAMES: Final = frozenset(Settings.__slots__) - {"extra"}
+_SETTING_NAMES: Final = frozenset(Settings.__slots__) - {"extra", "refused"}
 
 
 def _read_env(environ: Mapping[str, str | None], origin: str) -> dict[str, Any]:
@@ -240,6 +253,55 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return settings, extra
 
 
+_notify: Callable[[str], None] | None = None
+_told: set[str] = set()
+
+
+def report_refusals(notify: Callable[[str], None] | None) -> None:
+    """Have `load_settings` pass each refused path's message to ``notify`` once per process
+    (the CLI prints them on stderr; the hook and the SDK stay quiet and leave it to doctor)."""
+    global _notify  # noqa: PLW0603 - one switch for the process, set by the CLI
+    _notify = notify
+
+
+def _inside(path: Path, base: Path) -> bool:
+    """Does ``path`` resolve (following symlinks) to a place inside the project ``base``?
+
+    The hook calls this on every tool call, so the common case (a path under ``base`` with no
+    ``..`` and no symlink on the way down) costs a few ``lstat`` calls, not a ``realpath``.
+    """
+    text, root = os.fspath(path), os.fspath(base).rstrip(os.sep) or os.sep
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if text.startswith(prefix):
+        parts = text[len(prefix) :].split(os.sep)  # noqa: PTH206 (hot path: no pathlib)
+        if ".." not in parts:
+            current = root
+            for part in parts:
+                if not part or part == ".":
+                    continue
+                current = os.path.join(current, part)  # noqa: PTH118
+                try:
+                    if stat.S_ISLNK(os.lstat(current).st_mode):
+                        break
+                except OSError:  # missing: nothing below can be a link yet
+                    return True
+            else:
+                return True
+    try:
+        real, project = os.path.realpath(text), os.path.realpath(root)
+    except (OSError, RuntimeError):  # a symlink loop: not a place anywhere
+        return False
+    return real == project or real.startswith(project.rstrip(os.sep) + os.sep)
+
+
+def _refusal(name: str, value: Path, origin: str, project: Path) -> str:
+    return (
+        f"ignored {name} = {str(value)!r} from {origin}: it points outside the project "
+        f"({project.resolve()}), and a repository's files may not redirect writes; set "
+        f"AI_TELEMETRY_{name.upper()} in your own environment to use it"
+    )
+
+
 def load_settings(
     *,
     environ: Mapping[str, str] | None = None,
@@ -268,17 +330,42 @@ def load_settings(
     unknown = set(given) - _SETTING_NAMES
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    upper = {**dotenv, **env, **given}
+    trusted = {**env, **given}  # the user's own choices; .env came with the repository
+    refused: list[str] = []
+    for name in ("telemetry_dir", "log_path"):
+        if name in dotenv and name not in trusted and not _inside(base / dotenv[name], base):
+            refused.append(_refusal(name, dotenv.pop(name), str(dotenv_path), base))
+    upper = {**dotenv, **trusted}
 
     telemetry_dir = upper.get("telemetry_dir")
     if telemetry_dir is None and "log_path" in upper:
         telemetry_dir = Path(upper["log_path"]).parent
+    repo_chose_dir = "telemetry_dir" not in trusted and "log_path" not in trusted
     telemetry_dir = base / (telemetry_dir if telemetry_dir is not None else DEFAULT_DIR)
-    file_settings, extra = read_config_file(telemetry_dir / CONFIG_FILE_NAME)
+    dir_inside = _inside(telemetry_dir, base)
+    if repo_chose_dir and not dir_inside:
+        raise ConfigError(
+            f"{telemetry_dir} resolves to {telemetry_dir.resolve()}, outside the project "
+            f"({base.resolve()}): a directory symlink in the repository may not redirect writes; "
+            "remove the link, or set AI_TELEMETRY_DIR in your own environment"
+        )
+    config_path = telemetry_dir / CONFIG_FILE_NAME
+    file_settings, extra = read_config_file(config_path)
+    if dir_inside and "log_path" in file_settings and "log_path" not in trusted:
+        value = file_settings["log_path"]
+        if not _inside(base / value, base):  # the repository's config.toml: same rule
+            refused.append(
+                _refusal("log_path", file_settings.pop("log_path"), str(config_path), base)
+            )
     merged = {**file_settings, **upper, "telemetry_dir": telemetry_dir}
     log_path = merged.get("log_path")
     merged["log_path"] = base / log_path if log_path is not None else telemetry_dir / "events.jsonl"
-    return Settings(extra=extra, **merged)
+    if refused and _notify is not None:
+        for message in refused:
+            if message not in _told:
+                _told.add(message)
+                _notify(message)
+    return Settings(extra=extra, refused=tuple(refused), **merged)
 
 
 def pushgateway(settings: Settings) -> tuple[str | None, str]:

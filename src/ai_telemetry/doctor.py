@@ -7,8 +7,8 @@ directory (see `ai_telemetry.collect.sdk.state_dir`), and this is where it is sh
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +247,176 @@ def _spool_check() -> list[Check]:
     ]
 
 
+def human_bytes(count: float) -> str:
+    """``2.0 MB``, ``512 kB``, ``37.4 GB``: free space as a person reads it."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count:.0f} bytes"
+
+
+def disk_check(probe: Path) -> Check:
+    """Free space for us (``statvfs`` ``f_bavail``: what a non-root writer may use) and
+    whether the mount is read-only."""
+    try:
+        st = os.statvfs(probe)
+    except OSError as exc:
+        return Check("disk", "warn", f"{probe}: cannot tell free space ({exc.strerror})")
+    free = st.f_bavail * st.f_frsize
+    shown = f"{human_bytes(free)} free of {human_bytes(st.f_blocks * st.f_frsize)} at {probe}"
+    if st.f_flag & os.ST_RDONLY:
+        return Check(
+            "disk",
+            "fail",
+            f"{shown}, on a read-only mount: nothing can be written",
+            "remount it read-write, or point AI_TELEMETRY_DIR at a writable directory",
+        )
+    if free < 100e6:
+        return Check("disk", "fail", shown, "free disk space; writes are failing or will fail")
+    return Check("disk", "ok", shown)
+
+
+def _path_checks(settings: Settings) -> list[Check]:
+    """Paths a repository's files tried to redirect, and symlinks in the telemetry folder."""
+    checks = [
+        Check(
+            "repository paths",
+            "warn",
+            message,
+            "a repository's .env or config.toml may only point inside the project",
+        )
+        for message in settings.refused
+    ]
+    directory = settings.telemetry_dir
+    links: list[str] = []
+    for sub in (directory, directory / "hook-state", settings.archives_dir):
+        try:
+            entries = list(sub.iterdir())
+        except OSError:
+            continue
+        links += [f"{e} -> {e.readlink()}" for e in entries if e.is_symlink()]
+    spool = settings.log_path.with_name(settings.log_path.name + ".spool")
+    if spool.is_symlink():
+        links.append(f"{spool} -> {spool.readlink()}")
+    if links:
+        checks.append(
+            Check(
+                "symlinks",
+                "fail",
+                f"{len(links)} symbolic link(s) in the telemetry folder, never followed: "
+                + "; ".join(links[:5]),
+                "remove them; a cloned repository may have planted them to redirect writes",
+            )
+        )
+    return checks
+
+
+_SECRET_WORDS = ("password", "webhook", "token", "secret")
+
+
+def _secret_keys(path: Path) -> list[str]:
+    """Names of settings in a config.toml or .env that hold a secret (non-empty)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    found: list[str] = []
+    if path.name == ".env":
+        for line in text.splitlines():
+            key, sep, value = line.strip().removeprefix("export ").partition("=")
+            if sep and value.strip() and any(w in key.lower() for w in _SECRET_WORDS):
+                found.append(key.strip())
+        return found
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+
+    def walk(table: dict[str, object], prefix: str) -> None:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            elif value and any(w in key.lower() for w in _SECRET_WORDS):
+                found.append(prefix + key)
+
+    walk(data, "")
+    return found
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """Is the file in the index of the git repository around it? False without git."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0
+
+
+def _secret_checks(settings: Settings) -> list[Check]:
+    """A file holding a secret must be readable by its owner only, and not committed."""
+    checks: list[Check] = []
+    for path in (settings.config_path, Path.cwd() / ".env"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        keys = _secret_keys(path)
+        if not keys:
+            continue
+        held = ", ".join(keys[:4])
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            checks.append(
+                Check(
+                    "secrets",
+                    "warn",
+                    f"{path} holds {held} and is readable by others (mode {mode:o})",
+                    f"chmod 600 {path}",
+                )
+            )
+        if _tracked_by_git(path):
+            checks.append(
+                Check(
+                    "secrets",
+                    "warn",
+                    f"{path} holds {held} and is tracked by git",
+                    f"git rm --cached {path}, add it to .gitignore, and rotate the secret",
+                )
+            )
+    return checks
+
+
+def _spool_checks(settings: Settings) -> list[Check]:
+    """Batches spooled while another process held the log's lock, not appended yet."""
+    from ai_telemetry.log.writer import spool_dir_for, spooled_files
+
+    waiting = spooled_files(settings.log_path)
+    if not waiting:
+        return []
+    lines = 0
+    for path in waiting:
+        with contextlib.suppress(OSError):
+            lines += _count_lines(path)
+    return [
+        Check(
+            "spool",
+            "warn",
+            f"{lines} event(s) in {len(waiting)} file(s) in {spool_dir_for(settings.log_path)}, "
+            "waiting for the log's lock",
+            "the next write appends them (ai-telemetry log, the SDK, the hook); if the lock "
+            f"stays held, find the holder: fuser {settings.log_path}.lock",
+        )
+    ]
+
+
 def run_checks(
     settings: Settings, *, project: Path | None = None, home: Path | None = None
 ) -> list[Check]:
@@ -276,7 +446,16 @@ def run_checks(
         checks.append(Check("directory", "ok", str(directory)))
 
     log = settings.log_path
-    if not log.exists():
+    if log.is_symlink():
+        checks.append(
+            Check(
+                "log",
+                "fail",
+                f"{log} is a symbolic link to {log.readlink()}; writes to it are refused",
+                f"remove the link (rm {log}); a repository may not redirect the log",
+            )
+        )
+    elif not log.exists():
         checks.append(Check("log", "warn", f"{log} does not exist yet", "run: ai-telemetry init"))
     elif not log.is_file():
         checks.append(
@@ -309,17 +488,10 @@ def run_checks(
             )
         )
 
-    probe = directory if directory.is_dir() else Path.cwd()
-    free = shutil.disk_usage(probe).free
-    checks.append(
-        Check(
-            "disk",
-            "ok" if free > 100e6 else "fail",
-            f"{free / 1e9:.1f} GB free",
-            "" if free > 100e6 else "free disk space; writes are failing or will fail",
-        )
-    )
-
+    checks.append(disk_check(directory if directory.is_dir() else Path.cwd()))
+    checks += _path_checks(settings)
+    checks += _secret_checks(settings)
+    checks += _spool_checks(settings)
     checks += _collector_checks(settings)
     project = project or Path(os.environ.get("CLAUDE_PROJECT_DIR") or Path.cwd())
     checks += _hook_command_checks(project, home or Path.home())
@@ -330,6 +502,11 @@ def run_checks(
         fix = "fix the cause above; events kept in memory are written on the next flush"
         if counts.get("hook_spooled"):
             fix += "; spooled hook events are written by the hook daemon once the log can be"
+        if counts.get("log_locked"):
+            fix += (
+                "; events spooled while another process held the log's lock are appended by "
+                "the next writer once it is free"
+            )
         if counts.get("warehouse_build"):
             fix += "; a failed background warehouse build is redone by the next analytics command"
         checks.append(

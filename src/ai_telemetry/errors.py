@@ -9,10 +9,12 @@ them, and the CLI turns each into a one-line message and a non-zero exit.
     ├── EventValidationError     an event breaks the contract (field, value, why, how to fix)
     ├── PrivacyViolation         policy "reject" met personal data or a secret
     ├── LogError                 the events.jsonl log cannot be written or read
+    │   └── LogLockTimeout       another process held the writers' lock too long
     ├── CollectorError           a collector's input is broken or of the wrong kind
     │   └── ReportFormatError    a CI report file is not what its option says
     ├── AnalyticsError           the warehouse or a metric query failed
-    │   └── NoDataError          a window holds no events
+    │   ├── NoDataError          a window holds no events
+    │   └── QueryRefusedError    ``query`` SQL tried to reach outside the warehouse
     ├── AlertError               a rule, notifier or escalation step failed
     └── ExportError              an export target (Pushgateway, output file) failed
 """
@@ -61,6 +63,10 @@ class LogError(AITelemetryError):
     """The events.jsonl log cannot be written or read."""
 
 
+class LogLockTimeout(LogError):
+    """Another process held the log's writers' lock longer than the writer would wait."""
+
+
 class CollectorError(AITelemetryError):
     """A collector's input is broken or of the wrong kind."""
 
@@ -75,6 +81,12 @@ class AnalyticsError(AITelemetryError):
 
 class NoDataError(AnalyticsError):
     """A window holds no events."""
+
+
+class QueryRefusedError(AnalyticsError):
+    """SQL given to ``query`` tried to reach outside the warehouse's tables: read or write a
+    file (``read_csv``, ``COPY ... TO``), ``ATTACH`` a database, ``INSTALL``/``LOAD`` an
+    extension, or change a setting (``SET``). The query connection refuses all of them."""
 
 
 class AlertError(AITelemetryError):

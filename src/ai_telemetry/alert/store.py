@@ -26,6 +26,7 @@ import orjson
 
 from ai_telemetry.alert.model import Alert
 from ai_telemetry.errors import AlertError
+from ai_telemetry.log.files import open_fd, open_file, read_bytes
 
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
@@ -121,7 +122,7 @@ def read_state(settings: Settings) -> AlertState:
     """
     path = state_path(settings)
     try:
-        data = orjson.loads(path.read_bytes())
+        data = orjson.loads(read_bytes(path))
     except FileNotFoundError:
         return AlertState()
     except (OSError, orjson.JSONDecodeError) as exc:
@@ -139,7 +140,7 @@ def read_state(settings: Settings) -> AlertState:
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("wb") as handle:
+        with open_file(tmp, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -162,7 +163,7 @@ def state_lock(settings: Settings) -> Iterator[None]:
     path = state_path(settings).with_suffix(".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = open_fd(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise AlertError(f"{path}: cannot create the alert lock ({exc.strerror})") from None
     try:
@@ -189,7 +190,7 @@ def append_log(settings: Settings, entries: Sequence[Sequence[str]]) -> None:
     path = settings.alerts_log
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
+        with open_file(path, "a", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
     except OSError as exc:

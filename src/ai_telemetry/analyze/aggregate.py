@@ -38,6 +38,7 @@ from ai_telemetry.analyze.metrics import (
 )
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
+from ai_telemetry.log.files import open_file
 from ai_telemetry.store.retention import manifest_path
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
@@ -89,7 +90,8 @@ def _write_cache(settings: Settings, entry: dict[str, Any]) -> None:
     path = settings.telemetry_dir / CACHE_NAME
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # a direct run holds no lock
     with contextlib.suppress(OSError):
-        tmp.write_bytes(orjson.dumps(entry))
+        with open_file(tmp, "wb") as fh:
+            fh.write(orjson.dumps(entry))
         tmp.replace(path)
 
 

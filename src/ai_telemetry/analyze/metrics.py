@@ -27,6 +27,7 @@ from ai_telemetry.analyze.executions import PERCENTILES, _keyed, _pct, _rate
 from ai_telemetry.analyze.window import Window, parse_moment
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError, NoDataError
+from ai_telemetry.log.files import open_file
 from ai_telemetry.store.warehouse import Warehouse
 
 SCHEMA_VERSION: Final = "1.0"
@@ -611,7 +612,7 @@ def write_metrics_json(document: Mapping[str, Any], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
+        with open_file(tmp, "wb") as fh:
             fh.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -119,8 +119,19 @@ class LazyGroup(click.Group):
         except Exception as exc:  # a bug of ours: one line, the traceback only on request
             if os.environ.get("AI_TELEMETRY_DEBUG"):
                 raise
+            from ai_telemetry.store.warehouse import disk_problem
+
+            if (reason := disk_problem(exc)) is not None:  # not a bug: the disk is full
+                where = exc.filename if isinstance(exc, OSError) and exc.filename else "a file"
+                message = f"{where}: {reason}; free some space, or set AI_TELEMETRY_DIR elsewhere"
+                if (command := json_mode(ctx)) is not None:
+                    emit_error(message, command=command)
+                else:
+                    click.echo(f"ai-telemetry: error: {message}", err=True)
+                ctx.exit(1)
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
             message = f"internal error: {type(exc).__name__}: {exc}{where}"
+            message = " ".join(message.split())  # one line, whatever the exception said
             if (command := json_mode(ctx)) is not None:
                 emit_error(message, command=command)
             else:
@@ -133,11 +144,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ai-telemetry")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Is our AI infrastructure getting better? Collect, aggregate, report and alert.
 
     Data lives in .claude/Telemetry/ (set AI_TELEMETRY_DIR or AI_TELEMETRY_LOG_PATH to move it).
     """
+    if ctx.invoked_subcommand != "hook":  # the hook prints nothing it does not mean to
+        from ai_telemetry.config import report_refusals
+
+        report_refusals(lambda message: click.echo(f"ai-telemetry: warning: {message}", err=True))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,7 +138,11 @@ def trend_cmd(metric: str, key: str | None, weeks: int, as_json: bool) -> None:
 )
 @json_option
 def query_cmd(sql: str, fmt: str, as_json: bool) -> None:
-    """Run SQL over the warehouse, read-only (tables: events; views: skill_executions, ...)."""
+    """Run SQL over the warehouse, read-only (tables: events; views: skill_executions, ...).
+
+    Only the warehouse's tables are reachable: reading or writing files (read_csv, COPY ... TO),
+    ATTACH, INSTALL/LOAD and SET are refused (docs/privacy.md#what-query-refuses).
+    """
     from ai_telemetry.store.warehouse import Warehouse
 
     with Warehouse(_settings()) as wh:

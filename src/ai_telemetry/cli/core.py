@@ -133,6 +133,12 @@ def _write(sink: Any, batch: list[Any], numbers: list[int], rejected: list[str])
     for name, count in report.unknown_types.items():
         echo(f"kept {count} event(s) of unknown type {name!r} (see docs/events.md)", err=True)
     rejected.extend(f"line {numbers[index]}: {reason}" for index, reason in report.rejected)
+    if report.spooled:
+        click.echo(
+            f"the log is locked by another process: kept {report.spooled} event(s) in "
+            f"{sink.log.path.name}.spool/; the next writer appends them",
+            err=True,
+        )
     return int(report.written)
 
 

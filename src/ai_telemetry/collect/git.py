@@ -215,7 +215,10 @@ def run_hook(repo: Path, *, commit: str | None, settings: Settings | None = None
     except Exception as exc:  # a hook never breaks the commit it watches
         if settings is not None:
             try:
-                with (settings.telemetry_dir / HOOK_ERRORS_FILE).open("a", encoding="utf-8") as f:
+                from ai_telemetry.log.files import open_file
+
+                errors = settings.telemetry_dir / HOOK_ERRORS_FILE
+                with open_file(errors, "a", encoding="utf-8") as f:
                     f.write(f"{utc_now()} post-commit {type(exc).__name__}\n")
             except OSError:
                 pass

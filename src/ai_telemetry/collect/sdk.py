@@ -63,6 +63,9 @@ class SdkStats:
     rejected: int = 0
     write_failures: int = 0
     dropped: int = 0
+    spooled: int = 0
+    """Of ``written``, events left in the log's spool: another process held the log's lock
+    longer than `ai_telemetry.log.sink.DEFAULT_LOCK_TIMEOUT`; the next writer appends them."""
     last_error: str = ""
 
 
@@ -211,13 +214,26 @@ class Telemetry:
                     rejected.append(line)
             else:
                 raws.append(item[1])
+        spooled = 0
         if raws:
             report = self._sink.write(raws)
             self.stats.written += report.written
+            spooled += report.spooled
             rejected += [reason for _, reason in report.rejected]
         if lines:
-            self._sink.log.write_lines(b"".join(lines))
+            if not self._sink.log.write_lines(b"".join(lines)):
+                spooled += len(lines)
             self.stats.written += len(lines)
+        if spooled:
+            self.stats.spooled += spooled
+            self.stats.last_error = f"log locked by another process; {spooled} event(s) spooled"
+            note_problem(
+                self.settings,
+                "log_locked",
+                f"{self._sink.log.lock_path} held by another process; {spooled} event(s) kept "
+                f"in {self._sink.log.path.name}.spool/, appended by the next writer",
+                count=spooled,
+            )
         if rejected:
             self.stats.rejected += len(rejected)
             self.stats.last_error = f"invalid event: {rejected[-1]}"
@@ -316,6 +332,8 @@ def get_client() -> Telemetry:
             except Exception as exc:
                 settings = Settings(enabled=False)
                 note_problem(settings, "config", str(exc), count=1)
+            for message in settings.refused:  # a repository's .env or config.toml
+                note_problem(settings, "refused_path", message, count=1)
             _install(Telemetry(settings))
         assert _client is not None
         return _client

@@ -25,13 +25,14 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 
 import orjson
 
 from ai_telemetry.errors import EventValidationError, LogError
 from ai_telemetry.events.schema import EVENT_TYPES, validate_event
 from ai_telemetry.log.fastcheck import is_stored_event
+from ai_telemetry.log.files import open_fd, open_file
 from ai_telemetry.log.writer import fsync_dir, writers_lock
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ def _json_kind(value: object) -> str:
 
 def _open_at(path: Path, start_offset: int) -> BinaryIO:
     try:
-        fh = Path(path).open("rb", buffering=_READ_BUFFER)  # noqa: SIM115 (returned, closed by caller)
+        fh = cast("BinaryIO", open_file(path, "rb", buffering=_READ_BUFFER))
     except FileNotFoundError:
         raise LogError(
             f"{path}: no such log; check --log / AI_TELEMETRY_LOG_PATH, or run ai-telemetry init"
@@ -320,7 +321,7 @@ def _quarantine_record(bad: BadLine, log_path: Path, now: str) -> bytes:
 
 def _append_durably(path: Path, data: bytes) -> None:
     existed = path.exists()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = open_fd(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
@@ -337,11 +338,11 @@ def _append_durably(path: Path, data: bytes) -> None:
 
 def _rewrite_without(path: Path, drop: set[int]) -> None:
     """Atomically replace the log with a byte-exact copy lacking the lines at offsets ``drop``."""
-    mode = path.stat().st_mode & 0o777
+    mode = path.lstat().st_mode & 0o777
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, path.open("rb") as src:
+        with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, open_file(path, "rb") as src:
             offset = 0
             for chunk in src:
                 if offset not in drop:

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from ai_telemetry.config import Settings
 
 
+DEFAULT_LOCK_TIMEOUT = 2.0
+"""Seconds a `LogSink` waits for the writers' lock before spooling (appends hold it for
+microseconds; only a stopped writer or ``validate``/retention rewriting the log holds it long)."""
+
+
 class WriteReport:
     """What one `LogSink.write` call did.
 
@@ -27,12 +32,15 @@ class WriteReport:
         rejected: (index in the batch, one-line reason) for each event not written.
         unknown_types: event type -> count, for types outside the contract (kept, reported).
         redacted: values the privacy guard removed.
+        spooled: of ``written``, events kept in the spool because another process held the
+            log's lock too long; the next writer holding the lock appends them.
     """
 
-    __slots__ = ("redacted", "rejected", "unknown_types", "written")
+    __slots__ = ("redacted", "rejected", "spooled", "unknown_types", "written")
 
     def __init__(self) -> None:
         self.written = 0
+        self.spooled = 0
         self.rejected: list[tuple[int, str]] = []
         self.unknown_types: dict[str, int] = {}
         self.redacted = 0
@@ -70,6 +78,9 @@ class LogSink:
             short-lived processes that write a few events.
         known_clean: values already scanned clean by an earlier process (see
             `PrivacyGuard.known_clean`).
+        lock_timeout: seconds to wait for another process holding the log's lock; then the
+            batch goes to the spool (see `ai_telemetry.log.writer`). Bounded by default: the
+            sink runs inside hosts (SDK, hooks) that must not hang on a stopped process.
     """
 
     def __init__(
@@ -79,11 +90,17 @@ class LogSink:
         source: str | None = None,
         fast_json: bool = True,
         known_clean: Iterable[str] = (),
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.settings = settings
         self._encode = _line_encoder(fast_json)
         self.guard = PrivacyGuard(policy=settings.privacy_policy, known_clean=known_clean)
-        self.log = EventLog(settings.log_path, fsync=settings.durability == "fsync")
+        self.log = EventLog(
+            settings.log_path,
+            fsync=settings.durability == "fsync",
+            lock_timeout=lock_timeout,
+            spool=True,
+        )
         self._defaults: dict[str, str] = {}
         if source:
             self._defaults["source"] = source
@@ -124,8 +141,8 @@ class LogSink:
                 report.unknown_types[name] = report.unknown_types.get(name, 0) + 1
             report.redacted += removed
             lines.append(self._encode(event))
-        if lines:
-            self.log.write_lines(b"".join(lines))
+        if lines and not self.log.write_lines(b"".join(lines)):
+            report.spooled = len(lines)
         report.written = len(lines)
         return report
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from ai_telemetry.errors import AITelemetryError
+from ai_telemetry.log.files import open_file
 from ai_telemetry.report.targets import GLOSSARY, STATUS_ICON
 from ai_telemetry.report.templating import environment
 from ai_telemetry.report.weekly import WeeklyReport
@@ -74,7 +75,7 @@ def write_text_atomic(text: str, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        with open_file(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import ConfigError
+from ai_telemetry.log.files import open_file
+
+SECRET_FILE_MODE = 0o600
+"""``config.toml`` is created readable by its owner only (``doctor`` warns when it is not)."""
 
 CONFIG_TEMPLATE = """\
 # ai-telemetry settings for this project. Environment variables (AI_TELEMETRY_*) and .env
@@ -31,19 +36,21 @@ def init_layout(settings: Settings) -> list[Path]:
     created: list[Path] = []
     directories = (settings.telemetry_dir, settings.dashboards_dir, settings.archives_dir)
     files = (
-        (settings.log_path, ""),
-        (settings.alerts_log, ""),
-        (settings.config_path, CONFIG_TEMPLATE),
+        (settings.log_path, "", 0o644),
+        (settings.alerts_log, "", 0o644),
+        # may come to hold the SMTP password, the Slack webhook, token hashes: owner only
+        (settings.config_path, CONFIG_TEMPLATE, SECRET_FILE_MODE),
     )
     try:
         for directory in directories:
             if not directory.is_dir():
                 directory.mkdir(parents=True)
                 created.append(directory)
-        for path, text in files:
+        for path, text, mode in files:
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with path.open("x", encoding="utf-8") as handle:
+                with open_file(path, "x", perms=mode, encoding="utf-8") as handle:
+                    os.fchmod(handle.fileno(), mode)  # not narrowed by the umask either way
                     handle.write(text)
             except FileExistsError:
                 continue

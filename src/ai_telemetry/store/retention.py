@@ -36,6 +36,7 @@ import orjson
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.log.files import open_file, read_bytes
 from ai_telemetry.store import columns
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def read_manifest(settings: Settings) -> dict[str, Any]:
     """
     path = manifest_path(settings)
     try:
-        data = orjson.loads(path.read_bytes())
+        data = orjson.loads(read_bytes(path))
     except FileNotFoundError:
         return {"version": 1, "parts": []}
     except (OSError, orjson.JSONDecodeError) as exc:
@@ -115,7 +116,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     from ai_telemetry.log.writer import fsync_dir
 
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
+    with open_file(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -275,7 +276,7 @@ def _archive_log(settings: Settings, cutoff: datetime, run: str, report: Retenti
     archives = settings.archives_dir
     staging = archives / ".staging" / f"{run}.jsonl"
     keep_path = log_path.with_name(log_path.name + ".retention")
-    with log_path.open("rb") as log:
+    with open_file(log_path, "rb") as log:
         inode = os.fstat(log.fileno()).st_ino
         data_end = 0
         if report.dry_run:
@@ -289,7 +290,7 @@ def _archive_log(settings: Settings, cutoff: datetime, run: str, report: Retenti
                     report.kept += 1
             return
         staging.parent.mkdir(parents=True, exist_ok=True)
-        with staging.open("wb") as old, keep_path.open("wb") as keep:
+        with open_file(staging, "wb") as old, open_file(keep_path, "wb") as keep:
             for line in log:
                 if not line.endswith(b"\n"):
                     break  # a writer's unfinished line: it stays for the swap to copy
@@ -355,12 +356,14 @@ def _write_parts(
         final = archives / rel
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(final.name + ".tmp")
+        if tmp.is_symlink():  # DuckDB's COPY would write through it
+            tmp.unlink()
         con.execute(
             f"COPY (SELECT {cols}, seq FROM staged WHERE year(ts) = {int(year)} "
             "AND line IN (SELECT max(line) FROM staged GROUP BY event_id) ORDER BY ts) "
             f"TO {_sql_path(tmp)} (FORMAT parquet, COMPRESSION zstd)"
         )
-        with tmp.open("rb") as fh:
+        with open_file(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         tmp.replace(final)
         row = con.execute(
@@ -392,14 +395,14 @@ def _verify(con: Any, staging: Path, files: list[Path]) -> None:
 def _swap(log_path: Path, keep_path: Path, *, inode: int, data_end: int) -> None:
     from ai_telemetry.log.writer import fsync_dir, writers_lock
 
-    with writers_lock(log_path, timeout=60), log_path.open("rb") as log:
+    with writers_lock(log_path, timeout=60), open_file(log_path, "rb") as log:
         st = os.fstat(log.fileno())
         if st.st_ino != inode or st.st_size < data_end:
             raise AnalyticsError(
                 f"{log_path}: the log was replaced during retention; run it again "
                 "(the next run cleans up this one)"
             )
-        with keep_path.open("ab") as keep:
+        with open_file(keep_path, "ab") as keep:
             log.seek(data_end)
             while chunk := log.read(1 << 20):
                 keep.write(chunk)

@@ -24,6 +24,7 @@ One command at a time uses the warehouse: `Warehouse` takes an exclusive ``flock
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -37,7 +38,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from ai_telemetry.config import Settings
-from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.errors import AnalyticsError, QueryRefusedError
+from ai_telemetry.log.files import SYMLINK_REFUSED, open_fd
 from ai_telemetry.store import columns
 from ai_telemetry.store.columns import COLUMN_NAMES
 
@@ -49,6 +51,20 @@ CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
 _SCHEMA_VERSION: Final = "1"
+_QUERY_CONFIG: Final[dict[str, str | bool | int | float | list[str]]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+"""DuckDB settings of the `Warehouse.read_only_query` connection (then locked)."""
+_BUILT_HERE: set[str] = set()
+"""Warehouse files this process created (a cache: removed again when the disk fills)."""
+_LOCKED: Final = "the configuration has been locked"
+_REFUSED_HINT: Final = (
+    "query reads the warehouse's tables and views only (no files, COPY, ATTACH, "
+    "INSTALL/LOAD or SET); see docs/privacy.md"
+)
 
 
 @dataclass(slots=True)
@@ -79,7 +95,7 @@ def take_lock(path: Path, *, timeout: float) -> int:
     """
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = open_fd(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise AnalyticsError(
             f"{lock_path}: cannot create the warehouse lock ({exc.strerror or exc}); the "
@@ -170,6 +186,8 @@ class Warehouse:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock_fd = lock_fd
         self._spill = ""
+        self._created = False  # this open made the file: its first build is under way
+        self._marker = self.path.with_name(self.path.name + ".building")
 
     # --- opening and closing ------------------------------------------------------------
 
@@ -183,7 +201,33 @@ class Warehouse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None:
+            self.fail(exc)
         self.close()
+
+    def fail(self, exc: BaseException) -> None:
+        """Called with what went wrong while the warehouse was open: on a full or read-only
+        disk, close it, delete a warehouse file this open created (a half-built file would
+        only fail the next command), and raise one `AnalyticsError` saying so.
+
+        Raises:
+            AnalyticsError: ``exc`` is a full or read-only disk; otherwise returns.
+        """
+        reason = disk_problem(exc)
+        if reason is None or self._memory:
+            return
+        # Built by this process (status opens it more than once): on a full disk, a warehouse
+        # that just took the last free bytes would only make the log's appends fail next.
+        created = self._created or str(self.path) in _BUILT_HERE
+        if self._con is not None:
+            with contextlib.suppress(Exception):
+                self._con.close()
+            self._con = None
+        if created:  # never a complete warehouse: a half-built file would only fail later
+            self._remove_files()
+            self._created = False
+        self._release()
+        raise AnalyticsError(disk_message(self.path, reason, created=created)) from None
 
     def _lock(self) -> None:
         if self._lock_fd < 0:  # else: handed over by the process that started this one
@@ -205,12 +249,30 @@ class Warehouse:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise AnalyticsError(f"{self.path.parent}: cannot create ({exc})") from None
+            self._refuse_symlinks()
             self._lock()
             # Holding the lock, any spool directory left here is from a killed ingest.
             import shutil
 
             for stale in self.path.parent.glob(".ingest-*"):
                 shutil.rmtree(stale, ignore_errors=True)
+            # A first build that never finished (a full disk, a kill): start it again.
+            if self._marker.exists():
+                self._remove_files()
+            self._created = not self.path.exists()
+            if self._created:
+                _BUILT_HERE.add(str(self.path))
+                try:
+                    self._marker.touch()
+                except OSError as exc:
+                    self._release()
+                    reason = disk_problem(exc)
+                    if reason is None:
+                        raise AnalyticsError(
+                            f"{self._marker}: cannot create ({exc.strerror or exc})"
+                        ) from None
+                    raise AnalyticsError(disk_message(self.path, reason, created=True)) from None
+        con: duckdb.DuckDBPyConnection | None = None
         try:
             con = duckdb.connect(str(self.path))
             con.execute("SET TimeZone = 'UTC'")
@@ -223,13 +285,20 @@ class Warehouse:
                 tmp = self.path.with_name(self.path.name + ".tmp")
             con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
         except duckdb.Error as exc:
-            self._release()
+            self._con = con
+            self.fail(exc)
+            self.close()
             raise AnalyticsError(
                 f"{self.path}: cannot open the warehouse ({exc}); delete the file to rebuild "
                 "it from events.jsonl and the archives"
             ) from None
         self._con = con
-        self._create_schema()
+        try:
+            self._create_schema()
+        except BaseException as exc:
+            self.fail(exc)
+            self.close()
+            raise
 
     def _release(self) -> None:
         if self._spill:
@@ -246,7 +315,25 @@ class Warehouse:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._created:  # the first build is complete: the file is a warehouse now
+            with contextlib.suppress(OSError):
+                self._marker.unlink()
+            self._created = False
         self._release()
+
+    def _refuse_symlinks(self) -> None:
+        """DuckDB follows links: refuse a warehouse file, WAL or temp directory that is one
+        (a cloned repository could point ``warehouse.duckdb.wal`` at ``~/.bashrc``)."""
+        for name in ("", ".wal", ".tmp", ".lock", ".building"):
+            candidate = self.path.with_name(self.path.name + name)
+            if candidate.is_symlink():
+                raise AnalyticsError(f"{candidate}: {SYMLINK_REFUSED}")
+
+    def _remove_files(self) -> None:
+        """Delete the warehouse file, its WAL and the first-build marker (the lock held)."""
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal"), self._marker):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -322,14 +409,25 @@ class Warehouse:
         return int(row[0]) if row else 0
 
     def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run someone's SQL on a read-only connection; return column names and rows.
+        """Run someone's SQL on a locked-down connection; return column names and rows.
 
-        The writing connection is closed first (the warehouse lock stays held, so nothing
-        writes meanwhile): a ``DROP`` or ``DELETE`` typed into ``ai-telemetry query`` is refused
-        instead of breaking every later command. Extensions are not fetched from the network.
+        The SQL may come from a person at a terminal, the server's read API or an MCP client,
+        so the connection sees the warehouse's tables and views and nothing else:
+
+        - read-only: the writing connection is closed first (the warehouse lock stays held, so
+          nothing writes meanwhile), and a ``DROP`` or ``DELETE`` is refused instead of
+          breaking every later command;
+        - DuckDB's ``enable_external_access = false``: no file is read or written
+          (``read_csv('/etc/passwd')``, ``COPY ... TO``, ``ATTACH``, ``EXPORT DATABASE``), no
+          extension is installed or loaded (nothing is downloaded at run time);
+        - ``lock_configuration = true``: ``SET``/``RESET``/``PRAGMA`` cannot undo the above.
+
+        Temporary tables and macros of one's own still work (they live in memory).
 
         Raises:
-            AnalyticsError: the SQL fails (DuckDB's first line says why).
+            QueryRefusedError: the SQL tried to reach outside the warehouse (files, ``COPY``,
+                ``ATTACH``, ``INSTALL``/``LOAD``, ``SET``).
+            AnalyticsError: the SQL fails otherwise (DuckDB's first line says why).
         """
         import duckdb
 
@@ -338,17 +436,19 @@ class Warehouse:
         self.con.close()
         self._con = None
         try:
-            con = duckdb.connect(str(self.path), read_only=True)
+            con = duckdb.connect(str(self.path), read_only=True, config=_QUERY_CONFIG)
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET lock_configuration = true")  # last: nothing can change after it
         except duckdb.Error as exc:
             raise AnalyticsError(f"{self.path}: cannot open the warehouse ({exc})") from None
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET autoinstall_known_extensions = false")
             cursor = con.execute(sql)
             names = [d[0] for d in cursor.description or []]
             return names, cursor.fetchall()
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
+            if isinstance(exc, duckdb.PermissionException) or _LOCKED in first:
+                raise QueryRefusedError(f"query refused: {first}; {_REFUSED_HINT}") from None
             raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
         finally:
             con.close()
@@ -740,7 +840,55 @@ def open_ingested(settings: Settings, *, progress: bool | None = None) -> Wareho
     wh.open()
     try:
         wh.ingest()
-    except BaseException:
+    except BaseException as exc:
+        wh.fail(exc)
         wh.close()
         raise
     return wh
+
+
+_DISK_ERRNOS: Final = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
+_DISK_TEXTS: Final = {
+    "No space left on device": "no space left on device",
+    "Disk quota exceeded": "disk quota exceeded",
+    "Read-only file system": "read-only file system",
+}
+
+
+def disk_problem(exc: BaseException) -> str | None:
+    """ "no space left on device" (or quota, read-only) when that is what ``exc`` (or the
+    error it was raised from) comes down to; DuckDB reports it only in its message."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno in _DISK_ERRNOS:
+            return _DISK_ERRNOS[seen.errno]
+        text = str(seen)
+        for needle, reason in _DISK_TEXTS.items():
+            if needle in text:
+                return reason
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def disk_message(path: Path, reason: str, *, created: bool = False) -> str:
+    """One line for a full or read-only disk under ``path``: what, how much is free, the fix."""
+    from ai_telemetry.doctor import human_bytes
+
+    where = path.parent
+    try:
+        st = os.statvfs(where)
+        free = f" ({human_bytes(st.f_bavail * st.f_frsize)} free now)"
+    except OSError:
+        free = ""
+    done = "nothing was created" if created else "the warehouse is as it was"
+    fix = "remount it read-write" if "read-only" in reason else "free some space"
+    return (
+        f"{where}: {reason} while writing {path.name}{free}; {done}. {fix.capitalize()}, or "
+        "set AI_TELEMETRY_DIR to a directory on a larger disk"
+    )

@@ -27,6 +27,7 @@ from ai_telemetry.collect.otlp.mapping import SOURCE, OtlpResult
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import timestamp_from_unix
+from ai_telemetry.log.files import open_file
 from ai_telemetry.log.sink import WriteReport, append_events
 
 Format = Literal["json", "protobuf"]
@@ -154,7 +155,7 @@ def _load_state(path: Path) -> dict[str, Any]:
 def _save_state(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
+    with open_file(tmp, "wb") as fh:
         fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         fh.flush()
         os.fsync(fh.fileno())

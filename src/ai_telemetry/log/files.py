@@ -1,0 +1,77 @@
+"""Opening files in the telemetry folder without following symlinks.
+
+A cloned repository may commit ``.claude/Telemetry/events.jsonl`` (or ``alerts.log``, a lock,
+a state file) as a symlink to ``~/.bashrc``; following it, one hook call would append a JSON
+line to the user's file. Every open here adds ``O_NOFOLLOW``, so a symlink in the last
+component fails with ``ELOOP``, turned into an `OSError` whose ``strerror`` says what to do
+(callers already put ``exc.strerror`` into their one-line messages). A temporary file that is
+then ``os.replace``-d is safe the same way: ``O_CREAT`` with ``O_NOFOLLOW`` refuses a planted
+link, and a rename replaces a link at the target instead of writing through it.
+
+Imported by the Claude Code hook: ``os`` and ``errno`` only.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO, Any
+
+NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+"""``os.O_NOFOLLOW`` where the platform has it (every POSIX system ai-telemetry runs on)."""
+
+SYMLINK_REFUSED = (
+    "is a symbolic link; ai-telemetry does not follow links in the telemetry folder (a cloned "
+    "repository could point one at ~/.bashrc); remove the link"
+)
+
+_FLAGS = {
+    "r": os.O_RDONLY,
+    "w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+    "a": os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+    "x": os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+}
+
+
+def open_fd(path: Path | str, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` with ``O_NOFOLLOW | O_CLOEXEC``; a symlink raises a clear `OSError`.
+
+    Raises:
+        OSError: as ``os.open``; for a symlink, ``errno.ELOOP`` with `SYMLINK_REFUSED`.
+    """
+    try:
+        return os.open(path, flags | NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, SYMLINK_REFUSED, str(path)) from None
+        raise
+
+
+def open_file(path: Path | str, mode: str = "rb", *, perms: int = 0o644, **kwargs: Any) -> IO[Any]:
+    """`open` for a file in the telemetry folder: ``r``, ``w``, ``a`` or ``x``, with ``b``
+    or text, ``+`` for read-write; never through a symlink. ``perms`` apply on creation."""
+    flags = _FLAGS[mode[0]]
+    if "+" in mode:
+        flags = (flags & ~(os.O_WRONLY | os.O_RDONLY)) | os.O_RDWR
+    fd = open_fd(path, flags, perms)
+    try:
+        return open(fd, mode, **kwargs)  # noqa: PTH123 - a descriptor, not a path
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The whole file, never through a symlink."""
+    with open_file(path, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def is_symlink_error(exc: BaseException) -> bool:
+    """The error `open_fd` raises for a symlink."""
+    return isinstance(exc, OSError) and exc.errno == errno.ELOOP
