@@ -199,8 +199,9 @@ def test_a_long_lived_writer_replays_another_processes_spool(fresh_log: Path) ->
 def test_hook_under_a_held_lock_spools_and_exits(
     tmp_path: Path, telemetry_dir: Path, held_lock: subprocess.Popen[str]
 ) -> None:
-    """The Claude Code hook (in-process, no daemon) exits 0 in bounded time, its tool call in
-    the spool, and doctor shows it waiting."""
+    """The Claude Code hook (in-process, no daemon) exits 0 within its 1 s budget, its tool
+    call kept in the hook's own spool (payloads, in the state directory; the SDK's and CLI's
+    event lines go to events.jsonl.spool/), and doctor shows it waiting."""
     payload = {
         "session_id": "sess-spool",
         "hook_event_name": "PostToolUse",
@@ -222,8 +223,8 @@ def test_hook_under_a_held_lock_spools_and_exits(
     )
     took = time.monotonic() - began
     assert (0, "", "") == (proc.returncode, proc.stdout, proc.stderr)
-    assert took < DEFAULT_LOCK_TIMEOUT + 2, took
-    spooled = b"".join(p.read_bytes() for p in spooled_files(telemetry_dir / "events.jsonl"))
-    assert [b"Bash"] == [json.loads(x)["tool"].encode() for x in spooled.splitlines()]
+    assert took < 1.0, took
+    log = telemetry_dir / "events.jsonl"
+    assert not log.exists() or b"Bash" not in log.read_bytes()
     doctor, _ = _run([CLI, "doctor"], tmp_path)
-    assert "spool: 1 event(s)" in doctor.stdout, doctor.stdout
+    assert "1 hook call(s) waiting" in doctor.stdout, doctor.stdout
