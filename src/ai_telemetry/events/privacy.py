@@ -58,6 +58,9 @@ CATEGORIES: Final[dict[str, str]] = {
     "address": "a postal address",
     "person_name": "a person's name",
     "ip_address": "an IP address",
+    "user_path": "a home directory that names its user",
+    "oversize": "a value too long to scan",
+    "unscanned": "a value the detectors could not scan",
 }
 """Every category the detectors report, with the phrase used in messages."""
 
@@ -65,6 +68,20 @@ SCANNED_KINDS: Final = frozenset({"text", "name", "id"})
 """Field kinds whose string values are always scanned."""
 
 _SCALARS: Final = (str, int, float, bool)
+DETECTOR_VERSION: Final = "2"
+"""Bumped whenever a detector changes what it finds: a saved list of clean values
+(`PrivacyGuard.known_clean`) is only reused under the same `DETECTOR_VERSION`."""
+
+SCAN_LIMIT: Final = 262_144
+"""Longest value scanned (characters). A longer one cannot be shown safe in bounded time and is
+dropped from the event (fail closed; the event is still written)."""
+
+REWRITTEN: Final = frozenset({"user_path"})
+"""Categories repaired in place (under both policies) rather than replaced by a marker."""
+DROPPED: Final = frozenset({"oversize", "unscanned"})
+"""Categories whose value is replaced by a marker under both policies (fail closed: nothing was
+shown safe, yet the event is still written, with its field reduced to the marker)."""
+
 _CACHE_LIMIT: Final = 4096
 _CACHE_MAX_LEN: Final = 160
 
@@ -162,10 +179,14 @@ class _Detectors:
             r"|pypi-[A-Za-z0-9_-]{50,})"
         )
         self.url_creds = c(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s/?#@:]*:[^\s/?#@]+|[^\s/?#@:]{20,})@")
+        # Bounded runs ({1,64}: RFC 5321's local-part limit) keep the scan linear on a long
+        # value; domains may be internationalised (``zoë@exämple.de``, ``user@例え.jp``), and an
+        # address glued to ``_`` (``mcp__jose.muller@example.com__send``) still counts.
         self.email = c(
-            r"[\w.+%'!#$&*=?^`{|}~/-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-            r"\.(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![\w-])"
-            r"|(?i:[\w.+-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+\s*[\[(]\s*dot\s*[\])]\s*[a-z]{2,})"
+            r"[\w.+%'!#$&*=?^`{|}~/-]{1,64}@(?:[^\W_]|-){1,63}(?:\.(?:[^\W_]|-){1,63}){0,8}"
+            r"\.(?:[^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![^\W_]|-)"
+            r"|(?i:[\w.+-]{1,64}\s{0,3}[\[(]\s{0,3}at\s{0,3}[\])]\s{0,3}[\w-]{1,63}\s{0,3}"
+            r"[\[(]\s{0,3}dot\s{0,3}[\])]\s{0,3}[a-z]{2,})"
         )
         self.secret = c(
             r"(?i)(?<![a-z])(?:api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?key)?"
@@ -193,7 +214,6 @@ class _Detectors:
             rf"(?<![\w.+/-])\+\d[\d ().-]{{6,20}}\d{ext}"
             rf"|(?<![\w.+/-])(?:(?:\+|00)?1[ .-]?|001-)?"
             rf"(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{ext}"
-            rf"|(?<![\w.+/-])[2-9]\d\d[2-9]\d{{6}}{ext}"
             rf"|(?<![\w.+/-])0\d{{2,4}}[ -]\d{{3,4}}[ -]?\d{{3,4}}{ext}"
             rf"|(?<![\w.+/-])\(0\d{{1,5}}\)\s?\d{{3,8}}(?:[ -]\d{{3,4}})?{ext}"
             rf"|(?<![\w.+/-])0\d(?:[ .-]\d\d){{4}}{ext}"
@@ -273,7 +293,7 @@ class _Detectors:
         space = " " in s
         if space and self.bearer.search(s):
             return "bearer_token"
-        if (at or "[" in s or "(" in s) and self.email.search(s):
+        if (at or "[" in s or "(" in s) and self._email(s):
             return "email"
         digits = n - len(s.translate(_DROP_DIGITS))
         if digits and not (digits >= 4 and self.hex_id.fullmatch(s)):
@@ -285,6 +305,24 @@ class _Detectors:
         if (space or "." in s or "_" in s) and self._name(s, space=space):
             return "person_name"
         return None
+
+    def _email(self, s: str) -> bool:
+        for m in self.email.finditer(s):
+            start, end = m.span()
+            at = s.find("@", start, end)
+            if at < 0:  # the obfuscated "jane [at] example [dot] com" form
+                return True
+            user = s[start:at].lstrip("/")
+            # ``git@github.com:org/repo.git`` and ``ssh://git@host/repo`` name a service
+            # account and a repository, not a person: an SSH remote or URL keeps its address
+            # when the user part is a plain dotless word.
+            if "." not in user and (
+                (end + 1 < len(s) and s[end] == ":" and not s[end + 1].isspace())
+                or s[: at - len(user)].endswith("://")
+            ):
+                continue
+            return True
+        return False
 
     def _numeric(self, s: str, digits: int, *, space: bool) -> str | None:
         # Card, SSN, phone and numeric-date patterns all begin where a number starts after
@@ -375,14 +413,20 @@ _DROP_DIGITS: Final = str.maketrans("", "", "0123456789")
 _MRN_WORDS: Final = ("mr", "record", "patient", "chart", "nhs", "encounter", "member", "insurance")
 _DOB_WORDS: Final = ("dob", "d.o.b", "birth", "born")
 _SCHEDULE_WORDS: Final = ("pgy", "rotation", "float", "call", "shift", "clinic", "ward")
-_MAESTRO_12: Final = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
 
 
 def _luhn(candidate: str) -> bool:
-    digits = [int(c) for c in candidate if c.isdigit()]
-    if len(set(digits)) < 3 or not 12 <= len(digits) <= 19:
+    """A payment card number (ISO/IEC 7812: 12 to 19 digits, Luhn check digit).
+
+    Any leading digit and length counts, with one exception: a bare run of 13, 16 or 19 digits
+    starting with ``1`` is a Unix time in milli-, micro- or nanoseconds (2001-2033), not a card
+    (cards with MII 1, UATP, have 15 digits).
+    """
+    digits = [ord(c) - 48 for c in candidate if "0" <= c <= "9"]
+    n = len(digits)
+    if not 12 <= n <= 19 or not any(digits):
         return False
-    if len(digits) == 12 and "".join(map(str, digits[:4])) not in _MAESTRO_12:
+    if n in (13, 16, 19) and digits[0] == 1 and candidate.isdigit():
         return False
     total = 0
     for i, d in enumerate(reversed(digits)):
@@ -412,6 +456,46 @@ def detect(value: str, *, ip: bool = False) -> str | None:
         A key of `CATEGORIES` such as ``"email"`` or ``"github_token"``, or None when clean.
     """
     return _get_detectors().detect(value, ip=ip)
+
+
+# Home directories: the path is kept, the user name in it is not (``/home/<user>/src``).
+_HOME: Final = (
+    r"(?:(?<![\w.-])|(?<=~))(?P<root>/home/|/Users/|/var/home/|/c/Users/"
+    r"|[A-Za-z]:[\\/]{1,2}(?:Users|Documents and Settings)[\\/]{1,2})"
+    r"(?P<user>[^/\\\s:*?\"<>|]{1,64})"
+)
+_NOT_A_USER: Final = frozenset({"<user>", "shared", "public", "default", "default user", "all users"})
+_home_re: re.Pattern[str] | None = None
+
+
+def rewrite_home(value: str) -> str:
+    """``value`` with the user name of each home directory replaced by ``<user>``."""
+    if "home/" not in value and "Users" not in value and "Documents and" not in value:
+        return value
+    global _home_re  # noqa: PLW0603 - compiled on first use, like the detectors
+    if _home_re is None:
+        _home_re = re.compile(_HOME)
+
+    def repl(m: re.Match[str]) -> str:
+        user = m.group("user")
+        return m.group(0) if user.lower() in _NOT_A_USER else m.group("root") + "<user>"
+
+    return _home_re.sub(repl, value)
+
+
+_ERROR_TYPE: Final = (
+    r"[A-Za-z_][\w.]{0,126}(?:Error|Exception|Warning|Exit|Interrupt|Timeout|Failure|Fault)"
+    r"(?=$|[\s:(\[,])"
+)
+_error_type_re: re.Pattern[str] | None = None
+
+
+def _error_type_of(value: str) -> str | None:
+    global _error_type_re  # noqa: PLW0603 - compiled on first use, like the detectors
+    if _error_type_re is None:
+        _error_type_re = re.compile(_ERROR_TYPE)
+    m = _error_type_re.match(value.lstrip())
+    return m.group() if m else None
 
 
 # --- the guard ----------------------------------------------------------------------------
@@ -457,6 +541,7 @@ class PrivacyGuard:
         self.detect_ip = detect_ip
         self._reject = policy == "reject"
         self._clean: set[str] = {v for v in known_clean if len(v) <= _CACHE_MAX_LEN}
+        self._dirty: dict[str, tuple[str, str]] = {}
 
     @property
     def known_clean(self) -> frozenset[str]:
@@ -465,15 +550,51 @@ class PrivacyGuard:
         compiles the detectors only when it meets a value it has not seen before."""
         return frozenset(self._clean)
 
-    def _category(self, value: str) -> str | None:
+    def _verdict(self, value: str) -> tuple[str, str] | None:
+        """None when ``value`` is clean, else (category, the value with home paths rewritten)."""
         if value in self._clean:
             return None
-        found = _get_detectors().detect(value, ip=self.detect_ip)
-        if found is None and len(value) <= _CACHE_MAX_LEN:
-            if len(self._clean) >= _CACHE_LIMIT:
-                self._clean.clear()
-            self._clean.add(value)
-        return found
+        cached = self._dirty.get(value)
+        if cached is not None:
+            return cached
+        if len(value) > SCAN_LIMIT:
+            return ("oversize", value)
+        try:
+            rewritten = rewrite_home(value)
+            found = _get_detectors().detect(rewritten, ip=self.detect_ip)
+        except Exception:  # noqa: BLE001 - a detector that fails must not let the value through
+            return ("unscanned", value)
+        if found is None:
+            if rewritten == value:
+                if len(value) <= _CACHE_MAX_LEN:
+                    if len(self._clean) >= _CACHE_LIMIT:
+                        self._clean.clear()
+                    self._clean.add(value)
+                return None
+            found = "user_path"
+        verdict = (found, rewritten)
+        if len(value) <= _CACHE_MAX_LEN:
+            if len(self._dirty) >= _CACHE_LIMIT:
+                self._dirty.clear()
+            self._dirty[value] = verdict
+        return verdict
+
+    def _category(self, value: str) -> str | None:
+        verdict = self._verdict(value)
+        return None if verdict is None else verdict[0]
+
+    def clean_value(self, value: str, *, field: str = "") -> tuple[str, str | None]:
+        """What to store in place of one string value, for the log's readers (`validate`, the
+        warehouse ingest), always under the ``redact`` rules.
+
+        Returns:
+            ``(value, None)`` when clean, else ``(replacement, category)``.
+        """
+        verdict = self._verdict(value)
+        if verdict is None:
+            return value, None
+        category, rewritten = verdict
+        return _replacement(category, rewritten, field), category
 
     def findings(self, event: Mapping[str, Any]) -> list[Finding]:
         """What `scrub` would remove for a finding, field by field (unknown keys excluded)."""
@@ -521,17 +642,18 @@ class PrivacyGuard:
                 removed += 1
                 continue
             if isinstance(value, str) and self._needs_scan(spec, value):
-                category = self._category(value)
-                if category is not None:
-                    if self._reject:
+                verdict = self._verdict(value)
+                if verdict is not None:
+                    category, rewritten = verdict
+                    if self._reject and category not in REWRITTEN and category not in DROPPED:
                         finding = Finding(key, category)
                         raise PrivacyViolation(
                             f"{finding.describe()}; the event was not written and the value was "
                             "not recorded; remove it at the source, or set "
                             "AI_TELEMETRY_PRIVACY=redact to write a marker instead"
                         )
-                    out[key] = marker(category)
                     removed += 1
+                    out[key] = _replacement(category, rewritten, key)
                     continue
             out[key] = value
         if removed:
@@ -541,6 +663,19 @@ class PrivacyGuard:
             )
             out["redacted"] = base + removed
         return out, removed
+
+
+def _replacement(category: str, rewritten: str, field: str) -> str:
+    """What a finding leaves in its field: the repaired value, the error type, or a marker."""
+    if category in REWRITTEN:
+        return rewritten
+    if field == "error_type":
+        # Free text that cannot be made safe is reduced to its error type, when it has one
+        # ("KeyError: 'jane@example.com'" -> "KeyError"); the type itself must be clean.
+        error_type = _error_type_of(rewritten)
+        if error_type is not None and _get_detectors().detect(error_type) is None:
+            return error_type
+    return marker(category)
 
 
 def _event_type(event: Mapping[str, Any]) -> str:
