@@ -12,8 +12,10 @@ Files (JSON Lines, one object per line: ``value``, ``label`` = ``pii`` or ``legi
 - ``pii.jsonl``: personal data and secrets in 20+ categories, in the shapes people write them.
 - ``legit.jsonl``: values that real telemetry carries (skill, agent, tool and model names, paths,
   hashes, UUIDs, error types, durations, ids, versions, branches, URLs without credentials...).
-- ``heldout_names.jsonl``: names from locales whose first names the detector's list does not
-  include; reported separately in docs/privacy.md as the honest limit of name detection.
+- ``heldout_names.jsonl``: names from eight Latin-script locales, outside the English lists.
+- ``heldout_multilingual.jsonl``: names in seven scripts (Latin with diacritics, Cyrillic, Greek,
+  Arabic, Hebrew, CJK, Devanagari) from Faker locales the detector never reads.
+- ``legit_localized.jsonl``: non-name text in those scripts (messages, Faker lorem sentences).
 """
 
 from __future__ import annotations
@@ -620,6 +622,92 @@ def heldout_names() -> list[tuple[str, str]]:
     return out
 
 
+# Held-out multilingual names: Faker locales that the detector's lists never read (it reads
+# mimesis, hebrew-names and Faker's hi_IN/mr_IN only; see src/ai_telemetry/events/_world_names.py).
+HELDOUT_LOCALES = {
+    "latin": ("de_DE", "fr_FR", "es_ES", "pl_PL", "cs_CZ", "tr_TR", "hu_HU", "pt_BR", "ro_RO", "sk_SK"),
+    "cyrillic": ("ru_RU", "uk_UA", "bg_BG"),
+    "greek": ("el_GR",),
+    "arabic": ("ar_AA", "ar_SA"),
+    "hebrew": ("he_IL",),
+    "cjk": ("zh_CN", "zh_TW", "ja_JP", "ko_KR"),
+    "devanagari": ("ne_NP",),
+}
+_FAMILY_FIRST = ("zh_CN", "zh_TW", "ja_JP", "ko_KR", "hu_HU")
+_NO_SPACE = ("zh_CN", "zh_TW", "ko_KR")
+_HONORIFIC = {
+    "latin": ("Dr.", "Prof."), "cyrillic": ("Dr.", "д-р", "г-н"), "greek": ("Dr.", "Δρ."),
+    "arabic": ("Dr.", "د."), "hebrew": ("Dr.", 'ד"ר'), "cjk": ("Dr.",), "devanagari": ("Dr.", "डॉ."),
+}  # fmt: skip
+_WRAP = ("{n}", "{n}", "{n}", "failed for {n}", "{n} timed out", "assigned to {n}")
+
+
+def heldout_multilingual() -> list[tuple[str, str]]:
+    """Per script, about 150 names in the shapes free text carries them."""
+    out: list[tuple[str, str]] = []
+    rng = random.Random(SEED + 2)
+    for script, locales in HELDOUT_LOCALES.items():
+        per_locale = max(15, 150 // len(locales))
+        for locale in locales:
+            fake = Faker(locale)
+            fake.seed_instance(SEED)
+            for _ in range(per_locale):
+                first, last = fake.first_name(), fake.last_name()
+                sep = "" if locale in _NO_SPACE else " "
+                name = f"{last}{sep}{first}" if locale in _FAMILY_FIRST else f"{first} {last}"
+                shape = rng.random()
+                if shape < 0.15:
+                    name = f"{rng.choice(_HONORIFIC[script])} {name}"
+                elif shape < 0.3 and script == "latin":
+                    name = f"{first}.{last}".lower()
+                elif shape < 0.3 and script == "cyrillic":
+                    name = f"{last} {first}"
+                out.append((f"person_name_{script}_{locale}", rng.choice(_WRAP).format(n=name)))
+    return out
+
+
+# Localized non-name text: error and status messages a tool prints, hand-written per language,
+# plus sentences of Faker's localized lorem (real words of the language).
+LOCALIZED_MESSAGES = {
+    "de": "Datei nicht gefunden; Verbindung abgelehnt; Zeitüberschreitung beim Lesen; Zugriff verweigert; Ungültige Eingabe; Speicher voll; Vorgang abgebrochen; Überprüfung fehlgeschlagen; Änderungen gespeichert; Größe überschritten",
+    "fr": "Fichier introuvable; Connexion refusée; Délai d'attente dépassé; Accès refusé; Entrée non valide; Opération annulée; Échec de la vérification; Modifications enregistrées; Mémoire insuffisante; Erreur réseau",
+    "es": "Archivo no encontrado; Conexión rechazada; Tiempo de espera agotado; Acceso denegado; Entrada no válida; Operación cancelada; Falló la verificación; Cambios guardados; Memoria insuficiente; Error de red",
+    "pl": "Nie znaleziono pliku; Połączenie odrzucone; Przekroczono limit czasu; Odmowa dostępu; Nieprawidłowe dane; Operacja anulowana; Weryfikacja nie powiodła się; Zmiany zapisane; Brak pamięci; Błąd sieci",
+    "tr": "Dosya bulunamadı; Bağlantı reddedildi; Zaman aşımı; Erişim engellendi; Geçersiz giriş; İşlem iptal edildi; Doğrulama başarısız; Değişiklikler kaydedildi; Yetersiz bellek; Ağ hatası",
+    "cs": "Soubor nenalezen; Připojení odmítnuto; Vypršel časový limit; Přístup odepřen; Neplatný vstup; Operace zrušena; Ověření selhalo; Změny uloženy; Nedostatek paměti; Chyba sítě",
+    "pt": "Arquivo não encontrado; Conexão recusada; Tempo esgotado; Acesso negado; Entrada inválida; Operação cancelada; Falha na verificação; Alterações salvas; Memória insuficiente; Erro de rede",
+    "ru": "Файл не найден; Соединение отклонено; Превышено время ожидания; Доступ запрещён; Неверный ввод; Операция отменена; Проверка не пройдена; Изменения сохранены; Недостаточно памяти; Ошибка сети; Сервер Недоступен; Задача Выполнена; Неизвестная Ошибка",
+    "uk": "Файл не знайдено; З'єднання відхилено; Час очікування вичерпано; Доступ заборонено; Неправильне введення; Операцію скасовано; Перевірка не пройдена; Зміни збережено; Недостатньо пам'яті; Помилка мережі",
+    "el": "Το αρχείο δεν βρέθηκε; Η σύνδεση απορρίφθηκε; Λήξη χρόνου; Δεν επιτρέπεται η πρόσβαση; Μη έγκυρη είσοδος; Η λειτουργία ακυρώθηκε; Η επαλήθευση απέτυχε; Οι αλλαγές αποθηκεύτηκαν; Ανεπαρκής μνήμη; Σφάλμα δικτύου",
+    "ar": "الملف غير موجود; تم رفض الاتصال; انتهت المهلة; تم رفض الوصول; إدخال غير صالح; تم إلغاء العملية; فشل التحقق; تم حفظ التغييرات; الذاكرة غير كافية; خطأ في الشبكة; الخادم غير متاح; اكتملت المهمة",
+    "he": "הקובץ לא נמצא; החיבור נדחה; הזמן הקצוב הסתיים; הגישה נדחתה; קלט לא חוקי; הפעולה בוטלה; האימות נכשל; השינויים נשמרו; אין מספיק זיכרון; שגיאת רשת; השרת אינו זמין; המשימה הושלמה",
+    "zh": "文件未找到; 连接被拒绝; 请求超时; 访问被拒绝; 输入无效; 操作已取消; 验证失败; 更改已保存; 内存不足; 网络错误; 服务器不可用; 任务完成; 成功; 失败; 错误; 警告; 高级设置; 王牌功能; 测试通过; 构建失败",
+    "ja": "ファイルが見つかりません; 接続が拒否されました; タイムアウトしました; アクセスが拒否されました; 無効な入力です; 操作はキャンセルされました; 検証に失敗しました; 変更を保存しました; メモリ不足; ネットワークエラー; 成功; 失敗; 完了; 設定; 中止",
+    "ko": "파일을 찾을 수 없습니다; 연결이 거부되었습니다; 시간 초과; 접근이 거부되었습니다; 잘못된 입력; 작업이 취소되었습니다; 검증 실패; 변경 사항이 저장되었습니다; 메모리 부족; 네트워크 오류; 성공; 실패; 완료; 설정; 이름",
+    "hi": "फ़ाइल नहीं मिली; कनेक्शन अस्वीकार किया गया; समय समाप्त; पहुँच अस्वीकृत; अमान्य इनपुट; कार्य रद्द किया गया; सत्यापन विफल; परिवर्तन सहेजे गए; पर्याप्त मेमोरी नहीं; नेटवर्क त्रुटि; सर्वर उपलब्ध नहीं; कार्य पूरा हुआ",
+}
+_LOREM_LOCALES = ("ru_RU", "uk_UA", "el_GR", "ar_AA", "he_IL", "zh_CN", "zh_TW", "ja_JP", "de_DE", "fr_FR", "pl_PL", "cs_CZ", "hy_AM", "fa_IR", "th_TH", "bn_BD")
+
+
+def legit_localized() -> list[tuple[str, str]]:
+    """Non-name text in the scripts the name detector reads: messages, lorem sentences, and
+    English telemetry values that sit beside them."""
+    out: list[tuple[str, str]] = []
+    rng = random.Random(SEED + 3)
+    for lang, text in LOCALIZED_MESSAGES.items():
+        for message in text.split("; "):
+            out.append((f"message_{lang}", message))
+            out.append((f"message_{lang}", f"{rng.choice(['ToolError', 'Error', 'build'])}: {message}"))
+    for locale in _LOREM_LOCALES:
+        fake = Faker(locale)
+        fake.seed_instance(SEED)
+        for _ in range(40):
+            out.append((f"lorem_{locale}", fake.sentence(nb_words=rng.randint(2, 8))))
+        for _ in range(20):
+            out.append((f"lorem_{locale}", " ".join(fake.words(nb=2)).capitalize()))
+    return out
+
+
 def _write(path: Path, label: str, rows: list[tuple[str, str]]) -> None:
     seen: set[str] = set()
     with path.open("w", encoding="utf-8") as fh:
@@ -640,6 +728,8 @@ def main() -> None:
     _write(OUT / "pii.jsonl", "pii", pii_values(fake, gb, rng))
     _write(OUT / "legit.jsonl", "legit", legit_values(rng))
     _write(OUT / "heldout_names.jsonl", "pii", heldout_names())
+    _write(OUT / "heldout_multilingual.jsonl", "pii", heldout_multilingual())
+    _write(OUT / "legit_localized.jsonl", "legit", legit_localized())
 
 
 if __name__ == "__main__":

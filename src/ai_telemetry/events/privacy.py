@@ -183,7 +183,7 @@ class _Detectors:
         # value; domains may be internationalised (``zoë@exämple.de``, ``user@例え.jp``), and an
         # address glued to ``_`` (``mcp__jose.muller@example.com__send``) still counts.
         self.email = c(
-            r"[\w.+%'!#$&*=?^`{|}~/-]{1,64}@(?:[^\W_]|-){1,63}(?:\.(?:[^\W_]|-){1,63}){0,8}"
+            r"[\w.+%'!#$&*=?^`{|}~/-]{1,64}@(?:[^\W_]|-){1,63}(?:\.(?:[^\W_]|-){1,63}){0,125}"
             r"\.(?:[^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![^\W_]|-)"
             r"|(?i:[\w.+-]{1,64}\s{0,3}[\[(]\s{0,3}at\s{0,3}[\])]\s{0,3}[\w-]{1,63}\s{0,3}"
             r"[\[(]\s{0,3}dot\s{0,3}[\])]\s{0,3}[a-z]{2,})"
@@ -267,6 +267,10 @@ class _Detectors:
         self.upper = c(r"[A-Z]")
         self.number_start = c(r"(?:^|[^\w.-])[\d(+]")
         self._names: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
+        self._world: _WorldLists | None = None
+        self.word = c(_WORD)
+        self.title_extra = c(_TITLE_EXTRA)
+        self.surname_end = c(_SURNAME_END)
         self.ip = c(
             r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
             r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
@@ -303,6 +307,8 @@ class _Detectors:
         if ip and (digits or ":" in s) and self.ip.search(s):
             return "ip_address"
         if (space or "." in s or "_" in s) and self._name(s, space=space):
+            return "person_name"
+        if (space or not s.isascii() or "." in s or "_" in s) and self._world_name(s):
             return "person_name"
         return None
 
@@ -370,6 +376,94 @@ class _Detectors:
                     return True
         return False
 
+    def _world_lists(self) -> _WorldLists:
+        if self._world is None:
+            from ai_telemetry.events import _names, _world_names
+
+            first, last, titles, common = _world_names.load()
+            first = first | _names.FIRST_NAMES
+            last = last | _names.SURNAMES
+            given = frozenset(c for name in first if _is_cjk(name[0]) for c in name)
+            common = common | _NAME_STOP_LAST | _TECH_WORDS
+            self._world = (first, last, (titles - _NOT_TITLES) | _TITLES, given, common)
+        return self._world
+
+    def _world_name(self, s: str) -> bool:
+        """Names in any script, from the multilingual lists (`_world_names`): a title before a
+        name-like word (``Dr. 王伟``, ``Г-н Иванов``, ``السيد أحمد``), a CJK name with a title
+        after it (``王先生``, ``田中さん``, ``김민준 씨``), two adjacent words that are a first
+        name and a surname in either order (``Freia Müller``, ``Иванов Иван``, ``יוגב יעקבי``),
+        ``first.last``, ``Last, First``, and an unspaced CJK surname + given name (``王伟``)."""
+        if not s.isascii() and self.title_extra.search(s):
+            return True
+        first, last, titles, han, common = self._world_lists()
+        tokens = [(m.start(), m.end(), m.group()) for m in self.word.finditer(s)]
+        count = len(tokens)
+        for i, (_, end, word) in enumerate(tokens):
+            low = word.lower()
+            lead = word[0]
+            if _is_cjk(lead) and _cjk_name(word, first, last, han):
+                return True
+            if i + 1 == count:
+                break
+            start2, _, word2 = tokens[i + 1]
+            gap = s[end:start2]
+            low2 = word2.lower()
+            lead2 = word2[0]
+            if low in titles and not lead2.islower() and (
+                gap in (". ", ".") or (gap == " " and len(low) > 2)
+            ):
+                return True
+            cased = lead.isupper() or lead.islower()
+            if gap == " " or gap == "  ":
+                if _is_cjk(lead) and low2 in _CJK_SUFFIX_TITLES and _has_surname(word, last):
+                    return True
+                if cased and not (lead.isupper() and lead2.isupper()):
+                    continue
+                if (low in first and low2 in last) or (low in last and low2 in first):
+                    return True
+                if low in common or low2 in common:
+                    continue
+                # One of the two is a listed name in its usual place, the other an unlisted
+                # capitalised word that is no common word ("Trude Gerlach"), or a surname by
+                # its ending ("Федосий Сергеев", "Πυθαγόρας Χατζηκύρκος").
+                if cased and (low in first or low2 in last):
+                    return True
+                if cased and (self.surname_end.search(word2) or self.surname_end.search(word)):
+                    return True
+                if _is_arabic(lead) and (
+                    low2 in _ARABIC_NASAB
+                    or low.startswith("عبد")
+                    or (low in first and (low2 in first or low2 in last or low2[:2] in ("ال", "آل")))
+                ):
+                    return True
+                if _is_devanagari(lead) and (
+                    low in first or low in last or low2 in first or low2 in last
+                ):
+                    return True
+                if _is_greek(lead) and lead.isupper() and lead2.isupper():
+                    return True  # Greek prose does not capitalise a second word
+                if _is_cjk(lead) and _is_cjk(lead2) and word in last and len(word) >= 2:
+                    return len(word2) <= 3
+            elif gap in (".", "_"):
+                if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
+                    continue
+                if low in first and low2 in last:
+                    return True
+                # ASCII identifiers (``max_retries``) need both halves listed; a half with
+                # diacritics (``bruno.łasak``) is no identifier, so one listed half is enough.
+                if (
+                    not (low + low2).isascii()
+                    and (low in first or low2 in last)
+                    and low not in common
+                    and low2 not in common
+                ):
+                    return True
+            elif gap == ", " and cased and lead.isupper() and lead2.isupper():
+                if low in last and low2 in first:
+                    return True
+        return False
+
     def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
         if self._names is None:
             from ai_telemetry.events import _names
@@ -380,6 +474,119 @@ class _Detectors:
         if first in first_names:
             return not dotted or last not in _NAME_STOP_LAST
         return first in ambiguous and last in surnames
+
+
+# A word in any script: letters, then letters, combining marks (Devanagari and other Indic vowel
+# signs, Hebrew and Arabic points, Latin diacritics), joiners, apostrophes and hyphens. Bounded,
+# so a long value is scanned in linear time.
+_WORD: Final = (
+    r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+    r"\u0900-\u0963\u0971-\u0dff\u200c\u200d'\u2019-]){0,39}"
+)
+# Titles whose spelling the word pattern splits (quote marks in Hebrew abbreviations) or that
+# end in a dot in scripts without case: a title followed by a word in the same script.
+_TITLE_EXTRA: Final = (
+    r"(?:ד[\"\u05f4]ר|פרופ['\u05f3]|גב['\u05f3]|עו[\"\u05f4]ד|מר|גברת|הרב)\s{1,2}[\u05d0-\u05ea]"
+    r"|(?<![\w\u0900-\u097f])(?:डॉ|डा|प्रो|श्रीमती|सुश्री|श्री|कुमारी)\.?\s{1,2}[\u0905-\u0939]"
+    r"|(?<!\w)(?:د|أ|م)\.\s{0,2}[\u0621-\u064a]"
+    r"|(?<!\w)(?:[гГ]-(?:н|жа|ца)|[дД]-р)\.?\s{1,2}[А-ЯЁІЇЄҐ]"
+)
+_TITLES: Final = frozenset(
+    "dr mr mrs ms mx prof miss mister madam mme mlle herr frau rev dame sir lady lord doctor "
+    "professor sra sr señor señora dott sig sigra pani pan mevr dhr hr fr "
+    "господин госпожа доктор профессор проф гражданин пан пані "
+    "κ κος κα κυρία κύριος δρ καθ δρα "
+    "السيد السيدة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الشيخ المهندس "
+    "श्री श्रीमती सुश्री डॉ डॉक्टर".split()
+)
+"""Titles before a name, in addition to the locales' own from `_world_names`."""
+# Surname endings that are rare in other words: Russian/Ukrainian/Bulgarian (-ов, -ева, -ский,
+# -енко, -чук, patronymics -ович, -овна), Greek (-ίδης, -άκης, -όπουλος, -ίδου), Polish, Czech,
+# Slovak, Hungarian-free. Matched at the end of a capitalised word only.
+_SURNAME_END: Final = (
+    r"(?:[ое]в|[ое]ва|ёв|ёва|[иы]н|[иы]на|ск(?:ий|ая|и|а)|цк(?:ий|ая|и|а)|енко|[чщ]ук|юк|ишин"
+    r"|[ое]вич|[ое]вна|ична|евски|евска|ов[аи]?|ев[аи]?)$"
+    r"|(?:ίδης|ιάδης|άδης|άκης|όπουλος|οπούλου|ίδου|ιάδου|άδου|άκη|ίδη|άδη|ογλου|έλλης|ούδης"
+    r"|ίτης|άκος|άτος|αίος|ίου|ίκας|ούλης|ούλη)$"
+    r"|(?:ski|ska|cki|cka|dzki|dzka|wicz|czyk|czak|ová|ský|ská|ný|ná|ík|ák|ek|escu|eanu|ović|ić)$"
+)
+_TECH_WORDS: Final = frozenset(
+    "code metrics error errors service manager worker server client hook hooks request requests "
+    "many too failed timeout build deploy release merge branch commit review test tests suite "
+    "pipeline agent agents skill skills tool tools model models cloud studio desktop engine "
+    "platform cluster queue cache store storage index search router gateway proxy bridge".split()
+)
+_NOT_TITLES: Final = frozenset({"master", "don", "bay", "d", "g", "m", "pr"})
+"""Locale titles that are also everyday words or single letters: not enough before a word."""
+_CJK_SUFFIX_TITLES: Final = (
+    "先生", "女士", "小姐", "老师", "医生", "博士", "教授", "さん", "さま", "様", "氏", "くん",
+    "ちゃん", "君", "선생님", "씨", "님", "박사", "교수",
+)  # fmt: skip
+
+
+_WorldLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+
+
+_ARABIC_NASAB: Final = frozenset({"آل", "بن", "بنو", "أبو", "أبا", "ابن", "بنت", "عبد"})
+"""Words that join the parts of an Arabic name (family, son of, father of)."""
+_HAN_SURNAMES: Final = frozenset(
+    "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付白邹孟熊秦邱尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔汤陳劉許黃鄭葉謝蕭羅吳楊張趙錢孫鍾馬盧蘇呂蔣鄧韓馮曹彭賴簡游邱凃衡鞠萧"
+)
+"""The most common Chinese surnames (simplified and traditional): a standalone two- or three-
+character word that starts with one and goes on with given-name characters is a name."""
+_HAN_GIVEN: Final = frozenset(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌婷雪梅琴云峰海鹏宇浩"
+    "俊凯鑫欣怡佳颖晶慧美玲雅淑珍芬惠志国家豪宏雄輝麗鳳东東岩洁楠想琳丹晨阳飞龙波宁亮林春"
+    "燕蓉莉倩璐瑶嘉子轩涵梓萱诗琪然睿博翔昌珠碧興翔彤妤品雲國偉傑濤潔麗婷"
+)
+_HANGUL_SURNAMES: Final = frozenset("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽")
+
+
+def _is_greek(c: str) -> bool:
+    return "\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff"
+
+
+def _is_arabic(c: str) -> bool:
+    return "\u0600" <= c <= "\u06ff"
+
+
+def _is_devanagari(c: str) -> bool:
+    return "\u0900" <= c <= "\u097f"
+
+
+def _is_cjk(c: str) -> bool:
+    o = ord(c)
+    return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+
+
+def _has_surname(word: str, last: frozenset[str]) -> bool:
+    return word[:1] in last or word[:2] in last or word[:3] in last or word in last
+
+
+def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: frozenset[str]) -> bool:
+    n = len(word)
+    for suffix in _CJK_SUFFIX_TITLES:
+        if n > len(suffix) and word.endswith(suffix):
+            return _has_surname(word[: n - len(suffix)], last) or word[: n - len(suffix)] in first
+    if not 2 <= n <= 6:
+        return False
+    for k in (1, 2, 3):
+        if k < n and word[:k] in last:
+            given = word[k:]
+            if given in first:
+                return True
+            # Chinese given names of one or two characters, each seen in a listed given name.
+            if k == 1 and n <= 3 and all(0x4E00 <= ord(c) <= 0x9FFF and c in han for c in given):
+                return True
+    if n <= 3 and word[0] in _HAN_SURNAMES and all(c in _HAN_GIVEN for c in word[1:]):
+        return True
+    if n <= 4 and word[0] in _HANGUL_SURNAMES and all(
+        0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:]
+    ):
+        return True
+    return False
 
 
 def _token_hint(s: str) -> bool:

@@ -1,0 +1,190 @@
+"""Multilingual name lists for the privacy guard's name detector (loaded lazily, on first use).
+
+Read from data that installed packages ship, never from the network:
+
+- ``mimesis`` (``mimesis/datasets/<locale>/person.json``, 50 locales: Latin with diacritics,
+  Cyrillic, Greek, Arabic, CJK, ...): first names, surnames (both genders) and the locale's
+  titles (``Herr``, ``Κύριος``, ``السيد``, ``先生``, ``さん``, ``씨``);
+- ``hebrew-names`` (``dist.*.first`` / ``dist.*.last``, UTF-16): Hebrew first and last names;
+- ``faker`` (``faker.providers.person.hi_IN`` and ``mr_IN``): Devanagari first and last names.
+
+The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
+sets takes about 0.3 s, so the result is kept in a ``marshal`` file in the user's cache directory
+(``$XDG_CACHE_HOME/ai-telemetry`` or ``~/.cache/ai-telemetry``), keyed by `NAMES_VERSION` and the
+source files' modification times; loading that takes a few milliseconds. When the cache cannot be
+written the sets are built in memory. A source package that is missing contributes nothing (the
+detector then falls back to the built-in English lists and the honorifics).
+
+The held-out evaluation set (``tests/data/privacy/heldout_multilingual.jsonl``) comes from Faker
+locales this module never reads, so its recall measures coverage, not memorisation.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
+if TYPE_CHECKING:
+    from typing import Final
+
+NAMES_VERSION: Final = "2"
+"""Bumped when the way the lists are built changes (invalidates the cache file)."""
+
+_FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
+
+NameLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+"""First names, surnames, titles, and common words (mimesis' per-locale word lists and sample
+texts, so a capitalised noun next to a first name is not taken for a surname): lower case."""
+
+
+def _package_dir(name: str) -> str | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(next(iter(spec.submodule_search_locations)))
+
+
+def _flatten(value: object, out: set[str]) -> None:
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word:
+            out.add(word)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _flatten(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _flatten(item, out)
+
+
+def _sources() -> list[str]:
+    found = []
+    for name in ("mimesis", "hebrew_names", "faker"):
+        path = _package_dir(name)
+        if path is not None:
+            found.append(path)
+    return found
+
+
+def _cache_key(sources: list[str]) -> str:
+    import hashlib
+
+    parts = [NAMES_VERSION]
+    for path in sources:
+        try:
+            parts.append(f"{path}:{os.stat(path).st_mtime_ns}")
+        except OSError:
+            parts.append(path)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def build() -> NameLists:
+    """Read every source now (no cache)."""
+    import json
+
+    first: set[str] = set()
+    last: set[str] = set()
+    titles: set[str] = set()
+    common: set[str] = set()
+    mimesis = _package_dir("mimesis")
+    if mimesis is not None:
+        root = os.path.join(mimesis, "datasets")
+        for locale in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+            path = os.path.join(root, locale, "person.json")
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                _flatten(data.get("names"), first)
+                _flatten(data.get("surnames"), last)
+                _flatten(data.get("last_names"), last)
+                title = data.get("title")
+                if isinstance(title, dict):
+                    for per_gender in title.values():
+                        if isinstance(per_gender, dict):
+                            _flatten(per_gender.get("typical"), titles)
+            try:
+                with open(os.path.join(root, locale, "text.json"), encoding="utf-8") as fh:
+                    text = json.load(fh)
+            except (OSError, ValueError):
+                continue
+            if isinstance(text, dict):
+                _flatten(text.get("words"), common)
+                for sentence in text.get("text") or ():
+                    if isinstance(sentence, str):
+                        common.update(w.strip(".,;:!?\"'()«»").lower() for w in sentence.split())
+    hebrew = _package_dir("hebrew_names")
+    if hebrew is not None:
+        for entry in sorted(os.listdir(hebrew)):
+            if not entry.startswith("dist.") or not entry.endswith((".first", ".last")):
+                continue
+            target = first if entry.endswith(".first") else last
+            try:
+                with open(os.path.join(hebrew, entry), encoding="utf-16") as fh:
+                    for line in fh:
+                        word = line.split("\t", 1)[0].strip()
+                        if word:
+                            target.add(word.lower())
+            except (OSError, UnicodeError):
+                continue
+    if _package_dir("faker") is not None:
+        import importlib
+
+        for locale in _FAKER_LOCALES:
+            try:
+                module = importlib.import_module(f"faker.providers.person.{locale}")
+            except ImportError:
+                continue
+            provider = module.Provider
+            for attr in ("first_names", "first_names_male", "first_names_female"):
+                _flatten(list(getattr(provider, attr, ())), first)
+            _flatten(list(getattr(provider, "last_names", ())), last)
+    titles = {t.rstrip(".") for t in titles if t.rstrip(".")}
+    common.discard("")
+    return frozenset(first), frozenset(last), frozenset(titles), frozenset(common)
+
+
+def cache_dir() -> str:
+    """Where the built lists are kept between processes."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ai-telemetry")
+
+
+def load() -> NameLists:
+    """The lists, from the cache file when it matches the installed sources, else built (and
+    saved atomically for the next process)."""
+    import marshal
+
+    sources = _sources()
+    path = os.path.join(cache_dir(), f"names-{_cache_key(sources)}.marshal")
+    try:
+        with open(path, "rb") as fh:
+            data = marshal.load(fh)
+        if (
+            isinstance(data, tuple)
+            and len(data) == 4
+            and all(isinstance(part, frozenset) for part in data)
+        ):
+            return data[0], data[1], data[2], data[3]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    lists = build()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as fh:
+            marshal.dump(lists, fh)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return lists
