@@ -625,7 +625,18 @@ def heldout_names() -> list[tuple[str, str]]:
 # Held-out multilingual names: Faker locales that the detector's lists never read (it reads
 # mimesis, hebrew-names and Faker's hi_IN/mr_IN only; see src/ai_telemetry/events/_world_names.py).
 HELDOUT_LOCALES = {
-    "latin": ("de_DE", "fr_FR", "es_ES", "pl_PL", "cs_CZ", "tr_TR", "hu_HU", "pt_BR", "ro_RO", "sk_SK"),
+    "latin": (
+        "de_DE",
+        "fr_FR",
+        "es_ES",
+        "pl_PL",
+        "cs_CZ",
+        "tr_TR",
+        "hu_HU",
+        "pt_BR",
+        "ro_RO",
+        "sk_SK",
+    ),
     "cyrillic": ("ru_RU", "uk_UA", "bg_BG"),
     "greek": ("el_GR",),
     "arabic": ("ar_AA", "ar_SA"),
@@ -686,7 +697,24 @@ LOCALIZED_MESSAGES = {
     "ko": "파일을 찾을 수 없습니다; 연결이 거부되었습니다; 시간 초과; 접근이 거부되었습니다; 잘못된 입력; 작업이 취소되었습니다; 검증 실패; 변경 사항이 저장되었습니다; 메모리 부족; 네트워크 오류; 성공; 실패; 완료; 설정; 이름",
     "hi": "फ़ाइल नहीं मिली; कनेक्शन अस्वीकार किया गया; समय समाप्त; पहुँच अस्वीकृत; अमान्य इनपुट; कार्य रद्द किया गया; सत्यापन विफल; परिवर्तन सहेजे गए; पर्याप्त मेमोरी नहीं; नेटवर्क त्रुटि; सर्वर उपलब्ध नहीं; कार्य पूरा हुआ",
 }
-_LOREM_LOCALES = ("ru_RU", "uk_UA", "el_GR", "ar_AA", "he_IL", "zh_CN", "zh_TW", "ja_JP", "de_DE", "fr_FR", "pl_PL", "cs_CZ", "hy_AM", "fa_IR", "th_TH", "bn_BD")
+_LOREM_LOCALES = (
+    "ru_RU",
+    "uk_UA",
+    "el_GR",
+    "ar_AA",
+    "he_IL",
+    "zh_CN",
+    "zh_TW",
+    "ja_JP",
+    "de_DE",
+    "fr_FR",
+    "pl_PL",
+    "cs_CZ",
+    "hy_AM",
+    "fa_IR",
+    "th_TH",
+    "bn_BD",
+)
 
 
 def legit_localized() -> list[tuple[str, str]]:
@@ -697,7 +725,9 @@ def legit_localized() -> list[tuple[str, str]]:
     for lang, text in LOCALIZED_MESSAGES.items():
         for message in text.split("; "):
             out.append((f"message_{lang}", message))
-            out.append((f"message_{lang}", f"{rng.choice(['ToolError', 'Error', 'build'])}: {message}"))
+            out.append(
+                (f"message_{lang}", f"{rng.choice(['ToolError', 'Error', 'build'])}: {message}")
+            )
     for locale in _LOREM_LOCALES:
         fake = Faker(locale)
         fake.seed_instance(SEED)

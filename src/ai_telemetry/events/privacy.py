@@ -410,8 +410,10 @@ class _Detectors:
             gap = s[end:start2]
             low2 = word2.lower()
             lead2 = word2[0]
-            if low in titles and not lead2.islower() and (
-                gap in (". ", ".") or (gap == " " and len(low) > 2)
+            if (
+                low in titles
+                and not lead2.islower()
+                and (gap in (". ", ".") or (gap == " " and len(low) > 2))
             ):
                 return True
             cased = lead.isupper() or lead.islower()
@@ -434,7 +436,9 @@ class _Detectors:
                 if _is_arabic(lead) and (
                     low2 in _ARABIC_NASAB
                     or low.startswith("عبد")
-                    or (low in first and (low2 in first or low2 in last or low2[:2] in ("ال", "آل")))
+                    or (
+                        low in first and (low2 in first or low2 in last or low2[:2] in ("ال", "آل"))
+                    )
                 ):
                     return True
                 if _is_devanagari(lead) and (
@@ -541,7 +545,9 @@ _HAN_GIVEN: Final = frozenset(
     "俊凯鑫欣怡佳颖晶慧美玲雅淑珍芬惠志国家豪宏雄輝麗鳳东東岩洁楠想琳丹晨阳飞龙波宁亮林春"
     "燕蓉莉倩璐瑶嘉子轩涵梓萱诗琪然睿博翔昌珠碧興翔彤妤品雲國偉傑濤潔麗婷"
 )
-_HANGUL_SURNAMES: Final = frozenset("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽")
+_HANGUL_SURNAMES: Final = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽"
+)
 
 
 def _is_greek(c: str) -> bool:
@@ -582,8 +588,10 @@ def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: froze
                 return True
     if n <= 3 and word[0] in _HAN_SURNAMES and all(c in _HAN_GIVEN for c in word[1:]):
         return True
-    if n <= 4 and word[0] in _HANGUL_SURNAMES and all(
-        0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:]
+    if (
+        n <= 4
+        and word[0] in _HANGUL_SURNAMES
+        and all(0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:])
     ):
         return True
     return False
@@ -671,7 +679,9 @@ _HOME: Final = (
     r"|[A-Za-z]:[\\/]{1,2}(?:Users|Documents and Settings)[\\/]{1,2})"
     r"(?P<user>[^/\\\s:*?\"<>|]{1,64})"
 )
-_NOT_A_USER: Final = frozenset({"<user>", "shared", "public", "default", "default user", "all users"})
+_NOT_A_USER: Final = frozenset(
+    {"<user>", "shared", "public", "default", "default user", "all users"}
+)
 _home_re: re.Pattern[str] | None = None
 
 
@@ -828,6 +838,32 @@ class PrivacyGuard:
         if kind == "hash":
             return not all(c in "0123456789abcdefABCDEF" for c in value)
         return True
+
+    def redact_values(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+        """The detectors alone, for an event already stored (`validate`): every string value
+        that needs a scan is cleaned as `scrub` would under ``redact``; keys are kept (an event
+        of a type this version does not know keeps its fields). Returns the copy and the number
+        of values changed (added to its ``redacted``)."""
+        allowed = fields_for(_event_type(event))
+        out = dict(event)
+        changed = 0
+        for key, value in event.items():
+            if not isinstance(value, str) or key == "event_id":
+                continue
+            spec = allowed.get(key)
+            if spec is not None and not self._needs_scan(spec, value):
+                continue
+            verdict = self._verdict(value)
+            if verdict is not None:
+                out[key] = _replacement(verdict[0], verdict[1], key)
+                changed += 1
+        if changed:
+            prior = out.get("redacted")
+            base = (
+                prior if isinstance(prior, int) and not isinstance(prior, bool) and prior > 0 else 0
+            )
+            out["redacted"] = base + changed
+        return out, changed
 
     def scrub(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         """Return a clean copy of ``event`` and the number of values removed from it.

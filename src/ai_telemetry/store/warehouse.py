@@ -67,6 +67,9 @@ class IngestReport:
     """Archive files read this time."""
     reread: bool = False
     """The log was rotated, truncated or rewritten, so it was read again from the start."""
+    redacted: int = 0
+    """String values the privacy guard changed in the stored copy (a line appended to the log
+    by hand is never scanned by a writer; `Warehouse._guard_batch`)."""
 
 
 def take_lock(path: Path, *, timeout: float) -> int:
@@ -170,6 +173,7 @@ class Warehouse:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock_fd = lock_fd
         self._spill = ""
+        self._guard: Any = None  # the privacy guard of `_guard_batch`, built on first use
 
     # --- opening and closing ------------------------------------------------------------
 
@@ -450,7 +454,61 @@ class Warehouse:
             removed += int(row[0]) if row else 0
         report.inserted += good - removed
         report.duplicates += removed
+        report.redacted += self._guard_batch(seq)
         return good, bad
+
+    def _guard_batch(self, seq: int) -> int:
+        """Apply the privacy guard to the string values of batch ``seq``; return how many
+        values it changed.
+
+        A separate step after the insert: the distinct values of the batch's string columns
+        (one UNPIVOT scan) go through `PrivacyGuard.clean_value` (whose cache makes the repeated
+        skill and tool names cost a set lookup), and only rows holding a changed value are
+        updated, their ``redacted`` count raised. Lines the writers' guard already scrubbed
+        come out unchanged, so the usual batch costs one scan and no update.
+        """
+        names = [
+            n for n in self.columns if n == "learning_id" or columns.FIELD_TYPES.get(n) == "VARCHAR"
+        ]
+        if not names:
+            return 0
+        con = self.con
+        quoted = _column_list(tuple(names))
+        rows = con.execute(
+            f"SELECT DISTINCT name, value FROM (UNPIVOT (SELECT {quoted} FROM events "
+            f"WHERE seq = {int(seq)}) ON {quoted} INTO NAME name VALUE value)"
+        ).fetchall()
+        if self._guard is None:
+            from ai_telemetry.events.privacy import PrivacyGuard
+
+            self._guard = PrivacyGuard(policy="redact")
+        guard = self._guard
+        changes = []
+        for name, value in rows:
+            if isinstance(value, str):
+                clean, category = guard.clean_value(value, field=name)
+                if category is not None:
+                    changes.append((name, value, clean))
+        if not changes:
+            return 0
+        count = 0
+        bump = ', "redacted" = coalesce("redacted", 0) + 1' if "redacted" in self.columns else ""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE guard_changes (name VARCHAR, old VARCHAR, new VARCHAR)"
+        )
+        try:
+            con.executemany("INSERT INTO guard_changes VALUES (?, ?, ?)", changes)
+            for name in sorted({c[0] for c in changes}):
+                col = _column_list((name,))
+                row = con.execute(
+                    f"UPDATE events SET {col} = g.new{bump} FROM guard_changes g "
+                    f"WHERE events.seq = {int(seq)} AND g.name = ? AND events.{col} = g.old",
+                    [name],
+                ).fetchone()
+                count += int(row[0]) if row else 0
+        finally:
+            con.execute("DROP TABLE guard_changes")
+        return count
 
     def _settle_batch(self, scan: str, seq: int, *, typed: bool) -> int:
         """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted."""
@@ -720,8 +778,14 @@ def open_ingested(settings: Settings, *, progress: bool | None = None) -> Wareho
     wh = Warehouse(settings, progress=progress)
     wh.open()
     try:
-        wh.ingest()
+        report = wh.ingest()
     except BaseException:
         wh.close()
         raise
+    if report.redacted:
+        sys.stderr.write(
+            f"ai-telemetry: the privacy guard redacted {report.redacted} values in the "
+            "warehouse's copy of new events (lines written to the log without the guard); "
+            "run `ai-telemetry validate` to redact the log itself\n"
+        )
     return wh
