@@ -1,3 +1,5 @@
+# ruff: noqa: PTH103, PTH105, PTH108, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
+# (plain os calls on strings: no pathlib objects for a loader that runs once per process)
 """Multilingual name lists for the privacy guard's name detector (loaded lazily, on first use).
 
 Read from data that installed packages ship, never from the network:
@@ -21,6 +23,7 @@ locales this module never reads, so its recall measures coverage, not memorisati
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
@@ -166,7 +169,7 @@ def load() -> NameLists:
     path = os.path.join(cache_dir(), f"names-{_cache_key(sources)}.marshal")
     try:
         with open(path, "rb") as fh:
-            data = marshal.load(fh)
+            data = marshal.load(fh)  # noqa: S302 - our own cache file, in the user's directory
         if (
             isinstance(data, tuple)
             and len(data) == 4
@@ -183,8 +186,6 @@ def load() -> NameLists:
             marshal.dump(lists, fh)
         os.replace(tmp, path)
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
     return lists

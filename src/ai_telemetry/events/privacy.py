@@ -279,8 +279,8 @@ class _Detectors:
     def detect(self, s: str, *, ip: bool = False) -> str | None:
         """Category of the first finding in ``s``, or None. Cheap gates skip most regexes."""
         n = len(s)
-        if n < 4:
-            return None
+        if n < 4:  # too short for anything but a CJK name ("王伟")
+            return "person_name" if n >= 2 and not s.isascii() and self._world_name(s) else None
         if "KEY" in s and self.pem.search(s):
             return "private_key"
         if "eyJ" in s and self.jwt.search(s):
@@ -417,7 +417,7 @@ class _Detectors:
             ):
                 return True
             cased = lead.isupper() or lead.islower()
-            if gap == " " or gap == "  ":
+            if gap in (" ", "  "):
                 if _is_cjk(lead) and low2 in _CJK_SUFFIX_TITLES and _has_surname(word, last):
                     return True
                 if cased and not (lead.isupper() and lead2.isupper()):
@@ -463,9 +463,15 @@ class _Detectors:
                     and low2 not in common
                 ):
                     return True
-            elif gap == ", " and cased and lead.isupper() and lead2.isupper():
-                if low in last and low2 in first:
-                    return True
+            elif (
+                gap == ", "
+                and cased
+                and lead.isupper()
+                and lead2.isupper()
+                and low in last
+                and low2 in first
+            ):
+                return True
         return False
 
     def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
@@ -495,14 +501,15 @@ _TITLE_EXTRA: Final = (
     r"|(?<!\w)(?:د|أ|م)\.\s{0,2}[\u0621-\u064a]"
     r"|(?<!\w)(?:[гГ]-(?:н|жа|ца)|[дД]-р)\.?\s{1,2}[А-ЯЁІЇЄҐ]"
 )
-_TITLES: Final = frozenset(
+_TITLES_TEXT = (
     "dr mr mrs ms mx prof miss mister madam mme mlle herr frau rev dame sir lady lord doctor "
     "professor sra sr señor señora dott sig sigra pani pan mevr dhr hr fr "
     "господин госпожа доктор профессор проф гражданин пан пані "
     "κ κος κα κυρία κύριος δρ καθ δρα "
     "السيد السيدة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الشيخ المهندس "
-    "श्री श्रीमती सुश्री डॉ डॉक्टर".split()
+    "श्री श्रीमती सुश्री डॉ डॉक्टर"
 )
+_TITLES: Final = frozenset(_TITLES_TEXT.split())
 """Titles before a name, in addition to the locales' own from `_world_names`."""
 # Surname endings that are rare in other words: Russian/Ukrainian/Bulgarian (-ов, -ева, -ский,
 # -енко, -чук, patronymics -ович, -овна), Greek (-ίδης, -άκης, -όπουλος, -ίδου), Polish, Czech,
@@ -514,12 +521,13 @@ _SURNAME_END: Final = (
     r"|ίτης|άκος|άτος|αίος|ίου|ίκας|ούλης|ούλη)$"
     r"|(?:ski|ska|cki|cka|dzki|dzka|wicz|czyk|czak|ová|ský|ská|ný|ná|ík|ák|ek|escu|eanu|ović|ić)$"
 )
-_TECH_WORDS: Final = frozenset(
+_TECH_WORDS_TEXT = (
     "code metrics error errors service manager worker server client hook hooks request requests "
     "many too failed timeout build deploy release merge branch commit review test tests suite "
     "pipeline agent agents skill skills tool tools model models cloud studio desktop engine "
-    "platform cluster queue cache store storage index search router gateway proxy bridge".split()
+    "platform cluster queue cache store storage index search router gateway proxy bridge"
 )
+_TECH_WORDS: Final = frozenset(_TECH_WORDS_TEXT.split())
 _NOT_TITLES: Final = frozenset({"master", "don", "bay", "d", "g", "m", "pr"})
 """Locale titles that are also everyday words or single letters: not enough before a word."""
 _CJK_SUFFIX_TITLES: Final = (
@@ -588,13 +596,11 @@ def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: froze
                 return True
     if n <= 3 and word[0] in _HAN_SURNAMES and all(c in _HAN_GIVEN for c in word[1:]):
         return True
-    if (
+    return (
         n <= 4
         and word[0] in _HANGUL_SURNAMES
         and all(0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:])
-    ):
-        return True
-    return False
+    )
 
 
 def _token_hint(s: str) -> bool:
@@ -670,7 +676,9 @@ def detect(value: str, *, ip: bool = False) -> str | None:
     Returns:
         A key of `CATEGORIES` such as ``"email"`` or ``"github_token"``, or None when clean.
     """
-    return _get_detectors().detect(value, ip=ip)
+    rewritten = rewrite_home(value)
+    found = _get_detectors().detect(rewritten, ip=ip)
+    return "user_path" if found is None and rewritten != value else found
 
 
 # Home directories: the path is kept, the user name in it is not (``/home/<user>/src``).
@@ -680,8 +688,12 @@ _HOME: Final = (
     r"(?P<user>[^/\\\s:*?\"<>|]{1,64})"
 )
 _NOT_A_USER: Final = frozenset(
-    {"<user>", "shared", "public", "default", "default user", "all users"}
-)
+    {"<user>", "shared", "public", "default", "default user", "all users", "guest"}
+    # service accounts of CI runners, images and containers, not people
+    | {"ci", "runner", "runneradmin", "build", "builder", "jenkins", "ubuntu", "ec2-user", "admin",
+       "root", "git", "vagrant", "circleci", "node", "app", "docker", "travis", "gitlab-runner",
+       "buildkite-agent", "vscode", "codespace", "user", "debian", "centos", "fedora"}
+)  # fmt: skip
 _home_re: re.Pattern[str] | None = None
 
 
@@ -779,7 +791,7 @@ class PrivacyGuard:
         try:
             rewritten = rewrite_home(value)
             found = _get_detectors().detect(rewritten, ip=self.detect_ip)
-        except Exception:  # noqa: BLE001 - a detector that fails must not let the value through
+        except Exception:  # a detector that fails must not let the value through
             return ("unscanned", value)
         if found is None:
             if rewritten == value:

@@ -113,6 +113,7 @@ def _handle(
 
 def _write(events: list[dict[str, Any]], settings: Settings) -> None:
     from ai_telemetry import __version__
+    from ai_telemetry.events.privacy import DETECTOR_VERSION
     from ai_telemetry.log.sink import LogSink
 
     if settings.durability == "buffered":
@@ -120,7 +121,8 @@ def _write(events: list[dict[str, Any]], settings: Settings) -> None:
     # Values an earlier hook process already found clean (tool names, session ids...): with
     # them the privacy guard compiles its detectors only for a value it has not seen yet.
     cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
-    known = _read_clean_values(cache, __version__)
+    key = f"{__version__}+detectors.{DETECTOR_VERSION}"  # new detectors: scan everything again
+    known = _read_clean_values(cache, key)
     sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
     try:
         sink.write(events)
@@ -128,7 +130,7 @@ def _write(events: list[dict[str, Any]], settings: Settings) -> None:
         sink.close()
     seen = sink.guard.known_clean
     if not seen <= known:
-        _save_clean_values(cache, __version__, seen)
+        _save_clean_values(cache, key, seen)
 
 
 def _read_clean_values(path: Path, version: str) -> frozenset[str]:
