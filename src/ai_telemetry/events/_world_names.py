@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "2"
+NAMES_VERSION: Final = "3"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
@@ -120,9 +120,13 @@ def build() -> NameLists:
                 continue
             if isinstance(text, dict):
                 _flatten(text.get("words"), common)
+                # Words of the sample texts too, except capitalised ones (names among them).
                 for sentence in text.get("text") or ():
                     if isinstance(sentence, str):
-                        common.update(w.strip(".,;:!?\"'()«»").lower() for w in sentence.split())
+                        for raw in sentence.split():
+                            w = raw.strip(".,;:!?\"'()«»")
+                            if w and not w[0].isupper():
+                                common.add(w.lower())
     hebrew = _package_dir("hebrew_names")
     if hebrew is not None:
         for entry in sorted(os.listdir(hebrew)):

@@ -424,31 +424,8 @@ class _Detectors:
                     continue
                 if (low in first and low2 in last) or (low in last and low2 in first):
                     return True
-                if low in common or low2 in common:
-                    continue
-                # One of the two is a listed name in its usual place, the other an unlisted
-                # capitalised word that is no common word ("Trude Gerlach"), or a surname by
-                # its ending ("Федосий Сергеев", "Πυθαγόρας Χατζηκύρκος").
-                if cased and (low in first or low2 in last):
+                if self._loose_pair(word, word2, low, low2, cased=cased):
                     return True
-                if cased and (self.surname_end.search(word2) or self.surname_end.search(word)):
-                    return True
-                if _is_arabic(lead) and (
-                    low2 in _ARABIC_NASAB
-                    or low.startswith("عبد")
-                    or (
-                        low in first and (low2 in first or low2 in last or low2[:2] in ("ال", "آل"))
-                    )
-                ):
-                    return True
-                if _is_devanagari(lead) and (
-                    low in first or low in last or low2 in first or low2 in last
-                ):
-                    return True
-                if _is_greek(lead) and lead.isupper() and lead2.isupper():
-                    return True  # Greek prose does not capitalise a second word
-                if _is_cjk(lead) and _is_cjk(lead2) and word in last and len(word) >= 2:
-                    return len(word2) <= 3
             elif gap in (".", "_"):
                 if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
                     continue
@@ -473,6 +450,37 @@ class _Detectors:
             ):
                 return True
         return False
+
+    def _loose_pair(self, word: str, word2: str, low: str, low2: str, *, cased: bool) -> bool:
+        """Two adjacent words of which at most one is listed: a name by the script's rules."""
+        first, last, _, _, common = self._world_lists()
+        lead, lead2 = word[0], word2[0]
+        if cased:
+            # One listed half in its usual place, the other an unlisted capitalised word that
+            # is no common word ("Trude Gerlach"); or a surname by its ending ("Федосий
+            # Сергеев", "Carolina Dumitrescu"); Greek prose does not capitalise a second word.
+            if (low in first and low2 not in common) or (low2 in last and low not in common):
+                return True
+            if low in common or low2 in common:
+                return False
+            return bool(
+                self.surname_end.search(word2)
+                or self.surname_end.search(word)
+                or (_is_greek(lead) and _is_greek(lead2))
+            )
+        if _is_arabic(lead):
+            # "X آل Y", "X بن Y", "عبد العزيز ...", a listed first name before "ال..."
+            return (
+                low2 in _ARABIC_NASAB
+                or (low.startswith("عبد") and (len(low) > 3 or low2[:2] == "ال"))
+                or (low in first and low2 not in common)
+                or (low2 in last and low not in common)
+            )
+        if _is_devanagari(lead):
+            return low in first or low in last or low2 in first or low2 in last
+        return (
+            _is_cjk(lead) and _is_cjk(lead2) and word in last and len(word) >= 2 and len(word2) <= 3
+        )
 
     def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
         if self._names is None:
@@ -541,21 +549,7 @@ _WorldLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[st
 
 _ARABIC_NASAB: Final = frozenset({"آل", "بن", "بنو", "أبو", "أبا", "ابن", "بنت", "عبد"})
 """Words that join the parts of an Arabic name (family, son of, father of)."""
-_HAN_SURNAMES: Final = frozenset(
-    "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
-    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付白邹孟熊秦邱尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
-    "万钱严覃武戴莫孔汤陳劉許黃鄭葉謝蕭羅吳楊張趙錢孫鍾馬盧蘇呂蔣鄧韓馮曹彭賴簡游邱凃衡鞠萧"
-)
-"""The most common Chinese surnames (simplified and traditional): a standalone two- or three-
-character word that starts with one and goes on with given-name characters is a name."""
-_HAN_GIVEN: Final = frozenset(
-    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌婷雪梅琴云峰海鹏宇浩"
-    "俊凯鑫欣怡佳颖晶慧美玲雅淑珍芬惠志国家豪宏雄輝麗鳳东東岩洁楠想琳丹晨阳飞龙波宁亮林春"
-    "燕蓉莉倩璐瑶嘉子轩涵梓萱诗琪然睿博翔昌珠碧興翔彤妤品雲國偉傑濤潔麗婷"
-)
-_HANGUL_SURNAMES: Final = frozenset(
-    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽"
-)
+_HANGUL_ENDINGS: Final = frozenset("을를이가은는의에다요서고도로와과니며면게지")
 
 
 def _is_greek(c: str) -> bool:
@@ -594,11 +588,13 @@ def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: froze
             # Chinese given names of one or two characters, each seen in a listed given name.
             if k == 1 and n <= 3 and all(0x4E00 <= ord(c) <= 0x9FFF and c in han for c in given):
                 return True
-    if n <= 3 and word[0] in _HAN_SURNAMES and all(c in _HAN_GIVEN for c in word[1:]):
-        return True
+    # Korean: three syllables, a one-syllable surname and two seen in listed given names; a
+    # word ending in a particle or verb ending (파일을, 연결이) is no name.
     return (
-        n <= 4
-        and word[0] in _HANGUL_SURNAMES
+        n == 3
+        and 0xAC00 <= ord(word[0]) <= 0xD7AF
+        and word[0] in last
+        and word[2] not in _HANGUL_ENDINGS
         and all(0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:])
     )
 
