@@ -697,6 +697,30 @@ LOCALIZED_MESSAGES = {
     "ko": "파일을 찾을 수 없습니다; 연결이 거부되었습니다; 시간 초과; 접근이 거부되었습니다; 잘못된 입력; 작업이 취소되었습니다; 검증 실패; 변경 사항이 저장되었습니다; 메모리 부족; 네트워크 오류; 성공; 실패; 완료; 설정; 이름",
     "hi": "फ़ाइल नहीं मिली; कनेक्शन अस्वीकार किया गया; समय समाप्त; पहुँच अस्वीकृत; अमान्य इनपुट; कार्य रद्द किया गया; सत्यापन विफल; परिवर्तन सहेजे गए; पर्याप्त मेमोरी नहीं; नेटवर्क त्रुटि; सर्वर उपलब्ध नहीं; कार्य पूरा हुआ",
 }
+# Title Case text that is not a name: HTTP reason phrases, products and services, UI labels and
+# event titles, in English and a few languages that capitalise labels.
+TITLE_CASE = (
+    "Bad Request; Unauthorized Access; Payment Required; Not Found; Method Not Allowed; Not Acceptable; "
+    "Request Timeout; Gone Away; Length Required; Precondition Failed; Payload Too Large; Too Many Requests; "
+    "Internal Server Error; Bad Gateway; Service Unavailable; Gateway Timeout; Insufficient Storage; "
+    "Network Authentication Required; Permission Denied; Rate Limit Exceeded; Connection Reset; "
+    "Visual Studio Code; Google Chrome; Amazon Web Services; Microsoft Teams; Apache Kafka; Apache Spark; "
+    "Victoria Metrics; Claude Code; Claude Desktop; Jenkins Pipeline; Sentry Alert; Grafana Cloud; Elastic Search; "
+    "Azure Blob Storage; Google Cloud Run; Vercel Edge Functions; Netlify Build; Docker Desktop; Travis Build; "
+    "Pull Request Opened; Pull Request Merged; Issue Closed; Review Requested; Changes Requested; Check Run Failed; "
+    "Workflow Dispatch; Release Published; Branch Protection Rule; Code Owners; Merge Queue; Draft Release; "
+    "Mark As Done; Grace Period Expired; Will Retry Later; Rose Pine Theme; Jack Audio Server; Max Retries Exceeded; "
+    "Page Not Found; Grant Access; Chase Down Flaky Tests; Hunter Killer Test; Amber Alert Level; Crystal Reports; "
+    "Summer Release Train; Autumn Cleanup; Victoria Station Build; Angel Investor Report; Dawn Patrol Job; "
+    "Save Changes; Open File; New Message; Delete Branch; Rename Project; Export Report; Import Settings; "
+    "Datei Öffnen; Neue Nachricht; Einstellungen Speichern; Änderungen Verwerfen; Zugriff Verweigert; "
+    "Ungültige Eingabe; Größe Überschritten; Nachricht Gesendet; Bericht Exportieren; Sitzung Abgelaufen; "
+    "Fichier Introuvable; Accès Refusé; Paramètres Avancés; Créer Un Compte; Mot De Passe Oublié; "
+    "Configuración Avanzada; Acceso Denegado; Guardar Cambios; Inicio Rápido; Cerrar Sesión; "
+    "Zapisz Zmiany; Ustawienia Zaawansowane; Odmowa Dostępu; Dosya Bulunamadı; Gelişmiş Ayarlar; "
+    "Сохранить Изменения; Расширенные Настройки; Доступ Запрещён; Новое Сообщение; Отчёт Готов; "
+    "Αποθήκευση Αλλαγών; Σφάλμα Διακομιστή; Νέο Μήνυμα; Πρόσβαση Απορρίφθηκε"
+)
 _LOREM_LOCALES = (
     "ru_RU",
     "uk_UA",
@@ -728,6 +752,9 @@ def legit_localized() -> list[tuple[str, str]]:
             out.append(
                 (f"message_{lang}", f"{rng.choice(['ToolError', 'Error', 'build'])}: {message}")
             )
+    for label in TITLE_CASE.split("; "):
+        out.append(("title_case", label))
+        out.append(("title_case", f"{label} (retry {rng.randint(1, 9)})"))
     for locale in _LOREM_LOCALES:
         fake = Faker(locale)
         fake.seed_instance(SEED)

@@ -8,7 +8,10 @@ Read from data that installed packages ship, never from the network:
   Cyrillic, Greek, Arabic, CJK, ...): first names, surnames (both genders) and the locale's
   titles (``Herr``, ``Κύριος``, ``السيد``, ``先生``, ``さん``, ``씨``);
 - ``hebrew-names`` (``dist.*.first`` / ``dist.*.last``, UTF-16): Hebrew first and last names;
-- ``faker`` (``faker.providers.person.hi_IN`` and ``mr_IN``): Devanagari first and last names.
+- ``faker`` (``faker.providers.person.hi_IN`` and ``mr_IN``): Devanagari first and last names;
+  and its English lorem word list, as common words;
+- ``name-variants``: the most frequent names of Chinese, Japanese, Korean, Arabic, Hindi, Greek,
+  Hebrew, Persian and Turkish, keyed in their own script.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.3 s, so the result is kept in a ``marshal`` file in the user's cache directory
@@ -30,14 +33,15 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "3"
+NAMES_VERSION: Final = "6"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
 
-NameLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
-"""First names, surnames, titles, and common words (mimesis' per-locale word lists and sample
-texts, so a capitalised noun next to a first name is not taken for a surname): lower case."""
+NameLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+"""First names, surnames, titles, common words (mimesis' per-locale word lists and sample
+texts, so a capitalised noun next to a first name is not taken for a surname), and common
+English words (mimesis ``en`` and Faker's English lorem list): lower case."""
 
 
 def _package_dir(name: str) -> str | None:
@@ -67,7 +71,7 @@ def _flatten(value: object, out: set[str]) -> None:
 
 def _sources() -> list[str]:
     found = []
-    for name in ("mimesis", "hebrew_names", "faker"):
+    for name in ("mimesis", "hebrew_names", "faker", "name_variants"):
         path = _package_dir(name)
         if path is not None:
             found.append(path)
@@ -94,6 +98,7 @@ def build() -> NameLists:
     last: set[str] = set()
     titles: set[str] = set()
     common: set[str] = set()
+    english: set[str] = set()
     mimesis = _package_dir("mimesis")
     if mimesis is not None:
         root = os.path.join(mimesis, "datasets")
@@ -120,6 +125,8 @@ def build() -> NameLists:
                 continue
             if isinstance(text, dict):
                 _flatten(text.get("words"), common)
+                if locale == "en":
+                    _flatten(text.get("words"), english)
                 # Words of the sample texts too, except capitalised ones (names among them).
                 for sentence in text.get("text") or ():
                     if isinstance(sentence, str):
@@ -144,6 +151,14 @@ def build() -> NameLists:
     if _package_dir("faker") is not None:
         import importlib
 
+        # Faker's English word list (about 1,000 everyday words): "Max Retries", "Sentry
+        # Alert" are no names. (No other locale's lorem is read: the legit corpus uses those.)
+        try:
+            lorem = importlib.import_module("faker.providers.lorem.en_US")
+            _flatten(list(getattr(lorem.Provider, "word_list", ())), english)
+        except ImportError:
+            pass
+
         for locale in _FAKER_LOCALES:
             try:
                 module = importlib.import_module(f"faker.providers.person.{locale}")
@@ -153,9 +168,58 @@ def build() -> NameLists:
             for attr in ("first_names", "first_names_male", "first_names_female"):
                 _flatten(list(getattr(provider, attr, ())), first)
             _flatten(list(getattr(provider, "last_names", ())), last)
+    _name_variants(first, last)
     titles = {t.rstrip(".") for t in titles if t.rstrip(".")}
+    common |= english
     common.discard("")
-    return frozenset(first), frozenset(last), frozenset(titles), frozenset(common)
+    return (
+        frozenset(first),
+        frozenset(last),
+        frozenset(titles),
+        frozenset(common),
+        frozenset(english),
+    )
+
+
+# name-variants' tables, keyed by the name in its own script: given names, surnames, or both
+# (the Arabic, Indian, Greek, Hebrew, Persian, Turkish tables mix them).
+_NV_TABLES: Final = (
+    ("chinese_given_names", "CHINESE_GIVEN_NAME_VARIANTS", "first"),
+    ("chinese_surnames", "CHINESE_SURNAME_VARIANTS", "last"),
+    ("japanese_given_names", "JAPANESE_GIVEN_NAME_VARIANTS", "first"),
+    ("japanese_surnames", "JAPANESE_SURNAME_VARIANTS", "last"),
+    ("korean_given_names", "KOREAN_GIVEN_NAME_VARIANTS", "first"),
+    ("korean_surnames", "KOREAN_SURNAME_VARIANTS", "last"),
+    ("russian_surnames", "RUSSIAN_SURNAME_VARIANTS", "last"),
+    ("arabic_names", "ARABIC_NAME_VARIANTS", "both"),
+    ("indian_names_hindi", "INDIAN_NAMES_HINDI", "both"),
+    ("greek_names", "GREEK_NAME_VARIANTS", "both"),
+    ("hebrew_names", "HEBREW_NAME_VARIANTS", "both"),
+    ("persian_names", "PERSIAN_NAME_VARIANTS", "both"),
+    ("turkish_names", "TURKISH_NAME_VARIANTS", "both"),
+)
+
+
+def _name_variants(first: set[str], last: set[str]) -> None:
+    if _package_dir("name_variants") is None:
+        return
+    import importlib
+
+    for module_name, table_name, role in _NV_TABLES:
+        try:
+            module = importlib.import_module(f"name_variants.{module_name}")
+        except ImportError:
+            continue
+        table = getattr(module, table_name, None)
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if isinstance(key, str) and key.strip():
+                word = key.strip().lower()
+                if role in ("first", "both"):
+                    first.add(word)
+                if role in ("last", "both"):
+                    last.add(word)
 
 
 def cache_dir() -> str:
@@ -176,10 +240,10 @@ def load() -> NameLists:
             data = marshal.load(fh)  # noqa: S302 - our own cache file, in the user's directory
         if (
             isinstance(data, tuple)
-            and len(data) == 4
+            and len(data) == 5
             and all(isinstance(part, frozenset) for part in data)
         ):
-            return data[0], data[1], data[2], data[3]
+            return data[0], data[1], data[2], data[3], data[4]
     except (OSError, ValueError, EOFError, TypeError):
         pass
     lists = build()

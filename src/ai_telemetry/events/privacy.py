@@ -271,6 +271,10 @@ class _Detectors:
         self.word = c(_WORD)
         self.title_extra = c(_TITLE_EXTRA)
         self.surname_end = c(_SURNAME_END)
+        self.greek_surname = c(r"(?:ης|ής|ος|ός|ας|άς|ου|ού)$")
+        self.ascii_pair = c(r"[A-Z][A-Za-z'-]{0,39}(?: {1,2}|, )[A-Z]")
+        self.ascii_dotted = c(r"(?<![A-Za-z])([A-Za-z]{2,20})\.([A-Za-z]{2,20})(?![A-Za-z])")
+        self.ascii_word = c(r"[A-Za-z]{1,12}(?=\.? )")
         self.ip = c(
             r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
             r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
@@ -380,12 +384,14 @@ class _Detectors:
         if self._world is None:
             from ai_telemetry.events import _names, _world_names
 
-            first, last, titles, common = _world_names.load()
+            first, last, titles, common, english = _world_names.load()
             first = first | _names.FIRST_NAMES
             last = last | _names.SURNAMES
             given = frozenset(c for name in first if _is_cjk(name[0]) for c in name)
-            common = common | _NAME_STOP_LAST | _TECH_WORDS
-            self._world = (first, last, (titles - _NOT_TITLES) | _TITLES, given, common)
+            # English first names that are also words (max, grace, will) count as words here
+            english = english | _NAME_STOP_LAST | _TECH_WORDS | _names.AMBIGUOUS_FIRST_NAMES
+            common = common | english
+            self._world = (first, last, (titles - _NOT_TITLES) | _TITLES, given, common, english)
         return self._world
 
     def _world_name(self, s: str) -> bool:
@@ -394,9 +400,15 @@ class _Detectors:
         after it (``王先生``, ``田中さん``, ``김민준 씨``), two adjacent words that are a first
         name and a surname in either order (``Freia Müller``, ``Иванов Иван``, ``יוגב יעקבי``),
         ``first.last``, ``Last, First``, and an unspaced CJK surname + given name (``王伟``)."""
-        if not s.isascii() and self.title_extra.search(s):
+        if s.isascii():
+            # Most telemetry values are ASCII identifiers: only a pair of capitalised words, a
+            # ``first.last`` pair or a title can be a name here, and the big lists stay unloaded
+            # (a hook or SDK process that never meets such a value never pays for them).
+            if not self._ascii_may_be_name(s):
+                return False
+        elif self.title_extra.search(s):
             return True
-        first, last, titles, han, common = self._world_lists()
+        first, last, titles, han, common, english = self._world_lists()
         tokens = [(m.start(), m.end(), m.group()) for m in self.word.finditer(s)]
         count = len(tokens)
         for i, (_, end, word) in enumerate(tokens):
@@ -422,11 +434,13 @@ class _Detectors:
                     return True
                 if cased and not (lead.isupper() and lead2.isupper()):
                     continue
-                if (low in first and low2 in last) or (low in last and low2 in first):
+                if ((low in first and low2 in last) or (low in last and low2 in first)) and not (
+                    word.isascii() and (low in english or low2 in english)
+                ):
                     return True
                 if self._loose_pair(word, word2, low, low2, cased=cased):
                     return True
-            elif gap in (".", "_"):
+            elif gap == "." or (gap == "_" and not (word + word2).isascii()):
                 if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
                     continue
                 if low in first and low2 in last:
@@ -451,22 +465,38 @@ class _Detectors:
                 return True
         return False
 
+    def _ascii_may_be_name(self, s: str) -> bool:
+        if self.ascii_pair.search(s):
+            return True
+        for m in self.ascii_dotted.finditer(s):
+            if (
+                m.group(1).lower() not in _NAME_STOP_LAST
+                and m.group(2).lower() not in _NAME_STOP_LAST
+            ):
+                return True
+        return any(m.group().lower() in _TITLES for m in self.ascii_word.finditer(s))
+
     def _loose_pair(self, word: str, word2: str, low: str, low2: str, *, cased: bool) -> bool:
         """Two adjacent words of which at most one is listed: a name by the script's rules."""
-        first, last, _, _, common = self._world_lists()
+        first, last, _, _, common, english = self._world_lists()
         lead, lead2 = word[0], word2[0]
         if cased:
+            if word.isascii() and word2.isascii() and (low in english or low2 in english):
+                return False  # English names have their own rule (`_name`)
             # One listed half in its usual place, the other an unlisted capitalised word that
             # is no common word ("Trude Gerlach"); or a surname by its ending ("Федосий
             # Сергеев", "Carolina Dumitrescu"); Greek prose does not capitalise a second word.
             if (low in first and low2 not in common) or (low2 in last and low not in common):
                 return True
+            if low2 in first and low not in common and low not in last:
+                return True  # "Непорожній Руслан": surname first, as Slavic and Hungarian do
             if low in common or low2 in common:
                 return False
             return bool(
                 self.surname_end.search(word2)
                 or self.surname_end.search(word)
-                or (_is_greek(lead) and _is_greek(lead2))
+                # Greek: a second capitalised word in a masculine nominative or a genitive
+                or (_is_greek(lead) and _is_greek(lead2) and self.greek_surname.search(word2))
             )
         if _is_arabic(lead):
             # "X آل Y", "X بن Y", "عبد العزيز ...", a listed first name before "ال..."
@@ -511,7 +541,8 @@ _TITLE_EXTRA: Final = (
 )
 _TITLES_TEXT = (
     "dr mr mrs ms mx prof miss mister madam mme mlle herr frau rev dame sir lady lord doctor "
-    "professor sra sr señor señora dott sig sigra pani pan mevr dhr hr fr "
+    "professor sra sr señor señora dott sig sigra pani pan mevr dhr hr fr herra rouva neiti "
+    "frk fru signora signore signorina bayan beyefendi pane prl proua madame "
     "господин госпожа доктор профессор проф гражданин пан пані "
     "κ κος κα κυρία κύριος δρ καθ δρα "
     "السيد السيدة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الشيخ المهندس "
@@ -523,8 +554,8 @@ _TITLES: Final = frozenset(_TITLES_TEXT.split())
 # -енко, -чук, patronymics -ович, -овна), Greek (-ίδης, -άκης, -όπουλος, -ίδου), Polish, Czech,
 # Slovak, Hungarian-free. Matched at the end of a capitalised word only.
 _SURNAME_END: Final = (
-    r"(?:[ое]в|[ое]ва|ёв|ёва|[иы]н|[иы]на|ск(?:ий|ая|и|а)|цк(?:ий|ая|и|а)|енко|[чщ]ук|юк|ишин"
-    r"|[ое]вич|[ое]вна|ична|евски|евска|ов[аи]?|ев[аи]?)$"
+    r"(?:\w{4}(?:[ое]в|ёв|[иы]н)|\w{3}(?:[ое]ва|ёва|[иы]на)|ск(?:ий|ая|и|а)|цк(?:ий|ая|и|а)|енко"
+    r"|[чщ]ук|юк|[ое]вич|[ое]вна|ична|евски|евска)$"
     r"|(?:ίδης|ιάδης|άδης|άκης|όπουλος|οπούλου|ίδου|ιάδου|άδου|άκη|ίδη|άδη|ογλου|έλλης|ούδης"
     r"|ίτης|άκος|άτος|αίος|ίου|ίκας|ούλης|ούλη)$"
     r"|(?:ski|ska|cki|cka|dzki|dzka|wicz|czyk|czak|ová|ský|ská|ný|ná|ík|ák|ek|escu|eanu|ović|ić)$"
@@ -544,7 +575,9 @@ _CJK_SUFFIX_TITLES: Final = (
 )  # fmt: skip
 
 
-_WorldLists = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+_WorldLists = tuple[
+    frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
+]
 
 
 _ARABIC_NASAB: Final = frozenset({"آل", "بن", "بنو", "أبو", "أبا", "ابن", "بنت", "عبد"})
@@ -583,10 +616,11 @@ def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: froze
     for k in (1, 2, 3):
         if k < n and word[:k] in last:
             given = word[k:]
-            if given in first:
+            # (a one-syllable Korean given name is rare, and 설정, 변경 are words)
+            if given in first and (len(given) > 1 or not 0xAC00 <= ord(given) <= 0xD7AF):
                 return True
             # Chinese given names of one or two characters, each seen in a listed given name.
-            if k == 1 and n <= 3 and all(0x4E00 <= ord(c) <= 0x9FFF and c in han for c in given):
+            if k == 1 and n == 3 and all(0x4E00 <= ord(c) <= 0x9FFF and c in han for c in given):
                 return True
     # Korean: three syllables, a one-syllable surname and two seen in listed given names; a
     # word ending in a particle or verb ending (파일을, 연결이) is no name.
