@@ -272,9 +272,8 @@ class _Detectors:
         self.title_extra = c(_TITLE_EXTRA)
         self.surname_end = c(_SURNAME_END)
         self.greek_surname = c(r"(?:ης|ής|ος|ός|ας|άς|ου|ού)$")
-        self.ascii_pair = c(r"[A-Z][A-Za-z'-]{0,39}(?: {1,2}|, )[A-Z]")
+        self.ascii_pair = c(r"[A-Z][A-Za-z'-]{0,39}\.?(?: {1,2}|, )[A-Z]")
         self.ascii_dotted = c(r"(?<![A-Za-z])([A-Za-z]{2,20})\.([A-Za-z]{2,20})(?![A-Za-z])")
-        self.ascii_word = c(r"[A-Za-z]{1,12}(?=\.? )")
         self.ip = c(
             r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
             r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
@@ -401,9 +400,9 @@ class _Detectors:
         name and a surname in either order (``Freia Müller``, ``Иванов Иван``, ``יוגב יעקבי``),
         ``first.last``, ``Last, First``, and an unspaced CJK surname + given name (``王伟``)."""
         if s.isascii():
-            # Most telemetry values are ASCII identifiers: only a pair of capitalised words, a
-            # ``first.last`` pair or a title can be a name here, and the big lists stay unloaded
-            # (a hook or SDK process that never meets such a value never pays for them).
+            # Most telemetry values are ASCII identifiers: only a pair of capitalised words (a
+            # title included) or a ``first.last`` pair can be a name here, and the big lists
+            # stay unloaded (a process that never meets such a value never pays for them).
             if not self._ascii_may_be_name(s):
                 return False
         elif self.title_extra.search(s):
@@ -474,7 +473,7 @@ class _Detectors:
                 and m.group(2).lower() not in _NAME_STOP_LAST
             ):
                 return True
-        return any(m.group().lower() in _TITLES for m in self.ascii_word.finditer(s))
+        return False  # a title before a name: "Herr Müller" is a capitalised pair
 
     def _loose_pair(self, word: str, word2: str, low: str, low2: str, *, cased: bool) -> bool:
         """Two adjacent words of which at most one is listed: a name by the script's rules."""
