@@ -67,6 +67,44 @@ def _context(rng: random.Random, value: str, *, share: float = 0.3) -> str:
     ).format(value)
 
 
+# Values named in issues 12 and 20: what the guard let through or removed wrongly.
+ISSUE_PII = (
+    ("credit_card", "4111 1111 1111 1111"),
+    ("credit_card", "5555555555554444"),
+    ("credit_card", "card 6011 0009 9013 9424 declined"),
+    ("credit_card", "378282246310005"),
+    ("credit_card", "6250941006528599"),
+    ("credit_card", "4222222222222"),
+    ("credit_card", "501800000009"),
+    ("credit_card", "4111-1111-1111-1111"),
+    ("credit_card", "charge 3530111333300000 failed"),
+    ("credit_card", "6759649826438453"),
+    ("email", "zoë@exämple.de"),
+    ("email", "user@例え.jp"),
+    ("email", "mcp__jose.muller@example.com__send"),
+    ("person_name", "Dr. 王伟"),
+    ("person_name", "Dr. Zoë Müller"),
+    ("person_name", "Г-н Иванов"),
+    ("person_name", "السيد أحمد"),
+    ("user_path", "/home/jmuller/"),
+    ("user_path", "/Users/zoe/"),
+    ("user_path", "C:\\Users\\JoseMuller\\"),
+    ("user_path", "open /home/jmuller/src/app.py failed"),
+)
+ISSUE_LEGIT = (
+    ("git_remote", "git@github.com:acme/app.git"),
+    ("git_remote", "git@gitlab.example.com:org/sub/repo.git"),
+    ("git_remote", "ssh://git@github.com/acme/app.git"),
+    ("timestamp_number", "1733240000"),
+    ("timestamp_number", "run 1733240000 finished"),
+    ("timestamp_number", "1733240000123"),
+    ("timestamp_number", "8509780671"),
+    ("file_path", "/home/<user>/src/app.py"),
+    ("file_path", "/Users/Shared/build.log"),
+    ("file_path", "C:\\Users\\Public\\setup.log"),
+)
+
+
 def pii_values(fake: Faker, gb: Faker, rng: random.Random) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
 
@@ -351,7 +389,7 @@ def pii_values(fake: Faker, gb: Faker, rng: random.Random) -> list[tuple[str, st
     add("jwt", 50, jwt)
     add("private_key", 40, pem, share=0.0)
     add("url_credentials", 50, url_creds)
-    return out
+    return out + list(ISSUE_PII)
 
 
 WORDS = (
@@ -606,7 +644,7 @@ def legit_values(rng: random.Random) -> list[tuple[str, str]]:
             ]
         ),
     )
-    return out
+    return out + list(ISSUE_LEGIT)
 
 
 def heldout_names() -> list[tuple[str, str]]:
