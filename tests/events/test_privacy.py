@@ -475,16 +475,17 @@ def test_large_values_are_scanned_in_linear_time(unit: str) -> None:
 
 
 _SCRIPT_FLOORS = {
-    "latin": 0.85, "cyrillic": 0.9, "greek": 0.8, "arabic": 0.6, "hebrew": 0.95, "cjk": 0.85,
+    "latin": 0.84, "cyrillic": 0.9, "greek": 0.84, "arabic": 0.55, "hebrew": 0.95, "cjk": 0.83,
     "devanagari": 0.5,
 }  # fmt: skip
 
 
-def test_multilingual_held_out_recall() -> None:
+@pytest.mark.parametrize("name", ["heldout_multilingual.jsonl", "heldout_multilingual_test.jsonl"])
+def test_multilingual_held_out_recall(name: str) -> None:
     """Names in seven scripts from Faker locales the detector never reads: per-script floors
     at the measured level (docs/privacy.md), so a regression fails."""
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in _load("heldout_multilingual.jsonl"):
+    for row in _load(name):
         script = row["category"].split("_")[2]
         per[script][1] += 1
         per[script][0] += detect(row["value"]) is not None

@@ -311,7 +311,11 @@ class _Detectors:
             return "ip_address"
         if (space or "." in s or "_" in s) and self._name(s, space=space):
             return "person_name"
-        if (space or not s.isascii() or "." in s or "_" in s) and self._world_name(s):
+        # The multilingual rules: for ASCII only a capitalised pair or a ``word.word`` can be a
+        # name there, so ``req_1b3d...`` and ``mcp__github__create_issue`` skip them.
+        if ((space and self.upper.search(s)) or "." in s or not s.isascii()) and self._world_name(
+            s
+        ):
             return "person_name"
         return None
 

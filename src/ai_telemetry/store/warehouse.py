@@ -462,7 +462,7 @@ class Warehouse:
         values it changed.
 
         A separate step after the insert: the distinct values of the batch's string columns
-        (one UNPIVOT scan) go through `PrivacyGuard.clean_value` (whose cache makes the repeated
+        (a column scan each) go through `PrivacyGuard.clean_value` (whose cache makes the repeated
         skill and tool names cost a set lookup), and only rows holding a changed value are
         updated, their ``redacted`` count raised. Lines the writers' guard already scrubbed
         come out unchanged, so the usual batch costs one scan and no update.
@@ -473,11 +473,16 @@ class Warehouse:
         if not names:
             return 0
         con = self.con
-        quoted = _column_list(tuple(names))
-        rows = con.execute(
-            f"SELECT DISTINCT name, value FROM (UNPIVOT (SELECT {quoted} FROM events "
-            f"WHERE seq = {int(seq)}) ON {quoted} INTO NAME name VALUE value)"
-        ).fetchall()
+        rows: list[tuple[str, Any]] = []
+        for name in names:  # one column at a time: cheaper than an UNPIVOT of them all
+            col = _column_list((name,))
+            rows += [
+                (name, value)
+                for (value,) in con.execute(
+                    f"SELECT DISTINCT {col} FROM events "
+                    f"WHERE seq = {int(seq)} AND {col} IS NOT NULL"
+                ).fetchall()
+            ]
         if self._guard is None:
             from ai_telemetry.events.privacy import PrivacyGuard
 
