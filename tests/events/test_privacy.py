@@ -581,3 +581,35 @@ def test_identifiers_do_not_load_the_multilingual_lists() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "True" == out.stdout.strip()
+
+
+def _luhn_complete(body: list[int]) -> list[int]:
+    total = 0
+    for i, d in enumerate(reversed(body)):
+        doubled = d * 2 if i % 2 == 0 else d
+        total += doubled - 9 if doubled > 9 else doubled
+    return [*body, (10 - total % 10) % 10]
+
+
+@given(
+    length=st.integers(min_value=12, max_value=19),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    style=st.sampled_from(["bare", "spaces", "dashes", "fours"]),
+)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_any_luhn_valid_card_of_12_to_19_digits_is_caught(
+    length: int, seed: int, style: str
+) -> None:
+    """ISO/IEC 7812 lengths 12-19, any digits, with or without separators, in free text."""
+    rng = random.Random(seed)
+    body = [rng.randint(2, 9)] + [rng.randint(0, 9) for _ in range(length - 2)]
+    digits = "".join(map(str, _luhn_complete(body)))
+    if style == "fours":
+        card = " ".join(digits[i : i + 4] for i in range(0, length, 4))
+    elif style in ("spaces", "dashes"):
+        cut = sorted(rng.sample(range(1, length), 3))
+        parts = [digits[a:b] for a, b in zip([0, *cut], [*cut, length], strict=True)]
+        card = (" " if style == "spaces" else "-").join(parts)
+    else:
+        card = digits
+    assert "credit_card" == detect(f"charge {card} declined")
