@@ -577,7 +577,7 @@ def test_identifiers_do_not_load_the_multilingual_lists() -> None:
         "          'claude-sonnet-4-5-20250929', 'ZeroDivisionError: division by zero',\n"
         "          'systematic-debugger', 'feature/add-login', 'git push origin main']:\n"
         "    assert detect(v) is None, v\n"
-        "print(_get_detectors()._world is None)\n"
+        "print(not _get_detectors()._world)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "True" == out.stdout.strip()

@@ -267,7 +267,7 @@ class _Detectors:
         self.upper = c(r"[A-Z]")
         self.number_start = c(r"(?:^|[^\w.-])[\d(+]")
         self._names: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
-        self._world: _WorldLists | None = None
+        self._world: dict[str, _WorldLists] = {}
         self.word = c(_WORD)
         self.title_extra = c(_TITLE_EXTRA)
         self.surname_end = c(_SURNAME_END)
@@ -383,19 +383,25 @@ class _Detectors:
                     return True
         return False
 
-    def _world_lists(self) -> _WorldLists:
-        if self._world is None:
+    def _world_lists(self, script: str) -> _WorldLists:
+        """One script's lists (`_world_names.SCRIPTS`), loaded on first use and merged with the
+        built-in English ones for Latin."""
+        lists = self._world.get(script)
+        if lists is None:
             from ai_telemetry.events import _names, _world_names
 
-            first, last, titles, common, english = _world_names.load()
-            first = first | _names.FIRST_NAMES
-            last = last | _names.SURNAMES
+            first, last, titles, common, english = _world_names.load(script)
+            if script == "latin":
+                first = first | _names.FIRST_NAMES
+                last = last | _names.SURNAMES
+                # English first names that are also words (max, grace, will) count as words
+                english = english | _NAME_STOP_LAST | _TECH_WORDS | _names.AMBIGUOUS_FIRST_NAMES
+                common = common | english
             given = frozenset(c for name in first if _is_cjk(name[0]) for c in name)
-            # English first names that are also words (max, grace, will) count as words here
-            english = english | _NAME_STOP_LAST | _TECH_WORDS | _names.AMBIGUOUS_FIRST_NAMES
-            common = common | english
-            self._world = (first, last, (titles - _NOT_TITLES) | _TITLES, given, common, english)
-        return self._world
+            titles = (titles - _NOT_TITLES) | _TITLES
+            lists = (first, last, titles, given, common, english)
+            self._world[script] = lists
+        return lists
 
     def _world_name(self, s: str) -> bool:
         """Names in any script, from the multilingual lists (`_world_names`): a title before a
@@ -411,13 +417,16 @@ class _Detectors:
                 return False
         elif self.title_extra.search(s):
             return True
-        first, last, titles, han, common, english = self._world_lists()
+        from ai_telemetry.events._world_names import script_of
+
         tokens = [(m.start(), m.end(), m.group()) for m in self.word.finditer(s)]
         count = len(tokens)
         for i, (_, end, word) in enumerate(tokens):
-            low = word.lower()
             lead = word[0]
-            if _is_cjk(lead) and _cjk_name(word, first, last, han):
+            script = script_of(lead)
+            first, last, titles, han, common, english = self._world_lists(script)
+            low = word.lower()
+            if script == "cjk" and _cjk_name(word, first, last, han):
                 return True
             if i + 1 == count:
                 break
@@ -431,6 +440,8 @@ class _Detectors:
                 and (gap in (". ", ".") or (gap == " " and len(low) > 2))
             ):
                 return True
+            if script_of(lead2) != script:
+                continue  # a name's two halves are written in one script
             cased = lead.isupper() or lead.islower()
             if gap in (" ", "  "):
                 if _is_cjk(lead) and low2 in _CJK_SUFFIX_TITLES and _has_surname(word, last):
@@ -441,7 +452,7 @@ class _Detectors:
                     word.isascii() and (low in english or low2 in english)
                 ):
                     return True
-                if self._loose_pair(word, word2, low, low2, cased=cased):
+                if self._loose_pair(word, word2, low, low2, cased=cased, script=script):
                     return True
             elif gap == "." or (gap == "_" and not (word + word2).isascii()):
                 if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
@@ -479,9 +490,11 @@ class _Detectors:
                 return True
         return False  # a title before a name: "Herr Müller" is a capitalised pair
 
-    def _loose_pair(self, word: str, word2: str, low: str, low2: str, *, cased: bool) -> bool:
+    def _loose_pair(
+        self, word: str, word2: str, low: str, low2: str, *, cased: bool, script: str
+    ) -> bool:
         """Two adjacent words of which at most one is listed: a name by the script's rules."""
-        first, last, _, _, common, english = self._world_lists()
+        first, last, _, _, common, english = self._world_lists(script)
         lead, lead2 = word[0], word2[0]
         if cased:
             if word.isascii() and word2.isascii() and (low in english or low2 in english):
