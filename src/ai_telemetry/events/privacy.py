@@ -7,17 +7,22 @@ Two nets, in this order:
    dropped from every field: a nested dict could hide an e-mail in an error message.
 2. **Detectors.** String values are scanned for personal data and secrets: e-mail addresses,
    phone numbers, postal addresses, SSN and MRN-like numbers, dates (birth dates and schedule
-   assignments), people's names (honorific or ``firstname.lastname`` shapes), provider API keys
-   and tokens, JWTs, private keys, credentials in URLs and ``key=value`` pairs, card numbers.
+   assignments), people's names in any script (titles, name lists from `_world_names`), provider
+   API keys and tokens, JWTs, private keys, credentials in URLs and ``key=value`` pairs, card
+   numbers of every ISO/IEC 7812 length, and home directories that name their user (rewritten
+   to ``/home/<user>/``, not removed). Every pattern is bounded, so a long value costs linear
+   time; one longer than `SCAN_LIMIT`, or one a detector fails on, is replaced by a marker
+   (fail closed), and free text in ``error_type`` is reduced to its error type.
 
 Policy ``redact`` puts a marker such as ``"[REDACTED:email]"`` in place of a value and adds the
 number of removed values to the event's ``redacted`` field; policy ``reject`` raises
 `PrivacyViolation` naming the field and the category. The removed value itself is never kept:
 not in the marker, not in the exception, not in any log.
 
-Import is cheap: patterns compile on first use (`_Detectors`), and a guard remembers values it
-has already found clean, so the skill, tool and project names that repeat on every event cost a
-set lookup.
+Import is cheap: patterns compile on first use (`_Detectors`), the multilingual name lists load
+per script only for a value that could be a name, and a guard remembers values it has already
+found clean, so the skill, tool and project names that repeat on every event cost a set lookup.
+`DETECTOR_VERSION` keys any saved list of clean values.
 """
 
 from __future__ import annotations
