@@ -806,6 +806,9 @@ class PrivacyGuard:
             ``"reject"`` raises `PrivacyViolation` instead. Unknown keys and containers are
             dropped and counted under both policies.
         detect_ip: also treat IP addresses as personal data.
+        known_clean: values an earlier process found clean (see `known_clean`).
+        cache_limit: how many clean (and, apart, dirty) values to remember; a bulk reader
+            of the log (`validate`, the warehouse) passes a larger one.
     """
 
     def __init__(
@@ -814,6 +817,7 @@ class PrivacyGuard:
         policy: Literal["redact", "reject"] = "redact",
         detect_ip: bool = False,
         known_clean: Iterable[str] = (),
+        cache_limit: int = _CACHE_LIMIT,
     ) -> None:
         if policy not in ("redact", "reject"):
             raise ValueError(f"privacy policy must be 'redact' or 'reject', got {policy!r}")
@@ -822,6 +826,7 @@ class PrivacyGuard:
         self._reject = policy == "reject"
         self._clean: set[str] = {v for v in known_clean if len(v) <= _CACHE_MAX_LEN}
         self._dirty: dict[str, tuple[str, str]] = {}
+        self._cache_limit = cache_limit
 
     @property
     def known_clean(self) -> frozenset[str]:
@@ -847,14 +852,14 @@ class PrivacyGuard:
         if found is None:
             if rewritten == value:
                 if len(value) <= _CACHE_MAX_LEN:
-                    if len(self._clean) >= _CACHE_LIMIT:
+                    if len(self._clean) >= self._cache_limit:
                         self._clean.clear()
                     self._clean.add(value)
                 return None
             found = "user_path"
         verdict = (found, rewritten)
         if len(value) <= _CACHE_MAX_LEN:
-            if len(self._dirty) >= _CACHE_LIMIT:
+            if len(self._dirty) >= self._cache_limit:
                 self._dirty.clear()
             self._dirty[value] = verdict
         return verdict
@@ -907,25 +912,33 @@ class PrivacyGuard:
         that needs a scan is cleaned as `scrub` would under ``redact``; keys are kept (an event
         of a type this version does not know keeps its fields). Returns the copy and the number
         of values changed (added to its ``redacted``)."""
-        allowed = fields_for(_event_type(event))
-        out = dict(event)
+        clean = self._clean
+        allowed: Mapping[str, Any] | None = None
+        out: dict[str, Any] | None = None
         changed = 0
         for key, value in event.items():
-            if not isinstance(value, str) or key == "event_id":
+            # The event id is the event's identity (rewriting it would break de-duplication);
+            # a value already judged clean costs one set lookup.
+            if value.__class__ is not str or value in clean or key == "event_id":
                 continue
+            if key == "timestamp" and is_canonical_timestamp(value):
+                continue
+            if allowed is None:
+                allowed = fields_for(_event_type(event))
             spec = allowed.get(key)
             if spec is not None and not self._needs_scan(spec, value):
                 continue
             verdict = self._verdict(value)
             if verdict is not None:
+                if out is None:
+                    out = dict(event)
                 out[key] = _replacement(verdict[0], verdict[1], key)
                 changed += 1
-        if changed:
-            prior = out.get("redacted")
-            base = (
-                prior if isinstance(prior, int) and not isinstance(prior, bool) and prior > 0 else 0
-            )
-            out["redacted"] = base + changed
+        if out is None:
+            return dict(event), 0
+        prior = out.get("redacted")
+        base = prior if isinstance(prior, int) and not isinstance(prior, bool) and prior > 0 else 0
+        out["redacted"] = base + changed
         return out, changed
 
     def scrub(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:

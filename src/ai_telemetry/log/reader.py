@@ -414,18 +414,31 @@ def quarantine_bad_lines(
 
 
 def _redactions(path: Path) -> tuple[dict[int, bytes], int]:
+    """The lines the privacy guard would change, by offset, and the values changed. Lines are
+    only parsed (validation is `read_log`'s job); one that is not a JSON object is skipped."""
     from ai_telemetry.events.privacy import PrivacyGuard
 
-    guard = PrivacyGuard(policy="redact")
+    guard = PrivacyGuard(policy="redact", cache_limit=1 << 16)
     lines: dict[int, bytes] = {}
     values = 0
-    for line in scan_log(path):
-        if line.event is None:
-            continue
-        clean, changed = guard.redact_values(line.event)
-        if changed:
-            lines[line.offset] = orjson.dumps(clean, option=orjson.OPT_APPEND_NEWLINE)
-            values += changed
+    loads = orjson.loads
+    with _open_at(path, 0) as fh:
+        offset = 0
+        for chunk in fh:
+            start = offset
+            offset += len(chunk)
+            if chunk[-1:] != b"\n":
+                break  # a torn last line: a writer may still be writing it
+            try:
+                event = loads(chunk)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            clean, changed = guard.redact_values(event)
+            if changed:
+                lines[start] = orjson.dumps(clean, option=orjson.OPT_APPEND_NEWLINE)
+                values += changed
     return lines, values
 
 

@@ -486,7 +486,7 @@ class Warehouse:
         if self._guard is None:
             from ai_telemetry.events.privacy import PrivacyGuard
 
-            self._guard = PrivacyGuard(policy="redact")
+            self._guard = PrivacyGuard(policy="redact", cache_limit=1 << 16)
         guard = self._guard
         changes = []
         for name, value in rows:
