@@ -487,6 +487,8 @@ class _Detectors:
     def _ascii_may_be_name(self, s: str) -> bool:
         if self.ascii_pair.search(s):
             return True
+        if "." not in s:
+            return False
         for m in self.ascii_dotted.finditer(s):
             if (
                 m.group(1).lower() not in _NAME_STOP_LAST
