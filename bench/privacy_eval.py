@@ -140,7 +140,7 @@ def name_list_timings() -> str:
             "| measurement | value |",
             "|---|---:|",
             f"| name lists built from the packages' data (first process) | {built:.0f} ms |",
-            f"| Latin name lists loaded from the cache file (every later process) | {cached:.0f} ms |",
+            f"| Latin name lists read from the cache file (later processes) | {cached:.0f} ms |",
             f"| first name check in a fresh process (cache file present) | {first_name:.0f} ms |",
         ]
     )

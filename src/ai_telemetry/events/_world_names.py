@@ -1,4 +1,4 @@
-# ruff: noqa: PTH103, PTH105, PTH108, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
+# ruff: noqa: PTH103, PTH105, PTH108, PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
 # (plain os calls on strings: no pathlib objects for a loader that runs once per process)
 """Multilingual name lists for the privacy guard's name detector (loaded lazily, on first use).
 
@@ -11,7 +11,10 @@ Read from data that installed packages ship, never from the network:
 - ``faker`` (``faker.providers.person.hi_IN`` and ``mr_IN``): Devanagari first and last names;
   and its English lorem word list, as common words;
 - ``name-variants``: the most frequent names of Chinese, Japanese, Korean, Arabic, Hindi, Greek,
-  Hebrew, Persian and Turkish, keyed in their own script.
+  Hebrew, Persian and Turkish, keyed in their own script;
+- optionally ``arabic-name-romanizer`` (the ``names-arabic`` extra; it brings onnxruntime, so it
+  is not a default dependency): about 6,000 Arabic given names and surnames from Wikidata and
+  DziriNames, read from its SQLite file.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.6 s, so the result is kept in a ``marshal`` file in the user's cache directory
@@ -34,7 +37,7 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "7"
+NAMES_VERSION: Final = "8"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
@@ -72,7 +75,7 @@ def _flatten(value: object, out: set[str]) -> None:
 
 def _sources() -> list[str]:
     found = []
-    for name in ("mimesis", "hebrew_names", "faker", "name_variants"):
+    for name in ("mimesis", "hebrew_names", "faker", "name_variants", "arabic_name_romanizer"):
         path = _package_dir(name)
         if path is not None:
             found.append(path)
@@ -170,6 +173,7 @@ def build() -> NameLists:
                 _flatten(list(getattr(provider, attr, ())), first)
             _flatten(list(getattr(provider, "last_names", ())), last)
     _name_variants(first, last)
+    _arabic_names(first, last)
     titles = {t.rstrip(".") for t in titles if t.rstrip(".")}
     common |= english
     common.discard("")
@@ -221,6 +225,38 @@ def _name_variants(first: set[str], last: set[str]) -> None:
                     first.add(word)
                 if role in ("last", "both"):
                     last.add(word)
+
+
+# Countries whose names in Arabic script are Persian or Urdu: many are everyday words there, and
+# taking them costs localized text more than it finds Arabic names.
+_ARABIC_SKIP_COUNTRIES: Final = ("IR", "AF", "PK", "IN", "TJ")
+
+
+def _arabic_names(first: set[str], last: set[str]) -> None:
+    """Optional (the ``names-arabic`` extra): the Wikidata and DziriNames units that
+    ``arabic-name-romanizer`` ships in ``resources/names.sqlite3``, seen at least twice."""
+    root = _package_dir("arabic_name_romanizer")
+    if root is None:
+        return
+    import sqlite3
+
+    path = os.path.join(root, "resources", "names.sqlite3")
+    if not os.path.exists(path):
+        return
+    skip = ", ".join(f"'{c}'" for c in _ARABIC_SKIP_COUNTRIES)
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for target, roles in ((first, "'given', 'unknown'"), (last, "'surname', 'unknown'")):
+                rows = con.execute(
+                    f"SELECT DISTINCT arabic_key FROM units WHERE role IN ({roles}) "  # noqa: S608 - constants
+                    f"AND count >= 2 AND country NOT IN ({skip})"
+                ).fetchall()
+                target.update(str(key).strip().lower() for (key,) in rows if key)
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return
 
 
 def cache_dir() -> str:
