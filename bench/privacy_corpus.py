@@ -12,8 +12,11 @@ Files (JSON Lines, one object per line: ``value``, ``label`` = ``pii`` or ``legi
 - ``pii.jsonl``: personal data and secrets in 20+ categories, in the shapes people write them.
 - ``legit.jsonl``: values that real telemetry carries (skill, agent, tool and model names, paths,
   hashes, UUIDs, error types, durations, ids, versions, branches, URLs without credentials...).
-- ``heldout_names.jsonl``: names from locales whose first names the detector's list does not
-  include; reported separately in docs/privacy.md as the honest limit of name detection.
+- ``heldout_names.jsonl``: names from eight Latin-script locales, outside the English lists.
+- ``heldout_multilingual.jsonl``: names in seven scripts (Latin with diacritics, Cyrillic, Greek,
+  Arabic, Hebrew, CJK, Devanagari) from Faker locales the detector never reads.
+- ``heldout_multilingual_test.jsonl``: the same under another seed, looked at only once.
+- ``legit_localized.jsonl``: non-name text in those scripts (messages, Faker lorem sentences).
 """
 
 from __future__ import annotations
@@ -62,6 +65,44 @@ def _context(rng: random.Random, value: str, *, share: float = 0.3) -> str:
             "retrying with {}",
         ]
     ).format(value)
+
+
+# Values named in issues 12 and 20: what the guard let through or removed wrongly.
+ISSUE_PII = (
+    ("credit_card", "4111 1111 1111 1111"),
+    ("credit_card", "5555555555554444"),
+    ("credit_card", "card 6011 0009 9013 9424 declined"),
+    ("credit_card", "378282246310005"),
+    ("credit_card", "6250941006528599"),
+    ("credit_card", "4222222222222"),
+    ("credit_card", "501800000009"),
+    ("credit_card", "4111-1111-1111-1111"),
+    ("credit_card", "charge 3530111333300000 failed"),
+    ("credit_card", "6759649826438453"),
+    ("email", "zoë@exämple.de"),
+    ("email", "user@例え.jp"),
+    ("email", "mcp__jose.muller@example.com__send"),
+    ("person_name", "Dr. 王伟"),
+    ("person_name", "Dr. Zoë Müller"),
+    ("person_name", "Г-н Иванов"),
+    ("person_name", "السيد أحمد"),
+    ("user_path", "/home/jmuller/"),
+    ("user_path", "/Users/zoe/"),
+    ("user_path", "C:\\Users\\JoseMuller\\"),
+    ("user_path", "open /home/jmuller/src/app.py failed"),
+)
+ISSUE_LEGIT = (
+    ("git_remote", "git@github.com:acme/app.git"),
+    ("git_remote", "git@gitlab.example.com:org/sub/repo.git"),
+    ("git_remote", "ssh://git@github.com/acme/app.git"),
+    ("timestamp_number", "1733240000"),
+    ("timestamp_number", "run 1733240000 finished"),
+    ("timestamp_number", "1733240000123"),
+    ("timestamp_number", "8509780671"),
+    ("file_path", "/home/<user>/src/app.py"),
+    ("file_path", "/Users/Shared/build.log"),
+    ("file_path", "C:\\Users\\Public\\setup.log"),
+)
 
 
 def pii_values(fake: Faker, gb: Faker, rng: random.Random) -> list[tuple[str, str]]:
@@ -348,7 +389,7 @@ def pii_values(fake: Faker, gb: Faker, rng: random.Random) -> list[tuple[str, st
     add("jwt", 50, jwt)
     add("private_key", 40, pem, share=0.0)
     add("url_credentials", 50, url_creds)
-    return out
+    return out + list(ISSUE_PII)
 
 
 WORDS = (
@@ -603,7 +644,7 @@ def legit_values(rng: random.Random) -> list[tuple[str, str]]:
             ]
         ),
     )
-    return out
+    return out + list(ISSUE_LEGIT)
 
 
 def heldout_names() -> list[tuple[str, str]]:
@@ -617,6 +658,149 @@ def heldout_names() -> list[tuple[str, str]]:
             shape = rng.choice(["{f} {l}", "{f}.{l}", "Dr. {f} {l}", "{l}, {f}"])
             value = shape.format(f=first, l=last)
             out.append((f"person_name_{locale}", value.lower() if shape == "{f}.{l}" else value))
+    return out
+
+
+# Held-out multilingual names: Faker locales that the detector's lists never read (it reads
+# mimesis, hebrew-names and Faker's hi_IN/mr_IN only; see src/ai_telemetry/events/_world_names.py).
+HELDOUT_LOCALES = {
+    "latin": (
+        "de_DE",
+        "fr_FR",
+        "es_ES",
+        "pl_PL",
+        "cs_CZ",
+        "tr_TR",
+        "hu_HU",
+        "pt_BR",
+        "ro_RO",
+        "sk_SK",
+    ),
+    "cyrillic": ("ru_RU", "uk_UA", "bg_BG"),
+    "greek": ("el_GR",),
+    "arabic": ("ar_AA", "ar_SA"),
+    "hebrew": ("he_IL",),
+    "cjk": ("zh_CN", "zh_TW", "ja_JP", "ko_KR"),
+    "devanagari": ("ne_NP",),
+}
+_FAMILY_FIRST = ("zh_CN", "zh_TW", "ja_JP", "ko_KR", "hu_HU")
+_NO_SPACE = ("zh_CN", "zh_TW", "ko_KR")
+_HONORIFIC = {
+    "latin": ("Dr.", "Prof."), "cyrillic": ("Dr.", "д-р", "г-н"), "greek": ("Dr.", "Δρ."),
+    "arabic": ("Dr.", "د."), "hebrew": ("Dr.", 'ד"ר'), "cjk": ("Dr.",), "devanagari": ("Dr.", "डॉ."),
+}  # fmt: skip
+_WRAP = ("{n}", "{n}", "{n}", "failed for {n}", "{n} timed out", "assigned to {n}")
+
+
+def heldout_multilingual(seed: int = SEED + 2, faker_seed: int = SEED) -> list[tuple[str, str]]:
+    """Per script, about 150 names in the shapes free text carries them."""
+    out: list[tuple[str, str]] = []
+    rng = random.Random(seed)
+    for script, locales in HELDOUT_LOCALES.items():
+        per_locale = max(15, 150 // len(locales))
+        for locale in locales:
+            fake = Faker(locale)
+            fake.seed_instance(faker_seed)
+            for _ in range(per_locale):
+                first, last = fake.first_name(), fake.last_name()
+                sep = "" if locale in _NO_SPACE else " "
+                name = f"{last}{sep}{first}" if locale in _FAMILY_FIRST else f"{first} {last}"
+                shape = rng.random()
+                if shape < 0.15:
+                    name = f"{rng.choice(_HONORIFIC[script])} {name}"
+                elif shape < 0.3 and script == "latin":
+                    name = f"{first}.{last}".lower()
+                elif shape < 0.3 and script == "cyrillic":
+                    name = f"{last} {first}"
+                out.append((f"person_name_{script}_{locale}", rng.choice(_WRAP).format(n=name)))
+    return out
+
+
+# Localized non-name text: error and status messages a tool prints, hand-written per language,
+# plus sentences of Faker's localized lorem (real words of the language).
+LOCALIZED_MESSAGES = {
+    "de": "Datei nicht gefunden; Verbindung abgelehnt; Zeitüberschreitung beim Lesen; Zugriff verweigert; Ungültige Eingabe; Speicher voll; Vorgang abgebrochen; Überprüfung fehlgeschlagen; Änderungen gespeichert; Größe überschritten",
+    "fr": "Fichier introuvable; Connexion refusée; Délai d'attente dépassé; Accès refusé; Entrée non valide; Opération annulée; Échec de la vérification; Modifications enregistrées; Mémoire insuffisante; Erreur réseau",
+    "es": "Archivo no encontrado; Conexión rechazada; Tiempo de espera agotado; Acceso denegado; Entrada no válida; Operación cancelada; Falló la verificación; Cambios guardados; Memoria insuficiente; Error de red",
+    "pl": "Nie znaleziono pliku; Połączenie odrzucone; Przekroczono limit czasu; Odmowa dostępu; Nieprawidłowe dane; Operacja anulowana; Weryfikacja nie powiodła się; Zmiany zapisane; Brak pamięci; Błąd sieci",
+    "tr": "Dosya bulunamadı; Bağlantı reddedildi; Zaman aşımı; Erişim engellendi; Geçersiz giriş; İşlem iptal edildi; Doğrulama başarısız; Değişiklikler kaydedildi; Yetersiz bellek; Ağ hatası",
+    "cs": "Soubor nenalezen; Připojení odmítnuto; Vypršel časový limit; Přístup odepřen; Neplatný vstup; Operace zrušena; Ověření selhalo; Změny uloženy; Nedostatek paměti; Chyba sítě",
+    "pt": "Arquivo não encontrado; Conexão recusada; Tempo esgotado; Acesso negado; Entrada inválida; Operação cancelada; Falha na verificação; Alterações salvas; Memória insuficiente; Erro de rede",
+    "ru": "Файл не найден; Соединение отклонено; Превышено время ожидания; Доступ запрещён; Неверный ввод; Операция отменена; Проверка не пройдена; Изменения сохранены; Недостаточно памяти; Ошибка сети; Сервер Недоступен; Задача Выполнена; Неизвестная Ошибка",
+    "uk": "Файл не знайдено; З'єднання відхилено; Час очікування вичерпано; Доступ заборонено; Неправильне введення; Операцію скасовано; Перевірка не пройдена; Зміни збережено; Недостатньо пам'яті; Помилка мережі",
+    "el": "Το αρχείο δεν βρέθηκε; Η σύνδεση απορρίφθηκε; Λήξη χρόνου; Δεν επιτρέπεται η πρόσβαση; Μη έγκυρη είσοδος; Η λειτουργία ακυρώθηκε; Η επαλήθευση απέτυχε; Οι αλλαγές αποθηκεύτηκαν; Ανεπαρκής μνήμη; Σφάλμα δικτύου",
+    "ar": "الملف غير موجود; تم رفض الاتصال; انتهت المهلة; تم رفض الوصول; إدخال غير صالح; تم إلغاء العملية; فشل التحقق; تم حفظ التغييرات; الذاكرة غير كافية; خطأ في الشبكة; الخادم غير متاح; اكتملت المهمة",
+    "he": "הקובץ לא נמצא; החיבור נדחה; הזמן הקצוב הסתיים; הגישה נדחתה; קלט לא חוקי; הפעולה בוטלה; האימות נכשל; השינויים נשמרו; אין מספיק זיכרון; שגיאת רשת; השרת אינו זמין; המשימה הושלמה",
+    "zh": "文件未找到; 连接被拒绝; 请求超时; 访问被拒绝; 输入无效; 操作已取消; 验证失败; 更改已保存; 内存不足; 网络错误; 服务器不可用; 任务完成; 成功; 失败; 错误; 警告; 高级设置; 王牌功能; 测试通过; 构建失败",
+    "ja": "ファイルが見つかりません; 接続が拒否されました; タイムアウトしました; アクセスが拒否されました; 無効な入力です; 操作はキャンセルされました; 検証に失敗しました; 変更を保存しました; メモリ不足; ネットワークエラー; 成功; 失敗; 完了; 設定; 中止",
+    "ko": "파일을 찾을 수 없습니다; 연결이 거부되었습니다; 시간 초과; 접근이 거부되었습니다; 잘못된 입력; 작업이 취소되었습니다; 검증 실패; 변경 사항이 저장되었습니다; 메모리 부족; 네트워크 오류; 성공; 실패; 완료; 설정; 이름",
+    "hi": "फ़ाइल नहीं मिली; कनेक्शन अस्वीकार किया गया; समय समाप्त; पहुँच अस्वीकृत; अमान्य इनपुट; कार्य रद्द किया गया; सत्यापन विफल; परिवर्तन सहेजे गए; पर्याप्त मेमोरी नहीं; नेटवर्क त्रुटि; सर्वर उपलब्ध नहीं; कार्य पूरा हुआ",
+}
+# Title Case text that is not a name: HTTP reason phrases, products and services, UI labels and
+# event titles, in English and a few languages that capitalise labels.
+TITLE_CASE = (
+    "Bad Request; Unauthorized Access; Payment Required; Not Found; Method Not Allowed; Not Acceptable; "
+    "Request Timeout; Gone Away; Length Required; Precondition Failed; Payload Too Large; Too Many Requests; "
+    "Internal Server Error; Bad Gateway; Service Unavailable; Gateway Timeout; Insufficient Storage; "
+    "Network Authentication Required; Permission Denied; Rate Limit Exceeded; Connection Reset; "
+    "Visual Studio Code; Google Chrome; Amazon Web Services; Microsoft Teams; Apache Kafka; Apache Spark; "
+    "Victoria Metrics; Claude Code; Claude Desktop; Jenkins Pipeline; Sentry Alert; Grafana Cloud; Elastic Search; "
+    "Azure Blob Storage; Google Cloud Run; Vercel Edge Functions; Netlify Build; Docker Desktop; Travis Build; "
+    "Pull Request Opened; Pull Request Merged; Issue Closed; Review Requested; Changes Requested; Check Run Failed; "
+    "Workflow Dispatch; Release Published; Branch Protection Rule; Code Owners; Merge Queue; Draft Release; "
+    "Mark As Done; Grace Period Expired; Will Retry Later; Rose Pine Theme; Jack Audio Server; Max Retries Exceeded; "
+    "Page Not Found; Grant Access; Chase Down Flaky Tests; Hunter Killer Test; Amber Alert Level; Crystal Reports; "
+    "Summer Release Train; Autumn Cleanup; Victoria Station Build; Angel Investor Report; Dawn Patrol Job; "
+    "Save Changes; Open File; New Message; Delete Branch; Rename Project; Export Report; Import Settings; "
+    "Datei Öffnen; Neue Nachricht; Einstellungen Speichern; Änderungen Verwerfen; Zugriff Verweigert; "
+    "Ungültige Eingabe; Größe Überschritten; Nachricht Gesendet; Bericht Exportieren; Sitzung Abgelaufen; "
+    "Fichier Introuvable; Accès Refusé; Paramètres Avancés; Créer Un Compte; Mot De Passe Oublié; "
+    "Configuración Avanzada; Acceso Denegado; Guardar Cambios; Inicio Rápido; Cerrar Sesión; "
+    "Zapisz Zmiany; Ustawienia Zaawansowane; Odmowa Dostępu; Dosya Bulunamadı; Gelişmiş Ayarlar; "
+    "Сохранить Изменения; Расширенные Настройки; Доступ Запрещён; Новое Сообщение; Отчёт Готов; "
+    "Αποθήκευση Αλλαγών; Σφάλμα Διακομιστή; Νέο Μήνυμα; Πρόσβαση Απορρίφθηκε"
+)
+_LOREM_LOCALES = (
+    "ru_RU",
+    "uk_UA",
+    "el_GR",
+    "ar_AA",
+    "he_IL",
+    "zh_CN",
+    "zh_TW",
+    "ja_JP",
+    "de_DE",
+    "fr_FR",
+    "pl_PL",
+    "cs_CZ",
+    "hy_AM",
+    "fa_IR",
+    "th_TH",
+    "bn_BD",
+)
+
+
+def legit_localized() -> list[tuple[str, str]]:
+    """Non-name text in the scripts the name detector reads: messages, lorem sentences, and
+    English telemetry values that sit beside them."""
+    out: list[tuple[str, str]] = []
+    rng = random.Random(SEED + 3)
+    for lang, text in LOCALIZED_MESSAGES.items():
+        for message in text.split("; "):
+            out.append((f"message_{lang}", message))
+            out.append(
+                (f"message_{lang}", f"{rng.choice(['ToolError', 'Error', 'build'])}: {message}")
+            )
+    for label in TITLE_CASE.split("; "):
+        out.append(("title_case", label))
+        out.append(("title_case", f"{label} (retry {rng.randint(1, 9)})"))
+    for locale in _LOREM_LOCALES:
+        fake = Faker(locale)
+        fake.seed_instance(SEED)
+        for _ in range(40):
+            out.append((f"lorem_{locale}", fake.sentence(nb_words=rng.randint(2, 8))))
+        for _ in range(20):
+            out.append((f"lorem_{locale}", " ".join(fake.words(nb=2)).capitalize()))
     return out
 
 
@@ -640,6 +824,11 @@ def main() -> None:
     _write(OUT / "pii.jsonl", "pii", pii_values(fake, gb, rng))
     _write(OUT / "legit.jsonl", "legit", legit_values(rng))
     _write(OUT / "heldout_names.jsonl", "pii", heldout_names())
+    _write(OUT / "heldout_multilingual.jsonl", "pii", heldout_multilingual())
+    # The same locales and shapes under another seed: measured once, after the rules were
+    # settled on the first set (which served as the development set).
+    _write(OUT / "heldout_multilingual_test.jsonl", "pii", heldout_multilingual(SEED + 7, SEED + 7))
+    _write(OUT / "legit_localized.jsonl", "legit", legit_localized())
 
 
 if __name__ == "__main__":

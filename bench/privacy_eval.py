@@ -73,6 +73,79 @@ def false_positive_table(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def script_table(rows: list[dict[str, str]]) -> str:
+    """Recall per script (and locale) of the multilingual held-out names."""
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    locales: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        _, _, script, locale = row["category"].split("_", 3)
+        locales[script].add(locale)
+        per[script][1] += 1
+        per[script][0] += detect(row["value"]) is not None
+    lines = [
+        "| script | locales (Faker) | values | detected | recall |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for script, (hit, total) in per.items():
+        names = ", ".join(sorted(locales[script]))
+        lines.append(f"| {script} | {names} | {total} | {hit} | {hit / total:.3f} |")
+    hit = sum(h for h, _ in per.values())
+    total = sum(t for _, t in per.values())
+    lines.append(f"| **all** | | {total} | {hit} | **{hit / total:.3f}** |")
+    return "\n".join(lines)
+
+
+def localized_table(rows: list[dict[str, str]]) -> str:
+    """Legitimate values lost (flagged) among localized non-name text, by kind."""
+    per: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
+    for row in rows:
+        kind = row["category"].split("_", 1)[0]
+        per[kind] += 1
+        flagged[kind] += detect(row["value"]) is not None
+    lines = ["| kind | values | flagged |", "|---|---:|---:|"]
+    for kind, n in per.items():
+        lines.append(f"| {kind} | {n} | {flagged[kind]} |")
+    total, bad = sum(per.values()), sum(flagged.values())
+    lines.append(f"| **all** | {total} | {bad} (**{bad / total:.2%}**) |")
+    return "\n".join(lines)
+
+
+def _subprocess_ms(code: str, env: dict[str, str]) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def name_list_timings() -> str:
+    """Loading the multilingual name lists, in fresh processes: built, then from the cache."""
+    code = (
+        "import time; t = time.perf_counter();"
+        "from ai_telemetry.events import _world_names as w; w.load('latin');"
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    first = (
+        "import time; from ai_telemetry.events.privacy import detect;"
+        "t = time.perf_counter(); detect('failed for Freia M\u00fcller');"
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        built = _subprocess_ms(code, env)
+        cached = min(_subprocess_ms(code, env) for _ in range(5))
+        first_name = min(_subprocess_ms(first, env) for _ in range(5))
+    return "\n".join(
+        [
+            "| measurement | value |",
+            "|---|---:|",
+            f"| name lists built from the packages' data (first process) | {built:.0f} ms |",
+            f"| Latin name lists read from the cache file (later processes) | {cached:.0f} ms |",
+            f"| first name check in a fresh process (cache file present) | {first_name:.0f} ms |",
+        ]
+    )
+
+
 def timings() -> str:
     event = {
         "timestamp": "2025-12-15T15:15:00Z",
@@ -94,6 +167,12 @@ def timings() -> str:
         PrivacyGuard().scrub(event)
 
     cold_us = min(timeit.repeat(cold, number=2000, repeat=5)) / 2000 * 1e6
+    text_event = {**event, "outcome": "error", "error_type": "TimeoutError: tool Read timed out"}
+
+    def cold_text() -> None:
+        PrivacyGuard().scrub(text_event)
+
+    cold_text_us = min(timeit.repeat(cold_text, number=2000, repeat=5)) / 2000 * 1e6
     values = [r["value"] for r in load("legit.jsonl")]
     per_value = min(timeit.repeat(lambda: [detect(v) for v in values], number=5, repeat=3))
     per_value_us = per_value / 5 / len(values) * 1e6
@@ -113,6 +192,7 @@ def timings() -> str:
             "|---|---:|",
             f"| scrub, typical 10-field event, values seen before (cache warm) | {warm:.1f} µs |",
             f"| scrub, same event, fresh guard (every value scanned) | {cold_us:.1f} µs |",
+            f"| scrub, with a free-text error_type, fresh guard | {cold_text_us:.1f} µs |",
             f"| detect, one legitimate value, no cache (corpus mean) | {per_value_us:.1f} µs |",
             f"| import `ai_telemetry.events.privacy`, module itself | {self_us / 1000:.2f} ms |",
             f"| import, including schema, errors and the package | {total_us / 1000:.1f} ms |",
@@ -129,8 +209,16 @@ def main() -> None:
     held, _ = recall_table(load("heldout_names.jsonl"))
     print("\n## Held-out names (locales outside the first-name list)\n")
     print(held)
+    if (DATA / "heldout_multilingual.jsonl").exists():
+        print("\n## Held-out multilingual names (Faker locales the detector never reads)\n")
+        print(script_table(load("heldout_multilingual.jsonl")))
+        print("\n## Localized legitimate text\n")
+        print(localized_table(load("legit_localized.jsonl")))
     print("\n## Cost\n")
     print(timings())
+    if (DATA / "heldout_multilingual.jsonl").exists():
+        print()
+        print(name_list_timings())
     missed = [r for r in load("pii.jsonl") if detect(r["value"]) is None]
     if "-v" in sys.argv:
         for r in missed:

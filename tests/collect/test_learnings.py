@@ -240,3 +240,41 @@ def test_cli_collect_learnings_reports_skipped_files(
         monkeypatch.delenv(key)
     result = CliRunner().invoke(cli, ["collect", "learnings", str(history)])
     assert (result.exit_code, result.stderr.count("skipped: ")) == (0, 3)
+
+
+@pytest.mark.parametrize("titles", [("first", "second"), (None, None)])
+def test_two_concurrent_cli_learning_new_get_two_ids(
+    tmp_path: Path, titles: tuple[str | None, str | None]
+) -> None:
+    """Two `ai-telemetry learning new` processes released at the same moment get two ids (with
+    titles the file names differ; without, both want the same file name)."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "History"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_TELEMETRY_")}
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ai_telemetry", "learning", "new", "--dir", str(folder)]
+                + (["--title", title] if title else []),
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for title in titles
+        ]
+        time.sleep(1.0)
+        assert [] == list(folder.iterdir())  # both are waiting for the lock
+    finally:
+        os.close(fd)
+    outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert [0, 0] == [p.returncode for p in procs]
+    ids = sorted(parse_entry(Path(out), Path(out).read_text()).id for out in outputs)
+    assert 2 == len(set(ids)) == len(list(folder.glob("LEARN-*.md")))

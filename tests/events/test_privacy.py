@@ -368,3 +368,248 @@ def test_an_email_in_any_text_field_never_survives(
         assert email not in str(exc)
         return
     assert email not in json.dumps(clean, ensure_ascii=False)
+
+
+# --- issue 12 §3 / 20 §5: what the guard missed or removed wrongly ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        ("4111 1111 1111 1111", "credit_card"),  # two distinct digits: a well-known test card
+        ("5555555555554444", "credit_card"),
+        ("501800000009", "credit_card"),  # 12 digits
+        ("4222222222222", "credit_card"),  # 13 digits
+        ("card 6011 0009 9013 9424 declined", "credit_card"),
+        ("6250941006528599", "credit_card"),
+        ("zoë@exämple.de", "email"),
+        ("user@例え.jp", "email"),
+        ("mcp__jose.muller@example.com__send", "email"),
+        ("Dr. 王伟", "person_name"),
+        ("Г-н Иванов", "person_name"),
+        ("السيد أحمد", "person_name"),
+        ('ד"ר כהן', "person_name"),
+        ("डॉ. अमित", "person_name"),
+        ("王先生", "person_name"),
+        ("田中さん", "person_name"),
+        ("Freia Müller", "person_name"),
+        ("Сергеев Федосий", "person_name"),
+        ("/home/jmuller/", "user_path"),
+    ],
+)
+def test_values_the_guard_used_to_miss(value: str, category: str) -> None:
+    """Each of the issue's values is found, under the expected category."""
+    assert category == detect(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "git@github.com:acme/app.git",
+        "ssh://git@github.com/acme/app.git",
+        "1733240000",
+        "run 1733240000 finished",
+        "1733240000123",  # Unix time in milliseconds, Luhn-valid or not
+        "1733240000123456",
+        "/Users/Shared/build.log",
+        "/home/<user>/src/app.py",
+    ],
+)
+def test_values_the_guard_used_to_lose_are_kept(value: str) -> None:
+    """SSH remotes, Unix times and already-rewritten paths are not personal data."""
+    assert detect(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/home/jmuller/src/app.py", "/home/<user>/src/app.py"),
+        ("/Users/zoe/", "/Users/<user>/"),
+        ("C:\\Users\\JoseMuller\\proj", "C:\\Users\\<user>\\proj"),
+        ("open /home/jmuller/.ssh/config failed", "open /home/<user>/.ssh/config failed"),
+    ],
+)
+@pytest.mark.parametrize("policy", ["redact", "reject"])
+def test_home_paths_keep_the_path_and_lose_the_user(value: str, expected: str, policy: str) -> None:
+    """The user name in a home directory becomes <user>, under both policies, and is counted."""
+    guard = PrivacyGuard(policy="reject" if policy == "reject" else "redact")
+    clean, removed = guard.scrub(_event(skill="x", outcome="error", error_type=value))
+    assert (expected, 1, 1) == (clean["error_type"], removed, clean["redacted"])
+
+
+def test_error_type_with_personal_data_is_reduced_to_its_type() -> None:
+    """Free text in error_type that cannot be made safe keeps its error type only."""
+    clean, removed = PrivacyGuard().scrub(
+        _event(skill="x", outcome="error", error_type="KeyError: 'jane.doe@example.com'")
+    )
+    assert ("KeyError", 1) == (clean["error_type"], removed)
+
+
+@pytest.mark.parametrize("policy", ["redact", "reject"])
+def test_a_value_too_long_to_scan_fails_closed_and_the_event_is_written(policy: str) -> None:
+    """Past SCAN_LIMIT the value becomes a marker under both policies; the event stays."""
+    from ai_telemetry.events.privacy import SCAN_LIMIT
+
+    guard = PrivacyGuard(policy="reject" if policy == "reject" else "redact")
+    clean, removed = guard.scrub(
+        _event(skill="x", outcome="error", error_type="a" * (SCAN_LIMIT + 1))
+    )
+    assert (marker("oversize"), 1) == (clean["error_type"], removed)
+    validate_event(clean)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["a", "Ab ", "a.", "1", "1 ", "a@", "a@b.", "Jane Doe at /home/x ", "a_", "王", "1-", "+1 ",
+     "key: ", "Dr. ", "Иван ", "x@y.com "],
+)  # fmt: skip
+def test_large_values_are_scanned_in_linear_time(unit: str) -> None:
+    """An 80 KB value of any repeated shape is scanned in well under a second or two (patterns
+    are bounded; quadratic ones took 15-48 s)."""
+    import time
+
+    value = unit * (80_000 // len(unit))
+    start = time.perf_counter()
+    detect(value)
+    assert time.perf_counter() - start < 3.0
+
+
+_SCRIPT_FLOORS = {
+    "latin": 0.84, "cyrillic": 0.9, "greek": 0.84, "arabic": 0.55, "hebrew": 0.95, "cjk": 0.83,
+    "devanagari": 0.5,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["heldout_multilingual.jsonl", "heldout_multilingual_test.jsonl"])
+def test_multilingual_held_out_recall(name: str) -> None:
+    """Names in seven scripts from Faker locales the detector never reads: per-script floors
+    at the measured level (docs/privacy.md), so a regression fails."""
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in _load(name):
+        script = row["category"].split("_")[2]
+        per[script][1] += 1
+        per[script][0] += detect(row["value"]) is not None
+    recall = {script: hit / total for script, (hit, total) in per.items()}
+    assert set(_SCRIPT_FLOORS) == set(recall)
+    assert dict.fromkeys(recall, True) == {s: recall[s] >= _SCRIPT_FLOORS[s] for s in recall}
+    assert sum(h for h, _ in per.values()) / sum(t for _, t in per.values()) >= 0.8
+
+
+def test_localized_text_is_rarely_taken_for_names() -> None:
+    """Messages and prose in the same scripts lose at most 1% of their values."""
+    rows = _load("legit_localized.jsonl")
+    flagged = [row["value"] for row in rows if detect(row["value"]) is not None]
+    assert len(flagged) / len(rows) <= 0.01, flagged
+
+
+def test_validate_redacts_a_line_appended_by_hand(tmp_path: Path) -> None:
+    """A line written without the guard is redacted in the log by validate, which says so."""
+    from click.testing import CliRunner
+
+    from ai_telemetry.cli import cli
+
+    log = tmp_path / "events.jsonl"
+    good = {"timestamp": "2025-12-26T10:31:00Z", "event_type": "skill_execution",
+            "skill": "test-writer", "outcome": "success"}  # fmt: skip
+    bad = {**good, "outcome": "error", "error_type": "failed for zoë@exämple.de"}
+    log.write_text(json.dumps(good) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n")
+    before = log.read_text().splitlines()[0]
+    dry = CliRunner().invoke(cli, ["validate", "--log", str(log), "--no-quarantine"])
+    assert "zoë" in log.read_text()
+    result = CliRunner().invoke(cli, ["validate", "--log", str(log), "--json"])
+    doc = json.loads(result.output)
+    lines = log.read_text().splitlines()
+    assert "would redact 1 values in 1 lines" in dry.output
+    assert (0, 1, 1) == (result.exit_code, doc["redacted"], doc["redacted_lines"])
+    assert (before, "[REDACTED:email]", 1) == (
+        lines[0],
+        json.loads(lines[1])["error_type"],
+        json.loads(lines[1])["redacted"],
+    )
+    again = json.loads(CliRunner().invoke(cli, ["validate", "--log", str(log), "--json"]).output)
+    assert 0 == again["redacted"]
+
+
+def test_warehouse_ingest_redacts_its_copy(tmp_path: Path) -> None:
+    """Ingest runs the guard over the new batch's values and updates only changed rows."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.store.warehouse import Warehouse
+
+    tel = tmp_path / ".claude" / "Telemetry"
+    tel.mkdir(parents=True)
+    rows = [
+        {"timestamp": "2025-12-26T10:30:00Z", "event_type": "skill_execution", "event_id": "a1",
+         "skill": "test-writer", "outcome": "error", "error_type": "mail jane.doe@example.com"},
+        {"timestamp": "2025-12-26T10:31:00Z", "event_type": "skill_execution", "event_id": "a2",
+         "skill": "/home/jmuller/x", "outcome": "success"},
+        {"timestamp": "2025-12-26T10:32:00Z", "event_type": "skill_execution", "event_id": "a3",
+         "skill": "test-writer", "outcome": "success"},
+    ]  # fmt: skip
+    (tel / "events.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    settings = load_settings(environ={}, cwd=tmp_path)
+    with Warehouse(settings, path=tmp_path / "w.duckdb") as wh:
+        report = wh.ingest()
+        stored = wh.con.execute(
+            "SELECT event_id, skill, error_type, redacted FROM events ORDER BY event_id"
+        ).fetchall()
+    assert 2 == report.redacted
+    assert [
+        ("a1", "test-writer", "[REDACTED:email]", 1.0),
+        ("a2", "/home/<user>/x", None, 1.0),
+        ("a3", "test-writer", None, None),
+    ] == stored
+
+
+def test_clean_values_saved_by_the_hook_are_keyed_by_the_detector_version() -> None:
+    """A new DETECTOR_VERSION invalidates the hook's saved clean values."""
+    source = (
+        Path(__file__).resolve().parents[2] / "src/ai_telemetry/collect/claude_code/hook.py"
+    ).read_text()
+    assert "DETECTOR_VERSION" in source
+
+
+def test_identifiers_do_not_load_the_multilingual_lists() -> None:
+    """Tool names, paths, model names and error types are judged without the big name lists
+    (a hook or SDK process that only meets those never pays for loading them)."""
+    code = (
+        "from ai_telemetry.events.privacy import _get_detectors, detect\n"
+        "for v in ['mcp__github__create_issue', 'src/ai_telemetry/events/privacy.py', 'Read',\n"
+        "          'claude-sonnet-4-5-20250929', 'ZeroDivisionError: division by zero',\n"
+        "          'systematic-debugger', 'feature/add-login', 'git push origin main']:\n"
+        "    assert detect(v) is None, v\n"
+        "print(not _get_detectors()._world)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "True" == out.stdout.strip()
+
+
+def _luhn_complete(body: list[int]) -> list[int]:
+    total = 0
+    for i, d in enumerate(reversed(body)):
+        doubled = d * 2 if i % 2 == 0 else d
+        total += doubled - 9 if doubled > 9 else doubled
+    return [*body, (10 - total % 10) % 10]
+
+
+@given(
+    length=st.integers(min_value=12, max_value=19),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    style=st.sampled_from(["bare", "spaces", "dashes", "fours"]),
+)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_any_luhn_valid_card_of_12_to_19_digits_is_caught(
+    length: int, seed: int, style: str
+) -> None:
+    """ISO/IEC 7812 lengths 12-19, any digits, with or without separators, in free text."""
+    rng = random.Random(seed)
+    body = [rng.randint(2, 9)] + [rng.randint(0, 9) for _ in range(length - 2)]
+    digits = "".join(map(str, _luhn_complete(body)))
+    if style == "fours":
+        card = " ".join(digits[i : i + 4] for i in range(0, length, 4))
+    elif style in ("spaces", "dashes"):
+        cut = sorted(rng.sample(range(1, length), 3))
+        parts = [digits[a:b] for a, b in zip([0, *cut], [*cut, length], strict=True)]
+        card = (" " if style == "spaces" else "-").join(parts)
+    else:
+        card = digits
+    assert "credit_card" == detect(f"charge {card} declined")

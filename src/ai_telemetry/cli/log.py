@@ -95,26 +95,30 @@ def validate_cmd(*, log: Path | None, no_quarantine: bool, as_json: bool) -> Non
     Reports the number of valid events, each bad line as "line N: reason", and event types
     outside the contract (kept, not dropped). Bad lines are moved, raw and with their line
     number and reason, to events.quarantine.jsonl beside the log, unless --no-quarantine.
+    The privacy guard is applied to the valid events too (a line appended by hand never met
+    it): values it finds are redacted in the log itself, and their number is reported (with
+    --no-quarantine, only counted).
 
     Exit status: 0 when every line is a valid event, 1 when bad lines were found (whether or not
     they were moved), and non-zero with a one-line message when the log cannot be read.
     """
-    from ai_telemetry.log.reader import quarantine_bad_lines, read_log
+    from ai_telemetry.log.reader import quarantine_bad_lines, read_log, redact_log
 
     path, quarantine_path = _resolve_log(log)
     if no_quarantine:
         report = read_log(path)
     else:
         report = quarantine_bad_lines(path, quarantine_path=quarantine_path)
+    report.redacted, report.redacted_lines = redact_log(path, apply=not no_quarantine)
     if as_json:
         emit(report.to_document(path))
     else:
-        _print_report(path, report)
+        _print_report(path, report, report_only=no_quarantine)
     if report.bad:
         raise SystemExit(1)
 
 
-def _print_report(path: Path, report: Any) -> None:
+def _print_report(path: Path, report: Any, *, report_only: bool) -> None:
     bad = report.bad
     echo(f"{path}: {report.valid} valid events, {len(bad)} bad lines")
     for item in bad[:_SHOWN_BAD_LINES]:
@@ -128,6 +132,9 @@ def _print_report(path: Path, report: Any) -> None:
         echo(f"moved {report.quarantined} bad lines to {report.quarantine_path}")
     elif bad:
         echo("bad lines left in place (--no-quarantine)")
+    if report.redacted:
+        verb = "would redact" if report_only else "redacted"
+        echo(f"privacy guard: {verb} {report.redacted} values in {report.redacted_lines} lines")
 
 
 @click.command("tail")

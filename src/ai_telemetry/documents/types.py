@@ -197,6 +197,10 @@ class ValidateDocument(Document):
     unknown_types: Annotated[dict[str, int], "Event types outside the contract (kept)."]
     quarantined: int
     quarantine_path: str | None
+    redacted: Annotated[
+        int, "Values the privacy guard changed in the log (or would, with --no-quarantine)."
+    ]
+    redacted_lines: Annotated[int, "Lines holding them."]
 
 
 # --- detection ---------------------------------------------------------------------------

@@ -7,17 +7,22 @@ Two nets, in this order:
    dropped from every field: a nested dict could hide an e-mail in an error message.
 2. **Detectors.** String values are scanned for personal data and secrets: e-mail addresses,
    phone numbers, postal addresses, SSN and MRN-like numbers, dates (birth dates and schedule
-   assignments), people's names (honorific or ``firstname.lastname`` shapes), provider API keys
-   and tokens, JWTs, private keys, credentials in URLs and ``key=value`` pairs, card numbers.
+   assignments), people's names in any script (titles, name lists from `_world_names`), provider
+   API keys and tokens, JWTs, private keys, credentials in URLs and ``key=value`` pairs, card
+   numbers of every ISO/IEC 7812 length, and home directories that name their user (rewritten
+   to ``/home/<user>/``, not removed). Every pattern is bounded, so a long value costs linear
+   time; one longer than `SCAN_LIMIT`, or one a detector fails on, is replaced by a marker
+   (fail closed), and free text in ``error_type`` is reduced to its error type.
 
 Policy ``redact`` puts a marker such as ``"[REDACTED:email]"`` in place of a value and adds the
 number of removed values to the event's ``redacted`` field; policy ``reject`` raises
 `PrivacyViolation` naming the field and the category. The removed value itself is never kept:
 not in the marker, not in the exception, not in any log.
 
-Import is cheap: patterns compile on first use (`_Detectors`), and a guard remembers values it
-has already found clean, so the skill, tool and project names that repeat on every event cost a
-set lookup.
+Import is cheap: patterns compile on first use (`_Detectors`), the multilingual name lists load
+per script only for a value that could be a name, and a guard remembers values it has already
+found clean, so the skill, tool and project names that repeat on every event cost a set lookup.
+`DETECTOR_VERSION` keys any saved list of clean values.
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ CATEGORIES: Final[dict[str, str]] = {
     "address": "a postal address",
     "person_name": "a person's name",
     "ip_address": "an IP address",
+    "user_path": "a home directory that names its user",
+    "oversize": "a value too long to scan",
+    "unscanned": "a value the detectors could not scan",
 }
 """Every category the detectors report, with the phrase used in messages."""
 
@@ -65,6 +73,20 @@ SCANNED_KINDS: Final = frozenset({"text", "name", "id"})
 """Field kinds whose string values are always scanned."""
 
 _SCALARS: Final = (str, int, float, bool)
+DETECTOR_VERSION: Final = "2"
+"""Bumped whenever a detector changes what it finds: a saved list of clean values
+(`PrivacyGuard.known_clean`) is only reused under the same `DETECTOR_VERSION`."""
+
+SCAN_LIMIT: Final = 262_144
+"""Longest value scanned (characters). A longer one cannot be shown safe in bounded time and is
+dropped from the event (fail closed; the event is still written)."""
+
+REWRITTEN: Final = frozenset({"user_path"})
+"""Categories repaired in place (under both policies) rather than replaced by a marker."""
+DROPPED: Final = frozenset({"oversize", "unscanned"})
+"""Categories whose value is replaced by a marker under both policies (fail closed: nothing was
+shown safe, yet the event is still written, with its field reduced to the marker)."""
+
 _CACHE_LIMIT: Final = 4096
 _CACHE_MAX_LEN: Final = 160
 
@@ -162,10 +184,14 @@ class _Detectors:
             r"|pypi-[A-Za-z0-9_-]{50,})"
         )
         self.url_creds = c(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s/?#@:]*:[^\s/?#@]+|[^\s/?#@:]{20,})@")
+        # Bounded runs ({1,64}: RFC 5321's local-part limit) keep the scan linear on a long
+        # value; domains may be internationalised (``zoë@exämple.de``, ``user@例え.jp``), and an
+        # address glued to ``_`` (``mcp__jose.muller@example.com__send``) still counts.
         self.email = c(
-            r"[\w.+%'!#$&*=?^`{|}~/-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-            r"\.(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![\w-])"
-            r"|(?i:[\w.+-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+\s*[\[(]\s*dot\s*[\])]\s*[a-z]{2,})"
+            r"[\w.+%'!#$&*=?^`{|}~/-]{1,64}@(?:[^\W_]|-){1,63}(?:\.(?:[^\W_]|-){1,63}){0,125}"
+            r"\.(?:[^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?![^\W_]|-)"
+            r"|(?i:[\w.+-]{1,64}\s{0,3}[\[(]\s{0,3}at\s{0,3}[\])]\s{0,3}[\w-]{1,63}\s{0,3}"
+            r"[\[(]\s{0,3}dot\s{0,3}[\])]\s{0,3}[a-z]{2,})"
         )
         self.secret = c(
             r"(?i)(?<![a-z])(?:api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?key)?"
@@ -193,7 +219,6 @@ class _Detectors:
             rf"(?<![\w.+/-])\+\d[\d ().-]{{6,20}}\d{ext}"
             rf"|(?<![\w.+/-])(?:(?:\+|00)?1[ .-]?|001-)?"
             rf"(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{ext}"
-            rf"|(?<![\w.+/-])[2-9]\d\d[2-9]\d{{6}}{ext}"
             rf"|(?<![\w.+/-])0\d{{2,4}}[ -]\d{{3,4}}[ -]?\d{{3,4}}{ext}"
             rf"|(?<![\w.+/-])\(0\d{{1,5}}\)\s?\d{{3,8}}(?:[ -]\d{{3,4}})?{ext}"
             rf"|(?<![\w.+/-])0\d(?:[ .-]\d\d){{4}}{ext}"
@@ -247,6 +272,13 @@ class _Detectors:
         self.upper = c(r"[A-Z]")
         self.number_start = c(r"(?:^|[^\w.-])[\d(+]")
         self._names: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
+        self._world: dict[str, _WorldLists] = {}
+        self.word = c(_WORD)
+        self.title_extra = c(_TITLE_EXTRA)
+        self.surname_end = c(_SURNAME_END)
+        self.greek_surname = c(r"(?:ης|ής|ος|ός|ας|άς|ου|ού)$")
+        self.ascii_pair = c(r"[A-Z][A-Za-z'-]{0,39}\.?(?: {1,2}|, )[A-Z]")
+        self.ascii_dotted = c(r"(?<![A-Za-z])([A-Za-z]{2,20})\.([A-Za-z]{2,20})(?![A-Za-z])")
         self.ip = c(
             r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
             r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
@@ -255,8 +287,8 @@ class _Detectors:
     def detect(self, s: str, *, ip: bool = False) -> str | None:
         """Category of the first finding in ``s``, or None. Cheap gates skip most regexes."""
         n = len(s)
-        if n < 4:
-            return None
+        if n < 4:  # too short for anything but a CJK name ("王伟")
+            return "person_name" if n >= 2 and not s.isascii() and self._world_name(s) else None
         if "KEY" in s and self.pem.search(s):
             return "private_key"
         if "eyJ" in s and self.jwt.search(s):
@@ -273,7 +305,7 @@ class _Detectors:
         space = " " in s
         if space and self.bearer.search(s):
             return "bearer_token"
-        if (at or "[" in s or "(" in s) and self.email.search(s):
+        if (at or "[" in s or "(" in s) and self._email(s):
             return "email"
         digits = n - len(s.translate(_DROP_DIGITS))
         if digits and not (digits >= 4 and self.hex_id.fullmatch(s)):
@@ -284,7 +316,31 @@ class _Detectors:
             return "ip_address"
         if (space or "." in s or "_" in s) and self._name(s, space=space):
             return "person_name"
+        # The multilingual rules: for ASCII only a capitalised pair or a ``word.word`` can be a
+        # name there, so ``req_1b3d...`` and ``mcp__github__create_issue`` skip them.
+        if ((space and self.upper.search(s)) or "." in s or not s.isascii()) and self._world_name(
+            s
+        ):
+            return "person_name"
         return None
+
+    def _email(self, s: str) -> bool:
+        for m in self.email.finditer(s):
+            start, end = m.span()
+            at = s.find("@", start, end)
+            if at < 0:  # the obfuscated "jane [at] example [dot] com" form
+                return True
+            user = s[start:at].lstrip("/")
+            # ``git@github.com:org/repo.git`` and ``ssh://git@host/repo`` name a service
+            # account and a repository, not a person: an SSH remote or URL keeps its address
+            # when the user part is a plain dotless word.
+            if "." not in user and (
+                (end + 1 < len(s) and s[end] == ":" and not s[end + 1].isspace())
+                or s[: at - len(user)].endswith("://")
+            ):
+                continue
+            return True
+        return False
 
     def _numeric(self, s: str, digits: int, *, space: bool) -> str | None:
         # Card, SSN, phone and numeric-date patterns all begin where a number starts after
@@ -332,6 +388,153 @@ class _Detectors:
                     return True
         return False
 
+    def _world_lists(self, script: str) -> _WorldLists:
+        """One script's lists (`_world_names.SCRIPTS`), loaded on first use and merged with the
+        built-in English ones for Latin."""
+        lists = self._world.get(script)
+        if lists is None:
+            from ai_telemetry.events import _names, _world_names
+
+            first, last, titles, common, english = _world_names.load(script)
+            if script == "latin":
+                first = first | _names.FIRST_NAMES
+                last = last | _names.SURNAMES
+                # English first names that are also words (max, grace, will) count as words
+                english = english | _NAME_STOP_LAST | _TECH_WORDS | _names.AMBIGUOUS_FIRST_NAMES
+                common = common | english
+            given = frozenset(c for name in first if _is_cjk(name[0]) for c in name)
+            titles = (titles - _NOT_TITLES) | _TITLES
+            lists = (first, last, titles, given, common, english)
+            self._world[script] = lists
+        return lists
+
+    def _world_name(self, s: str) -> bool:
+        """Names in any script, from the multilingual lists (`_world_names`): a title before a
+        name-like word (``Dr. 王伟``, ``Г-н Иванов``, ``السيد أحمد``), a CJK name with a title
+        after it (``王先生``, ``田中さん``, ``김민준 씨``), two adjacent words that are a first
+        name and a surname in either order (``Freia Müller``, ``Иванов Иван``, ``יוגב יעקבי``),
+        ``first.last``, ``Last, First``, and an unspaced CJK surname + given name (``王伟``)."""
+        if s.isascii():
+            # Most telemetry values are ASCII identifiers: only a pair of capitalised words (a
+            # title included) or a ``first.last`` pair can be a name here, and the big lists
+            # stay unloaded (a process that never meets such a value never pays for them).
+            if not self._ascii_may_be_name(s):
+                return False
+        elif self.title_extra.search(s):
+            return True
+        from ai_telemetry.events._world_names import script_of
+
+        tokens = [(m.start(), m.end(), m.group()) for m in self.word.finditer(s)]
+        count = len(tokens)
+        for i, (_, end, word) in enumerate(tokens):
+            lead = word[0]
+            script = script_of(lead)
+            first, last, titles, han, common, english = self._world_lists(script)
+            low = word.lower()
+            if script == "cjk" and _cjk_name(word, first, last, han):
+                return True
+            if i + 1 == count:
+                break
+            start2, _, word2 = tokens[i + 1]
+            gap = s[end:start2]
+            low2 = word2.lower()
+            lead2 = word2[0]
+            if (
+                low in titles
+                and not lead2.islower()
+                and (gap in (". ", ".") or (gap == " " and len(low) > 2))
+            ):
+                return True
+            if script_of(lead2) != script:
+                continue  # a name's two halves are written in one script
+            cased = lead.isupper() or lead.islower()
+            if gap in (" ", "  "):
+                if _is_cjk(lead) and low2 in _CJK_SUFFIX_TITLES and _has_surname(word, last):
+                    return True
+                if cased and not (lead.isupper() and lead2.isupper()):
+                    continue
+                if ((low in first and low2 in last) or (low in last and low2 in first)) and not (
+                    word.isascii() and (low in english or low2 in english)
+                ):
+                    return True
+                if self._loose_pair(word, word2, low, low2, cased=cased, script=script):
+                    return True
+            elif gap == "." or (gap == "_" and not (word + word2).isascii()):
+                if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
+                    continue
+                if low in first and low2 in last:
+                    return True
+                # ASCII identifiers (``max_retries``) need both halves listed; a half with
+                # diacritics (``bruno.łasak``) is no identifier, so one listed half is enough.
+                if (
+                    not (low + low2).isascii()
+                    and (low in first or low2 in last)
+                    and low not in common
+                    and low2 not in common
+                ):
+                    return True
+            elif (
+                gap == ", "
+                and cased
+                and lead.isupper()
+                and lead2.isupper()
+                and low in last
+                and low2 in first
+            ):
+                return True
+        return False
+
+    def _ascii_may_be_name(self, s: str) -> bool:
+        if self.ascii_pair.search(s):
+            return True
+        if "." not in s:
+            return False
+        for m in self.ascii_dotted.finditer(s):
+            if (
+                m.group(1).lower() not in _NAME_STOP_LAST
+                and m.group(2).lower() not in _NAME_STOP_LAST
+            ):
+                return True
+        return False  # a title before a name: "Herr Müller" is a capitalised pair
+
+    def _loose_pair(
+        self, word: str, word2: str, low: str, low2: str, *, cased: bool, script: str
+    ) -> bool:
+        """Two adjacent words of which at most one is listed: a name by the script's rules."""
+        first, last, _, _, common, english = self._world_lists(script)
+        lead, lead2 = word[0], word2[0]
+        if cased:
+            if word.isascii() and word2.isascii() and (low in english or low2 in english):
+                return False  # English names have their own rule (`_name`)
+            # One listed half in its usual place, the other an unlisted capitalised word that
+            # is no common word ("Trude Gerlach"); or a surname by its ending ("Федосий
+            # Сергеев", "Carolina Dumitrescu"); Greek prose does not capitalise a second word.
+            if (low in first and low2 not in common) or (low2 in last and low not in common):
+                return True
+            if low2 in first and low not in common and low not in last:
+                return True  # "Непорожній Руслан": surname first, as Slavic and Hungarian do
+            if low in common or low2 in common:
+                return False
+            return bool(
+                self.surname_end.search(word2)
+                or self.surname_end.search(word)
+                # Greek: a second capitalised word in a masculine nominative or a genitive
+                or (_is_greek(lead) and _is_greek(lead2) and self.greek_surname.search(word2))
+            )
+        if _is_arabic(lead):
+            # "X آل Y", "X بن Y", "عبد العزيز ...", a listed first name before "ال..."
+            return (
+                low2 in _ARABIC_NASAB
+                or (low.startswith("عبد") and (len(low) > 3 or low2[:2] == "ال"))
+                or (low in first and low2 not in common)
+                or (low2 in last and low not in common)
+            )
+        if _is_devanagari(lead):
+            return low in first or low in last or low2 in first or low2 in last
+        return (
+            _is_cjk(lead) and _is_cjk(lead2) and word in last and len(word) >= 2 and len(word2) <= 3
+        )
+
     def _is_name(self, first: str, last: str, *, dotted: bool = False) -> bool:
         if self._names is None:
             from ai_telemetry.events import _names
@@ -342,6 +545,115 @@ class _Detectors:
         if first in first_names:
             return not dotted or last not in _NAME_STOP_LAST
         return first in ambiguous and last in surnames
+
+
+# A word in any script: letters, then letters, combining marks (Devanagari and other Indic vowel
+# signs, Hebrew and Arabic points, Latin diacritics), joiners, apostrophes and hyphens. Bounded,
+# so a long value is scanned in linear time.
+_WORD: Final = (
+    r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+    r"\u0900-\u0963\u0971-\u0dff\u200c\u200d'\u2019-]){0,39}"
+)
+# Titles whose spelling the word pattern splits (quote marks in Hebrew abbreviations) or that
+# end in a dot in scripts without case: a title followed by a word in the same script.
+_TITLE_EXTRA: Final = (
+    r"(?:ד[\"\u05f4]ר|פרופ['\u05f3]|גב['\u05f3]|עו[\"\u05f4]ד|מר|גברת|הרב)\s{1,2}[\u05d0-\u05ea]"
+    r"|(?<![\w\u0900-\u097f])(?:डॉ|डा|प्रो|श्रीमती|सुश्री|श्री|कुमारी)\.?\s{1,2}[\u0905-\u0939]"
+    r"|(?<!\w)(?:د|أ|م)\.\s{0,2}[\u0621-\u064a]"
+    r"|(?<!\w)(?:[гГ]-(?:н|жа|ца)|[дД]-р)\.?\s{1,2}[А-ЯЁІЇЄҐ]"
+)
+_TITLES_TEXT = (
+    "dr mr mrs ms mx prof miss mister madam mme mlle herr frau rev dame sir lady lord doctor "
+    "professor sra sr señor señora dott sig sigra pani pan mevr dhr hr fr herra rouva neiti "
+    "frk fru signora signore signorina bayan beyefendi pane prl proua madame "
+    "господин госпожа доктор профессор проф гражданин пан пані "
+    "κ κος κα κυρία κύριος δρ καθ δρα "
+    "السيد السيدة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الشيخ المهندس "
+    "श्री श्रीमती सुश्री डॉ डॉक्टर"
+)
+_TITLES: Final = frozenset(_TITLES_TEXT.split())
+"""Titles before a name, in addition to the locales' own from `_world_names`."""
+# Surname endings that are rare in other words: Russian/Ukrainian/Bulgarian (-ов, -ева, -ский,
+# -енко, -чук, patronymics -ович, -овна), Greek (-ίδης, -άκης, -όπουλος, -ίδου), Polish, Czech,
+# Slovak, Hungarian-free. Matched at the end of a capitalised word only.
+_SURNAME_END: Final = (
+    r"(?:\w{4}(?:[ое]в|ёв|[иы]н)|\w{3}(?:[ое]ва|ёва|[иы]на)|ск(?:ий|ая|и|а)|цк(?:ий|ая|и|а)|енко"
+    r"|[чщ]ук|юк|[ое]вич|[ое]вна|ична|евски|евска)$"
+    r"|(?:ίδης|ιάδης|άδης|άκης|όπουλος|οπούλου|ίδου|ιάδου|άδου|άκη|ίδη|άδη|ογλου|έλλης|ούδης"
+    r"|ίτης|άκος|άτος|αίος|ίου|ίκας|ούλης|ούλη)$"
+    r"|(?:ski|ska|cki|cka|dzki|dzka|wicz|czyk|czak|ová|ský|ská|ný|ná|ík|ák|ek|escu|eanu|ović|ić)$"
+)
+_TECH_WORDS_TEXT = (
+    "code metrics error errors service manager worker server client hook hooks request requests "
+    "many too failed timeout build deploy release merge branch commit review test tests suite "
+    "pipeline agent agents skill skills tool tools model models cloud studio desktop engine "
+    "platform cluster queue cache store storage index search router gateway proxy bridge"
+)
+_TECH_WORDS: Final = frozenset(_TECH_WORDS_TEXT.split())
+_NOT_TITLES: Final = frozenset({"master", "don", "bay", "d", "g", "m", "pr"})
+"""Locale titles that are also everyday words or single letters: not enough before a word."""
+_CJK_SUFFIX_TITLES: Final = (
+    "先生", "女士", "小姐", "老师", "医生", "博士", "教授", "さん", "さま", "様", "氏", "くん",
+    "ちゃん", "君", "선생님", "씨", "님", "박사", "교수",
+)  # fmt: skip
+
+
+_WorldLists = tuple[
+    frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
+]
+
+
+_ARABIC_NASAB: Final = frozenset({"آل", "بن", "بنو", "أبو", "أبا", "ابن", "بنت", "عبد"})
+"""Words that join the parts of an Arabic name (family, son of, father of)."""
+_HANGUL_ENDINGS: Final = frozenset("을를이가은는의에다요서고도로와과니며면게지")
+
+
+def _is_greek(c: str) -> bool:
+    return "\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff"
+
+
+def _is_arabic(c: str) -> bool:
+    return "\u0600" <= c <= "\u06ff"
+
+
+def _is_devanagari(c: str) -> bool:
+    return "\u0900" <= c <= "\u097f"
+
+
+def _is_cjk(c: str) -> bool:
+    o = ord(c)
+    return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+
+
+def _has_surname(word: str, last: frozenset[str]) -> bool:
+    return word[:1] in last or word[:2] in last or word[:3] in last or word in last
+
+
+def _cjk_name(word: str, first: frozenset[str], last: frozenset[str], han: frozenset[str]) -> bool:
+    n = len(word)
+    for suffix in _CJK_SUFFIX_TITLES:
+        if n > len(suffix) and word.endswith(suffix):
+            return _has_surname(word[: n - len(suffix)], last) or word[: n - len(suffix)] in first
+    if not 2 <= n <= 6:
+        return False
+    for k in (1, 2, 3):
+        if k < n and word[:k] in last:
+            given = word[k:]
+            # (a one-syllable Korean given name is rare, and 설정, 변경 are words)
+            if given in first and (len(given) > 1 or not 0xAC00 <= ord(given) <= 0xD7AF):
+                return True
+            # Chinese given names of one or two characters, each seen in a listed given name.
+            if k == 1 and n == 3 and all(0x4E00 <= ord(c) <= 0x9FFF and c in han for c in given):
+                return True
+    # Korean: three syllables, a one-syllable surname and two seen in listed given names; a
+    # word ending in a particle or verb ending (파일을, 연결이) is no name.
+    return (
+        n == 3
+        and 0xAC00 <= ord(word[0]) <= 0xD7AF
+        and word[0] in last
+        and word[2] not in _HANGUL_ENDINGS
+        and all(0xAC00 <= ord(c) <= 0xD7AF and c in han for c in word[1:])
+    )
 
 
 def _token_hint(s: str) -> bool:
@@ -375,14 +687,20 @@ _DROP_DIGITS: Final = str.maketrans("", "", "0123456789")
 _MRN_WORDS: Final = ("mr", "record", "patient", "chart", "nhs", "encounter", "member", "insurance")
 _DOB_WORDS: Final = ("dob", "d.o.b", "birth", "born")
 _SCHEDULE_WORDS: Final = ("pgy", "rotation", "float", "call", "shift", "clinic", "ward")
-_MAESTRO_12: Final = ("5018", "5020", "5038", "6304", "6759", "6761", "6762", "6763")
 
 
 def _luhn(candidate: str) -> bool:
-    digits = [int(c) for c in candidate if c.isdigit()]
-    if len(set(digits)) < 3 or not 12 <= len(digits) <= 19:
+    """A payment card number (ISO/IEC 7812: 12 to 19 digits, Luhn check digit).
+
+    Any leading digit and length counts, with one exception: a bare run of 13, 16 or 19 digits
+    starting with ``1`` is a Unix time in milli-, micro- or nanoseconds (2001-2033), not a card
+    (cards with MII 1, UATP, have 15 digits).
+    """
+    digits = [ord(c) - 48 for c in candidate if "0" <= c <= "9"]
+    n = len(digits)
+    if not 12 <= n <= 19 or not any(digits):
         return False
-    if len(digits) == 12 and "".join(map(str, digits[:4])) not in _MAESTRO_12:
+    if n in (13, 16, 19) and digits[0] == 1 and candidate.isdigit():
         return False
     total = 0
     for i, d in enumerate(reversed(digits)):
@@ -411,7 +729,55 @@ def detect(value: str, *, ip: bool = False) -> str | None:
     Returns:
         A key of `CATEGORIES` such as ``"email"`` or ``"github_token"``, or None when clean.
     """
-    return _get_detectors().detect(value, ip=ip)
+    rewritten = rewrite_home(value)
+    found = _get_detectors().detect(rewritten, ip=ip)
+    return "user_path" if found is None and rewritten != value else found
+
+
+# Home directories: the path is kept, the user name in it is not (``/home/<user>/src``).
+_HOME: Final = (
+    r"(?:(?<![\w.-])|(?<=~))(?P<root>/home/|/Users/|/var/home/|/c/Users/"
+    r"|[A-Za-z]:[\\/]{1,2}(?:Users|Documents and Settings)[\\/]{1,2})"
+    r"(?P<user>[^/\\\s:*?\"<>|]{1,64})"
+)
+_NOT_A_USER: Final = frozenset(
+    {"<user>", "shared", "public", "default", "default user", "all users", "guest"}
+    # service accounts of CI runners, images and containers, not people
+    | {"ci", "runner", "runneradmin", "build", "builder", "jenkins", "ubuntu", "ec2-user", "admin",
+       "root", "git", "vagrant", "circleci", "node", "app", "docker", "travis", "gitlab-runner",
+       "buildkite-agent", "vscode", "codespace", "user", "debian", "centos", "fedora"}
+)  # fmt: skip
+_home_re: re.Pattern[str] | None = None
+
+
+def rewrite_home(value: str) -> str:
+    """``value`` with the user name of each home directory replaced by ``<user>``."""
+    if "home/" not in value and "Users" not in value and "Documents and" not in value:
+        return value
+    global _home_re  # noqa: PLW0603 - compiled on first use, like the detectors
+    if _home_re is None:
+        _home_re = re.compile(_HOME)
+
+    def repl(m: re.Match[str]) -> str:
+        user = m.group("user")
+        return m.group(0) if user.lower() in _NOT_A_USER else m.group("root") + "<user>"
+
+    return _home_re.sub(repl, value)
+
+
+_ERROR_TYPE: Final = (
+    r"[A-Za-z_][\w.]{0,126}(?:Error|Exception|Warning|Exit|Interrupt|Timeout|Failure|Fault)"
+    r"(?=$|[\s:(\[,])"
+)
+_error_type_re: re.Pattern[str] | None = None
+
+
+def _error_type_of(value: str) -> str | None:
+    global _error_type_re  # noqa: PLW0603 - compiled on first use, like the detectors
+    if _error_type_re is None:
+        _error_type_re = re.compile(_ERROR_TYPE)
+    m = _error_type_re.match(value.lstrip())
+    return m.group() if m else None
 
 
 # --- the guard ----------------------------------------------------------------------------
@@ -442,6 +808,9 @@ class PrivacyGuard:
             ``"reject"`` raises `PrivacyViolation` instead. Unknown keys and containers are
             dropped and counted under both policies.
         detect_ip: also treat IP addresses as personal data.
+        known_clean: values an earlier process found clean (see `known_clean`).
+        cache_limit: how many clean (and, apart, dirty) values to remember; a bulk reader
+            of the log (`validate`, the warehouse) passes a larger one.
     """
 
     def __init__(
@@ -450,6 +819,7 @@ class PrivacyGuard:
         policy: Literal["redact", "reject"] = "redact",
         detect_ip: bool = False,
         known_clean: Iterable[str] = (),
+        cache_limit: int = _CACHE_LIMIT,
     ) -> None:
         if policy not in ("redact", "reject"):
             raise ValueError(f"privacy policy must be 'redact' or 'reject', got {policy!r}")
@@ -457,6 +827,8 @@ class PrivacyGuard:
         self.detect_ip = detect_ip
         self._reject = policy == "reject"
         self._clean: set[str] = {v for v in known_clean if len(v) <= _CACHE_MAX_LEN}
+        self._dirty: dict[str, tuple[str, str]] = {}
+        self._cache_limit = cache_limit
 
     @property
     def known_clean(self) -> frozenset[str]:
@@ -465,15 +837,51 @@ class PrivacyGuard:
         compiles the detectors only when it meets a value it has not seen before."""
         return frozenset(self._clean)
 
-    def _category(self, value: str) -> str | None:
+    def _verdict(self, value: str) -> tuple[str, str] | None:
+        """None when ``value`` is clean, else (category, the value with home paths rewritten)."""
         if value in self._clean:
             return None
-        found = _get_detectors().detect(value, ip=self.detect_ip)
-        if found is None and len(value) <= _CACHE_MAX_LEN:
-            if len(self._clean) >= _CACHE_LIMIT:
-                self._clean.clear()
-            self._clean.add(value)
-        return found
+        cached = self._dirty.get(value)
+        if cached is not None:
+            return cached
+        if len(value) > SCAN_LIMIT:
+            return ("oversize", value)
+        try:
+            rewritten = rewrite_home(value)
+            found = _get_detectors().detect(rewritten, ip=self.detect_ip)
+        except Exception:  # a detector that fails must not let the value through
+            return ("unscanned", value)
+        if found is None:
+            if rewritten == value:
+                if len(value) <= _CACHE_MAX_LEN:
+                    if len(self._clean) >= self._cache_limit:
+                        self._clean.clear()
+                    self._clean.add(value)
+                return None
+            found = "user_path"
+        verdict = (found, rewritten)
+        if len(value) <= _CACHE_MAX_LEN:
+            if len(self._dirty) >= self._cache_limit:
+                self._dirty.clear()
+            self._dirty[value] = verdict
+        return verdict
+
+    def _category(self, value: str) -> str | None:
+        verdict = self._verdict(value)
+        return None if verdict is None else verdict[0]
+
+    def clean_value(self, value: str, *, field: str = "") -> tuple[str, str | None]:
+        """What to store in place of one string value, for the log's readers (`validate`, the
+        warehouse ingest), always under the ``redact`` rules.
+
+        Returns:
+            ``(value, None)`` when clean, else ``(replacement, category)``.
+        """
+        verdict = self._verdict(value)
+        if verdict is None:
+            return value, None
+        category, rewritten = verdict
+        return _replacement(category, rewritten, field), category
 
     def findings(self, event: Mapping[str, Any]) -> list[Finding]:
         """What `scrub` would remove for a finding, field by field (unknown keys excluded)."""
@@ -501,6 +909,40 @@ class PrivacyGuard:
             return not all(c in "0123456789abcdefABCDEF" for c in value)
         return True
 
+    def redact_values(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+        """The detectors alone, for an event already stored (`validate`): every string value
+        that needs a scan is cleaned as `scrub` would under ``redact``; keys are kept (an event
+        of a type this version does not know keeps its fields). Returns the copy and the number
+        of values changed (added to its ``redacted``)."""
+        clean = self._clean
+        allowed: Mapping[str, Any] | None = None
+        out: dict[str, Any] | None = None
+        changed = 0
+        for key, value in event.items():
+            # The event id is the event's identity (rewriting it would break de-duplication);
+            # a value already judged clean costs one set lookup.
+            if value.__class__ is not str or value in clean or key == "event_id":
+                continue
+            if key == "timestamp" and is_canonical_timestamp(value):
+                continue
+            if allowed is None:
+                allowed = fields_for(_event_type(event))
+            spec = allowed.get(key)
+            if spec is not None and not self._needs_scan(spec, value):
+                continue
+            verdict = self._verdict(value)
+            if verdict is not None:
+                if out is None:
+                    out = dict(event)
+                out[key] = _replacement(verdict[0], verdict[1], key)
+                changed += 1
+        if out is None:
+            return dict(event), 0
+        prior = out.get("redacted")
+        base = prior if isinstance(prior, int) and not isinstance(prior, bool) and prior > 0 else 0
+        out["redacted"] = base + changed
+        return out, changed
+
     def scrub(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         """Return a clean copy of ``event`` and the number of values removed from it.
 
@@ -521,17 +963,18 @@ class PrivacyGuard:
                 removed += 1
                 continue
             if isinstance(value, str) and self._needs_scan(spec, value):
-                category = self._category(value)
-                if category is not None:
-                    if self._reject:
+                verdict = self._verdict(value)
+                if verdict is not None:
+                    category, rewritten = verdict
+                    if self._reject and category not in REWRITTEN and category not in DROPPED:
                         finding = Finding(key, category)
                         raise PrivacyViolation(
                             f"{finding.describe()}; the event was not written and the value was "
                             "not recorded; remove it at the source, or set "
                             "AI_TELEMETRY_PRIVACY=redact to write a marker instead"
                         )
-                    out[key] = marker(category)
                     removed += 1
+                    out[key] = _replacement(category, rewritten, key)
                     continue
             out[key] = value
         if removed:
@@ -541,6 +984,19 @@ class PrivacyGuard:
             )
             out["redacted"] = base + removed
         return out, removed
+
+
+def _replacement(category: str, rewritten: str, field: str) -> str:
+    """What a finding leaves in its field: the repaired value, the error type, or a marker."""
+    if category in REWRITTEN:
+        return rewritten
+    if field == "error_type":
+        # Free text that cannot be made safe is reduced to its error type, when it has one
+        # ("KeyError: 'jane@example.com'" -> "KeyError"); the type itself must be clean.
+        error_type = _error_type_of(rewritten)
+        if error_type is not None and _get_detectors().detect(error_type) is None:
+            return error_type
+    return marker(category)
 
 
 def _event_type(event: Mapping[str, Any]) -> str:

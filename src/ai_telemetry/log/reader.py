@@ -78,6 +78,9 @@ class ReadReport:
         end_offset: just past the last complete (newline-terminated) line read; resume there.
         quarantined: bad lines moved to the quarantine file by this call.
         quarantine_path: where they went, when any did.
+        redacted: values of valid events the privacy guard changed (`redact_log`), or would
+            change when only reporting.
+        redacted_lines: the lines holding them.
     """
 
     path: Path
@@ -89,6 +92,8 @@ class ReadReport:
     end_offset: int = 0
     quarantined: int = 0
     quarantine_path: Path | None = None
+    redacted: int = 0
+    redacted_lines: int = 0
 
     def to_document(self, log: Path | None = None) -> ValidateDocument:
         """The ``validate --json`` document (docs/schemas/validate.json), every bad line in it.
@@ -107,6 +112,8 @@ class ReadReport:
             "unknown_types": dict(self.unknown_types.most_common()),
             "quarantined": self.quarantined,
             "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None,
+            "redacted": self.redacted,
+            "redacted_lines": self.redacted_lines,
         }
 
     @property
@@ -402,3 +409,92 @@ def quarantine_bad_lines(
     report.quarantined = len(report.bad)
     report.quarantine_path = Path(quarantine_path)
     return report
+
+
+# --- privacy ----------------------------------------------------------------------------------
+
+
+def _redactions(path: Path) -> tuple[dict[int, bytes], int]:
+    """The lines the privacy guard would change, by offset, and the values changed. Lines are
+    only parsed (validation is `read_log`'s job); one that is not a JSON object is skipped."""
+    from ai_telemetry.events.privacy import PrivacyGuard
+
+    guard = PrivacyGuard(policy="redact", cache_limit=1 << 16)
+    lines: dict[int, bytes] = {}
+    values = 0
+    loads = orjson.loads
+    with _open_at(path, 0) as fh:
+        offset = 0
+        for chunk in fh:
+            start = offset
+            offset += len(chunk)
+            if chunk[-1:] != b"\n":
+                break  # a torn last line: a writer may still be writing it
+            try:
+                event = loads(chunk)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            clean, changed = guard.redact_values(event)
+            if changed:
+                lines[start] = orjson.dumps(clean, option=orjson.OPT_APPEND_NEWLINE)
+                values += changed
+    return lines, values
+
+
+def _rewrite_lines(path: Path, replace: dict[int, bytes]) -> None:
+    """Atomically replace the log with a copy whose lines at the offsets of ``replace`` are
+    the given bytes (each ending in a newline); every other byte is kept."""
+    mode = path.stat().st_mode & 0o777
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, path.open("rb") as src:
+            offset = 0
+            for chunk in src:
+                out.write(replace.get(offset, chunk))
+                offset += len(chunk)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def redact_log(
+    path: Path, *, apply: bool = True, lock_timeout: float | None = 30.0
+) -> tuple[int, int]:
+    """Apply the privacy guard to the valid events already in a log, in place.
+
+    A line appended by hand (as the seed's ``log_session.py`` does) never met the writers'
+    guard. Each valid event goes through `PrivacyGuard.redact_values`; a line it changes is
+    replaced, under the writers' lock, by an atomic rewrite (temp file, fsync, rename), so a
+    crash leaves the old log or the new one. Lines the guard leaves alone keep their bytes.
+
+    Args:
+        path: the log.
+        apply: False only counts what would change.
+        lock_timeout: seconds to wait for the writers' lock (``None``: no limit).
+
+    Returns:
+        (values changed, lines changed); with ``apply=False``, what would change.
+
+    Raises:
+        LogError: the log cannot be read, written or locked.
+    """
+    path = Path(path)
+    lines, values = _redactions(path)
+    if not lines or not apply:
+        return values, len(lines)
+    try:
+        with writers_lock(path, timeout=lock_timeout):
+            lines, values = _redactions(path)  # again, under the lock: a writer may have added
+            if lines:
+                _rewrite_lines(path, lines)
+    except OSError as exc:
+        raise LogError(f"{path}: cannot redact the log ({exc.strerror or exc})") from exc
+    return values, len(lines)

@@ -83,6 +83,9 @@ class IngestReport:
     """Archive files read this time."""
     reread: bool = False
     """The log was rotated, truncated or rewritten, so it was read again from the start."""
+    redacted: int = 0
+    """String values the privacy guard changed in the stored copy (a line appended to the log
+    by hand is never scanned by a writer; `Warehouse._guard_batch`)."""
 
 
 def take_lock(path: Path, *, timeout: float) -> int:
@@ -188,6 +191,7 @@ class Warehouse:
         self._spill = ""
         self._created = False  # this open made the file: its first build is under way
         self._marker = self.path.with_name(self.path.name + ".building")
+        self._guard: Any = None  # the privacy guard of `_guard_batch`, built on first use
 
     # --- opening and closing ------------------------------------------------------------
 
@@ -569,7 +573,66 @@ class Warehouse:
             removed += int(row[0]) if row else 0
         report.inserted += good - removed
         report.duplicates += removed
+        report.redacted += self._guard_batch(seq)
         return good, bad
+
+    def _guard_batch(self, seq: int) -> int:
+        """Apply the privacy guard to the string values of batch ``seq``; return how many
+        values it changed.
+
+        A separate step after the insert: the distinct values of the batch's string columns
+        (a column scan each) go through `PrivacyGuard.clean_value` (whose cache makes the repeated
+        skill and tool names cost a set lookup), and only rows holding a changed value are
+        updated, their ``redacted`` count raised. Lines the writers' guard already scrubbed
+        come out unchanged, so the usual batch costs one scan and no update.
+        """
+        names = [
+            n for n in self.columns if n == "learning_id" or columns.FIELD_TYPES.get(n) == "VARCHAR"
+        ]
+        if not names:
+            return 0
+        con = self.con
+        rows: list[tuple[str, Any]] = []
+        for name in names:  # one column at a time: cheaper than an UNPIVOT of them all
+            col = _column_list((name,))
+            rows += [
+                (name, value)
+                for (value,) in con.execute(
+                    f"SELECT DISTINCT {col} FROM events "
+                    f"WHERE seq = {int(seq)} AND {col} IS NOT NULL"
+                ).fetchall()
+            ]
+        if self._guard is None:
+            from ai_telemetry.events.privacy import PrivacyGuard
+
+            self._guard = PrivacyGuard(policy="redact", cache_limit=1 << 16)
+        guard = self._guard
+        changes = []
+        for name, value in rows:
+            if isinstance(value, str):
+                clean, category = guard.clean_value(value, field=name)
+                if category is not None:
+                    changes.append((name, value, clean))
+        if not changes:
+            return 0
+        count = 0
+        bump = ', "redacted" = coalesce("redacted", 0) + 1' if "redacted" in self.columns else ""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE guard_changes (name VARCHAR, old VARCHAR, new VARCHAR)"
+        )
+        try:
+            con.executemany("INSERT INTO guard_changes VALUES (?, ?, ?)", changes)
+            for name in sorted({c[0] for c in changes}):
+                col = _column_list((name,))
+                row = con.execute(
+                    f"UPDATE events SET {col} = g.new{bump} FROM guard_changes g "
+                    f"WHERE events.seq = {int(seq)} AND g.name = ? AND events.{col} = g.old",
+                    [name],
+                ).fetchone()
+                count += int(row[0]) if row else 0
+        finally:
+            con.execute("DROP TABLE guard_changes")
+        return count
 
     def _settle_batch(self, scan: str, seq: int, *, typed: bool) -> int:
         """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted."""
@@ -839,11 +902,17 @@ def open_ingested(settings: Settings, *, progress: bool | None = None) -> Wareho
     wh = Warehouse(settings, progress=progress)
     wh.open()
     try:
-        wh.ingest()
+        report = wh.ingest()
     except BaseException as exc:
         wh.fail(exc)
         wh.close()
         raise
+    if report.redacted:
+        sys.stderr.write(
+            f"ai-telemetry: the privacy guard redacted {report.redacted} values in the "
+            "warehouse's copy of new events (lines written to the log without the guard); "
+            "run `ai-telemetry validate` to redact the log itself\n"
+        )
     return wh
 
 

@@ -302,6 +302,7 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
         LogError: the log cannot be written (locked by another process, full, read-only).
     """
     from ai_telemetry import __version__
+    from ai_telemetry.events.privacy import DETECTOR_VERSION
     from ai_telemetry.log.sink import LogSink
     from ai_telemetry.log.writer import EventLog
 
@@ -310,7 +311,8 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     # Values an earlier hook process already found clean (tool names, session ids...): with
     # them the privacy guard compiles its detectors only for a value it has not seen yet.
     cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
-    known = _read_clean_values(cache, __version__)
+    key = f"{__version__}+detectors.{DETECTOR_VERSION}"  # new detectors: scan everything again
+    known = _read_clean_values(cache, key)
     sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
     sink.log = EventLog(
         settings.log_path, fsync=settings.durability == "fsync", lock_timeout=lock_wait
@@ -321,7 +323,7 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
         sink.close()
     seen = sink.guard.known_clean
     if not seen <= known:
-        _save_clean_values(cache, __version__, seen)
+        _save_clean_values(cache, key, seen)
 
 
 def _read_clean_values(path: Path, version: str) -> frozenset[str]:
