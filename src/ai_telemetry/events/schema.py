@@ -563,9 +563,7 @@ def parse_timestamp(value: object) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        raise EventValidationError(
-            "timestamp", f"{value!r} is out of range", _RANGE_FIX
-        ) from None
+        raise EventValidationError("timestamp", f"{value!r} is out of range", _RANGE_FIX) from None
 
 
 _TIMESTAMP_FULL = re.compile(TIMESTAMP_PATTERN).fullmatch
@@ -714,9 +712,9 @@ def string_predicate(field: Field) -> Callable[[str], bool]:
         match = _pattern(field.pattern)
 
         def name_ok(value: str) -> bool:
-            return (
-                match(value) is not None and value not in reserved
-            ) or redacted(value) is not None
+            return (match(value) is not None and value not in reserved) or redacted(
+                value
+            ) is not None
 
         return name_ok
     control = _CONTROL
