@@ -132,9 +132,13 @@ def _check_body(field: Field) -> str:
             f"OR {redacted}"
         )
     if kind in ("id", "text"):
+        # One full match: a first character that is not [ { or a control, then characters
+        # that are not controls; DuckDB's length() counts code points, as len() does.
+        control = schema.CONTROL_CHARS[1:-1]
+        shape = f"[^{control}\\[{{][^{control}]*"
         return (
-            f"(length({q}) BETWEEN 1 AND {field.max_length} AND left({q}, 1) NOT IN ('[', '{{') "
-            f"AND NOT regexp_matches({q}, {_lit(schema.CONTROL_CHARS)})) OR {redacted}"
+            f"(regexp_full_match({q}, {_lit(shape)}) AND length({q}) <= {field.max_length}) "
+            f"OR {redacted}"
         )
     raise NotImplementedError(f"no SQL check for fields of kind {kind!r}")  # pragma: no cover
 

@@ -564,7 +564,9 @@ class Warehouse:
         size = st.st_size
         state = self._log_state(source)
         start, lines, bad = 0, 0, 0
-        if state is not None:
+        if state is None:
+            self._quarantine_grew(source)  # note the quarantine file's size to compare later
+        else:
             inode, offset, head, tail, lines, bad = state
             head_len = min(offset, _HASH_SPAN)
             tail_len = min(offset, _HASH_SPAN)
@@ -579,7 +581,8 @@ class Warehouse:
             else:
                 report.reread = True
                 lines, bad = 0, 0
-                self._drop_log_rows()
+                if self._quarantine_grew(source):
+                    self._drop_log_rows()
         if start >= size and state is not None and not report.reread:
             return
         end = self._read_chunks(fd, start, size, report)
@@ -599,10 +602,27 @@ class Warehouse:
             ],
         )
 
+    def _quarantine_grew(self, source: str) -> bool:
+        """Whether lines were moved to the quarantine file since the last look (and note it).
+
+        A rewritten log is read again from the start. Rotated or truncated by hand, its old
+        events stay in the warehouse (they are nowhere else); rewritten by quarantine (or a
+        repair that moves lines there), what left it must leave the metrics too.
+        """
+        try:
+            size = self.settings.quarantine_path.stat().st_size
+        except OSError:
+            size = 0
+        key = f"quarantine_size:{source}"
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        if row is not None and int(row[0]) == size:
+            return False
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, str(size)])
+        return row is not None or size > 0
+
     def _drop_log_rows(self) -> None:
-        """Forget every row read from the log: it was rewritten (quarantine, repair, retention),
-        so what is still in it is read again and what left it leaves the warehouse too.
-        Rows of the archives stay."""
+        """Forget every row read from the log, which quarantine rewrote: what is still in it is
+        read again, and what left it leaves the warehouse too. Rows of the archives stay."""
         con = self.con
         con.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM log_batches)")
         con.execute("DELETE FROM log_batches")
