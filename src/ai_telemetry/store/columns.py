@@ -93,8 +93,13 @@ def _number_sql(name: str) -> str:
     return f"TRY_CAST(CAST({_quote(name)} AS VARCHAR) AS DOUBLE)"
 
 
+def _cast_name(name: str) -> str:
+    """The inner select's column holding a numeric field's value (computed once per row)."""
+    return _quote(f"__n_{name}")
+
+
 def _value_sql(name: str) -> str:
-    return _number_sql(name) if FIELD_TYPES.get(name) == "DOUBLE" else _quote(name)
+    return _cast_name(name) if FIELD_TYPES.get(name) == "DOUBLE" else _quote(name)
 
 
 def _lit(text: str) -> str:
@@ -115,7 +120,7 @@ def _check_body(field: Field) -> str:
     kind = field.kind
     redacted = f"regexp_full_match({q}, {_lit(schema.REDACTED_PATTERN)})"
     if kind in ("number", "integer"):
-        n = _number_sql(field.name)
+        n = _cast_name(field.name)
         test = f"{n} IS NOT NULL AND isfinite({n}) AND {n} BETWEEN {field.minimum!r} AND "
         test += repr(field.maximum)
         if kind == "integer":
@@ -136,9 +141,16 @@ def _check_body(field: Field) -> str:
         # that are not controls; DuckDB's length() counts code points, as len() does.
         control = schema.CONTROL_CHARS[1:-1]
         shape = f"[^{control}\\[{{][^{control}]*"
+        # Fast and sufficient (2.5x cheaper than the regex, which decides the rest): ASCII
+        # (no C1 control), nothing to_json escapes (no C0 control), no DEL, short enough.
+        plain = (
+            f"strlen(to_json({q})) = strlen({q}) + 2 AND strlen({q}) = length({q}) "
+            f"AND NOT contains({q}, chr(127)) AND strlen({q}) BETWEEN 1 AND {field.max_length} "
+            f"AND ascii({q}) NOT IN (91, 123)"
+        )
         return (
-            f"(regexp_full_match({q}, {_lit(shape)}) AND length({q}) <= {field.max_length}) "
-            f"OR {redacted}"
+            f"({plain}) OR (regexp_full_match({q}, {_lit(shape)}) "
+            f"AND length({q}) <= {field.max_length}) OR {redacted}"
         )
     raise NotImplementedError(f"no SQL check for fields of kind {kind!r}")  # pragma: no cover
 
@@ -167,15 +179,16 @@ def _field_validity(name: str) -> str | None:
 
 def _required_sql() -> str:
     """False for a known event type without one of its required fields."""
-    parts = []
+    needs: dict[str, list[str]] = {}
     for spec in EVENT_TYPES.values():
-        needed = [_quote(n) for n in spec.required]
+        for name in spec.required:
+            needs.setdefault(_quote(name), []).append(spec.name)
         if spec.name.startswith("learning_"):
-            needed.append("coalesce(id, learning_id)")
-        if needed:
-            missing = " OR ".join(f"{n} IS NULL" for n in needed)
-            parts.append(f"(event_type = {_lit(spec.name)} AND ({missing}))")
-    return f"NOT ({' OR '.join(parts)})"
+            needs.setdefault("coalesce(id, learning_id)", []).append(spec.name)
+    return " AND ".join(
+        f"({value} IS NOT NULL OR event_type NOT IN ({', '.join(_lit(t) for t in types)}))"
+        for value, types in needs.items()
+    )
 
 
 def _ts_sql() -> str:
@@ -191,9 +204,9 @@ _STATIC_VALIDITY: Final = " AND ".join(
     [
         "event_type IS NOT NULL",
         f'regexp_full_match("timestamp", {_lit(schema.TIMESTAMP_PATTERN)})',
-        _check_sql(next(f for f in COMMON_FIELDS if f.name == "event_type")).replace(
-            '"event_type"', "event_type"
-        ),
+        f"(event_type IN ({', '.join(_lit(t) for t in EVENT_TYPES)}) OR "
+        + _check_sql(next(f for f in COMMON_FIELDS if f.name == "event_type"))
+        + ")",
         *(
             v
             for n in ("event_id", "id", "learning_id", *sorted(FIELD_TYPES))
@@ -253,7 +266,10 @@ def typed_select_sql(
     }
     cols = [f"{exprs.get(n, _value_sql(n))} AS {_quote(n)}" for n in names]
     cols += [_quote(n) for n in extra]
-    return f"SELECT {', '.join(cols)} FROM (SELECT *, {_ts_sql()} AS __ts FROM {source})"
+    casts = "".join(
+        f", {_number_sql(n)} AS {_cast_name(n)}" for n, t in FIELD_TYPES.items() if t == "DOUBLE"
+    )
+    return f"SELECT {', '.join(cols)} FROM (SELECT *, {_ts_sql()} AS __ts{casts} FROM {source})"
 
 
 def ok_filter_sql() -> str:
