@@ -49,6 +49,10 @@ An ``id``, ``text`` or ``hash`` given as a JSON number or boolean is taken as it
 # --- limits (the contract's bounds, as data: the validator, the fast reader and the
 # warehouse's SQL filter are all generated from them) -------------------------------------
 
+_LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+NAME_FIRST_CHARS: Final = _LETTERS + "_"
+NAME_CHARS: Final = _LETTERS + "0123456789_.:-"
+MODEL_CHARS: Final = NAME_CHARS + "/@+"
 NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_.:-]{0,127}"
 """Skill, agent, tool and other names: a letter or ``_``, then letters, digits and ``_.:-``;
 at most 128 characters. Fits ``acgme-compliance``, ``META_UPDATER``, plugin skills
@@ -59,6 +63,13 @@ MODEL_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_.:/@+-]{0,127}"
 ``claude-3-5-sonnet@20240620``, ``org/repo``)."""
 REDACTED_PATTERN: Final = r"\[REDACTED:[a-z_]{1,40}\]"
 """The privacy guard's marker (``[REDACTED:email]``): accepted in every name, id and text."""
+PATTERN_CHARS: Final = {
+    NAME_PATTERN: (NAME_FIRST_CHARS, NAME_CHARS),
+    MODEL_PATTERN: (NAME_FIRST_CHARS, MODEL_CHARS),
+}
+"""Each name pattern as (first characters, all characters): the warehouse checks names with
+these sets instead of a regular expression (no regex to compile per query)."""
+REDACTED_CHARS: Final = "abcdefghijklmnopqrstuvwxyz_"
 RESERVED_NAMES: Final = ("true", "false")
 """Names that are refused although they match the pattern: the JSON booleans' text."""
 MAX_NAME_CHARS: Final = 128

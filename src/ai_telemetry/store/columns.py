@@ -115,10 +115,27 @@ def _check_sql(field: Field) -> str:
     return f"({_check_body(field)})"
 
 
+def _only(q: str, chars: str) -> str:
+    """SQL: every character of ``q`` is in ``chars`` (ASCII), without a regular expression."""
+    return f"ltrim({q}, {_lit(chars)}) = ''"
+
+
+# The control characters as one SQL string (NUL cannot be written in a literal).
+_CONTROLS: Final = "(chr(0) || " + _lit("".join(map(chr, (*range(1, 0x20), *range(0x7F, 0xA0))))) + ")"
+
+
+def _redacted_sql(q: str) -> str:
+    """SQL for `schema.REDACTED_PATTERN`: ``[REDACTED:`` + 1 to 40 of a-z and _ + ``]``."""
+    return (
+        f"(starts_with({q}, '[REDACTED:') AND suffix({q}, ']') AND strlen({q}) BETWEEN 12 AND 51 "
+        f"AND {_only(f'substr({q}, 11, strlen({q}) - 11)', schema.REDACTED_CHARS)})"
+    )
+
+
 def _check_body(field: Field) -> str:
     q = _quote(field.name)
     kind = field.kind
-    redacted = f"regexp_full_match({q}, {_lit(schema.REDACTED_PATTERN)})"
+    redacted = _redacted_sql(q)
     if kind in ("number", "integer"):
         n = _cast_name(field.name)
         test = f"{n} IS NOT NULL AND isfinite({n}) AND {n} BETWEEN {field.minimum!r} AND "
@@ -129,28 +146,26 @@ def _check_body(field: Field) -> str:
     if kind == "enum":
         return f"{q} IN ({', '.join(_lit(c) for c in field.choices)})"
     if kind == "hash":
-        return f"regexp_full_match({q}, '[0-9a-fA-F]{{7,64}}')"
+        return f"strlen({q}) BETWEEN 7 AND 64 AND {_only(q, '0123456789abcdefABCDEF')}"
     if kind == "name":
+        first, chars = schema.PATTERN_CHARS[field.pattern]
         reserved = ", ".join(_lit(r) for r in schema.RESERVED_NAMES)
         return (
-            f"(regexp_full_match({q}, {_lit(field.pattern)}) AND {q} NOT IN ({reserved})) "
-            f"OR {redacted}"
+            f"(strlen({q}) BETWEEN 1 AND {field.max_length} AND {_only(q, chars)} "
+            f"AND {_only(f'left({q}, 1)', first)} AND {q} NOT IN ({reserved})) OR {redacted}"
         )
     if kind in ("id", "text"):
-        # One full match: a first character that is not [ { or a control, then characters
-        # that are not controls; DuckDB's length() counts code points, as len() does.
-        control = schema.CONTROL_CHARS[1:-1]
-        shape = f"[^{control}\\[{{][^{control}]*"
-        # Fast and sufficient (2.5x cheaper than the regex, which decides the rest): ASCII
-        # (no C1 control), nothing to_json escapes (no C0 control), no DEL, short enough.
+        # Fast and sufficient: ASCII (no C1 control), nothing to_json escapes (no C0 control),
+        # no DEL. The rest (non-ASCII, a quote or a backslash) is decided by removing every
+        # control character and comparing; length() counts code points, as len() does.
         plain = (
             f"strlen(to_json({q})) = strlen({q}) + 2 AND strlen({q}) = length({q}) "
-            f"AND NOT contains({q}, chr(127)) AND strlen({q}) BETWEEN 1 AND {field.max_length} "
-            f"AND ascii({q}) NOT IN (91, 123)"
+            f"AND NOT contains({q}, chr(127))"
         )
         return (
-            f"({plain}) OR (regexp_full_match({q}, {_lit(shape)}) "
-            f"AND length({q}) <= {field.max_length}) OR {redacted}"
+            f"(strlen({q}) >= 1 AND length({q}) <= {field.max_length} "
+            f"AND ascii({q}) NOT IN (91, 123) "
+            f"AND (({plain}) OR translate({q}, {_CONTROLS}, '') = {q})) OR {redacted}"
         )
     raise NotImplementedError(f"no SQL check for fields of kind {kind!r}")  # pragma: no cover
 
