@@ -115,27 +115,19 @@ def _check_sql(field: Field) -> str:
     return f"({_check_body(field)})"
 
 
-def _only(q: str, chars: str) -> str:
-    """SQL: every character of ``q`` is in ``chars`` (ASCII), without a regular expression."""
-    return f"ltrim({q}, {_lit(chars)}) = ''"
-
-
 # The control characters as one SQL string (NUL cannot be written in a literal).
-_CONTROLS: Final = "(chr(0) || " + _lit("".join(map(chr, (*range(1, 0x20), *range(0x7F, 0xA0))))) + ")"
+_CONTROLS: Final = (
+    "(chr(0) || " + _lit("".join(map(chr, (*range(1, 0x20), *range(0x7F, 0xA0))))) + ")"
+)
 
-
-def _redacted_sql(q: str) -> str:
-    """SQL for `schema.REDACTED_PATTERN`: ``[REDACTED:`` + 1 to 40 of a-z and _ + ``]``."""
-    return (
-        f"(starts_with({q}, '[REDACTED:') AND suffix({q}, ']') AND strlen({q}) BETWEEN 12 AND 51 "
-        f"AND {_only(f'substr({q}, 11, strlen({q}) - 11)', schema.REDACTED_CHARS)})"
-    )
+# Performance: DuckDB evaluates both sides of OR (and AND) for every row, but a CASE branch
+# only for the rows that reach it; so every costly test below sits in a CASE, behind a cheap one.
 
 
 def _check_body(field: Field) -> str:
     q = _quote(field.name)
     kind = field.kind
-    redacted = _redacted_sql(q)
+    redacted = f"regexp_full_match({q}, {_lit(schema.REDACTED_PATTERN)})"
     if kind in ("number", "integer"):
         n = _cast_name(field.name)
         test = f"{n} IS NOT NULL AND isfinite({n}) AND {n} BETWEEN {field.minimum!r} AND "
@@ -146,26 +138,25 @@ def _check_body(field: Field) -> str:
     if kind == "enum":
         return f"{q} IN ({', '.join(_lit(c) for c in field.choices)})"
     if kind == "hash":
-        return f"strlen({q}) BETWEEN 7 AND 64 AND {_only(q, '0123456789abcdefABCDEF')}"
+        return f"regexp_full_match({q}, '[0-9a-fA-F]{{7,64}}')"
     if kind == "name":
-        first, chars = schema.PATTERN_CHARS[field.pattern]
         reserved = ", ".join(_lit(r) for r in schema.RESERVED_NAMES)
         return (
-            f"(strlen({q}) BETWEEN 1 AND {field.max_length} AND {_only(q, chars)} "
-            f"AND {_only(f'left({q}, 1)', first)} AND {q} NOT IN ({reserved})) OR {redacted}"
+            f"CASE WHEN regexp_full_match({q}, {_lit(field.pattern)}) THEN {q} NOT IN ({reserved}) "
+            f"WHEN ascii({q}) = 91 THEN {redacted} ELSE false END"
         )
     if kind in ("id", "text"):
-        # Fast and sufficient: ASCII (no C1 control), nothing to_json escapes (no C0 control),
-        # no DEL. The rest (non-ASCII, a quote or a backslash) is decided by removing every
-        # control character and comparing; length() counts code points, as len() does.
+        # Fast and sufficient: ASCII (no C1 control), nothing to_json escapes (no C0
+        # control), no DEL. The rare rest (non-ASCII, a quote, a backslash) is decided by
+        # removing every control character and comparing; length() counts code points.
         plain = (
             f"strlen(to_json({q})) = strlen({q}) + 2 AND strlen({q}) = length({q}) "
             f"AND NOT contains({q}, chr(127))"
         )
         return (
-            f"(strlen({q}) >= 1 AND length({q}) <= {field.max_length} "
-            f"AND ascii({q}) NOT IN (91, 123) "
-            f"AND (({plain}) OR translate({q}, {_CONTROLS}, '') = {q})) OR {redacted}"
+            f"CASE WHEN ascii({q}) = 91 THEN {redacted} WHEN ascii({q}) = 123 THEN false "
+            f"WHEN strlen({q}) = 0 OR length({q}) > {field.max_length} THEN false "
+            f"WHEN {plain} THEN true ELSE translate({q}, {_CONTROLS}, '') = {q} END"
         )
     raise NotImplementedError(f"no SQL check for fields of kind {kind!r}")  # pragma: no cover
 
@@ -186,10 +177,11 @@ def _field_validity(name: str) -> str | None:
         if check == default:
             continue
         branches.append(f"WHEN event_type IN ({', '.join(_lit(t) for t in types)}) THEN {check}")
+    q = _quote(name)
     if not branches:
-        return f"({_quote(name)} IS NULL OR ({default}))"
+        return f"(CASE WHEN {q} IS NULL THEN true ELSE {default} END)"
     tail = f"ELSE {default}" if default is not None else "ELSE true"
-    return f"({_quote(name)} IS NULL OR CASE {' '.join(branches)} {tail} END)"
+    return f"(CASE WHEN {q} IS NULL THEN true {' '.join(branches)} {tail} END)"
 
 
 def _required_sql() -> str:
@@ -219,9 +211,9 @@ _STATIC_VALIDITY: Final = " AND ".join(
     [
         "event_type IS NOT NULL",
         f'regexp_full_match("timestamp", {_lit(schema.TIMESTAMP_PATTERN)})',
-        f"(event_type IN ({', '.join(_lit(t) for t in EVENT_TYPES)}) OR "
+        f"(CASE WHEN event_type IN ({', '.join(_lit(t) for t in EVENT_TYPES)}) THEN true ELSE "
         + _check_sql(next(f for f in COMMON_FIELDS if f.name == "event_type"))
-        + ")",
+        + " END)",
         *(
             v
             for n in ("event_id", "id", "learning_id", *sorted(FIELD_TYPES))
