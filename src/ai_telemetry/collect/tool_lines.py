@@ -13,7 +13,7 @@ from __future__ import annotations
 import orjson
 
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
-from ai_telemetry.events.schema import new_event_id, timestamp_from_unix
+from ai_telemetry.events.schema import DURATION_MAX, new_event_id, timestamp_from_unix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ class ToolCallEncoder:
             static = self._static[key] = self._static_part(key)
         if isinstance(static, str):
             return static
+        if not 0 <= duration <= DURATION_MAX:  # the contract's bounds (NaN fails both)
+            return f"duration_seconds: must be between 0 and {DURATION_MAX:,.0f}, got {duration!r}"
         return b"".join(
             (
                 b'{"timestamp":"',

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai_telemetry.events import schema as contract
 from ai_telemetry.events.schema import COMMON_FIELDS, EVENT_TYPES, EventType, Field
 
 SCHEMA_ID = "https://ai-telemetry.dev/schema/event.json"
@@ -29,10 +30,13 @@ def _field_schema(field: Field) -> dict[str, Any]:
         schema = {"type": "string", "format": "date-time", "pattern": _RFC3339_UTC}
     elif field.kind == "hash":
         schema = {"type": "string", "pattern": "^[0-9a-f]{7,64}$"}
+    elif field.kind == "name":
+        schema = {"type": "string", "pattern": f"^{field.pattern}$"}
     else:
-        schema = {"type": "string", "minLength": 1}
-    if field.kind in ("number", "integer") and not field.signed:
-        schema["minimum"] = 0
+        schema = {"type": "string", "minLength": 1, "maxLength": field.max_length}
+    if field.kind in ("number", "integer"):
+        schema["minimum"] = field.minimum
+        schema["maximum"] = field.maximum
     schema["description"] = field.doc
     return schema
 
@@ -66,10 +70,18 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+def _bounds(f: Field) -> str:
+    if f.kind in ("number", "integer"):
+        return f", {contract._bound(f.minimum)} to {contract._bound(f.maximum)}"
+    if f.kind == "name" and f.pattern == contract.MODEL_PATTERN:
+        return ", also / @ +"
+    return ""
+
+
 def _field_rows(fields: tuple[Field, ...], required: tuple[str, ...] = ()) -> list[str]:
     rows = ["| field | kind | required | meaning |", "|---|---|---|---|"]
     for f in fields:
-        kind = f.kind + (f" ({', '.join(f.choices)})" if f.choices else "")
+        kind = f.kind + (f" ({', '.join(f.choices)})" if f.choices else "") + _bounds(f)
         must = "yes" if f.name in required else ""
         rows.append(f"| `{f.name}` | {kind} | {must} | {f.doc} |")
     return rows
@@ -96,6 +108,37 @@ def events_markdown() -> str:
         "way in, and a timestamp with no offset is rejected. Unknown event types are kept (with",
         "the common fields only) and reported by `ai-telemetry validate`. For `learning_created`",
         "the field `source` is the learning's source (incident, observation, ...), as in the seed.",
+        "",
+        "## Limits",
+        "",
+        "The validator, the reader (`ai-telemetry validate`), the writer and the warehouse",
+        "(`aggregate`, `status`, `top`, ...) apply the same limits, generated from",
+        "`ai_telemetry.events.schema`; a value outside them makes the whole event invalid, with",
+        "a message naming the field.",
+        "",
+        "| what | limit |",
+        "|---|---|",
+        f"| `name` (skill, agent, tool, ...) | `{contract.NAME_PATTERN}`: a letter or `_`, then "
+        "letters, digits and `_.:-`, at most 128 (`acgme-compliance`, `META_UPDATER`, "
+        "`plugin:skill`, `mcp__server__tool`); `model` and `project` may also hold `/ @ +`; "
+        "`true` and `false` are refused |",
+        f"| `id` | 1 to {contract.MAX_ID_CHARS} characters |",
+        f"| `text` | 1 to {contract.MAX_TEXT_CHARS} characters |",
+        "| every string | no control character (U+0000-U+001F, U+007F-U+009F: newline, ESC, "
+        "BEL, ...); an `id` or `text` does not start with `[` or `{`; the privacy marker "
+        "`[REDACTED:<category>]` is always accepted |",
+        "| `id`, `text`, `hash` given as a JSON number or boolean | taken as its JSON text "
+        '(`"session_id": 42` is `"42"`), as the warehouse reads it |',
+        "| numbers | the range in the kind column; NaN and infinities are not JSON |",
+        f"| `timestamp` | `YYYY-MM-DDTHH:MM:SS[.fffffffff]` then `Z` or `+HH:MM`; from "
+        f"{contract.TIMESTAMP_MIN} up to (not including) {contract.TIMESTAMP_MAX}, and at most "
+        "`AI_TELEMETRY_MAX_FUTURE_SKEW` seconds (default 3600) ahead of the clock when read |",
+        f"| one line of `events.jsonl` | {contract.MAX_LINE_BYTES:,} bytes without its newline |",
+        "",
+        "The time range is one that Python's `datetime`, DuckDB `TIMESTAMP`, Parquet and",
+        "PostgreSQL all hold, from the Unix epoch on (UUIDv7 ids hold no earlier time). The",
+        "future margin is an hour: clocks drift by seconds, but a writer that stamps local time",
+        "as UTC, or a mistyped year, would otherwise sit in the future of every report.",
         "",
     ]
     for spec in EVENT_TYPES.values():

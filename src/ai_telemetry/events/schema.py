@@ -19,7 +19,7 @@ from ai_telemetry.errors import EventValidationError
 # `typing` and `dataclasses` at run time (their imports cost more than the hook's own work).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any, Final, Literal
 
     Kind = Literal[
@@ -27,15 +27,95 @@ if TYPE_CHECKING:
     ]
 """How a field is checked (``Kind``).
 
-- ``text``: short free text (error types, root causes); the privacy detectors scan it.
-- ``name``: an identifier such as a skill, agent, tool or model name; scanned as well.
-- ``id``: an opaque id (event, session, task, learning, incident, request); scanned as well.
+- ``text``: short free text (error types, root causes): 1 to `MAX_TEXT_CHARS` characters, no
+  control character; the privacy detectors scan it.
+- ``name``: an identifier such as a skill, agent, tool or model name: `NAME_PATTERN` (or the
+  field's own ``pattern``); scanned as well.
+- ``id``: an opaque id (event, session, task, learning, incident, request): 1 to `MAX_ID_CHARS`
+  characters, no control character; scanned as well.
 - ``enum``: one of ``choices``.
-- ``number`` / ``integer``: a non-negative JSON number (booleans are not numbers).
-- ``timestamp``: RFC 3339 with an offset, normalised to UTC ``...Z``.
+- ``number`` / ``integer``: a JSON number between the field's ``minimum`` and ``maximum``
+  (booleans are not numbers; NaN and infinities are not JSON).
+- ``timestamp``: RFC 3339 with an offset (`TIMESTAMP_PATTERN`), normalised to UTC ``...Z``,
+  from `TIMESTAMP_MIN` up to `TIMESTAMP_MAX` and at most `max_future_skew` ahead of now.
 - ``hash``: a hexadecimal commit hash (7 to 64 digits).
 - ``boolean``: true or false.
+
+An ``id``, ``text`` or ``hash`` given as a JSON number or boolean is taken as its JSON text
+(``"session_id": 42`` is ``"42"``), which is how the warehouse's typed reader sees it too; a
+``name`` must be a JSON string (a number or ``true`` cannot match its pattern).
 """
+
+# --- limits (the contract's bounds, as data: the validator, the fast reader and the
+# warehouse's SQL filter are all generated from them) -------------------------------------
+
+_LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+NAME_FIRST_CHARS: Final = _LETTERS + "_"
+NAME_CHARS: Final = _LETTERS + "0123456789_.:-"
+MODEL_CHARS: Final = NAME_CHARS + "/@+"
+NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_.:-]{0,127}"
+"""Skill, agent, tool and other names: a letter or ``_``, then letters, digits and ``_.:-``;
+at most 128 characters. Fits ``acgme-compliance``, ``META_UPDATER``, plugin skills
+``plugin:skill`` and MCP tools ``mcp__server__tool``. The first character is not a digit so
+that a JSON number given as a name can never pass for one (the warehouse reads names typed)."""
+MODEL_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_.:/@+-]{0,127}"
+"""Model and project names may also hold ``/``, ``@`` and ``+`` (``openai/gpt-4o``,
+``claude-3-5-sonnet@20240620``, ``org/repo``)."""
+REDACTED_PATTERN: Final = r"\[REDACTED:[a-z_]{1,40}\]"
+"""The privacy guard's marker (``[REDACTED:email]``): accepted in every name, id and text."""
+PATTERN_CHARS: Final = {
+    NAME_PATTERN: (NAME_FIRST_CHARS, NAME_CHARS),
+    MODEL_PATTERN: (NAME_FIRST_CHARS, MODEL_CHARS),
+}
+"""Each name pattern as (first characters, all characters): the warehouse checks names with
+these sets instead of a regular expression (no regex to compile per query)."""
+REDACTED_CHARS: Final = "abcdefghijklmnopqrstuvwxyz_"
+RESERVED_NAMES: Final = ("true", "false")
+"""Names that are refused although they match the pattern: the JSON booleans' text."""
+MAX_NAME_CHARS: Final = 128
+MAX_ID_CHARS: Final = 256
+MAX_TEXT_CHARS: Final = 1024
+CONTROL_CHARS: Final = "[\\x00-\\x1f\\x7f-\\x9f]"
+"""C0 controls, DEL and C1 controls (newline, ESC, BEL, CSI ...): refused in every string."""
+MAX_LINE_BYTES: Final = 65536
+"""Longest line of events.jsonl (without its newline). The writer refuses a longer event, the
+reader and the warehouse count a longer line as bad. A valid event within the other limits is
+at most about 20 KB."""
+TIMESTAMP_PATTERN: Final = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
+"""RFC 3339 with ``T``, seconds and an offset (``Z`` or ``+HH:MM``), at most nanoseconds."""
+TIMESTAMP_MIN: Final = "1970-01-01T00:00:00Z"
+TIMESTAMP_MAX: Final = "2200-01-01T00:00:00Z"
+"""The contract's time range, ``[TIMESTAMP_MIN, TIMESTAMP_MAX)`` in UTC: the Unix epoch (no
+negative Unix times, which UUIDv7 ids and ``gmtime`` cannot take) up to a date that Python's
+``datetime``, DuckDB ``TIMESTAMP``, Parquet (int64 microseconds) and PostgreSQL all hold."""
+DEFAULT_MAX_FUTURE_SKEW: Final = 3600.0
+"""Seconds a timestamp may be ahead of now (``AI_TELEMETRY_MAX_FUTURE_SKEW``): one hour covers
+clock drift between machines (seconds with NTP, minutes without), while a writer that labels
+local time as UTC, or a date typed wrong, is refused with a message instead of sitting in the
+future of every report."""
+COUNT_MAX: Final = 1_000_000_000
+"""Upper bound of counts and token numbers (a billion)."""
+DURATION_MAX: Final = 30 * 86400.0
+"""Upper bound of durations in seconds (30 days)."""
+
+
+def _read_skew() -> float:
+    raw = os.environ.get("AI_TELEMETRY_MAX_FUTURE_SKEW")
+    if not raw:
+        return DEFAULT_MAX_FUTURE_SKEW
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_MAX_FUTURE_SKEW
+    return value if math.isfinite(value) and value >= 0 else DEFAULT_MAX_FUTURE_SKEW
+
+
+max_future_skew: float = _read_skew()
+"""Seconds a timestamp may be ahead of now; read from ``AI_TELEMETRY_MAX_FUTURE_SKEW`` once.
+Tests and tools may assign it."""
 
 OUTCOMES: Final = ("started", "success", "error", "rollback", "handoff")
 TERMINAL_OUTCOMES: Final = ("success", "error", "rollback", "handoff")
@@ -53,10 +133,25 @@ class Field:
         doc: one line for docs/events.md and the JSON Schema.
         choices: the allowed values of an ``enum``.
         signed: for ``number``: negative values are allowed too (a change such as
-            ``delta_percent``).
+            ``delta_percent``); the default minimum becomes ``-maximum``.
+        minimum: for ``number`` / ``integer``: smallest value (default 0).
+        maximum: for ``number`` / ``integer``: largest value (default `COUNT_MAX`).
+        pattern: for ``name``: the regular expression the whole value must match (default
+            `NAME_PATTERN`).
+        max_length: for strings: most characters (default by kind).
     """
 
-    __slots__ = ("choices", "doc", "kind", "name", "signed")
+    __slots__ = (
+        "choices",
+        "doc",
+        "kind",
+        "max_length",
+        "maximum",
+        "minimum",
+        "name",
+        "pattern",
+        "signed",
+    )
 
     def __init__(
         self,
@@ -65,12 +160,23 @@ class Field:
         doc: str,
         choices: tuple[str, ...] = (),
         signed: bool = False,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        pattern: str | None = None,
+        max_length: int | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.doc = doc
         self.choices = choices
         self.signed = signed
+        top = COUNT_MAX if maximum is None else maximum
+        self.maximum = float(top)
+        self.minimum = float(minimum if minimum is not None else (-top if signed else 0))
+        self.pattern = pattern if pattern is not None else (NAME_PATTERN if kind == "name" else "")
+        default_length = {"name": MAX_NAME_CHARS, "id": MAX_ID_CHARS, "text": MAX_TEXT_CHARS}
+        self.max_length = max_length if max_length is not None else default_length.get(kind, 0)
 
     def __repr__(self) -> str:
         return f"Field({self.name!r}, {self.kind!r})"
@@ -102,14 +208,19 @@ COMMON_FIELDS: Final[tuple[Field, ...]] = (
     ),
     Field("event_id", "id", "Unique, sortable id (UUIDv7); assigned by the writer when missing."),
     Field("source", "name", "Where it came from: sdk, cli, hook, git, ci, otlp, import, demo, ..."),
-    Field("project", "name", "Project name, for cross-project aggregation."),
+    Field("project", "name", "Project name, for cross-project aggregation.", pattern=MODEL_PATTERN),
     Field("session_id", "id", "Opaque id grouping the events of one agent session."),
     Field("task_id", "id", "Opaque id grouping the events of one agent task."),
-    Field("redacted", "integer", "How many values the privacy guard removed from this event."),
+    Field(
+        "redacted",
+        "integer",
+        "How many values the privacy guard removed from this event.",
+        maximum=1_000_000,
+    ),
 )
 
 _outcome = Field("outcome", "enum", "started, then one terminal outcome.", OUTCOMES)
-_duration = Field("duration_seconds", "number", "Wall time in seconds.")
+_duration = Field("duration_seconds", "number", "Wall time in seconds.", maximum=DURATION_MAX)
 _tokens = Field("context_tokens", "integer", "Context window size in tokens during execution.")
 _learning_id = Field("id", "id", "Learning id, LEARN-YYYY-NNN.")
 _severity = Field("severity", "enum", "critical, warning or info.", SEVERITIES)
@@ -117,6 +228,10 @@ _severity = Field("severity", "enum", "critical, warning or info.", SEVERITIES)
 
 def _f(name: str, kind: Kind, doc: str, *choices: str) -> Field:
     return Field(name, kind, doc, tuple(choices))
+
+
+def _percent(name: str, doc: str) -> Field:
+    return Field(name, "number", doc, maximum=100)
 
 
 EVENT_TYPES: Final[dict[str, EventType]] = {
@@ -130,7 +245,7 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _outcome,
                 _duration,
                 _tokens,
-                _f("skill_version", "name", "Version of the skill (for A/B comparison)."),
+                _f("skill_version", "text", "Version of the skill (for A/B comparison)."),
                 _f("error_type", "text", "Exception class or error kind, without details."),
             ),
             required=("skill", "outcome"),
@@ -179,7 +294,7 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
         EventType(
             "session_end",
             "An agent session ended.",
-            (_duration, _f("reason", "name", "Why it ended, as the agent reports it.")),
+            (_duration, _f("reason", "text", "Why it ended, as the agent reports it.")),
         ),
         EventType(
             "context_snapshot",
@@ -187,15 +302,15 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
             (
                 _tokens,
                 _f("context_window", "integer", "Size of the model's context window in tokens."),
-                _f("model", "name", "Model name."),
-                _f("trigger", "name", "What took the snapshot: turn, compact (manual or auto)."),
+                Field("model", "name", "Model name.", pattern=MODEL_PATTERN),
+                _f("trigger", "text", "What took the snapshot: turn, compact (manual or auto)."),
             ),
         ),
         EventType(
             "llm_request",
             "One model API response with its token usage and estimated cost.",
             (
-                _f("model", "name", "Model name."),
+                Field("model", "name", "Model name.", pattern=MODEL_PATTERN),
                 _f("input_tokens", "integer", "Input tokens."),
                 _f("output_tokens", "integer", "Output tokens."),
                 _f("cache_creation_input_tokens", "integer", "Tokens written to the prompt cache."),
@@ -209,20 +324,35 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _f("message_id", "id", "API message id."),
                 _f("agent", "name", "Agent the request is attributed to."),
                 _f("skill", "name", "Skill the request is attributed to."),
-                _f("cost_usd", "number", "Estimated cost in US dollars."),
-                _f("duration_seconds", "number", "Request latency in seconds."),
+                Field("cost_usd", "number", "Estimated cost in US dollars.", maximum=100_000),
+                Field(
+                    "duration_seconds",
+                    "number",
+                    "Request latency in seconds.",
+                    maximum=DURATION_MAX,
+                ),
             ),
         ),
         EventType(
             "llm_error",
             "A model API request that failed (Claude Code's api_error); never the error message.",
             (
-                _f("model", "name", "Model name."),
-                _f("status_code", "integer", "HTTP status code, when the failure had one."),
+                Field("model", "name", "Model name.", pattern=MODEL_PATTERN),
+                Field(
+                    "status_code",
+                    "integer",
+                    "HTTP status code, when the failure had one.",
+                    maximum=999,
+                ),
                 _f("attempt", "integer", "Attempts made, the first one included."),
                 _f("request_id", "id", "API request id, when the API returned one."),
                 _f("error_type", "text", "Error kind, without details."),
-                _f("duration_seconds", "number", "Request latency in seconds."),
+                Field(
+                    "duration_seconds",
+                    "number",
+                    "Request latency in seconds.",
+                    maximum=DURATION_MAX,
+                ),
             ),
         ),
         EventType(
@@ -234,7 +364,7 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _severity,
                 _f("source", "enum", "What the learning came from.", *LEARNING_SOURCES),
                 _f("skill", "name", "Skill the learning is about."),
-                _f("learning_type", "name", "Type from the entry's front matter."),
+                _f("learning_type", "text", "Type from the entry's front matter."),
                 _f("tags", "text", "Comma-separated tags from the entry's front matter."),
             ),
         ),
@@ -256,7 +386,7 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _f("failed_count", "integer", "Failed tests (errors included)."),
                 _f("passed_count", "integer", "Passed tests."),
                 _f("skipped_count", "integer", "Skipped tests."),
-                _f("coverage_percent", "number", "Line coverage in percent."),
+                _percent("coverage_percent", "Line coverage in percent."),
                 _duration,
             ),
         ),
@@ -264,12 +394,13 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
             "test_coverage",
             "Test coverage was measured.",
             (
-                _f("coverage_percent", "number", "Line coverage in percent."),
+                _percent("coverage_percent", "Line coverage in percent."),
                 Field(
                     "delta_percent",
                     "number",
                     "Change from the previous measurement, points (negative when it fell).",
                     signed=True,
+                    maximum=100,
                 ),
             ),
             required=("coverage_percent",),
@@ -283,13 +414,13 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
         EventType(
             "type_coverage",
             "Share of functions with type hints.",
-            (_f("type_coverage_percent", "number", "Percent of functions fully annotated."),),
+            (_percent("type_coverage_percent", "Percent of functions fully annotated."),),
             required=("type_coverage_percent",),
         ),
         EventType(
             "doc_coverage",
             "Share of public functions with docstrings.",
-            (_f("doc_coverage_percent", "number", "Percent of public functions documented."),),
+            (_percent("doc_coverage_percent", "Percent of public functions documented."),),
             required=("doc_coverage_percent",),
         ),
         EventType(
@@ -416,8 +547,11 @@ def utc_now() -> str:
 def parse_timestamp(value: object) -> datetime:
     """Parse an RFC 3339 timestamp with an offset into an aware UTC datetime.
 
+    Lenient about the form (collectors hand it what their sources write); `normalize_timestamp`
+    is the contract's strict check.
+
     Raises:
-        EventValidationError: not a string, not RFC 3339, or without an offset.
+        EventValidationError: not a string, not RFC 3339, without an offset, or out of range.
     """
     example = "write it as 2025-12-26T10:30:00Z"
     if isinstance(value, str) and _CANONICAL_TS(value):
@@ -442,13 +576,57 @@ def parse_timestamp(value: object) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise EventValidationError("timestamp", f"{value!r} has no UTC offset", example)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise EventValidationError("timestamp", f"{value!r} is out of range", _RANGE_FIX) from None
 
 
-def normalize_timestamp(value: object) -> str:
-    """Any RFC 3339 timestamp with an offset, rewritten in UTC with a trailing Z.
+_TIMESTAMP_FULL = re.compile(TIMESTAMP_PATTERN).fullmatch
+_RANGE_FIX = f"the contract's range is {TIMESTAMP_MIN} up to {TIMESTAMP_MAX}"
+_future_cache: list[Any] = [-1, ""]
+
+
+def future_limit(now: float | None = None) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC): the latest second a timestamp may name right now.
+
+    That is now plus `max_future_skew`, cut to the second (the warehouse compares the same).
+    """
+    limit = int((time.time() if now is None else now) + max_future_skew)
+    cache = _future_cache
+    if cache[0] != limit:
+        cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(min(limit, 7258118399)))
+        cache[0] = limit
+    text: str = cache[1]
+    return text
+
+
+def check_timestamp_range(stamp: str, field: str = "timestamp") -> None:
+    """Refuse a canonical UTC timestamp outside the contract's range or too far ahead of now.
+
+    Raises:
+        EventValidationError: before `TIMESTAMP_MIN`, from `TIMESTAMP_MAX` on, or more than
+            `max_future_skew` seconds ahead of the clock.
+    """
+    second = stamp[:19]
+    if second < TIMESTAMP_MIN[:19] or second >= TIMESTAMP_MAX[:19]:
+        raise EventValidationError(field, f"{stamp!r} is out of range", _RANGE_FIX)
+    if second > future_limit():
+        raise EventValidationError(
+            field,
+            f"{stamp!r} is more than {max_future_skew:g} s ahead of now",
+            "check the writer's clock and time zone (AI_TELEMETRY_MAX_FUTURE_SKEW sets the margin)",
+        )
+
+
+def normalize_timestamp(value: object, field: str = "timestamp") -> str:
+    """An RFC 3339 timestamp with an offset (`TIMESTAMP_PATTERN`), rewritten in UTC with a Z.
 
     A timestamp already in that form is returned as written (after checking its calendar).
+
+    Raises:
+        EventValidationError: not a string, not of the pattern, not a real time, or outside
+            the contract's range (`check_timestamp_range`).
     """
     if isinstance(value, str) and _CANONICAL_TS(value):
         try:  # already UTC with Z (what every collector writes): check the calendar only
@@ -456,11 +634,119 @@ def normalize_timestamp(value: object) -> str:
         except ValueError:
             pass
         else:
+            check_timestamp_range(value, field)
             return value
-    return format_timestamp(parse_timestamp(value))
+    if isinstance(value, str) and not _TIMESTAMP_FULL(value):
+        if len(value) >= 19 and value[10:11] in ("T", "t", " ") and value[-1:] not in "Zz":
+            tail = value[19:]
+            if "+" not in tail and "-" not in tail:
+                raise EventValidationError(
+                    field, f"{value!r} has no UTC offset", "write it as 2025-12-26T10:30:00Z"
+                )
+        raise EventValidationError(
+            field,
+            f"{value!r} is not an RFC 3339 timestamp",
+            "write it as 2025-12-26T10:30:00Z or 2025-12-26T11:30:00+01:00",
+        )
+    stamp = format_timestamp(parse_timestamp(value))
+    check_timestamp_range(stamp, field)
+    return stamp
 
 
 # --- validation ---------------------------------------------------------------------------
+
+_CONTROL = re.compile(CONTROL_CHARS).search
+_REDACTED = re.compile(REDACTED_PATTERN).fullmatch
+_PATTERNS: dict[str, Any] = {}
+
+
+def _pattern(pattern: str) -> Any:
+    try:
+        return _PATTERNS[pattern]
+    except KeyError:
+        compiled = _PATTERNS[pattern] = re.compile(pattern).fullmatch
+        return compiled
+
+
+def _as_text(field: Field, value: object) -> str:
+    """An id, text or hash value as a string: a JSON number or boolean as its JSON text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        import orjson
+
+        return orjson.dumps(value).decode()
+    raise EventValidationError(field.name, f"must be a string, got {type(value).__name__}")
+
+
+def check_string(field: Field, value: str) -> None:
+    """Refuse a string value the field cannot hold (see the kinds above).
+
+    Raises:
+        EventValidationError: empty, too long, a control character, not of the pattern.
+    """
+    name = field.name
+    if not value:
+        raise EventValidationError(name, "must not be empty")
+    if value[0] == "[" and _REDACTED(value):
+        return
+    if len(value) > field.max_length:
+        raise EventValidationError(
+            name, f"is {len(value)} characters long, more than the {field.max_length} allowed"
+        )
+    if field.kind == "name":
+        if not _pattern(field.pattern)(value) or value in RESERVED_NAMES:
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            allowed = "_.:-/@+" if field.pattern == MODEL_PATTERN else "_.:-"
+            raise EventValidationError(
+                name,
+                f"{shown!r} is not a valid name",
+                f"use a letter or _ then letters, digits and {allowed} (see docs/events.md)",
+            )
+        return
+    bad = _CONTROL(value)
+    if bad is not None:
+        raise EventValidationError(
+            name,
+            f"holds the control character U+{ord(bad.group()):04X} at {bad.start()}",
+            "remove control characters (newlines, escapes) from the value",
+        )
+    if value[0] in "[{":
+        raise EventValidationError(
+            name, "must not start with [ or { (it would be read as nested JSON)"
+        )
+
+
+def string_predicate(field: Field) -> Callable[[str], bool]:
+    """A fast yes/no form of `check_string` for one field (the reader's fast path)."""
+    reserved = RESERVED_NAMES
+    redacted = _REDACTED
+    limit = field.max_length
+    if field.kind == "name":
+        match = _pattern(field.pattern)
+
+        def name_ok(value: str) -> bool:
+            return (match(value) is not None and value not in reserved) or redacted(
+                value
+            ) is not None
+
+        return name_ok
+    control = _CONTROL
+
+    def text_ok(value: str) -> bool:
+        if not value:
+            return False
+        if value[0] in "[{":
+            return redacted(value) is not None
+        return len(value) <= limit and control(value) is None
+
+    return text_ok
+
+
+def _bound(value: float) -> str:
+    return f"{int(value):,}" if value.is_integer() else f"{value:g}"
 
 
 def _check_value(field: Field, value: object) -> object:
@@ -468,7 +754,7 @@ def _check_value(field: Field, value: object) -> object:
     name = field.name
     kind = field.kind
     if kind == "timestamp":
-        return normalize_timestamp(value)
+        return normalize_timestamp(value, name)
     if kind in ("number", "integer"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise EventValidationError(
@@ -476,8 +762,16 @@ def _check_value(field: Field, value: object) -> object:
             )
         if not math.isfinite(value):
             raise EventValidationError(name, f"must be finite, got {value!r}")
-        if value < 0 and not field.signed:
-            raise EventValidationError(name, f"must not be negative, got {value!r}")
+        if value < field.minimum:
+            if field.minimum == 0:
+                raise EventValidationError(name, f"must not be negative, got {value!r}")
+            raise EventValidationError(
+                name, f"must be at least {_bound(field.minimum)}, got {value!r}"
+            )
+        if value > field.maximum:
+            raise EventValidationError(
+                name, f"must be at most {_bound(field.maximum)}, got {value!r}"
+            )
         if kind == "integer" and not float(value).is_integer():
             raise EventValidationError(name, f"must be a whole number, got {value!r}")
         return int(value) if kind == "integer" else value
@@ -485,18 +779,21 @@ def _check_value(field: Field, value: object) -> object:
         if not isinstance(value, bool):
             raise EventValidationError(name, f"must be true or false, got {value!r}")
         return value
-    if not isinstance(value, str):
+    if kind in ("id", "text", "hash"):
+        value = _as_text(field, value)
+    elif not isinstance(value, str):
         raise EventValidationError(name, f"must be a string, got {type(value).__name__}")
-    if kind == "enum" and value not in field.choices:
-        raise EventValidationError(
-            name, f"{value!r} is not allowed", "use one of " + ", ".join(field.choices)
-        )
+    if kind == "enum":
+        if value not in field.choices:
+            raise EventValidationError(
+                name, f"{value!r} is not allowed", "use one of " + ", ".join(field.choices)
+            )
+        return value
     if kind == "hash":
         if not 7 <= len(value) <= 64 or any(c not in "0123456789abcdefABCDEF" for c in value):
             raise EventValidationError(name, f"{value!r} is not a hexadecimal commit hash")
         return value.lower()
-    if kind != "enum" and not value:
-        raise EventValidationError(name, "must not be empty")
+    check_string(field, value)
     return value
 
 

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from ai_telemetry.errors import EventValidationError
 from ai_telemetry.events.schema import (
     EVENT_TYPES,
     FIELDS_BY_TYPE,
+    TIMESTAMP_MAX,
+    TIMESTAMP_MIN,
     Field,
     fields_for,
+    future_limit,
     normalize_timestamp,
+    string_predicate,
 )
 
 _STR, _NUMBER, _INTEGER, _ENUM, _TIMESTAMP, _HASH, _BOOLEAN = range(7)
@@ -41,16 +44,14 @@ _CODES: Final = {
     "boolean": _BOOLEAN,
 }
 _HEX: Final = frozenset("0123456789abcdef")
-_INF: Final = float("inf")
 _MAX_PLANS: Final = 4096
-_Table = dict[str, tuple[int, frozenset[str]]]
-_Getter = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+_Table = dict[str, tuple[int, frozenset[str], Field]]
 
 
 def _fast_table(fields: Mapping[str, Field]) -> _Table | None:
     if any(f.kind not in _CODES for f in fields.values()):
         return None  # a kind this module does not know: always ask the validator
-    return {name: (_CODES[f.kind], frozenset(f.choices)) for name, f in fields.items()}
+    return {name: (_CODES[f.kind], frozenset(f.choices), f) for name, f in fields.items()}
 
 
 # Learning types map learning_id to id: they always take the validator's path.
@@ -66,21 +67,22 @@ _REQUIRED: Final = {name: spec.required for name, spec in EVENT_TYPES.items()}
 class _Plan(NamedTuple):
     """The checks one shape of event needs: getters pick values out of ``tuple(values)``."""
 
-    strings: _Getter | None  # must be non-empty
-    numbers: _Getter | None  # must be >= 0 and finite
+    strings: tuple[tuple[int, Callable[[str], bool]], ...]  # the field's string predicate
+    numbers: tuple[tuple[int, float, float], ...]  # index, minimum, maximum
     enums: tuple[tuple[int, frozenset[str]], ...]
     timestamps: tuple[int, ...]
     hashes: tuple[int, ...]
 
 
-def _getter(positions: list[int]) -> _Getter | None:
-    if not positions:
-        return None
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda values: (values[only],)
-    getter: _Getter = itemgetter(*positions)
-    return getter
+_PREDICATES: dict[int, Callable[[str], bool]] = {}
+
+
+def _predicate(field: Field) -> Callable[[str], bool]:
+    try:
+        return _PREDICATES[id(field)]
+    except KeyError:
+        check = _PREDICATES[id(field)] = string_predicate(field)
+        return check
 
 
 def _make_plan(event_type: str, keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
@@ -90,8 +92,8 @@ def _make_plan(event_type: str, keys: tuple[str, ...], types: tuple[type, ...]) 
         return None
     if not all(name in keys for name in _REQUIRED.get(event_type, ())):
         return None
-    strings: list[int] = []
-    numbers: list[int] = []
+    strings: list[tuple[int, Callable[[str], bool]]] = []
+    numbers: list[tuple[int, float, float]] = []
     enums: list[tuple[int, frozenset[str]]] = []
     timestamps: list[int] = []
     hashes: list[int] = []
@@ -108,18 +110,18 @@ def _make_plan(event_type: str, keys: tuple[str, ...], types: tuple[type, ...]) 
         elif code in (_NUMBER, _INTEGER):
             if kind is not int and (code == _INTEGER or kind is not float):
                 return None
-            numbers.append(index)
+            numbers.append((index, spec[2].minimum, spec[2].maximum))
         elif kind is not str:
             return None
         elif code == _STR:
-            strings.append(index)
+            strings.append((index, _predicate(spec[2])))
         elif code == _ENUM:
             enums.append((index, spec[1]))
         elif code == _TIMESTAMP:
             timestamps.append(index)
         else:
             hashes.append(index)
-    return _Plan(_getter(strings), _getter(numbers), tuple(enums), tuple(timestamps), tuple(hashes))
+    return _Plan(tuple(strings), tuple(numbers), tuple(enums), tuple(timestamps), tuple(hashes))
 
 
 _PLANS: dict[tuple[str, tuple[str, ...], tuple[type, ...]], _Plan | None] = {}
@@ -164,7 +166,7 @@ def canonical_timestamp(value: str) -> bool:
         return False
     second = value[:19]
     if second == _last_second[0]:
-        return True
+        return second <= future_limit()
     if (
         second[10] != "T"
         or second[4] != "-"
@@ -174,12 +176,18 @@ def canonical_timestamp(value: str) -> bool:
         or not second.isascii()
     ):
         return False
+    if second < _TS_MIN or second >= _TS_MAX or second > future_limit():
+        return False
     try:
         datetime.fromisoformat(second)
     except ValueError:
         return False
     _last_second[0] = second
     return True
+
+
+_TS_MIN: Final = TIMESTAMP_MIN[:19]
+_TS_MAX: Final = TIMESTAMP_MAX[:19]
 
 
 def is_stored_event(obj: dict[str, Any]) -> bool:
@@ -197,12 +205,11 @@ def is_stored_event(obj: dict[str, Any]) -> bool:
     if plan is None:
         return False
     values = tuple(obj.values())
-    if plan.strings is not None and not all(plan.strings(values)):
-        return False
-    if plan.numbers is not None:
-        numbers = plan.numbers(values)
-        # min catches negatives; the sum is NaN or infinite when any value is.
-        if min(numbers) < 0 or not sum(numbers) < _INF:
+    for index, check in plan.strings:
+        if not check(values[index]):
+            return False
+    for index, low, high in plan.numbers:
+        if not low <= values[index] <= high:  # NaN fails both comparisons
             return False
     for index, choices in plan.enums:
         if values[index] not in choices:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 import orjson
 
 from ai_telemetry.errors import EventValidationError, LogError
-from ai_telemetry.events.schema import EVENT_TYPES, validate_event
+from ai_telemetry.events.schema import EVENT_TYPES, MAX_LINE_BYTES, validate_event
 from ai_telemetry.log.fastcheck import is_stored_event
 from ai_telemetry.log.files import open_fd, open_file
 from ai_telemetry.log.writer import fsync_dir, writers_lock
@@ -145,8 +145,15 @@ def _decode_error(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     return f"not JSON ({exc})"
 
 
+def oversized(length: int) -> str:
+    """The reason given for a line of ``length`` bytes over `MAX_LINE_BYTES`."""
+    return f"line is {length:,} bytes, more than the {MAX_LINE_BYTES:,} allowed (docs/log.md)"
+
+
 def classify_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, bool]:
     """Judge one line (without its newline): (event, None, unknown) or (None, reason, False)."""
+    if len(raw) > MAX_LINE_BYTES:
+        return None, oversized(len(raw)), False
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
 from ai_telemetry.events.privacy import PrivacyGuard
-from ai_telemetry.events.schema import validate_event
+from ai_telemetry.events.schema import MAX_LINE_BYTES, validate_event
 from ai_telemetry.log.writer import EventLog
 
 TYPE_CHECKING = False  # the hook imports this module: keep `typing` and friends out
@@ -139,8 +139,18 @@ class LogSink:
             if unknown:
                 name = event["event_type"]
                 report.unknown_types[name] = report.unknown_types.get(name, 0) + 1
+            line = self._encode(event)
+            if len(line) > MAX_LINE_BYTES + 1:  # the newline is not counted
+                report.rejected.append(
+                    (
+                        index,
+                        f"the event is {len(line) - 1:,} bytes as a line, more than the "
+                        f"{MAX_LINE_BYTES:,} allowed (docs/log.md); shorten its values",
+                    )
+                )
+                continue
             report.redacted += removed
-            lines.append(self._encode(event))
+            lines.append(line)
         if lines and not self.log.write_lines(b"".join(lines)):
             report.spooled = len(lines)
         report.written = len(lines)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from ai_telemetry.events.schema import COMMON_FIELDS, EVENT_TYPES
+from ai_telemetry.events import schema
+from ai_telemetry.events.schema import COMMON_FIELDS, EVENT_TYPES, Field
 
 _NUMERIC_KINDS: Final = frozenset({"number", "integer"})
 
@@ -66,11 +67,13 @@ def read_json_sql(path_param: str = "?") -> str:
     """``read_json`` over one JSONL file with every contract field as a typed column.
 
     Lines that are not JSON objects come back as rows of NULLs (``ignore_errors``); the caller
-    counts them as bad lines.
+    counts them as bad lines. Numeric fields come as JSON text (see `typed_select_sql`).
     """
     json_cols = {"timestamp": "VARCHAR", "event_type": "VARCHAR", "event_id": "VARCHAR"}
     json_cols.update({"id": "VARCHAR", "learning_id": "VARCHAR"})
-    json_cols.update(FIELD_TYPES)
+    # Numbers are read as their JSON text, so that "12" (a string) is told from 12; the typed
+    # select casts them (`_number_sql`). Strings are read typed (cheaper; see `validity_sql`).
+    json_cols.update({n: "JSON" if t == "DOUBLE" else t for n, t in FIELD_TYPES.items()})
     spec = ", ".join(f"{_quote(n)}: '{t}'" for n, t in json_cols.items())
     return (
         f"read_json({path_param}, format='newline_delimited', ignore_errors=true, "
@@ -81,8 +84,164 @@ def read_json_sql(path_param: str = "?") -> str:
 def _fingerprint_sql() -> str:
     """A stable id for an event without ``event_id``: md5 over its named fields."""
     names = ["timestamp", "event_type", "id", "learning_id", *sorted(FIELD_TYPES)]
-    parts = ", ".join(f"'{n}=' || CAST({_quote(n)} AS VARCHAR)" for n in names)
+    parts = ", ".join(f"'{n}=' || CAST({_value_sql(n)} AS VARCHAR)" for n in names)
     return f"'md5:' || md5(concat_ws(chr(31), {parts}))"
+
+
+def _number_sql(name: str) -> str:
+    """A numeric field's value from its JSON text; NULL when the JSON is not a number."""
+    return f"TRY_CAST(CAST({_quote(name)} AS VARCHAR) AS DOUBLE)"
+
+
+def _cast_name(name: str) -> str:
+    """The inner select's column holding a numeric field's value (computed once per row)."""
+    return _quote(f"__n_{name}")
+
+
+def _value_sql(name: str) -> str:
+    return _cast_name(name) if FIELD_TYPES.get(name) == "DOUBLE" else _quote(name)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _check_sql(field: Field) -> str:
+    """``(...)``: SQL that is true when a present value of ``field`` passes `schema._check_value`.
+
+    Generated from the same data on `Field` as the Python validator; a property test
+    (tests/store/test_contract_agreement.py) holds the two together.
+    """
+    return f"({_check_body(field)})"
+
+
+# The control characters as one SQL string (NUL cannot be written in a literal).
+_CONTROLS: Final = (
+    "(chr(0) || " + _lit("".join(map(chr, (*range(1, 0x20), *range(0x7F, 0xA0))))) + ")"
+)
+
+# Performance: DuckDB evaluates both sides of OR (and AND) for every row, but a CASE branch
+# only for the rows that reach it; so every costly test below sits in a CASE, behind a cheap one.
+
+
+def _check_body(field: Field) -> str:
+    q = _quote(field.name)
+    kind = field.kind
+    redacted = f"regexp_full_match({q}, {_lit(schema.REDACTED_PATTERN)})"
+    if kind in ("number", "integer"):
+        n = _cast_name(field.name)
+        test = f"{n} IS NOT NULL AND isfinite({n}) AND {n} BETWEEN {field.minimum!r} AND "
+        test += repr(field.maximum)
+        if kind == "integer":
+            test += f" AND {n} = trunc({n})"
+        return test
+    if kind == "enum":
+        return f"{q} IN ({', '.join(_lit(c) for c in field.choices)})"
+    if kind == "hash":
+        return f"regexp_full_match({q}, '[0-9a-fA-F]{{7,64}}')"
+    if kind == "name":
+        reserved = ", ".join(_lit(r) for r in schema.RESERVED_NAMES)
+        return (
+            f"CASE WHEN regexp_full_match({q}, {_lit(field.pattern)}) THEN {q} NOT IN ({reserved}) "
+            f"WHEN ascii({q}) = 91 THEN {redacted} ELSE false END"
+        )
+    if kind in ("id", "text"):
+        # Fast and sufficient: ASCII (no C1 control), nothing to_json escapes (no C0
+        # control), no DEL. The rare rest (non-ASCII, a quote, a backslash) is decided by
+        # removing every control character and comparing; length() counts code points.
+        plain = (
+            f"strlen(to_json({q})) = strlen({q}) + 2 AND strlen({q}) = length({q}) "
+            f"AND NOT contains({q}, chr(127))"
+        )
+        return (
+            f"CASE WHEN ascii({q}) = 91 THEN {redacted} WHEN ascii({q}) = 123 THEN false "
+            f"WHEN strlen({q}) = 0 OR length({q}) > {field.max_length} THEN false "
+            f"WHEN {plain} THEN true ELSE translate({q}, {_CONTROLS}, '') = {q} END"
+        )
+    raise NotImplementedError(f"no SQL check for fields of kind {kind!r}")  # pragma: no cover
+
+
+def _field_validity(name: str) -> str | None:
+    """The check of one JSON field across event types (each type's own spec of it)."""
+    by_check: dict[str, list[str]] = {}
+    for type_name, fields in schema.FIELDS_BY_TYPE.items():
+        f = fields.get(name)
+        if f is not None:
+            by_check.setdefault(_check_sql(f), []).append(type_name)
+    common = next((f for f in COMMON_FIELDS if f.name == name), None)
+    default = _check_sql(common) if common is not None else None
+    if not by_check:
+        return None
+    branches = []
+    for check, types in by_check.items():
+        if check == default:
+            continue
+        branches.append(f"WHEN event_type IN ({', '.join(_lit(t) for t in types)}) THEN {check}")
+    q = _quote(name)
+    if not branches:
+        return f"(CASE WHEN {q} IS NULL THEN true ELSE {default} END)"
+    tail = f"ELSE {default}" if default is not None else "ELSE true"
+    return f"(CASE WHEN {q} IS NULL THEN true {' '.join(branches)} {tail} END)"
+
+
+def _required_sql() -> str:
+    """False for a known event type without one of its required fields."""
+    needs: dict[str, list[str]] = {}
+    for spec in EVENT_TYPES.values():
+        for name in spec.required:
+            needs.setdefault(_quote(name), []).append(spec.name)
+        if spec.name.startswith("learning_"):
+            needs.setdefault("coalesce(id, learning_id)", []).append(spec.name)
+    return " AND ".join(
+        f"({value} IS NOT NULL OR event_type NOT IN ({', '.join(_lit(t) for t in types)}))"
+        for value, types in needs.items()
+    )
+
+
+def _ts_sql() -> str:
+    # The common "...Z" form casts straight to TIMESTAMP (40% cheaper); an explicit offset
+    # must go through TIMESTAMPTZ, which TIMESTAMP would silently ignore.
+    return (
+        'coalesce(CASE WHEN suffix("timestamp", \'Z\') THEN try_cast("timestamp" AS TIMESTAMP) '
+        "END, CAST(timezone('UTC', try_cast(\"timestamp\" AS TIMESTAMPTZ)) AS TIMESTAMP))"
+    )
+
+
+_STATIC_VALIDITY: Final = " AND ".join(
+    [
+        "event_type IS NOT NULL",
+        f'regexp_full_match("timestamp", {_lit(schema.TIMESTAMP_PATTERN)})',
+        f"(CASE WHEN event_type IN ({', '.join(_lit(t) for t in EVENT_TYPES)}) THEN true ELSE "
+        + _check_sql(next(f for f in COMMON_FIELDS if f.name == "event_type"))
+        + " END)",
+        *(
+            v
+            for n in ("event_id", "id", "learning_id", *sorted(FIELD_TYPES))
+            if (v := _field_validity(n)) is not None
+        ),
+        _required_sql(),
+    ]
+)
+
+
+def validity_sql(*, now: float | None = None) -> str:
+    """True when a row of `read_json_sql` is a valid event, exactly as `validate_event` says.
+
+    Everything but the clock is generated once from the contract's data (`Field` kinds,
+    bounds, patterns, required fields); ``__ts`` is the parsed timestamp, checked against
+    the contract's range and `schema.future_limit` (``now`` plus the allowed skew).
+
+    What SQL cannot see is documented in docs/log.md: DuckDB's JSON reader accepts a few
+    lines that are not JSON (NaN or a trailing comma in a field outside the contract,
+    duplicate keys, nesting deeper than 1,024), which `ai-telemetry validate` refuses.
+    """
+    limit = schema.future_limit(now)
+    lo, hi = schema.TIMESTAMP_MIN[:19], schema.TIMESTAMP_MAX[:19]
+    clock = (
+        f"__ts >= TIMESTAMP '{lo}' AND __ts < TIMESTAMP '{hi}' "
+        f"AND __ts < TIMESTAMP '{limit}' + INTERVAL 1 SECOND"
+    )
+    return f"coalesce({_STATIC_VALIDITY} AND {clock}, false)"
 
 
 def typed_select_sql(
@@ -91,39 +250,37 @@ def typed_select_sql(
     extra: tuple[str, ...] = (),
     names: tuple[str, ...] = COLUMN_NAMES,
     fingerprint: bool = True,
+    now: float | None = None,
 ) -> str:
     """``SELECT`` the events columns from a source (filter with `ok_filter_sql`).
 
     ``extra`` names further columns of the source to pass through (``ordinality`` of a
     ``read_json(...) WITH ORDINALITY``: the line's place in the file). ``ok`` (see
-    `ok_filter_sql`) is false for a line that is not usable: not a JSON object, no
-    ``event_type``, or a timestamp that does not parse. A timestamp without an offset is read
-    as UTC (the seed's own ``log_session.py`` writes those).
+    `ok_filter_sql`) is false for a line that is not a valid event by the contract
+    (`validity_sql`: the same checks as `ai_telemetry.events.schema.validate_event`): such a
+    row comes out with ``ts`` NULL, so it is counted and dropped.
 
     ``names`` selects only some columns (DuckDB then extracts only those fields from the
-    JSON: the cost of a read grows with the fields extracted). ``fingerprint=False`` leaves
-    ``event_id`` NULL for an event without one instead of deriving it from every field (which
-    would extract them all); the caller fills those in a second read of only such lines.
+    JSON, plus the ones validity reads). ``fingerprint=False`` leaves ``event_id`` NULL for
+    an event without one instead of deriving it from every field; the caller fills those in
+    a second read of only such lines.
     """
-    # The common "...Z" form casts straight to TIMESTAMP (40% cheaper); an explicit offset
-    # must go through TIMESTAMPTZ, which TIMESTAMP would silently ignore.
-    ts = (
-        'coalesce(CASE WHEN suffix("timestamp", \'Z\') THEN try_cast("timestamp" AS TIMESTAMP) '
-        "END, CAST(timezone('UTC', try_cast(\"timestamp\" AS TIMESTAMPTZ)) AS TIMESTAMP))"
-    )
     exprs = {
         "event_id": f"coalesce(event_id, {_fingerprint_sql()})" if fingerprint else "event_id",
-        "ts": ts,
+        "ts": f"CASE WHEN {validity_sql(now=now)} THEN __ts END",
         "event_type": "event_type",
         "learning_id": "coalesce(id, learning_id)",
     }
-    cols = [f"{exprs.get(n, _quote(n))} AS {_quote(n)}" for n in names]
+    cols = [f"{exprs.get(n, _value_sql(n))} AS {_quote(n)}" for n in names]
     cols += [_quote(n) for n in extra]
-    return f"SELECT {', '.join(cols)} FROM {source}"
+    casts = "".join(
+        f", {_number_sql(n)} AS {_cast_name(n)}" for n, t in FIELD_TYPES.items() if t == "DOUBLE"
+    )
+    return f"SELECT {', '.join(cols)} FROM (SELECT *, {_ts_sql()} AS __ts{casts} FROM {source})"
 
 
 def ok_filter_sql() -> str:
-    """Condition that keeps usable rows of `typed_select_sql`."""
+    """Condition that keeps usable rows of `typed_select_sql` (valid events: ``ts`` is set)."""
     return "ts IS NOT NULL AND event_type IS NOT NULL AND event_type <> ''"
 
 
