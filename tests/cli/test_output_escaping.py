@@ -2,9 +2,11 @@
 
 The demo data set with its busiest skill, its failing skill, an agent, a tool and a root cause
 renamed to hostile strings (table pipes, HTML, rich markup, emoji codes, clear-screen, OSC 52
-clipboard writes, OSC 8 hyperlinks, newlines, ``javascript:`` links), written straight into
-events.jsonl and a learning file (as old logs hold them, whatever the event contract accepts
-today). Each command runs as its own process.
+clipboard writes, OSC 8 hyperlinks, newlines, ``javascript:`` links). The event contract refuses
+such names at every entrance now (the writer, validate and the warehouse's filter), so the
+names are planted where the contract does not look: straight into the warehouse's rows (as a
+store written by an older version or another engine holds them) and into a learning file.
+Each command runs as its own process.
 """
 
 from __future__ import annotations
@@ -52,8 +54,31 @@ class World:
     env: dict[str, str]
 
 
-def _rename(event: dict[str, object]) -> dict[str, object]:
-    return {k: RENAMES.get(v, v) if isinstance(v, str) else v for k, v in event.items()}
+def _plant_hostile_names(telemetry: Path) -> None:
+    """Rename, in the warehouse's stored rows, the names of RENAMES to their hostile forms."""
+    import duckdb
+
+    from ai_telemetry.store.columns import EVENT_COLUMNS
+
+    con = duckdb.connect(str(telemetry / "warehouse.duckdb"))
+    try:
+        for column, kind in EVENT_COLUMNS:
+            if kind != "VARCHAR" or column == "event_id":
+                continue
+            cases = " ".join("WHEN ? THEN ?" for _ in RENAMES)
+            values = [x for pair in RENAMES.items() for x in pair]
+            con.execute(
+                f'UPDATE events SET "{column}" = CASE "{column}" {cases} END '
+                f'WHERE "{column}" IN ({", ".join("?" for _ in RENAMES)})',
+                [*values, *RENAMES],
+            )
+        # what was computed from the old names goes: caches are keyed by the generation
+        con.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+            "WHERE key = 'generation'"
+        )
+    finally:
+        con.close()
 
 
 def _learning_file(history: Path, learning_id: str, created: datetime) -> None:
@@ -85,7 +110,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     end = week_start(datetime.now(UTC)) + timedelta(weeks=1)
     data = generate(weeks=8, seed=7, end=end)
     now = datetime.now(UTC)
-    events = [_rename(e) for e in data.events if e["timestamp"] < f"{now:%Y-%m-%dT%H:%M:%S}"]
+    events = [e for e in data.events if e["timestamp"] < f"{now:%Y-%m-%dT%H:%M:%S}"]
     created = now - timedelta(days=2)
     learning_id = f"LEARN-{created.year}-901"
     events.append(
@@ -95,7 +120,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "id": learning_id,
             "severity": "critical",
             "source": "incident",
-            "skill": SKILL_TOP,
+            "skill": "systematic-debugger",
         }
     )
     events.sort(key=lambda e: str(e["timestamp"]))
@@ -110,6 +135,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     }
     quarter = f"{created.year}-Q{(created.month - 1) // 3 + 1}"
     w = World(telemetry, repo, f"{created:%Y-%m}", quarter, env)
+    run(w, "query", "select count(*) from events")  # builds the warehouse from the clean log
+    _plant_hostile_names(telemetry)
     run(w, "aggregate", "--backfill-weeks", "8")
     yield w
 

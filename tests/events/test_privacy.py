@@ -541,7 +541,7 @@ def test_warehouse_ingest_redacts_its_copy(tmp_path: Path) -> None:
         {"timestamp": "2025-12-26T10:30:00Z", "event_type": "skill_execution", "event_id": "a1",
          "skill": "test-writer", "outcome": "error", "error_type": "mail jane.doe@example.com"},
         {"timestamp": "2025-12-26T10:31:00Z", "event_type": "skill_execution", "event_id": "a2",
-         "skill": "/home/jmuller/x", "outcome": "success"},
+         "skill": "test-writer", "outcome": "error", "error_type": "OSError: /home/jmuller/x"},
         {"timestamp": "2025-12-26T10:32:00Z", "event_type": "skill_execution", "event_id": "a3",
          "skill": "test-writer", "outcome": "success"},
     ]  # fmt: skip
@@ -555,7 +555,7 @@ def test_warehouse_ingest_redacts_its_copy(tmp_path: Path) -> None:
     assert 2 == report.redacted
     assert [
         ("a1", "test-writer", "[REDACTED:email]", 1.0),
-        ("a2", "/home/<user>/x", None, 1.0),
+        ("a2", "test-writer", "OSError: /home/<user>/x", 1.0),
         ("a3", "test-writer", None, None),
     ] == stored
 
