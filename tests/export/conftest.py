@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from export_helpers import (
     FROZEN,
+    Prometheus,
+    Pushgateway,
     free_port,
     http_get,
     need_binary,
@@ -90,19 +91,6 @@ def exporter(live_log: Settings, telemetry_dir: Path) -> Iterator[Exporter]:
         stop(process)
 
 
-@dataclass
-class Prometheus:
-    url: str
-    rules: Path
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        q = urllib.parse.urlencode({"query": expr})
-        body = json.loads(http_get(f"{self.url}/api/v1/query?{q}"))
-        assert "success" == body["status"], body
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
-
-
 @pytest.fixture
 def prometheus(exporter: Exporter, tmp_path: Path, settings: Settings) -> Iterator[Prometheus]:
     """A real Prometheus on a free loopback port scraping the exporter every second, with the
@@ -149,14 +137,6 @@ def prometheus(exporter: Exporter, tmp_path: Path, settings: Settings) -> Iterat
         yield server
     finally:
         stop(process)
-
-
-@dataclass
-class Pushgateway:
-    url: str
-
-    def metrics(self) -> str:
-        return http_get(f"{self.url}/metrics").decode()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ them). A missing binary fails the test that needs it, loudly: it is never skippe
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import socket
@@ -14,7 +15,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -164,7 +167,7 @@ def sample_events(week_start: datetime) -> list[dict[str, Any]]:
             base + 140,
             "incident_opened",
             incident_id=f"INC-{week}",
-            severity="high",
+            severity="critical",
             root_cause="timezone-handling",
             project="beta",
         )
@@ -187,7 +190,7 @@ def sample_events(week_start: datetime) -> list[dict[str, Any]]:
         add(base + 164, "doc_coverage", doc_coverage_percent=70.0, project="alpha")
         add(base + 165, "security_scan", open_findings=2, resolved_findings=1, project="beta")
         add(base + 166, "tool_call_limit_reached", limit=50, tool_calls=51, project="alpha")
-    add(30, "learning_implemented", id="LEARN-2025-000", pr="#12", project="alpha")
+    add(30, "learning_implemented", id="LEARN-2025-000", pr=12, project="alpha")
     return events
 
 
@@ -261,3 +264,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
             pipe.close()
+
+
+@dataclass
+class Prometheus:
+    url: str
+    rules: Path
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        q = urllib.parse.urlencode({"query": expr})
+        body = json.loads(http_get(f"{self.url}/api/v1/query?{q}"))
+        assert "success" == body["status"], body
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+
+@dataclass
+class Pushgateway:
+    url: str
+
+    def metrics(self) -> str:
+        return http_get(f"{self.url}/metrics").decode()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from export_helpers import http_get, wait_until
+from export_helpers import Prometheus, http_get, wait_until
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.cog.runtime import panelcfg_config
@@ -20,7 +20,6 @@ from grafana_foundation_sdk.models import prometheus as prometheus_model
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from ai_telemetry.export.grafana import DATASOURCE_UID, PANELS, dashboard, write_grafana
-from conftest import Prometheus
 
 SEED_VIEWS = ("Top skills by usage", "Skill error rate", "Learning velocity", "Test coverage")
 MORE_VIEWS = (

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from export_helpers import wait_until, week_start_of
+from export_helpers import Prometheus, wait_until, week_start_of
 
 from ai_telemetry.config import Settings
-from conftest import Prometheus
 
 PROJECT = "alpha"
 

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from export_helpers import FROZEN, free_port
+from export_helpers import FROZEN, Pushgateway, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from ai_telemetry.config import Settings, load_settings, pushgateway
 from ai_telemetry.errors import ConfigError
 from ai_telemetry.export.prometheus import push
 from ai_telemetry.pipeline import run_weekly
-from conftest import Pushgateway
 
 
 def pushed(gateway: Pushgateway, name: str) -> dict[tuple[tuple[str, str], ...], float]:
