@@ -303,7 +303,6 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     """
     from ai_telemetry import __version__
     from ai_telemetry.log.sink import LogSink
-    from ai_telemetry.log.writer import EventLog
 
     if settings.durability == "buffered":
         settings = settings.replace(durability="write")
@@ -311,9 +310,15 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     # them the privacy guard compiles its detectors only for a value it has not seen yet.
     cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
     known = _read_clean_values(cache, __version__)
-    sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
-    sink.log = EventLog(
-        settings.log_path, fsync=settings.durability == "fsync", lock_timeout=lock_wait
+    # No log spool: what the log refuses (locked, full) goes to the hook spool, in the state
+    # directory, which the hook daemon replays every second (see docs/log.md, "Spools").
+    sink = LogSink(
+        settings,
+        source="hook",
+        fast_json=False,
+        known_clean=known,
+        lock_timeout=lock_wait,
+        spool=False,
     )
     try:
         sink.write(events)
