@@ -194,9 +194,12 @@ def test_committed_symlinked_telemetry_folder_is_refused(tmp_path: Path) -> None
     assert "outside the project" in cli.stderr
     assert (0, 0) == (hook.returncode, sdk.returncode)
     assert BASHRC == clone.bashrc.read_bytes()
-    # hook.py's own failure counter (hook-status.json) is the hook's to guard: not checked here
-    home = {p.name for p in clone.home.iterdir()} - {"hook-status.json"}
-    assert {".bashrc"} == home
+    assert [".bashrc"] == sorted(p.name for p in clone.home.iterdir())  # no hook-status.json
+    status = Path(os.environ["AI_TELEMETRY_STATE_DIR"]) / "sdk-status.jsonl"
+    problems = [json.loads(line) for line in status.read_text().splitlines()]
+    hook_errors = [p["message"] for p in problems if p["kind"] == "hook_error"]
+    assert 1 == len(hook_errors), problems
+    assert "ConfigError" in hook_errors[0] and "outside the project" in hook_errors[0]
 
 
 def test_users_own_environment_may_point_outside(tmp_path: Path) -> None:

@@ -330,8 +330,10 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
 
 
 def _read_clean_values(path: Path, version: str) -> frozenset[str]:
+    from ai_telemetry.log.files import read_bytes
+
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bytes(path))  # never through a link (to /dev/zero, say)
     except (OSError, ValueError):
         return frozenset()
     if not isinstance(data, dict) or data.get("version") != version:
@@ -349,8 +351,11 @@ def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None
     kept = sorted(values)[:CLEAN_VALUES_MAX]
     tmp = path.with_name(f".{path.name}.{_writer_id()}.tmp")
     try:
+        from ai_telemetry.log.files import open_file
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"version": version, "values": kept}), encoding="utf-8")
+        with open_file(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"version": version, "values": kept}))
         tmp.replace(path)
     except OSError:
         with suppress(OSError):  # NotADirectoryError, a full disk: no temp file left behind
@@ -776,23 +781,25 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
 def _record_failure(
     exc: BaseException, *, env: Mapping[str, str], cwd: str | None = None, now: float
 ) -> None:
-    """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise."""
+    """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise.
+
+    Always in the SDK's status file in the state directory too. ``hook-status.json`` goes in
+    the telemetry directory only when the user chose it (``AI_TELEMETRY_DIR`` or
+    ``AI_TELEMETRY_LOG_PATH`` in their environment) or it stays inside the project: a
+    repository that commits ``.claude/Telemetry`` as a symlink to ``~`` gets no file there
+    (the same rule as `ai_telemetry.config.load_settings`, which refuses such a folder). It is
+    read and written without following a symlink (`ai_telemetry.log.files`).
+    """
     try:
         project = _project_dir(env, cwd)
-        directory = Path(env.get("AI_TELEMETRY_DIR") or project / ".claude/Telemetry")
+        chosen = env.get("AI_TELEMETRY_DIR") or (
+            os.path.dirname(env["AI_TELEMETRY_LOG_PATH"])  # noqa: PTH120
+            if env.get("AI_TELEMETRY_LOG_PATH")
+            else ""
+        )
+        directory = Path(chosen or project / ".claude/Telemetry")
         if not directory.is_absolute():
             directory = project / directory
-        path = directory / STATUS_FILE
-        try:
-            status = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(status, dict):
-                status = {}
-        except (OSError, ValueError):
-            status = {}
-        errors = status.get("errors")
-        status["errors"] = (errors if isinstance(errors, int) else 0) + 1
-        status["last_error"] = type(exc).__name__  # the type only: messages may hold data
-        status["last_error_unix"] = now
     except Exception:
         return
     # Where the SDK's status goes (the state directory): a full or read-only telemetry
@@ -800,11 +807,37 @@ def _record_failure(
     from ai_telemetry.collect.claude_code.hook_spool import note_problem
 
     note_problem(env, str(directory / "events.jsonl"), "hook_error", _one_line(exc))
+    try:
+        from ai_telemetry.config import _inside
+
+        if not chosen and not _inside(directory, project):
+            return  # a repository's symlinked folder: the status file above says it all
+        _write_status(directory, exc, now)
+    except Exception:  # noqa: S110 - counting a failure must never fail the hook
+        pass
+
+
+def _write_status(directory: Path, exc: BaseException, now: float) -> None:
+    """Bump the counters of ``directory/hook-status.json`` (temp file, then rename)."""
+    from ai_telemetry.log.files import open_file, read_bytes
+
+    path = directory / STATUS_FILE
+    try:
+        status = json.loads(read_bytes(path))
+        if not isinstance(status, dict):
+            status = {}
+    except (OSError, ValueError):
+        status = {}
+    errors = status.get("errors")
+    status["errors"] = (errors if isinstance(errors, int) else 0) + 1
+    status["last_error"] = type(exc).__name__  # the type only: messages may hold data
+    status["last_error_unix"] = now
     tmp = path.with_name(f".{STATUS_FILE}.{_writer_id()}.tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(status), encoding="utf-8")
-        tmp.replace(path)
+        with open_file(tmp, "w", encoding="utf-8") as handle:  # O_NOFOLLOW: no planted link
+            handle.write(json.dumps(status))
+        tmp.replace(path)  # a rename replaces a planted link, never writes through it
     except Exception:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
