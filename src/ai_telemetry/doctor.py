@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 import orjson
 
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, read_settings_text
+from ai_telemetry.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -298,8 +299,10 @@ _SECRET_WORDS = ("password", "webhook", "token", "secret")
 def _secret_keys(path: Path) -> list[str]:
     """Names of settings in a config.toml or .env that hold a secret (non-empty)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_settings_text(path)  # a regular file, capped: never blocks doctor
+    except (OSError, ConfigError):
+        return []
+    if text is None:
         return []
     found: list[str] = []
     if path.name == ".env":
