@@ -351,9 +351,9 @@ def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None
     kept = sorted(values)[:CLEAN_VALUES_MAX]
     tmp = path.with_name(f".{path.name}.{_writer_id()}.tmp")
     try:
-        from ai_telemetry.log.files import open_file
+        from ai_telemetry.log.files import open_file, own_directory
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        own_directory(path.parent)
         with open_file(tmp, "w", encoding="utf-8") as handle:
             handle.write(json.dumps({"version": version, "values": kept}))
         tmp.replace(path)
