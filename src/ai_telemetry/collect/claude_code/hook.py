@@ -793,7 +793,7 @@ def _record_failure(
     try:
         project = _project_dir(env, cwd)
         chosen = env.get("AI_TELEMETRY_DIR") or (
-            os.path.dirname(env["AI_TELEMETRY_LOG_PATH"])  # noqa: PTH120
+            (os.path.dirname(env["AI_TELEMETRY_LOG_PATH"]) or ".")  # noqa: PTH120
             if env.get("AI_TELEMETRY_LOG_PATH")
             else ""
         )
