@@ -13,6 +13,8 @@ the default is used instead and `Settings.refused` says so in one line (the CLI 
 ``doctor`` shows it). The user's own environment and explicit arguments may point anywhere.
 A telemetry directory that the repository chose (the default, or ``.env``) and that resolves
 outside the project (``.claude/Telemetry`` committed as a symlink) is a `ConfigError`.
+Both files are read only when they are regular files of at most `SETTINGS_FILE_MAX` bytes
+(`read_settings_text`): a FIFO or ``/dev/zero`` there is a one-line `ConfigError`, never a hang.
 """
 
 from __future__ import annotations
@@ -220,23 +222,92 @@ def _read_env(environ: Mapping[str, str | None], origin: str) -> dict[str, Any]:
     return out
 
 
+SETTINGS_FILE_MAX: Final = 1 << 20
+"""Bytes a ``config.toml`` or ``.env`` may hold (1 MiB): both are read on every hook call."""
+
+_KINDS: Final = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def read_settings_text(path: Path, *, skip_directory: bool = False) -> str | None:
+    """The text of a settings file (``config.toml``, ``.env``); None when there is none.
+
+    Only a regular file is read, at most `SETTINGS_FILE_MAX` bytes: the file is opened
+    non-blocking and checked with ``fstat`` before any read, so a FIFO, ``/dev/zero`` (or a
+    symlink to either) or a huge file costs one ``open`` instead of blocking or bloating every
+    hook and CLI call. A symlink to a regular file is followed: this is a read, and a user's
+    dotfiles often link these files.
+
+    Args:
+        path: the file.
+        skip_directory: a directory there is not ours (a virtualenv named ``.env``): None.
+
+    Raises:
+        ConfigError: not a regular file, too large, unreadable or not UTF-8 (one line, naming
+            the file). `NotADirectoryError` when a parent is a file (the caller says which).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if isinstance(exc, NotADirectoryError) and not skip_directory:
+            raise
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode) and skip_directory:
+            return None
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a plain file")
+            raise ConfigError(
+                f"{path} is {kind}, not a regular file; settings are read only from a plain "
+                "file (anything else could block or flood every call): remove it or replace "
+                "it with a file"
+            )
+        chunks: list[bytes] = []
+        left = SETTINGS_FILE_MAX + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 16))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if left <= 0:
+        raise ConfigError(
+            f"{path} is larger than {SETTINGS_FILE_MAX // (1 << 20)} MiB; a settings file "
+            "holds a few settings: trim it"
+        )
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
+
+
 def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read ``config.toml``: (settings, extra sections). A missing file is empty.
 
     Raises:
-        ConfigError: the file is not valid TOML, or a setting has a wrong value.
+        ConfigError: the file is not a regular file (`read_settings_text`), not valid TOML,
+            or a setting has a wrong value.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, {}
+        text = read_settings_text(path)
     except NotADirectoryError:
         raise ConfigError(
             f"{path.parent} is a file, not the telemetry directory; point AI_TELEMETRY_DIR "
             "at a directory"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    if text is None:
+        return {}, {}
     import tomllib  # only when there is a file: the hook runs without one
 
     try:
@@ -322,10 +393,13 @@ def load_settings(
     env = _read_env(os.environ if environ is None else environ, "environment")
     dotenv: dict[str, Any] = {}
     dotenv_path = base / ".env"
-    if dotenv_path.is_file():
+    dotenv_text = read_settings_text(dotenv_path, skip_directory=True)
+    if dotenv_text is not None:
+        from io import StringIO
+
         from dotenv import dotenv_values
 
-        dotenv = _read_env(dotenv_values(dotenv_path), str(dotenv_path))
+        dotenv = _read_env(dotenv_values(stream=StringIO(dotenv_text)), str(dotenv_path))
     given = {k: _coerce(k, v, "argument") for k, v in overrides.items() if v is not None}
     unknown = set(given) - _SETTING_NAMES
     if unknown:

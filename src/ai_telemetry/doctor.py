@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 import orjson
 
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, read_settings_text
+from ai_telemetry.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -228,25 +229,6 @@ def _hook_command_checks(project: Path, home: Path) -> list[Check]:
     return [check_hook_command(command, project=project, env=env) for command in commands]
 
 
-def _spool_check() -> list[Check]:
-    from ai_telemetry.collect.claude_code.hook_client import spool_dir
-    from ai_telemetry.collect.claude_code.hook_spool import pending
-
-    directory = spool_dir(os.environ)
-    waiting = pending(directory)
-    if not waiting:
-        return []
-    return [
-        Check(
-            "claude code hook spool",
-            "warn",
-            f"{len(waiting)} hook call(s) waiting in {directory} to be written",
-            "the hook daemon writes them once the log can be written (see the problems below); "
-            "or run any hook call with AI_TELEMETRY_HOOK_DAEMON=0",
-        )
-    ]
-
-
 def human_bytes(count: float) -> str:
     """``2.0 MB``, ``512 kB``, ``37.4 GB``: free space as a person reads it."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
@@ -317,8 +299,10 @@ _SECRET_WORDS = ("password", "webhook", "token", "secret")
 def _secret_keys(path: Path) -> list[str]:
     """Names of settings in a config.toml or .env that hold a secret (non-empty)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_settings_text(path)  # a regular file, capped: never blocks doctor
+    except (OSError, ConfigError):
+        return []
+    if text is None:
         return []
     found: list[str] = []
     if path.name == ".env":
@@ -395,26 +379,46 @@ def _secret_checks(settings: Settings) -> list[Check]:
 
 
 def _spool_checks(settings: Settings) -> list[Check]:
-    """Batches spooled while another process held the log's lock, not appended yet."""
+    """Both spools in one check: what waits, where, and who writes it (docs/log.md, "Spools").
+
+    - ``events.jsonl.spool/`` next to the log: event lines (scrubbed, validated) that a
+      `LogSink` (the SDK, ``ai-telemetry log``, the importers) could not append because another
+      process held the log's lock; the next writer that gets the lock appends them.
+    - ``hook-spool/`` in the state directory: the Claude Code hook's requests (``.req``, not yet
+      handled: no daemon yet, or no answer in time) and events whose write failed (``.ev``:
+      lock held, disk full, read-only); the hook daemon writes them every second.
+    """
+    from ai_telemetry.collect.claude_code.hook_client import spool_dir
+    from ai_telemetry.collect.claude_code.hook_spool import pending
     from ai_telemetry.log.writer import spool_dir_for, spooled_files
 
+    parts: list[str] = []
+    fixes: list[str] = []
     waiting = spooled_files(settings.log_path)
-    if not waiting:
-        return []
-    lines = 0
-    for path in waiting:
-        with contextlib.suppress(OSError):
-            lines += _count_lines(path)
-    return [
-        Check(
-            "spool",
-            "warn",
+    if waiting:
+        lines = 0
+        for path in waiting:
+            with contextlib.suppress(OSError):
+                lines += _count_lines(path)
+        parts.append(
             f"{lines} event(s) in {len(waiting)} file(s) in {spool_dir_for(settings.log_path)}, "
-            "waiting for the log's lock",
-            "the next write appends them (ai-telemetry log, the SDK, the hook); if the lock "
-            f"stays held, find the holder: fuser {settings.log_path}.lock",
+            "waiting for the log's lock"
         )
-    ]
+        fixes.append(
+            "the next write appends the log's spool (ai-telemetry log, the SDK); if the lock "
+            f"stays held, find the holder: fuser {settings.log_path}.lock"
+        )
+    hook_dir = spool_dir(os.environ)
+    calls = pending(hook_dir)
+    if calls:
+        parts.append(f"{len(calls)} hook call(s) waiting in {hook_dir} to be written")
+        fixes.append(
+            "the hook daemon writes the hook spool once the log can be (see the problems "
+            "below); or run any hook call with AI_TELEMETRY_HOOK_DAEMON=0"
+        )
+    if not parts:
+        return []
+    return [Check("spool", "warn", "; ".join(parts), "; ".join(fixes))]
 
 
 def run_checks(
@@ -495,7 +499,6 @@ def run_checks(
     checks += _collector_checks(settings)
     project = project or Path(os.environ.get("CLAUDE_PROJECT_DIR") or Path.cwd())
     checks += _hook_command_checks(project, home or Path.home())
-    checks += _spool_check()
     counts, latest = _problems(settings)
     if counts:
         summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items()))

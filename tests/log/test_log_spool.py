@@ -226,5 +226,6 @@ def test_hook_under_a_held_lock_spools_and_exits(
     assert took < 1.0, took
     log = telemetry_dir / "events.jsonl"
     assert not log.exists() or b"Bash" not in log.read_bytes()
+    assert [] == spooled_files(log)  # the hook keeps its events in its own spool, not the log's
     doctor, _ = _run([CLI, "doctor"], tmp_path)
     assert "1 hook call(s) waiting" in doctor.stdout, doctor.stdout

@@ -194,9 +194,12 @@ def test_committed_symlinked_telemetry_folder_is_refused(tmp_path: Path) -> None
     assert "outside the project" in cli.stderr
     assert (0, 0) == (hook.returncode, sdk.returncode)
     assert BASHRC == clone.bashrc.read_bytes()
-    # hook.py's own failure counter (hook-status.json) is the hook's to guard: not checked here
-    home = {p.name for p in clone.home.iterdir()} - {"hook-status.json"}
-    assert {".bashrc"} == home
+    assert [".bashrc"] == sorted(p.name for p in clone.home.iterdir())  # no hook-status.json
+    status = Path(os.environ["AI_TELEMETRY_STATE_DIR"]) / "sdk-status.jsonl"
+    problems = [json.loads(line) for line in status.read_text().splitlines()]
+    hook_errors = [p["message"] for p in problems if p["kind"] == "hook_error"]
+    assert 1 == len(hook_errors), problems
+    assert "ConfigError" in hook_errors[0] and "outside the project" in hook_errors[0]
 
 
 def test_users_own_environment_may_point_outside(tmp_path: Path) -> None:
@@ -250,3 +253,54 @@ def test_other_telemetry_files_planted_as_symlinks_are_not_written_through(
     time.sleep(1.5)  # a background warehouse build started by aggregate
     assert BASHRC == clone.bashrc.read_bytes()
     assert (clone.dir / f".claude/Telemetry/{planted}").is_symlink()
+
+
+def test_committed_hook_state_directory_link_creates_nothing_in_home(tmp_path: Path) -> None:
+    """.claude/Telemetry/hook-state -> ~ : the hook still writes its event, and no session
+    state or cache file appears in the home (the directory link is refused)."""
+    clone = Clone(tmp_path, {}, {".claude/Telemetry/hook-state": "{HOME}"})
+    hook, took = clone.hook()
+    assert (0, "", "") == (hook.returncode, hook.stdout, hook.stderr)
+    assert took < 1.0, took
+    assert [".bashrc"] == sorted(p.name for p in clone.home.iterdir())
+    assert ["Bash"] == [e.get("tool") for e in clone.own_log()]
+
+
+def test_committed_log_spool_directory_link_is_neither_written_nor_replayed(
+    tmp_path: Path,
+) -> None:
+    """.claude/Telemetry/events.jsonl.spool -> ~/data: the next write does not append the
+    user's *.jsonl files found there to the log, nor delete them; a held lock spools nothing
+    there either (one-line error)."""
+    clone = Clone(tmp_path, {}, {".claude/Telemetry/events.jsonl.spool": "{HOME}/data"})
+    data = clone.home / "data"
+    data.mkdir()
+    (data / "notes.jsonl").write_text('{"mine": true}\n')
+    assert 0 == clone.log_cmd().returncode
+    assert [{"mine": True}] == [
+        json.loads(x) for x in (data / "notes.jsonl").read_text().splitlines()
+    ]
+    assert all("mine" not in e for e in clone.own_log())
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom ai_telemetry.log.writer import writers_lock\n"
+            "with writers_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)\n",
+            str(clone.dir / ".claude/Telemetry/events.jsonl"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert "held" == holder.stdout.readline().strip()
+        cli = clone.log_cmd()
+    finally:
+        holder.terminate()
+        holder.wait(timeout=10)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert (1, 1) == (cli.returncode, len(cli.stderr.splitlines())), cli.stderr
+    assert "symbolic link" in cli.stderr
+    assert ["notes.jsonl"] == sorted(p.name for p in data.iterdir())

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import orjson
 
 from ai_telemetry.alert.model import SLACK_COLORS, Alert
+from ai_telemetry.config import read_settings_text
 from ai_telemetry.errors import AlertError, ConfigError
 
 if TYPE_CHECKING:
@@ -80,11 +81,13 @@ class EmailConfig:
 def _environment() -> dict[str, str]:
     """``.env`` in the working directory under the process environment (as `load_settings`)."""
     env: dict[str, str] = {}
-    dotenv_path = Path.cwd() / ".env"
-    if dotenv_path.is_file():
+    text = read_settings_text(Path.cwd() / ".env", skip_directory=True)
+    if text is not None:
+        from io import StringIO
+
         from dotenv import dotenv_values
 
-        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        env.update({k: v for k, v in dotenv_values(stream=StringIO(text)).items() if v is not None})
     env.update(os.environ)
     return env
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -157,20 +158,79 @@ def write_state(settings: Settings, state: AlertState) -> None:
     _atomic_write(path, orjson.dumps(state.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
 
 
+STATE_LOCK_TIMEOUT: Final = 5.0
+"""Seconds a detection run waits for another one holding the alert state lock (a run holds
+it for milliseconds: read the state, append to alerts.log, write the state)."""
+
+
+def state_lock_path(settings: Settings) -> Path:
+    """The alert state lock: ``alerts-state.lock`` beside alerts.log."""
+    return state_path(settings).with_suffix(".lock")
+
+
 @contextlib.contextmanager
-def state_lock(settings: Settings) -> Iterator[None]:
-    """Hold the alert state lock (one detection run at a time)."""
-    path = state_path(settings).with_suffix(".lock")
+def state_lock(settings: Settings, *, timeout: float = STATE_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the alert state lock (one detection run at a time), waiting at most ``timeout``.
+
+    The holder writes its pid into the lock file, so a run that gives up can say who holds it.
+
+    Raises:
+        AlertError: the lock file cannot be opened, or another process held the lock for
+            ``timeout`` seconds (one line naming the file and the holder, when known).
+    """
+    path = state_lock_path(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = open_fd(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise AlertError(f"{path}: cannot create the alert lock ({exc.strerror})") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _acquire(fd, path, timeout)
+        with contextlib.suppress(OSError):  # the pid is a courtesy for a waiting run
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)
+
+
+def _acquire(fd: int, path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise AlertError(
+                    f"{path}: still locked after {timeout:g} s by {_holder(fd)}; another "
+                    "detection run is updating the alerts: try again, or stop that process "
+                    "if it is stuck"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        else:
+            return
+
+
+def _holder(fd: int) -> str:
+    """``pid 1234 (ai-telemetry detect)`` from the pid the holder wrote, or what is known."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    if not text.isdigit():
+        return "another process (pid unknown; fuser shows it)"
+    try:
+        raw = Path(f"/proc/{text}/cmdline").read_bytes()
+    except OSError:
+        return f"pid {text}"
+    words = raw.decode(errors="replace").split("\0")
+    # `python3 ai-telemetry detect`, not the full paths of the interpreter and the script
+    words = [Path(w).name if w.startswith("/") else w for w in words if w]
+    command = " ".join(words)
+    command = "".join(c if c.isprintable() else "?" for c in command)[:80]
+    return f"pid {text} ({command})" if command else f"pid {text}"
 
 
 def append_log(settings: Settings, entries: Sequence[Sequence[str]]) -> None:
@@ -209,6 +269,7 @@ def record_alerts(
     now: datetime | None = None,
     metrics: Mapping[str, Any] | None = None,
     unchecked: Container[str] = (),
+    lock_timeout: float = STATE_LOCK_TIMEOUT,
 ) -> Reconciled:
     """Reconcile the alerts that hold now with the state on disk; log what opened and resolved.
 
@@ -218,14 +279,16 @@ def record_alerts(
         now: the clock.
         metrics: the current metrics document, to show resolved alerts' current values.
         unchecked: rules not evaluated in this run; their open alerts stay open.
+        lock_timeout: seconds to wait for another run holding the alert state lock.
 
     Raises:
-        AlertError: the state or alerts.log cannot be read or written.
+        AlertError: the state or alerts.log cannot be read or written, or the lock stayed
+            held for ``lock_timeout`` seconds.
     """
     from ai_telemetry.analyze.rules import metric_values
 
     moment = now or datetime.now(UTC)
-    with state_lock(settings):
+    with state_lock(settings, timeout=lock_timeout):
         state = read_state(settings)
         changes = reconcile(state, current, now=moment, unchecked=unchecked)
         entries = [a.lines() for a in changes.opened]

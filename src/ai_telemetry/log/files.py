@@ -72,6 +72,22 @@ def read_bytes(path: Path | str) -> bytes:
     return data
 
 
+def own_directory(path: Path | str) -> None:
+    """Create the directory ``path`` (and its parents) when missing; refuse a symlink there.
+
+    ``O_NOFOLLOW`` guards only a file's last component: a repository that commits
+    ``.claude/Telemetry/hook-state`` (or ``events.jsonl.spool``) as a link to ``~`` would
+    have new files created in the home. The telemetry directory itself is guarded by
+    `ai_telemetry.config.load_settings`.
+
+    Raises:
+        OSError: as ``os.makedirs``; for a symlink, ``errno.ELOOP`` with `SYMLINK_REFUSED`.
+    """
+    os.makedirs(path, exist_ok=True)  # noqa: PTH103 - os and errno only (see above)
+    if os.path.islink(path):  # noqa: PTH114
+        raise OSError(errno.ELOOP, SYMLINK_REFUSED, str(path))
+
+
 def is_symlink_error(exc: BaseException) -> bool:
     """The error `open_fd` raises for a symlink."""
     return isinstance(exc, OSError) and exc.errno == errno.ELOOP

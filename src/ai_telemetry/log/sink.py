@@ -81,6 +81,9 @@ class LogSink:
         lock_timeout: seconds to wait for another process holding the log's lock; then the
             batch goes to the spool (see `ai_telemetry.log.writer`). Bounded by default: the
             sink runs inside hosts (SDK, hooks) that must not hang on a stopped process.
+        spool: keep a batch that timed out in ``events.jsonl.spool/`` (default); ``False``
+            raises `LogLockTimeout` instead, for a caller with a spool of its own (the Claude
+            Code hook keeps its events in the hook spool, which its daemon replays).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class LogSink:
         fast_json: bool = True,
         known_clean: Iterable[str] = (),
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        spool: bool = True,
     ) -> None:
         self.settings = settings
         self._encode = _line_encoder(fast_json)
@@ -99,7 +103,7 @@ class LogSink:
             settings.log_path,
             fsync=settings.durability == "fsync",
             lock_timeout=lock_timeout,
-            spool=True,
+            spool=spool,
         )
         self._defaults: dict[str, str] = {}
         if source:
@@ -126,7 +130,8 @@ class LogSink:
         """Append every acceptable event in one locked write; report the rest.
 
         Raises:
-            LogError: the log cannot be written; nothing of this batch was acknowledged.
+            LogError: the log cannot be written; nothing of this batch was acknowledged
+                (`LogLockTimeout`, a subclass, for a lock not free in time with ``spool`` off).
         """
         report = WriteReport()
         lines: list[bytes] = []

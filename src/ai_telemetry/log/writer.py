@@ -45,7 +45,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ai_telemetry.errors import LogError, LogLockTimeout
-from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, open_fd
+from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, open_fd, own_directory
 
 # Read-write: the newline check reads the last byte (pread needs a readable descriptor).
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
@@ -64,12 +64,19 @@ def spool_dir_for(log_path: Path) -> Path:
 
 
 def spooled_files(log_path: Path) -> list[Path]:
-    """The complete spool files of a log, oldest first (names start with a nanosecond time)."""
+    """The complete spool files of a log, oldest first (names start with a nanosecond time).
+
+    None when the spool directory is a symlink: a repository committing
+    ``events.jsonl.spool -> ~/data`` would otherwise have the replay append the ``*.jsonl``
+    files found there to the log, and delete them.
+    """
+    directory = spool_dir_for(log_path)
+    if directory.is_symlink():
+        return []
     try:
-        names = sorted(p.name for p in spool_dir_for(log_path).iterdir())
+        names = sorted(p.name for p in directory.iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return []
-    directory = spool_dir_for(log_path)
     return [directory / n for n in names if n.endswith(".jsonl")]
 
 
@@ -288,7 +295,7 @@ class EventLog:
         name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
         tmp = directory / f".{name}.tmp"
         try:
-            directory.mkdir(exist_ok=True)
+            own_directory(directory)  # a committed events.jsonl.spool -> ~ link: refused
             fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 view = memoryview(data)

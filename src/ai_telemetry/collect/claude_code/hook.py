@@ -304,7 +304,6 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     from ai_telemetry import __version__
     from ai_telemetry.events.privacy import DETECTOR_VERSION
     from ai_telemetry.log.sink import LogSink
-    from ai_telemetry.log.writer import EventLog
 
     if settings.durability == "buffered":
         settings = settings.replace(durability="write")
@@ -313,9 +312,15 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
     key = f"{__version__}+detectors.{DETECTOR_VERSION}"  # new detectors: scan everything again
     known = _read_clean_values(cache, key)
-    sink = LogSink(settings, source="hook", fast_json=False, known_clean=known)
-    sink.log = EventLog(
-        settings.log_path, fsync=settings.durability == "fsync", lock_timeout=lock_wait
+    # No log spool: what the log refuses (locked, full) goes to the hook spool, in the state
+    # directory, which the hook daemon replays every second (see docs/log.md, "Spools").
+    sink = LogSink(
+        settings,
+        source="hook",
+        fast_json=False,
+        known_clean=known,
+        lock_timeout=lock_wait,
+        spool=False,
     )
     try:
         sink.write(events)
@@ -327,8 +332,10 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
 
 
 def _read_clean_values(path: Path, version: str) -> frozenset[str]:
+    from ai_telemetry.log.files import read_bytes
+
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bytes(path))  # never through a link (to /dev/zero, say)
     except (OSError, ValueError):
         return frozenset()
     if not isinstance(data, dict) or data.get("version") != version:
@@ -346,8 +353,11 @@ def _save_clean_values(path: Path, version: str, values: frozenset[str]) -> None
     kept = sorted(values)[:CLEAN_VALUES_MAX]
     tmp = path.with_name(f".{path.name}.{_writer_id()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"version": version, "values": kept}), encoding="utf-8")
+        from ai_telemetry.log.files import open_file, own_directory
+
+        own_directory(path.parent)
+        with open_file(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"version": version, "values": kept}))
         tmp.replace(path)
     except OSError:
         with suppress(OSError):  # NotADirectoryError, a full disk: no temp file left behind
@@ -773,23 +783,25 @@ def _last_context(transcript_path: object) -> tuple[int | None, str | None]:
 def _record_failure(
     exc: BaseException, *, env: Mapping[str, str], cwd: str | None = None, now: float
 ) -> None:
-    """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise."""
+    """Count a swallowed error in ``hook-status.json`` (for ``doctor``); never raise.
+
+    Always in the SDK's status file in the state directory too. ``hook-status.json`` goes in
+    the telemetry directory only when the user chose it (``AI_TELEMETRY_DIR`` or
+    ``AI_TELEMETRY_LOG_PATH`` in their environment) or it stays inside the project: a
+    repository that commits ``.claude/Telemetry`` as a symlink to ``~`` gets no file there
+    (the same rule as `ai_telemetry.config.load_settings`, which refuses such a folder). It is
+    read and written without following a symlink (`ai_telemetry.log.files`).
+    """
     try:
         project = _project_dir(env, cwd)
-        directory = Path(env.get("AI_TELEMETRY_DIR") or project / ".claude/Telemetry")
+        chosen = env.get("AI_TELEMETRY_DIR") or (
+            (os.path.dirname(env["AI_TELEMETRY_LOG_PATH"]) or ".")  # noqa: PTH120
+            if env.get("AI_TELEMETRY_LOG_PATH")
+            else ""
+        )
+        directory = Path(chosen or project / ".claude/Telemetry")
         if not directory.is_absolute():
             directory = project / directory
-        path = directory / STATUS_FILE
-        try:
-            status = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(status, dict):
-                status = {}
-        except (OSError, ValueError):
-            status = {}
-        errors = status.get("errors")
-        status["errors"] = (errors if isinstance(errors, int) else 0) + 1
-        status["last_error"] = type(exc).__name__  # the type only: messages may hold data
-        status["last_error_unix"] = now
     except Exception:
         return
     # Where the SDK's status goes (the state directory): a full or read-only telemetry
@@ -797,11 +809,37 @@ def _record_failure(
     from ai_telemetry.collect.claude_code.hook_spool import note_problem
 
     note_problem(env, str(directory / "events.jsonl"), "hook_error", _one_line(exc))
+    try:
+        from ai_telemetry.config import _inside
+
+        if not chosen and not _inside(directory, project):
+            return  # a repository's symlinked folder: the status file above says it all
+        _write_status(directory, exc, now)
+    except Exception:  # noqa: S110 - counting a failure must never fail the hook
+        pass
+
+
+def _write_status(directory: Path, exc: BaseException, now: float) -> None:
+    """Bump the counters of ``directory/hook-status.json`` (temp file, then rename)."""
+    from ai_telemetry.log.files import open_file, read_bytes
+
+    path = directory / STATUS_FILE
+    try:
+        status = json.loads(read_bytes(path))
+        if not isinstance(status, dict):
+            status = {}
+    except (OSError, ValueError):
+        status = {}
+    errors = status.get("errors")
+    status["errors"] = (errors if isinstance(errors, int) else 0) + 1
+    status["last_error"] = type(exc).__name__  # the type only: messages may hold data
+    status["last_error_unix"] = now
     tmp = path.with_name(f".{STATUS_FILE}.{_writer_id()}.tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(status), encoding="utf-8")
-        tmp.replace(path)
+        with open_file(tmp, "w", encoding="utf-8") as handle:  # O_NOFOLLOW: no planted link
+            handle.write(json.dumps(status))
+        tmp.replace(path)  # a rename replaces a planted link, never writes through it
     except Exception:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ import os
 import time
 
 from ai_telemetry.collect.claude_code.hook_client import (
+    FORWARDED_ENV,
     PROTOCOL,
     SPOOL_SUFFIX,
     spool_dir,
@@ -170,7 +171,10 @@ def spool_events(
 ) -> str | None:
     """Keep events whose write failed, for the replay: the spool directory, or None if not."""
     directory = spool_dir(env)
-    data = json.dumps({"env": dict(env), "cwd": cwd or "", "events": events}).encode()
+    # Only what settings and the state directory read: the in-process hook's environment is
+    # the whole of Claude Code's, API keys included, and none of that belongs on disk.
+    kept = {k: v for k, v in env.items() if k.startswith("AI_TELEMETRY_") or k in FORWARDED_ENV}
+    data = json.dumps({"env": kept, "cwd": cwd or "", "events": events}).encode()
     ok = write_spool_file(directory, request_id + EVENTS_SUFFIX, data)
     return directory if ok else None
 

@@ -82,7 +82,9 @@ def locked_state(
             is not free within ``timeout`` seconds (None: wait as long as it takes).
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ai_telemetry.log.files import own_directory
+
+        own_directory(path.parent)  # a committed hook-state -> ~ link: refused
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         raise StateUnavailable(str(exc), locked=False) from exc
