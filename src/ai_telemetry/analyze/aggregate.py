@@ -39,7 +39,7 @@ from ai_telemetry.analyze.metrics import (
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.log.files import open_file
-from ai_telemetry.store.retention import manifest_path
+from ai_telemetry.store.layout import inputs_fingerprint
 from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
 if TYPE_CHECKING:
@@ -51,23 +51,6 @@ DIRECT_MIN_BYTES: Final = 64 * 1024 * 1024
 """Below this much log a first ingest takes well under a second: it is done inline."""
 DIRECT_MAX_BYTES: Final = 1024 * 1024 * 1024
 """Above this much of the log in the window's range, a first run builds the warehouse inline."""
-
-
-def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
-    out: dict[str, list[int] | None] = {}
-    inputs = (
-        ("log", settings.log_path),
-        ("manifest", manifest_path(settings)),
-        ("config", settings.config_path),  # [models] context windows change a metric
-    )
-    for name, path in inputs:
-        try:
-            st = path.stat()
-        except OSError:
-            out[name] = None
-        else:
-            out[name] = [st.st_ino, st.st_size, st.st_mtime_ns]
-    return out
 
 
 def _cache_key(window: Window, project: str | None, allow_empty: bool) -> str:
@@ -128,7 +111,7 @@ def aggregate(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     key = _cache_key(window, project, allow_empty)
     week = str(last_complete_week(moment))
-    fingerprint = _fingerprint(settings)
+    fingerprint = inputs_fingerprint(settings)
     if not backfill_weeks:
         cached = _read_cache(settings)
         if (

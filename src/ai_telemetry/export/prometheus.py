@@ -31,6 +31,7 @@ import orjson
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AITelemetryError, ConfigError, ExportError
 from ai_telemetry.export.names import EVENTS_SERIES, SERIES, Series
+from ai_telemetry.store.layout import inputs_fingerprint
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -189,27 +190,6 @@ def families(documents: Sequence[Documents]) -> list[Metric]:
 # --- the collector and its cache ----------------------------------------------------------
 
 
-def _fingerprint(settings: Settings) -> dict[str, list[int] | None]:
-    """Inode, size and mtime of the inputs, as ``aggregate`` keys its cache (the same three
-    files; not imported from there, which would load the whole analytics stack on a hit)."""
-    from ai_telemetry.store.retention import manifest_path
-
-    out: dict[str, list[int] | None] = {}
-    inputs = (
-        ("log", settings.log_path),
-        ("manifest", manifest_path(settings)),
-        ("config", settings.config_path),
-    )
-    for name, path in inputs:
-        try:
-            st = path.stat()
-        except OSError:
-            out[name] = None
-        else:
-            out[name] = [st.st_ino, st.st_size, st.st_mtime_ns]
-    return out
-
-
 class TelemetryCollector:
     """A ``prometheus_client`` collector over the warehouse (register it in any registry).
 
@@ -259,7 +239,7 @@ class TelemetryCollector:
 
     def _key(self, now: datetime) -> str:
         state = {
-            "inputs": _fingerprint(self.settings),
+            "inputs": inputs_fingerprint(self.settings),
             "week": week_window(now).as_dict()["start"],
             "project": self.project,
             "by_project": self.by_project,

@@ -21,7 +21,7 @@ import base64
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -352,6 +352,12 @@ def _append_durably(path: Path, data: bytes) -> None:
 
 def _rewrite_without(path: Path, drop: set[int]) -> None:
     """Atomically replace the log with a byte-exact copy lacking the lines at offsets ``drop``."""
+    _rewrite(path, lambda offset, line: b"" if offset in drop else line)
+
+
+def _rewrite(path: Path, line_at: Callable[[int, bytes], bytes]) -> None:
+    """Atomically replace the log with a copy in which each line (with its newline) is
+    ``line_at(offset, line)``; never through a link, fsynced, its mode kept."""
     mode = path.lstat().st_mode & 0o777
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
@@ -359,8 +365,7 @@ def _rewrite_without(path: Path, drop: set[int]) -> None:
         with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, open_file(path, "rb") as src:
             offset = 0
             for chunk in src:
-                if offset not in drop:
-                    out.write(chunk)
+                out.write(line_at(offset, chunk))
                 offset += len(chunk)
             out.flush()
             os.fchmod(out.fileno(), mode)
@@ -453,23 +458,7 @@ def _redactions(path: Path) -> tuple[dict[int, bytes], int]:
 def _rewrite_lines(path: Path, replace: dict[int, bytes]) -> None:
     """Atomically replace the log with a copy whose lines at the offsets of ``replace`` are
     the given bytes (each ending in a newline); every other byte is kept."""
-    mode = path.stat().st_mode & 0o777
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as out, path.open("rb") as src:
-            offset = 0
-            for chunk in src:
-                out.write(replace.get(offset, chunk))
-                offset += len(chunk)
-            out.flush()
-            os.fchmod(out.fileno(), mode)
-            os.fsync(out.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    _rewrite(path, replace.get)
 
 
 def redact_log(

@@ -58,3 +58,28 @@ def init_layout(settings: Settings) -> list[Path]:
     except OSError as exc:
         raise ConfigError(f"cannot create {exc.filename}: {exc.strerror}") from None
     return created
+
+
+def inputs_fingerprint(settings: Settings) -> dict[str, list[int] | None]:
+    """Inode, size and mtime of what a metrics document is computed from: the log, the
+    archive manifest and ``config.toml`` (its ``[models]`` context windows change a metric).
+
+    ``aggregate`` and the Prometheus exporter key their caches by it (None: the file is not
+    there). Cheap, and importing it does not load the analytics stack.
+    """
+    from ai_telemetry.store.retention import manifest_path
+
+    out: dict[str, list[int] | None] = {}
+    inputs = (
+        ("log", settings.log_path),
+        ("manifest", manifest_path(settings)),
+        ("config", settings.config_path),
+    )
+    for name, path in inputs:
+        try:
+            st = path.stat()
+        except OSError:
+            out[name] = None
+        else:
+            out[name] = [st.st_ino, st.st_size, st.st_mtime_ns]
+    return out
