@@ -37,6 +37,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+import orjson
+
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError, QueryRefusedError
 from ai_telemetry.log.files import SYMLINK_REFUSED, open_fd
@@ -949,22 +951,74 @@ def _next_newline(fd: int, start: int, end: int) -> int:
 
 
 def _copy_span(fd: int, start: int, end: int, target: Path) -> int:
-    """Copy bytes [start, end) of ``fd`` to ``target``, each line over `MAX_LINE_BYTES`
-    replaced by `_OVERSIZED_STANDIN`; return the lines copied."""
-    long_lines = _long_lines(fd, start, end)
-    if not long_lines:
+    """Copy bytes [start, end) of ``fd`` to ``target``, each line over `MAX_LINE_BYTES`, and
+    each line DuckDB's reader would take but strict JSON refuses (`_not_json`), replaced by
+    `_OVERSIZED_STANDIN`; return the lines copied."""
+    lines, suspects = _scan_lines(fd, start, end)
+    bad = sorted(set(_long_lines(fd, start, end)) | set(_not_json(fd, suspects, start, end)))
+    if not bad:
         _copy_bytes(fd, start, end, target)
-        return _count_lines(fd, start, end)
+        return lines
     with target.open("wb"):
         pass
     pos = start
-    for lo, hi in long_lines:
+    for lo, hi in bad:
         _copy_bytes(fd, pos, lo, target, append=True)
         with target.open("ab") as out:
             out.write(_OVERSIZED_STANDIN)
         pos = hi
     _copy_bytes(fd, pos, end, target, append=True)
-    return _count_lines(fd, start, end)
+    return lines
+
+
+_LENIENT_TOKENS: Final = (b"NaN", b"Infinity")
+"""What DuckDB's JSON reader takes as numbers and JSON does not: a hand-written logger's
+``json.dumps(float("nan"))`` writes them. `validate` (orjson) refuses such a line; so must the
+warehouse, in every field (the contract's own fields are refused by its filter already)."""
+
+
+def _scan_lines(fd: int, start: int, end: int) -> tuple[int, list[int]]:
+    """Newlines in bytes [start, end) of ``fd``, and the offsets of `_LENIENT_TOKENS` there.
+
+    One pass; a token split between two blocks is found through the previous block's tail."""
+    lines, found, tail = 0, set[int](), b""
+    pos = start
+    while pos < end:
+        block = os.pread(fd, min(_BLOCK, end - pos), pos)
+        if not block:
+            break
+        lines += block.count(b"\n")
+        text = tail + block
+        for token in _LENIENT_TOKENS:
+            at = text.find(token)
+            while at >= 0:
+                found.add(pos - len(tail) + at)
+                at = text.find(token, at + 1)
+        tail = block[-8:]
+        pos += len(block)
+    return lines, sorted(found)
+
+
+def _not_json(fd: int, offsets: list[int], start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each line holding one of ``offsets`` that strict JSON refuses."""
+    from ai_telemetry.events.schema import MAX_LINE_BYTES
+
+    bad: list[tuple[int, int]] = []
+    checked: set[int] = set()
+    for offset in offsets:
+        cut = _last_newline(fd, start, offset)
+        line_start = cut + 1 if cut >= 0 else start
+        if line_start in checked:
+            continue
+        checked.add(line_start)
+        line_end = _next_newline(fd, offset, end)
+        if line_end - line_start > MAX_LINE_BYTES + 1:
+            continue  # a long line: stood in for already
+        try:
+            orjson.loads(os.pread(fd, line_end - line_start, line_start))
+        except orjson.JSONDecodeError:
+            bad.append((line_start, line_end))
+    return bad
 
 
 def _copy_bytes(fd: int, start: int, end: int, target: Path, *, append: bool = False) -> None:
@@ -987,18 +1041,6 @@ def _copy_bytes(fd: int, start: int, end: int, target: Path, *, append: bool = F
                     break
                 done = out.write(block) or 0
             pos += done
-
-
-def _count_lines(fd: int, start: int, end: int) -> int:
-    """Newlines in bytes [start, end) of ``fd``."""
-    lines = 0
-    while start < end:
-        block = os.pread(fd, min(_BLOCK, end - start), start)
-        if not block:
-            break
-        lines += block.count(b"\n")
-        start += len(block)
-    return lines
 
 
 def _column_list(names: tuple[str, ...]) -> str:
