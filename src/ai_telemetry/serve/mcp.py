@@ -11,7 +11,7 @@ tool            CLI twin                                document
 get_metrics     ``aggregate --start --end --project``    aggregate.json, plus ``metrics``
 top             ``top KIND --days``                      top.json
 trend           ``trend METRIC --key --weeks``           trend.json
-open_alerts     ``status``                               status.json (its ``alerts``)
+open_alerts     ``status --metrics`` (``status``: live)    status.json (its ``alerts``)
 skill_audit     ``audit skills --quarter``               audit-skills.json
 learning_review ``review learnings --month``             review-learnings.json
 compare_skill   ``compare skill NAME --versions|--before-after|--commit``   compare-skill.json
@@ -144,6 +144,15 @@ def _window_arg(window: str) -> Any:
     return parse_window(window)
 
 
+_AS_OF = Field(description="The report's clock (date or RFC 3339), default now: --as-of.")
+
+
+def _clock(as_of: str | None) -> datetime | None:
+    from ai_telemetry.analyze.window import parse_moment
+
+    return parse_moment(as_of, option="as_of") if as_of else None
+
+
 class Tools:
     """The tool functions over one `ServerOptions` (each returns one document)."""
 
@@ -212,7 +221,17 @@ class Tools:
 
         return self._call(work)
 
-    def open_alerts(self, weeks: Annotated[int, Field(ge=2, le=104)] = 12) -> CallToolResult:
+    def open_alerts(
+        self,
+        live: Annotated[
+            bool,
+            Field(
+                description="false: the week of metrics.json, which the weekly job judged "
+                "(status --metrics); true: the last 7 days of the log (status)."
+            ),
+        ] = False,
+        weeks: Annotated[int, Field(ge=2, le=104)] = 12,
+    ) -> CallToolResult:
         """The open alerts (most severe first) with the week at a glance: status --json."""
 
         def work() -> Mapping[str, Any]:
@@ -221,13 +240,21 @@ class Tools:
             from ai_telemetry.report.dashboard import status_report
             from ai_telemetry.report.status import status_document
 
-            report = status_report(self.options.settings, now=datetime.now(UTC), weeks=weeks)
+            settings = self.options.settings
+            report = status_report(
+                settings,
+                metrics_path=None if live else settings.metrics_path,
+                now=datetime.now(UTC),
+                weeks=weeks,
+            )
             return status_document(report)
 
         return self._call(work)
 
     def skill_audit(
-        self, quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")]
+        self,
+        quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")],
+        as_of: Annotated[str | None, _AS_OF] = None,
     ) -> CallToolResult:
         """The quarterly skill audit: usage, success, learnings, staleness, decisions."""
 
@@ -239,13 +266,16 @@ class Tools:
                 settings=self.options.settings,
                 repo=self.options.repo,
                 history_dir=self.options.history_dir,
+                now=_clock(as_of),
             )
             return audit.to_document()
 
         return self._call(work)
 
     def learning_review(
-        self, month: Annotated[str, Field(description="YYYY-MM")]
+        self,
+        month: Annotated[str, Field(description="YYYY-MM")],
+        as_of: Annotated[str | None, _AS_OF] = None,
     ) -> CallToolResult:
         """The monthly learning review: themes, skills to fix, incidents, the prompt."""
 
@@ -253,7 +283,10 @@ class Tools:
             from ai_telemetry.report.review import load_review
 
             review = load_review(
-                month, settings=self.options.settings, history_dir=self.options.history_dir
+                month,
+                settings=self.options.settings,
+                history_dir=self.options.history_dir,
+                now=_clock(as_of),
             )
             return review.to_document()
 
