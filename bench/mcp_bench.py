@@ -36,7 +36,7 @@ def cases(demo: bool) -> list[tuple[str, dict[str, Any]]]:
         ]
     return [
         ("get_metrics", {"window": "2025-06-02/2025-06-09"}),
-        ("compare_skill", {"name": "systematic-debugger"}),
+        ("compare_skill", {"name": "systematic-debugger", "date": "2025-07-01"}),
         ("skill_audit", {"quarter": "2025-Q2", "as_of": "2025-07-01T00:00:00Z"}),
     ]
 
