@@ -127,14 +127,14 @@ def parse_address(text: str) -> tuple[str, int]:
 
 
 def _result(document: Mapping[str, Any]) -> CallToolResult:
+    import orjson
     from mcp.types import TextContent
 
-    from ai_telemetry.documents import dumps
-
-    # structured for programs, the same JSON as text for clients that show only text
+    # structured for programs, the same JSON as text for clients that show only text (compact:
+    # an agent reads it, and a big metrics.json costs milliseconds to indent)
+    text = orjson.dumps(document, default=str).decode()
     return CallToolResult(
-        content=[TextContent(type="text", text=dumps(document))],
-        structured_content=dict(document),
+        content=[TextContent(type="text", text=text)], structured_content=dict(document)
     )
 
 
