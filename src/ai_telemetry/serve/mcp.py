@@ -5,18 +5,15 @@ calls the same library function as its CLI command and answers with the same doc
 command's ``--json`` prints (a `TypedDict` of `ai_telemetry.documents.types`), declared as the
 tool's output schema (the very schema of docs/schemas/, `ai_telemetry.documents.jsonschema`):
 
-============== ======================================= ========================================
-tool            CLI twin                                document
-============== ======================================= ========================================
-get_metrics     ``aggregate --start --end --project``    aggregate.json, plus ``metrics``
-top             ``top KIND --days``                      top.json
-trend           ``trend METRIC --key --weeks``           trend.json
-open_alerts     ``status --metrics`` (``status``: live)    status.json (its ``alerts``)
-skill_audit     ``audit skills --quarter``               audit-skills.json
-learning_review ``review learnings --month``             review-learnings.json
-compare_skill   ``compare skill NAME --versions|--before-after|--commit``   compare-skill.json
-log_learning    ``learning new`` (write; off by default) a `LearningEntryDoc`
-============== ======================================= ========================================
+- ``get_metrics``: ``aggregate --start --end --project`` (plus ``metrics``, the whole file)
+- ``top``: ``top KIND --days --limit``
+- ``trend``: ``trend METRIC --key --weeks``
+- ``open_alerts``: ``status --metrics <telemetry>/metrics.json`` (``live``: ``status``)
+- ``skill_audit``: ``audit skills --quarter``; ``learning_review``: ``review learnings --month``
+- ``compare_skill``: ``compare skill NAME --versions | --before-after | --commit``
+- ``log_learning`` (write, off unless enabled): ``learning new``, a `LearningEntryDoc`
+
+The table with every argument is in docs/mcp.md.
 
 A library error becomes an MCP tool error (``isError``, one line), never a crash. The server is
 a thin adapter (STYLE.md): it parses arguments, calls the library, wraps the document. Calls
