@@ -126,9 +126,7 @@ def test_the_issue_corpus_is_judged_alike_by_validate_and_the_warehouse(tmp_path
     """Each value of the issues: validate and the warehouse accept and refuse the same lines."""
     reader = _reader_verdicts(CORPUS)
     assert reader == _warehouse_verdicts(tmp_path, CORPUS)
-    accepted = {
-        f"line-{n}" for n in (0, 17, 18, 19, 20, 23, 24, 27, 30, 36, 37, 38, 41, 43, 48)
-    }
+    accepted = {f"line-{n}" for n in (0, 17, 18, 19, 20, 23, 24, 27, 30, 36, 37, 38, 41, 43, 48)}
     assert accepted == reader[0]
 
 

@@ -186,18 +186,27 @@ def answers_from_log(
     return size * max(inside, 0.0) / whole <= max_bytes
 
 
-def aggregate_document(doc: dict[str, Any], *, output: str) -> AggregateDocument:
+def aggregate_document(
+    doc: dict[str, Any], *, output: str, with_metrics: bool = False
+) -> AggregateDocument:
     """The ``aggregate --json`` document (docs/schemas/aggregate.json): what was written where.
 
     Args:
         doc: the metrics.json document `aggregate` returned.
-        output: the file it was written to.
+        output: the file it was written to ("" for none).
+        with_metrics: also carry ``doc`` itself as ``metrics`` (the MCP ``get_metrics`` tool,
+            which answers with the numbers instead of writing a file).
     """
     from ai_telemetry.documents import header
 
-    return {
-        **header("aggregate"),
+    opening = header("aggregate")
+    document: AggregateDocument = {
+        "schema_version": opening["schema_version"],
+        "command": opening["command"],
         "output": output,
         "window": {"start": str(doc["window"]["start"]), "end": str(doc["window"]["end"])},
         "events": dict(doc["events"]),
     }
+    if with_metrics:
+        document["metrics"] = doc
+    return document

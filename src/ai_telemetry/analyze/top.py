@@ -17,6 +17,9 @@ from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.store.warehouse import Warehouse
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ai_telemetry.config import Settings
     from ai_telemetry.documents.types import TopDocument
 
 KINDS: Final = ("skills", "agents", "tools", "errors")
@@ -95,6 +98,23 @@ def render_top(rows: list[TopRow], kind: str, *, days: int, limit: int) -> str:
     if not rows:
         lines.append("(none)")
     return "\n".join(lines)
+
+
+def load_top(
+    kind: str, *, days: int, limit: int, settings: Settings, now: datetime | None = None
+) -> tuple[list[TopRow], Window]:
+    """What ``ai-telemetry top`` (and the MCP ``top`` tool) reads: ingest, then rank.
+
+    Returns:
+        The rows and the window of the ``days`` days ending ``now`` they were counted in.
+
+    Raises:
+        AnalyticsError: an unknown ``kind``, or the warehouse cannot be read.
+    """
+    window = Window.last_days(days, now=now)
+    with Warehouse(settings) as wh:
+        wh.ingest()
+        return top(wh, kind, window, limit=limit), window
 
 
 def top_document(

@@ -36,6 +36,50 @@ def parse_moment(text: str, *, option: str = "time") -> datetime:
         ) from None
 
 
+def window_from(
+    start: str | None,
+    end: str | None,
+    *,
+    days: int = 7,
+    now: datetime | None = None,
+    names: tuple[str, str] = ("--start", "--end"),
+) -> Window:
+    """The window ``aggregate --start/--end`` means: ``end`` default now, ``start`` ``days`` before.
+
+    Args:
+        start: a date or RFC 3339 time, or None.
+        end: the same (exclusive), or None for ``now``.
+        days: the length when ``start`` is not given.
+        now: the clock.
+        names: how the two values are called in error messages.
+
+    Raises:
+        AnalyticsError: a value is not a date or time, or the end is not after the start.
+    """
+    end_at = parse_moment(end, option=names[1]) if end else _utc(now or datetime.now(UTC))
+    start_at = parse_moment(start, option=names[0]) if start else end_at - timedelta(days=days)
+    return Window(start_at, end_at)
+
+
+def parse_window(text: str, *, now: datetime | None = None) -> Window:
+    """A window written as ``7d`` (the N days ending now) or ``START/END`` (ISO 8601 interval).
+
+    Raises:
+        AnalyticsError: neither form; the message shows both.
+    """
+    value = text.strip()
+    hint = "write 7d (the last 7 days) or 2025-12-01/2025-12-08 (start/end, end exclusive)"
+    if value[:-1].isdigit() and value[-1:] in ("d", "D"):
+        days = int(value[:-1])
+        if days < 1:
+            raise AnalyticsError(f"window {text!r}: at least one day; {hint}")
+        return window_from(None, None, days=days, now=now)
+    start, sep, end = value.partition("/")
+    if not sep or not start or not end:
+        raise AnalyticsError(f"window {text!r} is neither form; {hint}")
+    return window_from(start, end, names=("window start", "window end"))
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """A half-open UTC time window ``[start, end)``.

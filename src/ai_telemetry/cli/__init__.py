@@ -58,6 +58,8 @@ COMMANDS: dict[str, str] = {
     "schedule": "detect:schedule_group",
     # export
     "export": "export:export_group",
+    # serve
+    "mcp": "mcp:mcp_cmd",
 }
 
 

@@ -51,19 +51,15 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
     as_json: bool,
 ) -> None:
     """Compute every metric for a window and write metrics.json (the seed's aggregate.py)."""
-    from datetime import UTC, datetime, timedelta
-
     from ai_telemetry.analyze.aggregate import aggregate
     from ai_telemetry.analyze.metrics import write_metrics_json
-    from ai_telemetry.analyze.window import Window, parse_moment
+    from ai_telemetry.analyze.window import window_from
     from ai_telemetry.errors import AnalyticsError
 
     settings = _settings(input_path)
     if input_path is not None and not input_path.is_file():
         raise AnalyticsError(f"--input {input_path}: no such file; point it at an events.jsonl")
-    end_at = parse_moment(end, option="--end") if end else datetime.now(UTC)
-    start_at = parse_moment(start, option="--start") if start else end_at - timedelta(days=7)
-    window = Window(start_at, end_at)
+    window = window_from(start, end)
     doc = aggregate(
         window,
         settings=settings,
@@ -96,14 +92,9 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
 @json_option
 def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
     """Top skills, agents, tools or errors of the last N days (the seed's example query)."""
-    from ai_telemetry.analyze.top import render_top, top, top_document
-    from ai_telemetry.analyze.window import Window
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.analyze.top import load_top, render_top, top_document
 
-    window = Window.last_days(days)
-    with Warehouse(_settings()) as wh:
-        wh.ingest()
-        rows = top(wh, kind, window, limit=limit)
+    rows, window = load_top(kind, days=days, limit=limit, settings=_settings())
     if as_json:
         emit(top_document(rows, kind, days=days, limit=limit, window=window))
     else:

@@ -93,12 +93,20 @@ def claude_code_group() -> None:
     is_flag=True,
     help="Also set Claude Code's statusLine to `ai-telemetry statusline` (cost, block, skills).",
 )
-def install_cmd(
+@click.option(
+    "--mcp",
+    "with_mcp",
+    is_flag=True,
+    help="Also register `ai-telemetry mcp` as an MCP server: .mcp.json (project) or "
+    "~/.claude.json (--user).",
+)
+def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     scope_user: bool,
     settings_file: Path | None,
     command: str | None,
     background: bool,
     statusline: bool,
+    with_mcp: bool,
 ) -> None:
     """Add our hooks to settings.json, keeping every existing hook (idempotent).
 
@@ -125,6 +133,23 @@ def install_cmd(
     if not report.changed:
         echo(f"ai-telemetry hooks already installed in {path}; nothing changed.")
     echo(f"Hook command: {command}")
+    if with_mcp:
+        _install_mcp(scope_user)
+
+
+def _install_mcp(scope_user: bool) -> None:
+    from ai_telemetry.collect.claude_code.settings_install import (
+        install_mcp_server,
+        mcp_config_path,
+    )
+
+    path = mcp_config_path(scope="user" if scope_user else "project")
+    report = install_mcp_server(path)
+    if report.changed:
+        verb = "Registered" if report.added else "Updated"
+        echo(f"{verb} the ai-telemetry MCP server in {path}.")
+    else:
+        echo(f"The ai-telemetry MCP server is already registered in {path}; nothing changed.")
 
 
 def _install_statusline(path: Path, hook_command: str) -> None:
@@ -163,6 +188,14 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
 
     if uninstall_statusline(path).changed:
         echo(f"Removed the ai-telemetry status line from {path}.")
+    from ai_telemetry.collect.claude_code.settings_install import (
+        mcp_config_path,
+        uninstall_mcp_server,
+    )
+
+    servers = mcp_config_path(scope="user" if scope_user else "project")
+    if uninstall_mcp_server(servers).changed:
+        echo(f"Removed the ai-telemetry MCP server from {servers}.")
 
 
 @click.command("claude-code")

@@ -199,9 +199,9 @@ def learning_new_cmd(
     directory: Path,
 ) -> None:
     """Write a new learning entry from the template, with the next free LEARN-YYYY-NNN id."""
-    from ai_telemetry.collect.learnings import new_learning
+    from ai_telemetry.collect.learnings import create_learning
 
-    path = new_learning(
+    entry = create_learning(
         directory,
         severity=severity,
         source=source,
@@ -209,4 +209,9 @@ def learning_new_cmd(
         learning_type=learning_type,
         title=title,
     )
-    echo(str(path))
+    if entry.redacted:
+        echo(
+            f"warning: the privacy guard replaced --{', --'.join(entry.redacted)} by a marker",
+            err=True,
+        )
+    echo(str(entry.path))

@@ -357,6 +357,38 @@ def _folder_lock(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+@dataclass(frozen=True, slots=True)
+class NewLearning:
+    """A learning entry just written."""
+
+    path: Path
+    id: str
+    title: str | None
+    redacted: tuple[str, ...]
+    """Fields the privacy guard replaced by a marker (``title``, ``skill``, ``type``)."""
+
+
+def guard_fields(**fields: str | None) -> tuple[dict[str, str | None], tuple[str, ...]]:
+    """The privacy guard on free-text fields: a value holding personal data or a secret is
+    replaced by its marker (``[REDACTED:email]``, `ai_telemetry.events.privacy.marker`).
+
+    Returns:
+        The fields as they may be written, and the names of those replaced.
+    """
+    from ai_telemetry.events.privacy import detect, marker
+
+    out: dict[str, str | None] = {}
+    redacted: list[str] = []
+    for name, value in fields.items():
+        category = detect(value) if value else None
+        if category is not None:
+            out[name] = marker(category)
+            redacted.append(name)
+        else:
+            out[name] = value
+    return out, tuple(redacted)
+
+
 def new_learning(
     directory: Path,
     *,
@@ -367,14 +399,40 @@ def new_learning(
     title: str | None = None,
     today: date | None = None,
 ) -> Path:
-    """Write a new entry with the next free id; return its path.
+    """Write a new entry with the next free id; return its path (see `create_learning`)."""
+    return create_learning(
+        directory,
+        severity=severity,
+        source=source,
+        skill=skill,
+        learning_type=learning_type,
+        title=title,
+        today=today,
+    ).path
 
-    Writers on one machine take turns (`_folder_lock`); a file that appears meanwhile anyway
-    (written by hand, or a synced folder) makes it try the next number.
+
+def create_learning(
+    directory: Path,
+    *,
+    severity: str = "info",
+    source: str = "observation",
+    skill: str | None = None,
+    learning_type: str = "pattern",
+    title: str | None = None,
+    today: date | None = None,
+) -> NewLearning:
+    """Write a new entry with the next free id, through the privacy guard (`guard_fields`).
+
+    What ``ai-telemetry learning new`` and the MCP ``log_learning`` tool call. Writers on one
+    machine take turns (`_folder_lock`); a file that appears meanwhile anyway (written by hand,
+    or a synced folder) makes it try the next number.
 
     Raises:
         CollectorError: a bad severity or source, or the folder cannot be written.
     """
+    guarded, redacted = guard_fields(title=title, skill=skill, type=learning_type)
+    title, skill = guarded["title"], guarded["skill"]
+    learning_type = guarded["type"] or learning_type
     if severity not in SEVERITIES:
         raise CollectorError(f"severity {severity!r}; use one of {', '.join(SEVERITIES)}")
     if source not in LEARNING_SOURCES:
@@ -401,7 +459,7 @@ def new_learning(
                         f.write(text)
                 except FileExistsError:
                     continue
-                return path
+                return NewLearning(path, learning_id, title, redacted)
     except OSError as exc:
         raise CollectorError(f"{directory}: cannot write a learning entry ({exc})") from None
     raise CollectorError(f"{directory}: could not find a free learning id")

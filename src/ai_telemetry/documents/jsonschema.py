@@ -146,6 +146,16 @@ def schema_for(command: str) -> dict[str, Any]:
     return schema
 
 
+def schema_of(tp: type) -> dict[str, Any]:
+    """The JSON Schema of any document `TypedDict` that is no command's (e.g. an MCP tool's)."""
+    defs: dict[str, Any] = {}
+    body = _object(tp, defs)
+    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **body}
+    if defs:
+        schema["$defs"] = dict(sorted(defs.items()))
+    return schema
+
+
 def render_schemas() -> dict[str, str]:
     """File name -> text of every schema file (indented, sorted keys, trailing newline)."""
     import orjson

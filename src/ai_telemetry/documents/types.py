@@ -162,9 +162,15 @@ class QueryDocument(Document):
 class AggregateDocument(Document):
     """ai-telemetry aggregate: what was written to metrics.json."""
 
-    output: Annotated[str, "The metrics.json written."]
+    output: Annotated[str, "The metrics.json written (empty: none, the MCP get_metrics tool)."]
     window: WindowDoc
     events: Annotated[dict[str, Any], "metrics.json's events block: total, by_type, bad_lines, ..."]
+    metrics: NotRequired[
+        Annotated[
+            dict[str, Any],
+            "The whole metrics.json document (MCP get_metrics; the CLI writes it to output).",
+        ]
+    ]
 
 
 class RetentionDocument(Document):
@@ -562,3 +568,15 @@ class StatuslineDocument(Document):
     week_skill_success_rate: Annotated[float | None, "Last 7 days; null: no finished run."]
     computed_at: Annotated[str, "When these numbers were computed, RFC 3339 UTC."]
     line: Annotated[str, "The line as printed."]
+
+
+# --- MCP -----------------------------------------------------------------------------------
+
+
+class LearningEntryDoc(TypedDict):
+    """The MCP log_learning tool: the learning entry it wrote (learning new prints its path)."""
+
+    id: Annotated[str, "LEARN-YYYY-NNN, the next free id of the folder."]
+    path: Annotated[str, "The entry file written."]
+    title: Annotated[str | None, "The title as written (a marker where the guard removed it)."]
+    redacted: Annotated[list[str], "Fields the privacy guard replaced by a marker."]

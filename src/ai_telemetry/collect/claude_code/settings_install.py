@@ -364,3 +364,91 @@ def uninstall_statusline(path: Path) -> InstallReport:
         report.removed.append("statusLine")
         report.changed = True
     return report
+
+
+# --- the MCP server (`ai-telemetry mcp`) -------------------------------------------------
+
+MCP_SERVER_NAME: Final = "ai-telemetry"
+_OUR_MCP = re.compile(r"(^|[\s/\"'])ai-telemetry[\"']?\s+mcp(\s|$)|-m\s+ai_telemetry\s+mcp(\s|$)")
+
+
+def mcp_config_path(
+    *, scope: str = "project", home: Path | None = None, project: Path | None = None
+) -> Path:
+    """Where Claude Code reads MCP servers: the project's ``.mcp.json``, or for the user
+    scope ``~/.claude.json`` (its top-level ``mcpServers``, as ``claude mcp add -s user``)."""
+    if scope == "user":
+        return (home if home is not None else Path.home()) / ".claude.json"
+    return (project if project is not None else Path.cwd()) / ".mcp.json"
+
+
+def default_mcp_server(python: str | None = None) -> dict[str, Any]:
+    """Our server entry: this installation's interpreter by absolute path (as the hook's
+    `default_command`), so it starts without the virtualenv on PATH."""
+    return {
+        "type": "stdio",
+        "command": python or sys.executable,
+        "args": ["-I", "-m", "ai_telemetry", "mcp"],
+        "env": {},
+    }
+
+
+def _is_our_mcp_server(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    args = entry.get("args")
+    words = [entry.get("command"), *(args if isinstance(args, list) else [])]
+    line = " ".join(str(w) for w in words if w is not None)
+    return _OUR_MCP.search(line) is not None
+
+
+def _servers_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    servers = data.get("mcpServers")
+    if servers is None:
+        return {}
+    if not isinstance(servers, dict):
+        raise ConfigError(f'{path}: "mcpServers" must be an object mapping names to servers')
+    return servers
+
+
+def install_mcp_server(path: Path, *, server: dict[str, Any] | None = None) -> InstallReport:
+    """Add (or update) ``mcpServers["ai-telemetry"]``; every other server and key stays.
+
+    Raises:
+        ConfigError: the file is not a JSON object, ``mcpServers`` is malformed, or a server
+            named ai-telemetry that is not ours is there (never replaced).
+    """
+    wanted = server if server is not None else default_mcp_server()
+    data = _load(path)
+    servers = _servers_table(data, path)
+    report = InstallReport(path)
+    current = servers.get(MCP_SERVER_NAME)
+    if current == wanted:
+        return report
+    if current is not None and not _is_our_mcp_server(current):
+        raise ConfigError(
+            f"{path}: mcpServers.{MCP_SERVER_NAME} already runs something else; rename or "
+            "remove that entry and run the command again"
+        )
+    (report.updated if current is not None else report.added).append(MCP_SERVER_NAME)
+    servers[MCP_SERVER_NAME] = wanted
+    data["mcpServers"] = servers
+    write_json_atomic(path, data)
+    report.changed = True
+    return report
+
+
+def uninstall_mcp_server(path: Path) -> InstallReport:
+    """Remove our ``mcpServers`` entry (only when it runs ``ai-telemetry mcp``)."""
+    report = InstallReport(path)
+    if not path.exists():
+        return report
+    data = _load(path)
+    servers = _servers_table(data, path)
+    if _is_our_mcp_server(servers.get(MCP_SERVER_NAME)):
+        del servers[MCP_SERVER_NAME]
+        data["mcpServers"] = servers
+        write_json_atomic(path, data)
+        report.removed.append(MCP_SERVER_NAME)
+        report.changed = True
+    return report
