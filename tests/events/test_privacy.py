@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import random
 import subprocess
@@ -478,6 +479,13 @@ _SCRIPT_FLOORS = {
     "latin": 0.84, "cyrillic": 0.9, "greek": 0.84, "arabic": 0.55, "hebrew": 0.95, "cjk": 0.83,
     "devanagari": 0.5,
 }  # fmt: skip
+# With the `names-world` extra (names-dataset and stopwordsiso installed): measured 0.88 overall
+# on the test set (docs/privacy.md), floors a little below.
+_SCRIPT_FLOORS_WORLD = {
+    "latin": 0.84, "cyrillic": 0.94, "greek": 0.89, "arabic": 0.84, "hebrew": 0.95, "cjk": 0.91,
+    "devanagari": 0.64,
+}  # fmt: skip
+_WORLD = importlib.util.find_spec("names_dataset") is not None
 
 
 @pytest.mark.parametrize("name", ["heldout_multilingual.jsonl", "heldout_multilingual_test.jsonl"])
@@ -490,9 +498,11 @@ def test_multilingual_held_out_recall(name: str) -> None:
         per[script][1] += 1
         per[script][0] += detect(row["value"]) is not None
     recall = {script: hit / total for script, (hit, total) in per.items()}
-    assert set(_SCRIPT_FLOORS) == set(recall)
-    assert dict.fromkeys(recall, True) == {s: recall[s] >= _SCRIPT_FLOORS[s] for s in recall}
-    assert sum(h for h, _ in per.values()) / sum(t for _, t in per.values()) >= 0.8
+    floors = _SCRIPT_FLOORS_WORLD if _WORLD else _SCRIPT_FLOORS
+    assert set(floors) == set(recall)
+    assert dict.fromkeys(recall, True) == {s: recall[s] >= floors[s] for s in recall}
+    overall = sum(h for h, _ in per.values()) / sum(t for _, t in per.values())
+    assert overall >= (0.87 if _WORLD else 0.8)
 
 
 def test_localized_text_is_rarely_taken_for_names() -> None:
