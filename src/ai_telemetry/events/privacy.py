@@ -437,6 +437,8 @@ class _Detectors:
             script = script_of(lead)
             first, last, titles, han, common, english = self._world_lists(script)
             low = word.lower()
+            if script == "indic" and "\u200d" in low:
+                low = low.replace("\u200d", "")  # a joiner only shapes the glyphs (श्‍रेष्‍ठ)
             if script == "cjk" and _cjk_name(word, first, last, han):
                 return True
             if i + 1 == count:
@@ -444,6 +446,8 @@ class _Detectors:
             start2, _, word2 = tokens[i + 1]
             gap = s[end:start2]
             low2 = word2.lower()
+            if "\u200d" in low2 and script == "indic":
+                low2 = low2.replace("\u200d", "")
             lead2 = word2[0]
             if (
                 low in titles
