@@ -505,6 +505,20 @@ def test_multilingual_held_out_recall(name: str) -> None:
     assert overall >= (0.87 if _WORLD else 0.8)
 
 
+def test_devanagari_names_are_looked_up_without_joiners() -> None:
+    """A zero-width joiner only shapes a conjunct: ``शर्‍मा`` is the listed ``शर्मा``."""
+    assert detect("ककख शर्\u200dमा") == "person_name"
+    assert detect("failed for ककख श्रेष्\u200dठ") == "person_name"
+
+
+def test_one_listed_half_is_no_name_inside_uncased_prose() -> None:
+    """In a short value one listed Arabic half makes a name; in a sentence of more than four
+    Arabic words it does not (both halves listed still do)."""
+    assert detect("failed for أحمد كخط") == "person_name"
+    assert detect("الأرض ضمنها الشرقية والتي ساعة أحمد كخط.") is None
+    assert detect("الأرض ضمنها الشرقية والتي ساعة أحمد محمد.") == "person_name"
+
+
 def test_localized_text_is_rarely_taken_for_names() -> None:
     """Messages and prose in the same scripts lose at most 1% of their values."""
     rows = _load("legit_localized.jsonl")

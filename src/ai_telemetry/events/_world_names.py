@@ -14,7 +14,10 @@ Read from data that installed packages ship, never from the network:
   Hebrew, Persian and Turkish, keyed in their own script;
 - optionally ``arabic-name-romanizer`` (the ``names-arabic`` extra; it brings onnxruntime, so it
   is not a default dependency): about 6,000 Arabic given names and surnames from Wikidata and
-  DziriNames, read from its SQLite file.
+  DziriNames, read from its SQLite file;
+- optionally ``names-dataset`` and ``stopwordsiso`` (the ``names-world`` extra: a 56 MB wheel,
+  and reading its pickles takes ~15 s and ~1 GB once per machine): the native-script names of
+  105 countries, ranked (`_names_dataset`), less every stopword and common word.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.6 s, so the result is kept in a ``marshal`` file in the user's cache directory
