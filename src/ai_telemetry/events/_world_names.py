@@ -40,7 +40,7 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "9"
+NAMES_VERSION: Final = "10"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
@@ -279,19 +279,21 @@ def _arabic_names(first: set[str], last: set[str]) -> None:
 
 
 # names-dataset (optional, the ``names-world`` extra): the first and last names of 105
-# countries' Facebook users (2021), ranked per country. Its Latin names are left out (half a
-# million, most of them also everyday words somewhere), and so are multi-word entries and names
-# ranked below `_ND_MAX_RANK` in every country (the long tail holds page names and typing noise);
-# stopwords (``stopwordsiso``) and the common words are taken out of them in `build`.
-_ND_SCRIPTS: Final = frozenset({"cyrillic", "greek", "arabic", "hebrew", "indic", "cjk"})
-_ND_MAX_RANK: Final = {"arabic": 2000, "indic": 5000}
+# countries' Facebook users (2021), ranked per country. Multi-word entries are left out, and so
+# are names ranked below `_ND_MAX_RANK` in every country (Latin: the top 300 only, its half a
+# million names are mostly everyday words somewhere; the long tail holds page names and typing
+# noise); stopwords (``stopwordsiso``) and the common words are taken out of them in `build`.
+_ND_SCRIPTS: Final = frozenset({"latin", "cyrillic", "greek", "arabic", "hebrew", "indic", "cjk"})
+_ND_MAX_RANK: Final = {"latin": 300, "arabic": 2000, "indic": 5000}
 """Per script (default 5,000): Arabic has more noise (common words typed as names) at ranks
-beyond 2,000. Chosen on the development set, as were the stopword filter and `_PROSE_WORDS`."""
+beyond 2,000; Latin, half a million names of which many are words, only the top 300 of each
+country (1,000 took ``Azure Blob Storage``). Chosen on the development set, as were the
+stopword filter and `_PROSE_WORDS`."""
 
 
 def _nd_entries(kind: str) -> list[tuple[str, dict[str, int]]]:
-    """``(name, {country: rank})`` of names-dataset's ``first`` or ``last`` table, outside
-    Latin script (reading one table takes about 6 s and 1 GB: once per machine)."""
+    """``(name, {country: rank})`` of names-dataset's ``first`` or ``last`` table (reading
+    one table takes about 6 s and 1 GB: once per machine)."""
     root = _package_dir("names_dataset")
     if root is None:
         return []
@@ -319,9 +321,9 @@ def _nd_entries(kind: str) -> list[tuple[str, dict[str, int]]]:
 
 
 def _names_dataset(first: set[str], last: set[str]) -> None:
-    """Optional (the ``names-world`` extra): names-dataset's names outside Latin script that
-    rank within `_ND_MAX_RANK` in some country (Arabic script: not counting Persian and Urdu
-    countries, whose names are everyday words there, as in `_arabic_names`)."""
+    """Optional (the ``names-world`` extra): names-dataset's names that rank within
+    `_ND_MAX_RANK` in some country (Arabic script: not counting Persian and Urdu countries,
+    whose names are everyday words there, as in `_arabic_names`)."""
     for kind, target in (("first", first), ("last", last)):
         for word, ranks in _nd_entries(kind):
             group = script_of(word[0])
