@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import random
 import subprocess
@@ -478,6 +479,13 @@ _SCRIPT_FLOORS = {
     "latin": 0.84, "cyrillic": 0.9, "greek": 0.84, "arabic": 0.55, "hebrew": 0.95, "cjk": 0.83,
     "devanagari": 0.5,
 }  # fmt: skip
+# With the `names-world` extra (names-dataset and stopwordsiso installed): measured 0.89 overall
+# on the test set (docs/privacy.md), floors a little below.
+_SCRIPT_FLOORS_WORLD = {
+    "latin": 0.85, "cyrillic": 0.94, "greek": 0.89, "arabic": 0.84, "hebrew": 0.95, "cjk": 0.91,
+    "devanagari": 0.7,
+}  # fmt: skip
+_WORLD = importlib.util.find_spec("names_dataset") is not None
 
 
 @pytest.mark.parametrize("name", ["heldout_multilingual.jsonl", "heldout_multilingual_test.jsonl"])
@@ -490,9 +498,25 @@ def test_multilingual_held_out_recall(name: str) -> None:
         per[script][1] += 1
         per[script][0] += detect(row["value"]) is not None
     recall = {script: hit / total for script, (hit, total) in per.items()}
-    assert set(_SCRIPT_FLOORS) == set(recall)
-    assert dict.fromkeys(recall, True) == {s: recall[s] >= _SCRIPT_FLOORS[s] for s in recall}
-    assert sum(h for h, _ in per.values()) / sum(t for _, t in per.values()) >= 0.8
+    floors = _SCRIPT_FLOORS_WORLD if _WORLD else _SCRIPT_FLOORS
+    assert set(floors) == set(recall)
+    assert dict.fromkeys(recall, True) == {s: recall[s] >= floors[s] for s in recall}
+    overall = sum(h for h, _ in per.values()) / sum(t for _, t in per.values())
+    assert overall >= (0.87 if _WORLD else 0.8)
+
+
+def test_devanagari_names_are_looked_up_without_joiners() -> None:
+    """A zero-width joiner only shapes a conjunct: ``शर्‍मा`` is the listed ``शर्मा``."""
+    assert detect("ककख शर्\u200dमा") == "person_name"
+    assert detect("failed for ककख श्रेष्\u200dठ") == "person_name"
+
+
+def test_one_listed_half_is_no_name_inside_uncased_prose() -> None:
+    """In a short value one listed Arabic half makes a name; in a sentence of more than four
+    Arabic words it does not (both halves listed still do)."""
+    assert detect("failed for أحمد كخط") == "person_name"
+    assert detect("الأرض ضمنها الشرقية والتي ساعة أحمد كخط.") is None
+    assert detect("الأرض ضمنها الشرقية والتي ساعة أحمد محمد.") == "person_name"
 
 
 def test_localized_text_is_rarely_taken_for_names() -> None:

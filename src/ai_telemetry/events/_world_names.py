@@ -14,7 +14,10 @@ Read from data that installed packages ship, never from the network:
   Hebrew, Persian and Turkish, keyed in their own script;
 - optionally ``arabic-name-romanizer`` (the ``names-arabic`` extra; it brings onnxruntime, so it
   is not a default dependency): about 6,000 Arabic given names and surnames from Wikidata and
-  DziriNames, read from its SQLite file.
+  DziriNames, read from its SQLite file;
+- optionally ``names-dataset`` and ``stopwordsiso`` (the ``names-world`` extra: a 56 MB wheel,
+  and reading its pickles takes ~15 s and ~1 GB once per machine): the native-script names of
+  105 countries, ranked (`_names_dataset`), less every stopword and common word.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.6 s, so the result is kept in a ``marshal`` file in the user's cache directory
@@ -37,7 +40,7 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "8"
+NAMES_VERSION: Final = "10"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
@@ -75,7 +78,15 @@ def _flatten(value: object, out: set[str]) -> None:
 
 def _sources() -> list[str]:
     found = []
-    for name in ("mimesis", "hebrew_names", "faker", "name_variants", "arabic_name_romanizer"):
+    for name in (
+        "mimesis",
+        "hebrew_names",
+        "faker",
+        "name_variants",
+        "arabic_name_romanizer",
+        "names_dataset",
+        "stopwordsiso",
+    ):
         path = _package_dir(name)
         if path is not None:
             found.append(path)
@@ -176,6 +187,14 @@ def build() -> NameLists:
     _arabic_names(first, last)
     titles = {t.rstrip(".") for t in titles if t.rstrip(".")}
     common |= english
+    common |= _stopwords()
+    # names-dataset's lists hold everyday words (Facebook users type them as names): none of
+    # its names that is a common word or a stopword of any language is taken.
+    nd_first: set[str] = set()
+    nd_last: set[str] = set()
+    _names_dataset(nd_first, nd_last)
+    first |= nd_first - common
+    last |= nd_last - common
     common.discard("")
     return (
         frozenset(first),
@@ -257,6 +276,83 @@ def _arabic_names(first: set[str], last: set[str]) -> None:
             con.close()
     except sqlite3.Error:
         return
+
+
+# names-dataset (optional, the ``names-world`` extra): the first and last names of 105
+# countries' Facebook users (2021), ranked per country. Multi-word entries are left out, and so
+# are names ranked below `_ND_MAX_RANK` in every country (Latin: the top 300 only, its half a
+# million names are mostly everyday words somewhere; the long tail holds page names and typing
+# noise); stopwords (``stopwordsiso``) and the common words are taken out of them in `build`.
+_ND_SCRIPTS: Final = frozenset({"latin", "cyrillic", "greek", "arabic", "hebrew", "indic", "cjk"})
+_ND_MAX_RANK: Final = {"latin": 300, "arabic": 2000, "indic": 5000}
+"""Per script (default 5,000): Arabic has more noise (common words typed as names) at ranks
+beyond 2,000; Latin, half a million names of which many are words, only the top 300 of each
+country (1,000 took ``Azure Blob Storage``). Chosen on the development set, as were the
+stopword filter and `_PROSE_WORDS`."""
+
+
+def _nd_entries(kind: str) -> list[tuple[str, dict[str, int]]]:
+    """``(name, {country: rank})`` of names-dataset's ``first`` or ``last`` table (reading
+    one table takes about 6 s and 1 GB: once per machine)."""
+    root = _package_dir("names_dataset")
+    if root is None:
+        return []
+    import gc
+    import gzip
+    import pickle
+
+    path = os.path.join(root, "v3", f"{kind}_names.pkl.gz")
+    try:
+        with gzip.open(path, "rb") as fh:
+            table = pickle.load(fh)  # noqa: S301 - the installed package's own data file
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+        return []
+    out: list[tuple[str, dict[str, int]]] = []
+    if isinstance(table, dict):
+        for word, info in table.items():
+            if not isinstance(word, str) or not word or script_of(word[0]) not in _ND_SCRIPTS:
+                continue
+            rank = info.get("rank") if isinstance(info, dict) else None
+            if isinstance(rank, dict) and rank:
+                out.append((word, rank))
+    del table
+    gc.collect()
+    return out
+
+
+def _names_dataset(first: set[str], last: set[str]) -> None:
+    """Optional (the ``names-world`` extra): names-dataset's names that rank within
+    `_ND_MAX_RANK` in some country (Arabic script: not counting Persian and Urdu countries,
+    whose names are everyday words there, as in `_arabic_names`)."""
+    for kind, target in (("first", first), ("last", last)):
+        for word, ranks in _nd_entries(kind):
+            group = script_of(word[0])
+            if group == "indic" and not "\u0900" <= word[0] <= "\u097f":
+                continue  # Devanagari only: Bengali, Tamil, ... are not measured (and cost prose)
+            counted = [
+                r for c, r in ranks.items() if group != "arabic" or c not in _ARABIC_SKIP_COUNTRIES
+            ]
+            if " " in word or not counted or min(counted) > _ND_MAX_RANK.get(group, 5000):
+                continue
+            target.add(word.strip().lower())
+
+
+def _stopwords() -> set[str]:
+    """The stopwords of every language of ``stopwordsiso`` (Stopwords ISO), read from its JSON
+    file (optional, with the ``names-world`` extra): function words are no names."""
+    import json
+
+    root = _package_dir("stopwordsiso")
+    if root is None:
+        return set()
+    try:
+        with open(os.path.join(root, "stopwords-iso.json"), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return set()
+    out: set[str] = set()
+    _flatten(data, out)
+    return out
 
 
 def cache_dir() -> str:

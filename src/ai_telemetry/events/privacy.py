@@ -73,7 +73,7 @@ SCANNED_KINDS: Final = frozenset({"text", "name", "id"})
 """Field kinds whose string values are always scanned."""
 
 _SCALARS: Final = (str, int, float, bool)
-DETECTOR_VERSION: Final = "2"
+DETECTOR_VERSION: Final = "3"
 """Bumped whenever a detector changes what it finds: a saved list of clean values
 (`PrivacyGuard.known_clean`) is only reused under the same `DETECTOR_VERSION`."""
 
@@ -426,11 +426,19 @@ class _Detectors:
 
         tokens = [(m.start(), m.end(), m.group()) for m in self.word.finditer(s)]
         count = len(tokens)
+        # Words per script (one pass): a run of many uncased words is prose, not a message
+        # naming someone, and there one listed half is no evidence (`_loose_pair`).
+        per_script: dict[str, int] = {}
+        for _, _, word in tokens:
+            group = script_of(word[0])
+            per_script[group] = per_script.get(group, 0) + 1
         for i, (_, end, word) in enumerate(tokens):
             lead = word[0]
             script = script_of(lead)
             first, last, titles, han, common, english = self._world_lists(script)
             low = word.lower()
+            if script == "indic" and "\u200d" in low:
+                low = low.replace("\u200d", "")  # a joiner only shapes the glyphs (श्‍रेष्‍ठ)
             if script == "cjk" and _cjk_name(word, first, last, han):
                 return True
             if i + 1 == count:
@@ -438,6 +446,8 @@ class _Detectors:
             start2, _, word2 = tokens[i + 1]
             gap = s[end:start2]
             low2 = word2.lower()
+            if "\u200d" in low2 and script == "indic":
+                low2 = low2.replace("\u200d", "")
             lead2 = word2[0]
             if (
                 low in titles
@@ -457,7 +467,10 @@ class _Detectors:
                     word.isascii() and (low in english or low2 in english)
                 ):
                     return True
-                if self._loose_pair(word, word2, low, low2, cased=cased, script=script):
+                if self._loose_pair(
+                    word, word2, low, low2, cased=cased, script=script,
+                    prose=per_script[script] > _PROSE_WORDS,
+                ):  # fmt: skip
                     return True
             elif gap == "." or (gap == "_" and not (word + word2).isascii()):
                 if low2 in _NAME_STOP_LAST or low in _NAME_STOP_LAST:
@@ -498,9 +511,18 @@ class _Detectors:
         return False  # a title before a name: "Herr Müller" is a capitalised pair
 
     def _loose_pair(
-        self, word: str, word2: str, low: str, low2: str, *, cased: bool, script: str
+        self,
+        word: str,
+        word2: str,
+        low: str,
+        low2: str,
+        *,
+        cased: bool,
+        script: str,
+        prose: bool = False,
     ) -> bool:
-        """Two adjacent words of which at most one is listed: a name by the script's rules."""
+        """Two adjacent words of which at most one is listed: a name by the script's rules.
+        In uncased scripts, not inside prose (more than `_PROSE_WORDS` words of the script)."""
         first, last, _, _, common, english = self._world_lists(script)
         lead, lead2 = word[0], word2[0]
         if cased:
@@ -521,6 +543,8 @@ class _Detectors:
                 # Greek: a second capitalised word in a masculine nominative or a genitive
                 or (_is_greek(lead) and _is_greek(lead2) and self.greek_surname.search(word2))
             )
+        if prose:
+            return False
         if _is_arabic(lead):
             # "X آل Y", "X بن Y", "عبد العزيز ...", a listed first name before "ال..."
             return (
@@ -546,6 +570,10 @@ class _Detectors:
             return not dotted or last not in _NAME_STOP_LAST
         return first in ambiguous and last in surnames
 
+
+# More words than this of one uncased script (Arabic, Devanagari, ...) in a value make it prose:
+# one listed half of a pair is not taken for a name there (both halves listed still are).
+_PROSE_WORDS: Final = 4
 
 # A word in any script: letters, then letters, combining marks (Devanagari and other Indic vowel
 # signs, Hebrew and Arabic points, Latin diacritics), joiners, apostrophes and hyphens. Bounded,
