@@ -311,3 +311,22 @@ def test_reduced_payload_gives_the_same_events(tmp_path: Path) -> None:
     assert len(full.events()) > 10
     assert strip(full.events()) == strip(reduced.events())
     assert b"look" not in reduce_payload(json.dumps(_session_of_every_kind()[9]).encode())
+
+
+def test_a_committed_clean_values_cache_cannot_whitelist_a_value(tmp_path: Path) -> None:
+    """The guard's cache of clean values is the user's, not the repository's: a planted
+    ``hook-state/clean-values.json`` listing an e-mail does not get that e-mail stored."""
+    from ai_telemetry import __version__
+    from ai_telemetry.events.privacy import DETECTOR_VERSION
+
+    email = "jane.doe@example.com"
+    hook = Hook(tmp_path / "repo", AI_TELEMETRY_STATE_DIR=str(tmp_path / "state"))
+    planted = hook.telemetry / "hook-state" / "clean-values.json"
+    planted.parent.mkdir(parents=True)
+    key = f"{__version__}+detectors.{DETECTOR_VERSION}"
+    planted.write_text(json.dumps({"version": key, "values": [email]}))
+    assert 0 == hook(payload("SessionStart", session_id=email))
+    [start] = hook.events("session_start")
+    assert email not in (hook.telemetry / "events.jsonl").read_text()
+    assert "REDACTED" in start["session_id"]
+    assert email not in (tmp_path / "state" / "clean-values.json").read_text()

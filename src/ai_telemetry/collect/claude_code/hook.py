@@ -160,7 +160,7 @@ def replay_file(name: str, data: bytes, *, lock_wait: float) -> bool:
         from ai_telemetry.errors import LogError
 
         try:
-            _write(events, settings, lock_wait=lock_wait)
+            _write(events, settings, lock_wait=lock_wait, env=env)
         except LogError:
             return False  # still cannot be written: keep it, try again later
         except Exception:
@@ -241,7 +241,7 @@ def _handle(
         from ai_telemetry.errors import LogError
 
         try:
-            _write(events, settings, lock_wait=lock_wait)
+            _write(events, settings, lock_wait=lock_wait, env=env)
         except LogError as exc:
             if _raising(env):
                 raise
@@ -295,7 +295,13 @@ def _spool(
         )
 
 
-def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float) -> None:
+def _write(
+    events: list[dict[str, Any]],
+    settings: Settings,
+    *,
+    lock_wait: float,
+    env: Mapping[str, str],
+) -> None:
     """Write through the sink, waiting at most ``lock_wait`` s for the writers' lock.
 
     Raises:
@@ -308,8 +314,12 @@ def _write(events: list[dict[str, Any]], settings: Settings, *, lock_wait: float
     if settings.durability == "buffered":
         settings = settings.replace(durability="write")
     # Values an earlier hook process already found clean (tool names, session ids...): with
-    # them the privacy guard compiles its detectors only for a value it has not seen yet.
-    cache = settings.telemetry_dir / STATE_DIR / CLEAN_VALUES_FILE
+    # them the privacy guard compiles its detectors only for a value it has not seen yet. The
+    # cache is the user's (state directory), never the project's: a repository that committed
+    # one could otherwise whitelist values the guard would redact.
+    from ai_telemetry.collect.claude_code.hook_client import state_base
+
+    cache = Path(state_base(env)) / CLEAN_VALUES_FILE
     key = f"{__version__}+detectors.{DETECTOR_VERSION}"  # new detectors: scan everything again
     known = _read_clean_values(cache, key)
     # No log spool: what the log refuses (locked, full) goes to the hook spool, in the state
