@@ -220,7 +220,7 @@ def _validity_by_type() -> str:
             tests.append("coalesce(id, learning_id) IS NOT NULL")
         if tests:
             branches.append(f"WHEN event_type = {_lit(spec.name)} THEN {' AND '.join(tests)}")
-    unknown = [present(n, common[n]) for n in varying if n in common]  # none defined yet
+    unknown = [present(n, common[n]) for n in varying if n in common]
     unknown.append(_check_sql(next(f for f in COMMON_FIELDS if f.name == "event_type")))
     known = ", ".join(_lit(t) for t in EVENT_TYPES)
     parts.append(
