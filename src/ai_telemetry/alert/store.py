@@ -14,9 +14,7 @@ stays open and what resolves. An alert that stays open is not logged again; its 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import time
 from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -27,7 +25,7 @@ import orjson
 
 from ai_telemetry.alert.model import Alert
 from ai_telemetry.errors import AlertError
-from ai_telemetry.log.files import open_fd, open_file, read_bytes
+from ai_telemetry.log.files import flock_within, open_fd, open_file, read_bytes
 
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
@@ -195,22 +193,12 @@ def state_lock(settings: Settings, *, timeout: float = STATE_LOCK_TIMEOUT) -> It
 
 
 def _acquire(fd: int, path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pause = 0.001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise AlertError(
-                    f"{path}: still locked after {timeout:g} s by {_holder(fd)}; another "
-                    "detection run is updating the alerts: try again, or stop that process "
-                    "if it is stuck"
-                ) from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
-        else:
-            return
+    if not flock_within(fd, timeout, max_pause=0.05):
+        raise AlertError(
+            f"{path}: still locked after {timeout:g} s by {_holder(fd)}; another "
+            "detection run is updating the alerts: try again, or stop that process "
+            "if it is stuck"
+        )
 
 
 def _holder(fd: int) -> str:

@@ -91,3 +91,29 @@ def own_directory(path: Path | str) -> None:
 def is_symlink_error(exc: BaseException) -> bool:
     """The error `open_fd` raises for a symlink."""
     return isinstance(exc, OSError) and exc.errno == errno.ELOOP
+
+
+def flock_within(fd: int, timeout: float | None, *, max_pause: float = 0.01) -> bool:
+    """Take the exclusive ``flock`` of ``fd`` within ``timeout`` seconds (None: as long as it
+    takes); False when another process still holds it then. The caller says what that means.
+
+    Polls with a non-blocking lock, the pause doubling from 0.5 ms up to ``max_pause``.
+    """
+    import fcntl
+    import time
+
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+    deadline = time.monotonic() + timeout
+    pause = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, max_pause)
+        else:
+            return True

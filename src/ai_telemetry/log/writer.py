@@ -45,7 +45,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ai_telemetry.errors import LogError, LogLockTimeout
-from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, open_fd, own_directory
+from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, flock_within, open_fd, own_directory
 
 # Read-write: the newline check reads the last byte (pread needs a readable descriptor).
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
@@ -138,24 +138,11 @@ def writers_lock(log_path: Path, *, timeout: float | None = None) -> Iterator[Pa
 
 def _acquire(fd: int, lock_path: Path, timeout: float | None) -> None:
     """Take the exclusive flock, waiting at most ``timeout`` seconds (None: no limit)."""
-    if timeout is None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return
-    deadline = time.monotonic() + timeout
-    pause = 0.0005
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise LogLockTimeout(
-                    f"{lock_path}: still locked by another process after {timeout:g} s; "
-                    "try again, or look for a stuck process holding it (fuser)"
-                ) from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        else:
-            return
+    if not flock_within(fd, timeout):
+        raise LogLockTimeout(
+            f"{lock_path}: still locked by another process after {timeout:g} s; "
+            "try again, or look for a stuck process holding it (fuser)"
+        )
 
 
 class EventLog:

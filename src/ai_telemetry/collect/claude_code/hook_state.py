@@ -12,10 +12,8 @@ block runs, and the caller goes on without the state.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import time
 from contextlib import contextmanager, suppress
 
 TYPE_CHECKING = False  # on the hook's path: no `typing`, no orjson (see hook.py)
@@ -47,24 +45,14 @@ def state_path(state_dir: Path, session_id: str) -> Path:
 
 
 def _lock(fd: int, path: Path, timeout: float | None) -> None:
-    if timeout is None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return
-    deadline = time.monotonic() + timeout
-    pause = 0.001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise StateUnavailable(
-                    f"session state {path} still locked by another process after {timeout:g} s;"
-                    " this call's tool-call count and Pre/Post pairing were skipped",
-                    locked=True,
-                ) from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
+    from ai_telemetry.log.files import flock_within
+
+    if not flock_within(fd, timeout):
+        raise StateUnavailable(
+            f"session state {path} still locked by another process after {timeout:g} s;"
+            " this call's tool-call count and Pre/Post pairing were skipped",
+            locked=True,
+        )
 
 
 @contextmanager
