@@ -90,6 +90,8 @@ def _sources() -> list[str]:
         path = _package_dir(name)
         if path is not None:
             found.append(path)
+    if os.path.exists(DATA_FILE):
+        found.append(DATA_FILE)
     return found
 
 
@@ -193,6 +195,8 @@ def build() -> NameLists:
     nd_first: set[str] = set()
     nd_last: set[str] = set()
     _names_dataset(nd_first, nd_last)
+    if not nd_first and not nd_last:
+        _shipped_names(nd_first, nd_last)  # the same selection, extracted ahead (`DATA_FILE`)
     first |= nd_first - common
     last |= nd_last - common
     common.discard("")
@@ -335,6 +339,31 @@ def _names_dataset(first: set[str], last: set[str]) -> None:
             if " " in word or not counted or min(counted) > _ND_MAX_RANK.get(group, 5000):
                 continue
             target.add(word.strip().lower())
+
+
+DATA_FILE: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "world_names.txt.gz")
+"""names-dataset's selection (`_names_dataset`, less stopwords and common words), extracted
+ahead by ``bench/world_names_data.py`` and shipped in the package, so the default install has it
+without the 56 MB wheel or the 15 s, 1 GB read: ``# comment`` lines, then ``[first]`` and
+``[last]`` sections of one lower-case word per line (gzip, UTF-8)."""
+
+
+def _shipped_names(first: set[str], last: set[str]) -> None:
+    import gzip
+
+    target: set[str] | None = None
+    try:
+        with gzip.open(DATA_FILE, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                word = line.strip()
+                if not word or word.startswith("#"):
+                    continue
+                if word in ("[first]", "[last]"):
+                    target = first if word == "[first]" else last
+                elif target is not None:
+                    target.add(word)
+    except (OSError, EOFError, UnicodeError):
+        return
 
 
 def _stopwords() -> set[str]:
