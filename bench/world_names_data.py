@@ -27,7 +27,7 @@ def main() -> None:
     _, _, _, common, _ = w.build()  # mimesis and Faker common words, English, stopwords
     first: set[str] = set()
     last: set[str] = set()
-    w._names_dataset(first, last)  # noqa: SLF001 - the one selection, shared with the loader
+    w._names_dataset(first, last)  # the one selection, shared with the loader
     first -= common
     last -= common
     # gzip without a timestamp: the same selection gives the same bytes.

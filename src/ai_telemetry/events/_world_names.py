@@ -1,4 +1,4 @@
-# ruff: noqa: PTH103, PTH105, PTH108, PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
+# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
 # (plain os calls on strings: no pathlib objects for a loader that runs once per process)
 """Multilingual name lists for the privacy guard's name detector (loaded lazily, on first use).
 
