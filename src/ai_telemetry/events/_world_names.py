@@ -15,9 +15,11 @@ Read from data that installed packages ship, never from the network:
 - optionally ``arabic-name-romanizer`` (the ``names-arabic`` extra; it brings onnxruntime, so it
   is not a default dependency): about 6,000 Arabic given names and surnames from Wikidata and
   DziriNames, read from its SQLite file;
-- optionally ``names-dataset`` and ``stopwordsiso`` (the ``names-world`` extra: a 56 MB wheel,
-  and reading its pickles takes ~15 s and ~1 GB once per machine): the native-script names of
-  105 countries, ranked (`_names_dataset`), less every stopword and common word.
+- names-dataset's native-script names of 105 countries, ranked (`_names_dataset`), less every
+  stopword (``stopwordsiso``) and common word: by default from the selection this package ships
+  (`DATA_FILE`, 280 KB, made by ``bench/world_names_data.py``); with the ``names-world`` extra
+  installed (a 56 MB wheel; reading its pickles takes ~15 s and ~1 GB once per machine), from
+  names-dataset itself, the same selection.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.6 s, so the result is kept in a ``marshal`` file in the user's cache directory
@@ -289,10 +291,12 @@ def _arabic_names(first: set[str], last: set[str]) -> None:
 # noise); stopwords (``stopwordsiso``) and the common words are taken out of them in `build`.
 _ND_SCRIPTS: Final = frozenset({"latin", "cyrillic", "greek", "arabic", "hebrew", "indic", "cjk"})
 _ND_MAX_RANK: Final = {"latin": 300, "arabic": 2500, "indic": 20000}
-"""Per script (default 5,000): Arabic has more noise (common words typed as names) at ranks
-beyond 2,000; Latin, half a million names of which many are words, only the top 300 of each
-country (1,000 took ``Azure Blob Storage``). Chosen on the development set, as were the
-stopword filter and `_PROSE_WORDS`."""
+"""Per script (default 5,000): Arabic has more noise (common words typed as names) past rank
+2,500 (3,000 took ``تم حفظ التغييرات``); Devanagari, about 1,100 names, gains Indian names down
+to 20,000; Latin, half a million names of which many are words, only the top 300 of each
+country (1,000 took ``Azure Blob Storage``). Chosen on the development set from a grid, as were
+the stopword filter and `_PROSE_WORDS` (docs/privacy.md). Changing them means regenerating
+`DATA_FILE` with ``bench/world_names_data.py``."""
 
 
 def _nd_entries(kind: str) -> list[tuple[str, dict[str, int]]]:
