@@ -18,9 +18,7 @@ from types import TracebackType
 from typing import Any, Final, Protocol, Self, runtime_checkable
 
 from ai_telemetry.errors import AnalyticsError
-
-TERMINAL_OUTCOMES: Final = ("success", "error", "rollback", "handoff")
-"""The outcomes that end a skill execution or an agent task (METRICS.md pairing), in order."""
+from ai_telemetry.events.schema import TERMINAL_OUTCOMES
 
 STAT_KEYS: Final = frozenset(
     {"p50", "p95", "p99", "min", "max", "mean", "input", "output", "cache_creation", "cache_read"}
@@ -30,6 +28,18 @@ STAT_KEYS: Final = frozenset(
 
 TOP_KINDS: Final = ("skills", "agents", "tools", "errors")
 """What `Store.top` ranks."""
+
+__all__ = [
+    "STAT_KEYS",
+    "TERMINAL_OUTCOMES",
+    "TOP_KINDS",
+    "HistoryRow",
+    "IngestResult",
+    "Partition",
+    "Store",
+    "TopRow",
+    "Window",
+]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -188,6 +198,10 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection and the lock; a closed store may be opened again."""
 
+    @property
+    def source(self) -> str:
+        """Where the events come from, for messages (a path, or a URL without a password)."""
+
     def ingest(self) -> IngestResult:
         """Read what is new in the log and its archives into the store."""
 
@@ -210,6 +224,9 @@ class Store(Protocol):
         self, kind: str, window: Window, *, limit: int = 5, project: str | None = None
     ) -> list[TopRow]:
         """The ``limit`` most frequent skills, agents, tools or errors (`TOP_KINDS`)."""
+
+    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+        """Finished skill executions (skill, naive UTC start, outcome) started in ``[lo, hi)``."""
 
     def record_week(
         self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
