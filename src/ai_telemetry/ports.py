@@ -228,6 +228,15 @@ class Store(Protocol):
     def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
         """Finished skill executions (skill, naive UTC start, outcome) started in ``[lo, hi)``."""
 
+    def llm_responses(
+        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Each LLM response in ``[lo, hi)`` once, oldest first: (ts, model, project, skill,
+        agent, session_id, input, output, cache_creation, cache_creation_1h, cache_read, cost)."""
+
+    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+
     def record_week(
         self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
     ) -> int:

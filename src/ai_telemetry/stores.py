@@ -71,15 +71,72 @@ def open_store(
 
 
 def open_duckdb(
-    settings: Settings, *, progress: bool | None = None, window: Window | None = None
+    settings: Settings,
+    *,
+    progress: bool | None = None,
+    window: Window | None = None,
+    lock_fd: int = -1,
 ) -> DuckDBStore:
-    """The embedded DuckDB store itself (for the commands that are DuckDB's own: ``query``'s
-    file handling, ``status``, retention)."""
+    """The embedded DuckDB store itself (for what is DuckDB's own: the first run straight from
+    the log, the background catch-up that inherits the warehouse lock as ``lock_fd``)."""
     from ai_telemetry.store.duckdb_store import DuckDBStore
+    from ai_telemetry.store.warehouse import Warehouse
 
     if window is not None:
         return DuckDBStore.from_log(settings, window, progress=progress)
-    return DuckDBStore(settings, progress=progress)
+    wh = Warehouse(settings, progress=progress, lock_fd=lock_fd)
+    return DuckDBStore(settings, warehouse=wh)
+
+
+def take_store_lock(settings: Settings, *, timeout: float) -> int:
+    """Take the embedded warehouse's lock (to hand to a background catch-up); its descriptor.
+
+    Raises:
+        AnalyticsError: another command holds it longer than ``timeout`` seconds.
+    """
+    from ai_telemetry.store.warehouse import WAREHOUSE_FILE, take_lock
+
+    return take_lock(settings.telemetry_dir / WAREHOUSE_FILE, timeout=timeout)
+
+
+def inputs_fingerprint(settings: Settings) -> dict[str, list[int] | None]:
+    """A fingerprint of what the store reads (log, archive manifest, ``config.toml``)."""
+    from ai_telemetry.store.layout import inputs_fingerprint as fingerprint
+
+    return fingerprint(settings)
+
+
+def answers_from_log(settings: Settings, window: Window, *, min_bytes: int, max_bytes: int) -> bool:
+    """Whether a first `aggregate` answers straight from the log (the embedded store only).
+
+    Yes when there is no warehouse yet, at least ``min_bytes`` of log, and not more than
+    ``max_bytes`` of it in the range the window reads (assuming a steady rate between the
+    first and the last event; when those cannot be read, yes).
+    """
+    from ai_telemetry.store.catalogue_sql import catalogue_range
+    from ai_telemetry.store.duckdb_store import log_time_span
+    from ai_telemetry.store.warehouse import WAREHOUSE_FILE
+
+    if store_scheme(store_url(settings)) != "duckdb":
+        return False
+    if (settings.telemetry_dir / WAREHOUSE_FILE).exists():
+        return False
+    try:
+        size = settings.log_path.stat().st_size
+    except OSError:
+        return False
+    if size < min_bytes:
+        return False
+    if size <= max_bytes:
+        return True
+    span = log_time_span(settings.log_path)
+    if span is None:
+        return True
+    first, last = span
+    lo, hi = catalogue_range(window)
+    inside = (min(hi, last) - max(lo, first)).total_seconds()
+    whole = max((last - first).total_seconds(), 1.0)
+    return size * max(inside, 0.0) / whole <= max_bytes
 
 
 def _duckdb(
@@ -111,3 +168,33 @@ def _shown(url: str) -> str:
     creds, _, host = rest.rpartition("@")
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def open_ingested(
+    settings: Settings, *, url: str | None = None, progress: bool | None = None
+) -> Store:
+    """`open_store`, opened, with what is new ingested; the caller closes it (or uses ``with``).
+
+    A line written to the log without the privacy guard and redacted in the store's copy is
+    reported on stderr (``ai-telemetry validate`` redacts the log itself).
+
+    Raises:
+        ConfigError: the URL names a store this build does not have.
+        AnalyticsError: the store, the log or an archive cannot be read.
+    """
+    import sys
+
+    store = open_store(settings, url=url, progress=progress)
+    store.__enter__()
+    try:
+        report = store.ingest()
+    except BaseException as exc:
+        store.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    if report.redacted:
+        sys.stderr.write(
+            f"ai-telemetry: the privacy guard redacted {report.redacted} values in the "
+            "warehouse's copy of new events (lines written to the log without the guard); "
+            "run `ai-telemetry validate` to redact the log itself\n"
+        )
+    return store

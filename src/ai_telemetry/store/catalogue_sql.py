@@ -717,3 +717,45 @@ def top_rows(
         return None
     rows = con.execute(sql, [start, end, limit]).fetchall()
     return [TopRow(str(r[0]), int(r[1])) for r in rows]
+
+
+RESPONSES_SQL: Final = """
+WITH l AS (
+  SELECT ts, coalesce(model, 'unknown') AS model, project, skill, agent, session_id,
+    coalesce(input_tokens, 0) AS i, coalesce(output_tokens, 0) AS o,
+    coalesce(cache_creation_input_tokens, 0) AS cc,
+    coalesce(cache_creation_1h_input_tokens, 0) AS c1h,
+    coalesce(cache_read_input_tokens, 0) AS cr, cost_usd, event_id,
+    coalesce(request_id, message_id, event_id) AS k
+  FROM events WHERE event_type = 'llm_request' AND ts >= ? AND ts < ? {session}),
+ranked AS (
+  SELECT l.*, row_number() OVER (PARTITION BY k
+    ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST, event_id) AS pick FROM l)
+SELECT ts, model, project, skill, agent, session_id, i, o, cc, c1h, cr, cost_usd FROM ranked
+WHERE pick = 1
+ORDER BY ts, k
+"""
+"""Each LLM response of a time range once (the copy with the most tokens, then the highest
+cost, then the smallest event id), oldest first; ``{session}`` is "" or a session filter."""
+
+
+def llm_responses(
+    con: Any, lo: datetime, hi: datetime, *, session_id: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of `RESPONSES_SQL` for ``[lo, hi)`` (naive UTC), of one session or all."""
+    params: list[Any] = [lo, hi]
+    text = RESPONSES_SQL.format(session="AND session_id = ?" if session_id else "")
+    if session_id:
+        params.append(session_id)
+    return [tuple(r) for r in con.execute(text, params).fetchall()]
+
+
+def root_causes(con: Any, lo: datetime, hi: datetime) -> dict[str, int]:
+    """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+    rows = con.execute(
+        "SELECT root_cause, count(DISTINCT coalesce(incident_id, event_id)) FROM events "
+        "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ? "
+        "GROUP BY 1 ORDER BY 1",
+        [lo, hi],
+    ).fetchall()
+    return {str(cause): int(n) for cause, n in rows}

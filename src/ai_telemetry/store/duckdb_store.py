@@ -261,6 +261,16 @@ class DuckDBStore:
         ).fetchall()
         return [(str(n), ts, str(o)) for n, ts, o in rows]
 
+    def llm_responses(
+        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Each LLM response of ``[lo, hi)`` once (`catalogue_sql.RESPONSES_SQL`)."""
+        return sql.llm_responses(self.con, lo, hi, session_id=session_id)
+
+    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+        return sql.root_causes(self.con, lo, hi)
+
     # --- the weekly history -----------------------------------------------------------------
 
     def _history(self) -> Any:
