@@ -16,8 +16,8 @@ from store_test_helpers import append_raw, event, ids_in_archives, ids_in_jsonl
 
 from ai_telemetry.analyze.history import record_week
 from ai_telemetry.config import Settings
-from ai_telemetry.store.retention import CRASH_ENV, STEPS, apply_retention, read_manifest
 from ai_telemetry.store.duckdb_store import DuckDBStore
+from ai_telemetry.store.retention import CRASH_ENV, STEPS, apply_retention, read_manifest
 from ai_telemetry.store.warehouse import Warehouse
 
 NOW = datetime.now(UTC).replace(microsecond=0)
