@@ -102,7 +102,7 @@ def start_server(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _out, err = proc.communicate()
             raise AssertionError(f"server exited {proc.returncode}: {err.decode()}")
         try:
             status, _, _ = server.request("GET", "/healthz", timeout=1)

@@ -147,7 +147,9 @@ def test_names_and_roles_are_checked(tmp_path: Path) -> None:
         revoke_token(tmp_path, "bob")
 
 
-def test_a_route_without_a_row_is_not_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_route_without_a_row_is_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """create_app refuses a module whose route is missing from ROUTE_ROLES (deny by default)."""
     module = types.ModuleType("serve_test_unlisted_routes")
 
@@ -157,9 +159,7 @@ def test_a_route_without_a_row_is_not_served(tmp_path: Path, monkeypatch: pytest
     module.routes = lambda ctx: [RouteSpec("GET", "/unlisted", endpoint)]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.raises(ConfigError, match="ROUTE_ROLES"):
-        create_app(
-            load_settings(telemetry_dir=tmp_path), modules=(*ROUTE_MODULES, module.__name__)
-        )
+        create_app(load_settings(telemetry_dir=tmp_path), modules=(*ROUTE_MODULES, module.__name__))
 
 
 def test_non_loopback_needs_a_token(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_a_batch_sent_twice_is_stored_once(server: Server) -> None:
     """Retrying a batch with event ids answers duplicate and appends nothing."""
     batch = [skill_event(n, event_id=f"0190aaaa-0000-7000-8000-{n:012d}") for n in range(20)]
     first = server.post_events(batch)
-    second = server.post_events(batch + [skill_event(99, event_id="0190aaaa-0000-7000-8000-x")])
+    second = server.post_events([*batch, skill_event(99, event_id="0190aaaa-0000-7000-8000-x")])
     assert 20 == first["accepted"]
     assert (1, 20) == (second["accepted"], second["duplicates"])
     logged = server.log_events()
@@ -101,9 +101,7 @@ def test_a_read_only_role_cannot_send(server: Server) -> None:
 
 def test_a_broken_array_is_400(server: Server) -> None:
     """A body that starts as an array but is not JSON is refused whole."""
-    status, _, data = server.request(
-        "POST", "/v1/events", b"[{", token=server.tokens["collector"]
-    )
+    status, _, data = server.request("POST", "/v1/events", b"[{", token=server.tokens["collector"])
     assert 400 == status
     assert "JSON array" in orjson.loads(data)["error"]
 

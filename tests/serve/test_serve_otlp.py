@@ -86,7 +86,9 @@ def test_sdk_span_exporter(server: Server) -> None:
     """GenAI execute_tool spans sent by OTLPSpanExporter become tool calls."""
     provider = TracerProvider(resource=RESOURCE)
     provider.add_span_processor(
-        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server.url}/v1/traces", headers=_auth(server)))
+        SimpleSpanProcessor(
+            OTLPSpanExporter(endpoint=f"{server.url}/v1/traces", headers=_auth(server))
+        )
     )
     tracer = provider.get_tracer("genai")
     with tracer.start_as_current_span(
