@@ -99,7 +99,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path: Path) -> None:
     with running_server(tmp_path / "Telemetry") as srv:
         before = _peak_rss_kib(srv.proc.pid)
         started = time.monotonic()
-        status, _, data = srv.request(
+        status, _, _ = srv.request(
             "POST",
             "/v1/logs",
             bomb,
