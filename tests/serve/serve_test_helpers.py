@@ -36,6 +36,11 @@ class Server:
     directory: Path
     tokens: dict[str, str] = field(default_factory=dict)
     args: tuple[str, ...] = ()
+    output: Path | None = None
+
+    def printed(self) -> str:
+        """What the server printed so far (stdout and stderr)."""
+        return self.output.read_text(errors="replace") if self.output else ""
 
     @property
     def url(self) -> str:
@@ -92,18 +97,19 @@ def start_server(
 ) -> Server:
     port = port or free_port()
     env = {**os.environ, "AI_TELEMETRY_DIR": str(directory), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ai_telemetry", "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    server = Server(proc, port, directory, tokens or {}, args)
+    output = directory.parent / f"serve-{port}-{time.monotonic_ns()}.log"
+    with output.open("wb") as sink:  # a file, not a pipe nobody reads (it would fill up)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ai_telemetry", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(proc, port, directory, tokens or {}, args, output)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            _out, err = proc.communicate()
-            raise AssertionError(f"server exited {proc.returncode}: {err.decode()}")
+            raise AssertionError(f"server exited {proc.returncode}: {server.printed()}")
         try:
             status, _, _ = server.request("GET", "/healthz", timeout=1)
             if status == 200:
@@ -123,9 +129,6 @@ def stop_server(server: Server, sig: int = signal.SIGTERM, timeout: float = 30) 
     except subprocess.TimeoutExpired:
         server.proc.kill()
         server.proc.wait()
-    for stream in (server.proc.stdout, server.proc.stderr):
-        if stream is not None:
-            stream.close()
     return server.proc.returncode
 
 
