@@ -15,22 +15,25 @@ compared by hash in constant time (`ai_telemetry.serve.tokens.TokenStore`) and n
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ai_telemetry.serve.tokens import ROLES, Principal, Role, TokenStore
 
-PUBLIC: Final[frozenset[Role]] = frozenset()
-"""Marker of a route anyone may call (``GET /healthz`` only)."""
+Public = Literal["public"]
+PUBLIC: Final[Public] = "public"
+"""Marker of a route anyone may call (``GET /healthz`` only). An empty set of roles is not
+public: it lets nobody in."""
+Access = frozenset[Role] | Public
 READ: Final[frozenset[Role]] = frozenset({"meta_updater", "program_director", "tech_lead"})
 WRITE: Final[frozenset[Role]] = frozenset({"meta_updater", "tech_lead", "collector"})
 ANY_ROLE: Final[frozenset[Role]] = frozenset(ROLES)
 
 COOKIE_NAME: Final = "ai_telemetry_token"
 
-ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
+ROUTE_ROLES: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/openapi.json"): ANY_ROLE,
     # ingest (serve/ingest.py, serve/otlp_http.py)
@@ -51,7 +54,7 @@ token) gets nothing but the health check."""
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def roles_for(method: str, path: str) -> frozenset[Role]:
+def roles_for(method: str, path: str) -> Access:
     """The roles of a route.
 
     Raises:
@@ -81,16 +84,15 @@ def _unauthorized(message: str) -> Response:
     )
 
 
-def guard(
-    endpoint: Endpoint, roles: frozenset[Role], *, tokens: TokenStore, method: str
-) -> Endpoint:
+def guard(endpoint: Endpoint, roles: Access, *, tokens: TokenStore, method: str) -> Endpoint:
     """``endpoint`` behind the token check for ``roles`` (`PUBLIC`: no check).
 
     The principal is left in ``request.state.principal`` for the endpoint (the ingest routes
     record its name as the events' source).
     """
-    if roles is PUBLIC:
+    if roles == PUBLIC:
         return endpoint
+    allowed_roles: frozenset[Role] = roles
     cookie = method == "GET"
 
     async def guarded(request: Request) -> Response:
@@ -100,8 +102,8 @@ def guard(
         principal: Principal | None = tokens.principal(token)
         if principal is None:
             return _unauthorized("unknown or revoked token")
-        if principal.role not in roles:
-            allowed = ", ".join(sorted(roles))
+        if principal.role not in allowed_roles:
+            allowed = ", ".join(sorted(allowed_roles)) or "none"
             return JSONResponse(
                 {"error": f"role {principal.role} may not call this route (allowed: {allowed})"},
                 status_code=403,
