@@ -92,7 +92,6 @@ def guard(endpoint: Endpoint, roles: Access, *, tokens: TokenStore, method: str)
     """
     if roles == PUBLIC:
         return endpoint
-    allowed_roles: frozenset[Role] = roles
     cookie = method == "GET"
 
     async def guarded(request: Request) -> Response:
@@ -102,8 +101,8 @@ def guard(endpoint: Endpoint, roles: Access, *, tokens: TokenStore, method: str)
         principal: Principal | None = tokens.principal(token)
         if principal is None:
             return _unauthorized("unknown or revoked token")
-        if principal.role not in allowed_roles:
-            allowed = ", ".join(sorted(allowed_roles)) or "none"
+        if principal.role not in roles:
+            allowed = ", ".join(sorted(roles))
             return JSONResponse(
                 {"error": f"role {principal.role} may not call this route (allowed: {allowed})"},
                 status_code=403,
