@@ -56,6 +56,11 @@ NOT_READ: dict[str, str] = {
     "export grafana": "writes Grafana provisioning files and a dashboard",
     "mcp": "a server (stdio or HTTP): its tools answer with the read commands' documents "
     "(tests/serve/test_mcp_server.py)",
+    "serve": "the team server: its read API answers with the read commands' documents "
+    "(tests/serve/test_serve_api.py)",
+    "token create": "writes a token's hash and prints the token",
+    "token revoke": "marks a token revoked",
+    "token list": "names and roles of the tokens, no numbers",
 }
 """Leaf commands that are not read commands, and why; every other one must take --json."""
 
