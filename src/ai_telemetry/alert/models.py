@@ -41,7 +41,8 @@ class Judgement:
         model: the model's name (``beta-binomial``, ``negative binomial``, ``log-t`` ...).
         value: the value seen (a rate for rates).
         expected: the model's centre for this week.
-        low: lower end of the expected range (central ``1 - 2 alpha`` predictive interval).
+        low: lower end of the expected range (central ``1 - 2 alpha`` predictive interval);
+            for counts and levels only computed when the value is outside it (``nan`` else).
         high: upper end of it.
         tail: P(a value at least this far on the bad side) under the model.
         detail: what the model was fitted on, for the alert text.
@@ -141,7 +142,7 @@ def t_sf(t: float, df: float) -> float:
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t (bisection on `t_sf`)."""
     lo, hi = -1e3, 1e3
-    for _ in range(100):
+    for _ in range(70):
         mid = (lo + hi) / 2.0
         if 1.0 - t_sf(mid, df) < p:
             lo = mid
@@ -324,18 +325,21 @@ def judge_count(value: float, past: Sequence[float], *, side: Side, alpha: float
     p = r / (r + mean)
     seen = round(value)
     tail = _nb_sf(seen, r, p) if side == "up" else _nb_cdf(seen, r, p)
-    low = high = 0
-    while _nb_cdf(low, r, p) < alpha:
-        low += 1
-    high = low
-    while _nb_cdf(high, r, p) < 1.0 - alpha and high < 10 * mean + 1000:
-        high += 1
+    low = high = math.nan
+    if tail < alpha:  # the range is for the alert text: only worked out when there is one
+        lo = 0
+        while _nb_cdf(lo, r, p) < alpha:
+            lo += 1
+        hi = lo
+        while _nb_cdf(hi, r, p) < 1.0 - alpha and hi < 10 * mean + 1000:
+            hi += 1
+        low, high = float(lo), float(hi)
     return Judgement(
         model="negative binomial",
         value=float(seen),
         expected=mean,
-        low=float(low),
-        high=float(high),
+        low=low,
+        high=high,
         tail=min(1.0, max(tail, 0.0)),
         detail=f"mean {mean:.3g}, variance {variance:.3g} from {len(past)} weeks ({how})",
     )
@@ -360,15 +364,17 @@ def judge_level(
     df = max(len(ys) - 1, 1)
     t = (y - centre) / scale
     tail = t_sf(t, df) if side == "up" else 1.0 - t_sf(t, df)
-    q = t_quantile(1.0 - alpha, df)
-    lo, hi = centre - q * scale, centre + q * scale
     back = math.exp if use_log else float
+    lo = hi = math.nan
+    if tail < alpha:  # the range is for the alert text: only worked out when there is one
+        q = t_quantile(1.0 - alpha, df)
+        lo, hi = centre - q * scale, centre + q * scale
     return Judgement(
         model="log-t" if use_log else "t",
         value=value,
         expected=back(centre),
-        low=back(lo),
-        high=back(hi),
+        low=back(lo) if math.isfinite(lo) else math.nan,
+        high=back(hi) if math.isfinite(hi) else math.nan,
         tail=min(1.0, max(tail, 0.0)),
         detail=(
             f"{'log scale, ' if use_log else ''}robust centre and spread of {len(ys)} weeks ({how})"
