@@ -162,7 +162,8 @@ def walk(
         week_start, doc, causes = data["weeks"][i]
         alerts = detect_anomalies(
             doc, history=docs[max(0, i - options.baseline_weeks) : i], options=options,
-            rules=rules, root_causes=causes, root_cause_history=causes_by_week[max(0, i - 12) : i],
+            rules=rules, root_causes=causes,
+            root_cause_history=[causes_by_week[j] for j in range(i - 4, -1, -4)][:13][::-1],
         )  # fmt: skip
         now = datetime.fromisoformat(week_start).replace(tzinfo=UTC) + timedelta(days=7)
         changes = reconcile(state, alerts, now=now)

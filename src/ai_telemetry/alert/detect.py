@@ -21,6 +21,7 @@ twice a week does not raise alarms on noise. The Incident Repeat rule reads
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ai_telemetry.documents.types import DetectDocument, NotificationsDoc
 
 Direction = Literal["up", "down", "both"]
-SeriesModel = Literal["rate", "count", "log", "level"]
+SeriesModel = Literal["rate", "count", "log", "level", "step"]
 ROOT_CAUSE_METRIC: Final = "incident_root_cause_total"
 ANOMALY_RULE: Final = "anomaly"
 
@@ -57,8 +58,11 @@ class Watched:
         missing: what a null (no data) stands for; ``None``: null weeks are left out.
         action: what to do when it fires.
         model: how the model detector reads it (`ai_telemetry.alert.models`): ``rate`` (with
-            ``count`` runs: beta-binomial), ``count`` (negative binomial), ``log`` (durations,
-            latencies: log-t) or ``level`` (t).
+            ``count`` or ``runs`` runs: beta-binomial), ``count`` (negative binomial),
+            ``log`` (durations, latencies: log-t), ``level`` (t) or ``step`` (a level that
+            moves like a random walk, e.g. coverage: its week-on-week change, t).
+        runs: for an unkeyed ``rate``: the metric holding its denominator.
+        exposure: for a ``count``: the activity it scales with (``events_total``).
     """
 
     metric: str
@@ -67,6 +71,8 @@ class Watched:
     missing: float | None = None
     action: str = "Look at the week's events for this metric; compare with the previous weeks."
     model: SeriesModel = "level"
+    runs: str | None = None
+    exposure: str | None = None
 
 
 _SKILLS: Final = "skill_invocation_total"
@@ -106,13 +112,18 @@ WATCHED: Final[tuple[Watched, ...]] = (
         missing=0.0,
         action="Review workflow, ensure capture",
         model="count",
+        exposure="events_total",
     ),
     Watched(
         "learning_implementation_rate",
         "down",
         action="Review related learnings and skill effectiveness",
+        model="rate",
+        runs="learning_entries_per_week",
     ),
-    Watched("test_coverage_percent", "down", action="Find the change that removed tests"),
+    Watched(
+        "test_coverage_percent", "down", action="Find the change that removed tests", model="step"
+    ),
     Watched("test_failure_rate", "up", action="Look at the failing CI builds"),
     Watched(
         "incident_rate",
@@ -120,6 +131,7 @@ WATCHED: Final[tuple[Watched, ...]] = (
         missing=0.0,
         action="Review related learnings and skill effectiveness",
         model="count",
+        exposure="events_total",
     ),
     Watched("incident_mttr_seconds.p50", "up", action="Review incident handling", model="log"),
     Watched("context_window_utilization.p95", "up", action="Consider breaking into sub-agents"),
@@ -196,7 +208,7 @@ class DetectOptions:
     model: bool = True
     false_alarms_per_year: float = 2.0
     evidence: bool = True
-    confidence: float = 0.95
+    confidence: float = 0.99
     baseline_weeks: int = 12
     min_history: int = 6
     min_count: int = 10
@@ -356,10 +368,9 @@ def _evident(
             return high < finding.threshold or (finding.op == "<=" and high == finding.threshold)
         return True
     if finding.metric == ROOT_CAUSE_METRIC and finding.key is not None:
-        earlier = list(root_history)[::-1][3::4]  # the windows ending 4, 8, ... weeks earlier
-        if not earlier:
+        if not root_history:
             return True
-        past = [float(w.get(finding.key, 0)) for w in earlier]
+        past = [float(w.get(finding.key, 0)) for w in root_history]
         return count_surprise(finding.value, past) < doubt
     if rule is not None and rule.windows > 1 and finding.key is None and finding.op in _LOW_OPS:
         before = list(history)[: len(history) - (rule.windows - 1)][-options.baseline_weeks :]
@@ -423,6 +434,8 @@ class _Series:
     count: float | None
     past: list[float]
     past_counts: list[float]
+    exposure: float | None = None
+    past_exposures: tuple[float, ...] = ()
 
 
 def _series_inputs(
@@ -440,6 +453,10 @@ def _series_inputs(
     past_docs = history[-options.baseline_weeks :]
     past_values = [_metric_values(doc, watched.metric) for doc in past_docs]
     past_counts = [_metric_values(doc, watched.count) for doc in past_docs] if watched.count else []
+    side = watched.runs or watched.exposure
+    if side:  # the model's denominator or exposure: runs of an unkeyed rate, activity
+        counts = {None: _metric_values(metrics, side).get(None)}
+        past_counts = [{None: _metric_values(doc, side).get(None)} for doc in past_docs]
     out = []
     for key, raw in current.items():
         value = watched.missing if raw is None else raw
@@ -454,14 +471,17 @@ def _series_inputs(
             point = watched.missing if point is None else point
             if point is None:
                 continue
-            size = past_counts[i].get(key) or 0 if watched.count else 0
+            size = past_counts[i].get(key) or 0 if watched.count or side else 0
             if watched.count and size < options.min_count:
                 continue
             past.append(point)
             sizes.append(size)
         if len(past) < options.min_history:
             continue
-        count = counts.get(key) if watched.count else None
+        if watched.exposure:
+            out.append(_Series(watched, key, value, None, past, [], counts.get(None), tuple(sizes)))
+            continue
+        count = counts.get(key) if watched.count or watched.runs else None
         out.append(_Series(watched, key, value, count, past, sizes))
     return out
 
@@ -497,8 +517,42 @@ def _model_judgement(series: _Series, alpha: float) -> Judgement:
         pairs = [(v * n, n) for v, n in zip(past, series.past_counts, strict=True)]
         return judge_rate(series.value * series.count, series.count, pairs, side=side, alpha=alpha)
     if watched.model == "count":
-        return judge_count(series.value, past, side=side, alpha=alpha)
-    return judge_level(series.value, past, side=side, alpha=alpha, log=watched.model == "log")
+        return judge_count(
+            series.value,
+            past,
+            side=side,
+            alpha=alpha,
+            exposure=series.exposure,
+            exposures=series.past_exposures,
+        )
+    if watched.model == "step" and len(past) >= 3:
+        steps = [b - a for a, b in itertools.pairwise(past)]
+        step = judge_level(
+            series.value - past[-1],
+            steps,
+            side=side,
+            alpha=alpha,
+            log=False,
+            floor=0.002 * max(abs(past[-1]), 1e-3),
+        )
+        return replace(
+            step,
+            model="t on the weekly change",
+            value=series.value,
+            expected=past[-1] + step.expected,
+            low=past[-1] + step.low,
+            high=past[-1] + step.high,
+        )
+    counted = series.count is not None and len(series.past_counts) == len(past)
+    return judge_level(
+        series.value,
+        past,
+        side=side,
+        alpha=alpha,
+        log=watched.model == "log",
+        size=series.count if counted else None,
+        sizes=series.past_counts if counted else (),
+    )
 
 
 def _logit(rate: float, count: float) -> float:
@@ -506,11 +560,15 @@ def _logit(rate: float, count: float) -> float:
     return math.log(p / (1.0 - p))
 
 
+_Vectors = tuple[list[float], list[list[float]], float | None, list[float]]
+
+
 def _profile_vectors(
     profile: Profile, inputs: Mapping[tuple[str, str | None], _Series]
-) -> dict[str, tuple[list[float], list[list[float]]]]:
-    """Per key: this week's feature vector and the previous weeks' (weeks all features have)."""
-    out: dict[str, tuple[list[float], list[list[float]]]] = {}
+) -> dict[str, _Vectors]:
+    """Per key: this week's feature vector and the previous weeks' (weeks all features have),
+    with the runs behind them."""
+    out: dict[str, _Vectors] = {}
     keys = {k for (m, k) in inputs if m == profile.features[0].metric and k is not None}
     for key in sorted(keys):
         parts = [inputs.get((f.metric, key)) for f in profile.features]
@@ -534,7 +592,9 @@ def _profile_vectors(
             ]
             for i in range(length)
         ]
-        out[key] = (now, past)
+        first = chosen[0]
+        sizes = first.past_counts[len(first.past_counts) - length :]
+        out[key] = (now, past, first.count, sizes)
     return out
 
 
@@ -557,16 +617,19 @@ def _model_alerts(
     alpha = series_alpha(options.false_alarms_per_year, judged)
     alerts = []
     flagged: set[str | None] = set()
+    judged_now: dict[tuple[str, str | None], Judgement] = {}
     for series in inputs:
         judgement = _model_judgement(series, alpha)
+        judged_now[series.watched.metric, series.key] = judgement
         if judgement.tail < alpha:
             alerts.append(_model_alert(series.watched, series.key, judgement, alpha, options))
             flagged.add(series.key)
     for profile, by_key in vectors:
-        for key, (now, past) in by_key.items():
+        for key, (_now, past, _size, _sizes) in by_key.items():
             if key in flagged:
                 continue  # a single metric already says what moved
-            vector = judge_vector(now, past, alpha=alpha)
+            tails = [judged_now[f.metric, key].tail for f in profile.features]
+            vector = judge_vector(tails, past, alpha=alpha)
             if vector is not None and vector.tail < alpha:
                 alerts.append(_profile_alert(profile, key, vector, alpha, options))
     return alerts
@@ -704,8 +767,9 @@ def detect_anomalies(
         root_causes: incidents per root cause in the 28 days to the window's end
             (`root_cause_counts`); fills ``incident_root_cause_total`` for Incident Repeat.
         root_window: those 28 days in words, for the alert text.
-        root_cause_history: the same counts at the end of each previous week, oldest first
-            (Incident Repeat's evidence condition).
+        root_cause_history: the same counts in the earlier, non-overlapping 28-day windows (the
+            28 days before ``root_causes``' 28 days, and so on), oldest first (Incident
+            Repeat's evidence condition); `root_cause_windows`.
 
     Returns:
         Rule alerts first (critical, warning, info), then anomaly alerts in `WATCHED` order;
@@ -833,7 +897,12 @@ def detect_from_document(
         AnalyticsError: the document has no window.
         ConfigError: the ``[rules]`` or ``[detect]`` section is wrong.
     """
-    from ai_telemetry.alert.history import ROOT_CAUSE_DAYS, load_history, root_cause_counts
+    from ai_telemetry.alert.history import (
+        ROOT_CAUSE_DAYS,
+        load_history,
+        root_cause_counts,
+        root_cause_windows,
+    )
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.analyze.rules import rules_from_settings
     from ai_telemetry.store.warehouse import open_ingested
@@ -844,11 +913,13 @@ def detect_from_document(
     result = DetectResult(alerts=[])
     history: list[WeekMetrics] = []
     causes: dict[str, int] | None = None
+    earlier: list[dict[str, int]] = []
     try:
         with open_ingested(settings, progress=False) as wh:
             record_weeks(wh, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
             history = load_history(wh, before=start, weeks=opts.baseline_weeks)
             causes = root_cause_counts(wh, end=end)
+            earlier = root_cause_windows(wh, end=end, history=history, full=opts.baseline_weeks)
     except AITelemetryError as exc:
         result.notes.append(f"no weekly history ({exc}); rules ran without it")
         result.unchecked = frozenset(
@@ -863,6 +934,7 @@ def detect_from_document(
         options=opts,
         root_causes=causes,
         root_window=f"the 28 days {since} to {end.date().isoformat()}",
+        root_cause_history=earlier,
     )
     result.history_weeks = len(history)
     return result

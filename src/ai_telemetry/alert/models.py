@@ -9,9 +9,9 @@ Pure Python over the weekly values the detectors already receive (no SQL, no num
   around the history's level, or its Theil-Sen trend line when there are 8 or more weeks;
 - **levels** (`judge_level`): durations and latencies on a log scale, other levels as they are,
   with median / MAD location and spread (trend-corrected from 8 weeks) and a Student-t predictive;
-- **one multivariate view** per skill or agent (`judge_vector`): the robust Mahalanobis distance
-  of this week's feature vector from the previous weeks' (median centre, MAD scales, correlation
-  of the clipped standardised values), judged against Hotelling's T² predictive (an F tail).
+- **one multivariate view** per skill or agent (`judge_vector`): a robust Mahalanobis distance
+  over the features' normal scores (each from its own model's tail), with their rank
+  correlation over the previous weeks, judged against chi-square.
 
 Every judgement gives the expected range, the seen value and a one-sided tail probability (how
 often a value at least this bad comes from the model). `series_alpha` turns a project's false
@@ -284,23 +284,55 @@ TREND_WEEKS: Final = 8
 """From this many previous weeks on, a series' level follows its Theil-Sen trend line."""
 
 
-def _level(values: Sequence[float]) -> tuple[float, list[float], str]:
-    """Next week's robust centre and the residuals around the fitted level."""
-    if len(values) >= TREND_WEEKS:
-        intercept, slope = theil_sen(values)
-        centre = intercept + slope * len(values)
-        residuals = [v - (intercept + slope * i) for i, v in enumerate(values)]
-        return centre, residuals, f"trend {slope:+.3g}/week"
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """A fitted level: next week's centre, the residuals, and how uncertain the centre is."""
+
+    centre: float
+    residuals: list[float]
+    factor: float
+    """Variance of a new point over the residual variance: 1 + 1/n, more for an extrapolated
+    trend line (1 + 1/n + (n - mean x)^2 / Sxx)."""
+    params: int
+    how: str
+
+
+def _level(values: Sequence[float]) -> _Fit:
+    """Next week's robust centre and the residuals around the fitted level.
+
+    From `TREND_WEEKS` weeks on, a Theil-Sen line is fitted; it is used only when its slope is
+    clear of the noise (|slope| beyond 3 standard errors), since a line through noise predicts
+    worse than the median does.
+    """
+    n = len(values)
     centre = statistics.median(values)
-    return centre, [v - centre for v in values], "median"
+    flat = _Fit(centre, [v - centre for v in values], 1.0 + 1.0 / max(n, 1), 1, "median")
+    if n < TREND_WEEKS:
+        return flat
+    intercept, slope = theil_sen(values)
+    residuals = [v - (intercept + slope * i) for i, v in enumerate(values)]
+    sxx = n * (n * n - 1) / 12.0
+    error = _robust_scale(residuals, 2) / math.sqrt(sxx)
+    if abs(slope) <= 3.0 * error:
+        return flat
+    factor = 1.0 + 1.0 / n + (n - (n - 1) / 2.0) ** 2 / sxx
+    return _Fit(intercept + slope * n, residuals, factor, 2, f"trend {slope:+.3g}/week")
 
 
-def _robust_scale(residuals: Sequence[float]) -> float:
-    mad = statistics.median(abs(r) for r in residuals) if residuals else 0.0
-    if mad > 0:
-        return 1.4826 * mad
-    mean_abs = statistics.fmean(abs(r) for r in residuals) if residuals else 0.0
-    return 1.2533 * mean_abs
+def _robust_scale(residuals: Sequence[float], params: int = 1) -> float:
+    """The residuals' standard deviation with outliers winsorized at 3 robust sigmas.
+
+    Median / MAD alone is robust but inefficient: from 6-12 weeks it is so noisy that a t
+    predictive built on it has far heavier tails than its degrees of freedom say. Winsorizing
+    keeps a bad week from inflating the spread and keeps most of the sd's efficiency.
+    """
+    if not residuals:
+        return 0.0
+    mad = statistics.median(abs(r) for r in residuals)
+    limit = 3.0 * 1.4826 * mad if mad > 0 else math.inf
+    clipped = [min(max(r, -limit), limit) for r in residuals]
+    dof = max(len(clipped) - params, 1)
+    return math.sqrt(sum(r * r for r in clipped) / dof)
 
 
 def _nb_sf(k: int, r: float, p: float) -> float:
@@ -314,12 +346,36 @@ def _nb_cdf(k: int, r: float, p: float) -> float:
     return 0.0 if k < 0 else betainc(r, float(k) + 1.0, p)
 
 
-def judge_count(value: float, past: Sequence[float], *, side: Side, alpha: float) -> Judgement:
-    """A weekly count against a negative binomial around the previous weeks' level."""
-    centre, residuals, how = _level(past)
-    mean = max(centre, 0.25)
-    spread = statistics.fmean(r * r for r in residuals) if residuals else mean
-    variance = max(spread, mean) * (1.0 + 1.0 / max(len(past), 1)) + 1e-9
+def judge_count(
+    value: float,
+    past: Sequence[float],
+    *,
+    side: Side,
+    alpha: float,
+    exposure: float | None = None,
+    exposures: Sequence[float] = (),
+) -> Judgement:
+    """A weekly count against a negative binomial around the previous weeks' level.
+
+    With ``exposure`` and ``exposures`` (this week's and the previous weeks' activity, e.g.
+    ``events_total``), the level is of the count per unit of activity, scaled to this week's:
+    a holiday week with a third of the usual activity is expected to have a third of the usual
+    learnings.
+    """
+    scaled = (
+        exposure is not None
+        and exposure > 0
+        and len(exposures) == len(past)
+        and min(exposures, default=0) > 0
+    )
+    typical = statistics.fmean(exposures) if scaled else 1.0
+    ratio = (exposure or 1.0) / typical if scaled else 1.0
+    series = [c * typical / e for c, e in zip(past, exposures, strict=True)] if scaled else past
+    fit = _level(series)
+    how = fit.how + (f", scaled to this week's activity x{ratio:.2f}" if scaled else "")
+    mean = max(fit.centre * ratio, 0.25)
+    spread = (_robust_scale(fit.residuals, fit.params) * ratio) ** 2 if len(series) > 1 else mean
+    variance = max(spread, mean) * fit.factor + 1e-9
     variance = max(variance, mean * 1.0001)  # a Poisson, as the limit of the negative binomial
     r = mean * mean / (variance - mean)
     p = r / (r + mean)
@@ -346,22 +402,44 @@ def judge_count(value: float, past: Sequence[float], *, side: Side, alpha: float
 
 
 def judge_level(
-    value: float, past: Sequence[float], *, side: Side, alpha: float, log: bool
+    value: float,
+    past: Sequence[float],
+    *,
+    side: Side,
+    alpha: float,
+    log: bool,
+    size: float | None = None,
+    sizes: Sequence[float] = (),
+    floor: float | None = None,
 ) -> Judgement:
     """A level (a duration, a percent) against a robust Student-t predictive.
 
     On a log scale when ``log`` (durations and latencies are multiplicative): median and MAD of the
     previous weeks (or of their residuals around a Theil-Sen trend from 8 weeks), widened by
     ``sqrt(1 + 1/n)`` for the uncertainty of the centre, with ``n - 1`` degrees of freedom.
+    With ``size`` and ``sizes`` (the runs behind this week's and each previous week's value, as
+    for a median duration), the spread is read per run: a week of 12 runs is expected to move
+    about twice as far as a week of 48. ``floor``: the smallest spread (default: 2% on a log
+    scale, 0.2% of the level otherwise).
     """
     use_log = log and value > 0 and all(v > 0 for v in past)
     ys = [math.log(v) for v in past] if use_log else list(past)
     y = math.log(value) if use_log else value
-    centre, residuals, how = _level(ys)
-    scale = _robust_scale(residuals)
-    floor = 0.02 if use_log else 1e-6 * max(1.0, abs(centre))
-    scale = max(scale, floor) * math.sqrt(1.0 + 1.0 / max(len(ys), 1))
-    df = max(len(ys) - 1, 1)
+    fit = _level(ys)
+    centre, residuals, how = fit.centre, fit.residuals, fit.how
+    weighted = size is not None and size > 0 and len(sizes) == len(ys) and min(sizes) > 0
+    typical = statistics.fmean(sizes) if weighted else 1.0
+    if weighted:
+        residuals = [r * math.sqrt(n / typical) for r, n in zip(residuals, sizes, strict=True)]
+    scale = _robust_scale(residuals, fit.params)
+    # Below this spread a series is "flat" to its resolution (2% on a log scale; 0.2% of the
+    # level otherwise, 0.2 points of a 97% coverage), so a rounding step is no anomaly.
+    if floor is None:
+        floor = 0.02 if use_log else 0.002 * max(abs(centre), 1e-3)
+    scale = max(scale, floor) * math.sqrt(fit.factor)
+    if weighted and size is not None:
+        scale *= math.sqrt(typical / size)
+    df = max(len(ys) - fit.params, 1)
     t = (y - centre) / scale
     tail = t_sf(t, df) if side == "up" else 1.0 - t_sf(t, df)
     back = math.exp if use_log else float
@@ -401,46 +479,66 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None
     return [rows[i][n] / rows[i][i] for i in range(n)]
 
 
-def judge_vector(
-    value: Sequence[float], past: Sequence[Sequence[float]], *, alpha: float
-) -> Judgement | None:
-    """This week's feature vector against the previous weeks' (robust Mahalanobis distance).
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2.0
+        i = j + 1
+    return ranks
 
-    Centre: coordinate-wise median; scales: MAD; correlation: Pearson over the standardised
-    values clipped at 2.5 (so one bad week does not set it). The squared distance is judged as
-    Hotelling's T² of a new observation: ``D² (m - d) m / ((m + 1) (m - 1) d)`` is F(d, m - d).
-    None when there are too few weeks (``m <= d + 1``) or a feature does not vary.
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (0 when either does not vary)."""
+    rx, ry = _ranks(x), _ranks(y)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    sxx = sum((a - mx) ** 2 for a in rx)
+    syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else 0.0
+
+
+def judge_vector(
+    tails: Sequence[float], past: Sequence[Sequence[float]], *, alpha: float
+) -> Judgement | None:
+    """One skill's or agent's features judged together (robust Mahalanobis distance).
+
+    Each feature is first judged by its own model (`judge_rate`, `judge_level`), and its tail
+    probability turned into a normal score in the bad direction, ``s = Phi^-1(1 - tail)``: the
+    scores are calibrated one by one whatever each metric's distribution. Their correlation is
+    the rank (Spearman) correlation of the features over the previous weeks, shrunk towards none
+    by ``m / (m + 10)`` for ``m`` weeks (a correlation from 6-12 weeks is itself uncertain). The
+    squared distance ``s' R^-1 s`` is judged against chi-square with ``d`` degrees of freedom; only
+    a vector whose scores lean to the bad side (positive sum) counts. ``alpha`` is unused but
+    kept for the common signature.
+
+    Returns:
+        None when there are fewer than two features or three previous weeks.
     """
-    d, m = len(value), len(past)
-    if d < 2 or m <= d + 1:
+    del alpha
+    d, m = len(tails), len(past)
+    if d < 2 or m < 3:
         return None
-    centres = [statistics.median(row[j] for row in past) for j in range(d)]
-    scales = [_robust_scale([row[j] - centres[j] for row in past]) for j in range(d)]
-    if any(s <= 0 for s in scales):
-        return None
-    std = [
-        [min(2.5, max(-2.5, (row[j] - centres[j]) / scales[j])) for j in range(d)] for row in past
-    ]
-    means = [statistics.fmean(r[j] for r in std) for j in range(d)]
-    sds = [statistics.pstdev([r[j] for r in std]) or 1.0 for j in range(d)]
+    scores = [normal_quantile(1.0 - min(max(t, 1e-12), 1.0 - 1e-12)) for t in tails]
+    shrink = m / (m + 10.0)
     corr = [
         [
-            1.0
-            if i == j
-            else statistics.fmean(
-                (r[i] - means[i]) * (r[j] - means[j]) / (sds[i] * sds[j]) for r in std
-            )
+            1.0 if i == j else shrink * spearman([r[i] for r in past], [r[j] for r in past])
             for j in range(d)
         ]
         for i in range(d)
     ]
-    z = [(value[j] - centres[j]) / scales[j] for j in range(d)]
-    solved = _solve(corr, z)
+    solved = _solve(corr, scores)
     if solved is None:
         return None
-    d2 = max(0.0, sum(a * b for a, b in zip(z, solved, strict=True)))
-    f = d2 * (m - d) * m / ((m + 1) * (m - 1) * d)
-    tail = f_sf(f, d, m - d)
+    d2 = max(0.0, sum(a * b for a, b in zip(scores, solved, strict=True)))
+    tail = gammainc_upper(d / 2.0, d2 / 2.0) if sum(scores) > 0 else 1.0
+    shown = ", ".join(f"{x:+.2f}" for x in scores)
     return Judgement(
         model="robust Mahalanobis",
         value=math.sqrt(d2),
@@ -448,5 +546,8 @@ def judge_vector(
         low=0.0,
         high=math.nan,
         tail=tail,
-        detail=f"distance {math.sqrt(d2):.2f} over {d} features from {m} weeks (Hotelling T²)",
+        detail=(
+            f"distance {math.sqrt(d2):.2f} over {d} features (normal scores {shown}; rank "
+            f"correlation of {m} weeks)"
+        ),
     )
