@@ -148,7 +148,9 @@ def _estimate(spec: MetricSpec, old: Arm, new: Arm) -> tuple[float, float, float
     if a is None or b is None or a[0] < 2 or b[0] < 2:
         return None
     means = [s[1] / s[0] for s in (a, b)]
-    variances = [max((s[2] - s[0] * m * m) / (s[0] - 1), 1e-6) for s, m in zip((a, b), means, strict=True)]
+    variances = [
+        max((s[2] - s[0] * m * m) / (s[0] - 1), 1e-6) for s, m in zip((a, b), means, strict=True)
+    ]
     variance = variances[0] / a[0] + variances[1] / b[0]
     return math.exp(means[0]), math.exp(means[1]), means[1] - means[0], variance
 
