@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 VERSIONS: Final[Mapping[str, int]] = {
     "aggregate": 1,
     "audit skills": 1,
-    "compare skill": 1,
+    "compare skill": 2,
     "detect": 1,
     "doctor": 1,
     "gate": 1,
