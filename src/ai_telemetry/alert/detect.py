@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ai_telemetry.alert.history import WeekMetrics
     from ai_telemetry.alert.models import Judgement
     from ai_telemetry.alert.store import Reconciled
+    from ai_telemetry.analyze.sequential import Experiment
     from ai_telemetry.config import Settings
     from ai_telemetry.documents.types import DetectDocument, NotificationsDoc
 
@@ -193,6 +194,8 @@ class DetectOptions:
             surprising count for Incident Repeat and Learning Stall); ``false``: the seed's
             literal rules.
         confidence: the one-sided confidence of that evidence.
+        experiments: a skill update the sequential test finds worse opens a warning alert
+            that proposes rolling it back (`experiment_alerts`).
         baseline_weeks: how many previous weeks the z-score and SPC baseline hold.
         min_history: fewer previous weeks than this: the series is not judged yet.
         min_count: per-skill / per-agent series and rate rules: weeks with fewer executions
@@ -209,6 +212,7 @@ class DetectOptions:
     false_alarms_per_year: float = 2.0
     evidence: bool = True
     confidence: float = 0.99
+    experiments: bool = True
     baseline_weeks: int = 12
     min_history: int = 6
     min_count: int = 10
@@ -230,6 +234,7 @@ _OPTION_TYPES: Final = {
     "false_alarms_per_year": float,
     "evidence": bool,
     "confidence": float,
+    "experiments": bool,
 }
 
 
@@ -746,6 +751,43 @@ def _judge(
     )
 
 
+EXPERIMENT_RULE: Final = "skill_update_worse"
+
+
+def experiment_alerts(experiments: Iterable[Experiment]) -> list[Alert]:
+    """A warning alert for every skill update the sequential test finds worse.
+
+    "Worse" already is the evidence: a metric's always-valid p-value is below alpha / 4
+    (`ai_telemetry.analyze.sequential`), whichever week it is looked at.
+    """
+    alerts = []
+    for e in experiments:
+        if e.result.verdict != "worse":
+            continue
+        worse = [m for m in e.result.metrics if m.verdict == "worse"]
+        p_value = min(m.p_value for m in worse)
+        what = ", ".join(m.name.replace("_", " ") for m in worse)
+        alerts.append(
+            Alert(
+                rule=EXPERIMENT_RULE,
+                title="Skill Update Worse",
+                severity="warning",
+                metric="skill_experiment",
+                key=e.skill,
+                value=p_value,
+                threshold=0.0125,
+                current=f"{e.new} worse than {e.previous} on {what}",
+                threshold_text="always-valid p < 0.0125 (mSPRT, alpha 0.05 over 4 metrics)",
+                analysis=f"{e.line()}; {e.new_runs} runs of {e.new}, {e.previous_runs} of "
+                f"{e.previous}; always-valid p = {p_value:.3g}",
+                action=f"Roll {e.skill} back to {e.previous}, or fix {e.new} and version it anew",
+                detectors=("sequential",),
+                extra={"previous": e.previous, "new": e.new, "p_value": p_value},
+            )
+        )
+    return alerts
+
+
 def detect_anomalies(
     metrics: Mapping[str, Any],
     *,
@@ -914,16 +956,22 @@ def detect_from_document(
     history: list[WeekMetrics] = []
     causes: dict[str, int] | None = None
     earlier: list[dict[str, int]] = []
+    experiments: list[Experiment] = []
     try:
         with open_ingested(settings, progress=False) as wh:
             record_weeks(wh, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
             history = load_history(wh, before=start, weeks=opts.baseline_weeks)
             causes = root_cause_counts(wh, end=end)
             earlier = root_cause_windows(wh, end=end, history=history, full=opts.baseline_weeks)
+            if opts.experiments:
+                from ai_telemetry.analyze.sequential import skill_experiments
+                from ai_telemetry.store.experiments import skill_version_runs
+
+                experiments = skill_experiments(skill_version_runs(wh, before=end))
     except AITelemetryError as exc:
         result.notes.append(f"no weekly history ({exc}); rules ran without it")
         result.unchecked = frozenset(
-            {ANOMALY_RULE}
+            {ANOMALY_RULE, EXPERIMENT_RULE}
             | {r.name for r in chosen if r.windows > 1 or r.metric == ROOT_CAUSE_METRIC}
         )
     since = (end - timedelta(days=ROOT_CAUSE_DAYS)).date().isoformat()
@@ -935,6 +983,6 @@ def detect_from_document(
         root_causes=causes,
         root_window=f"the 28 days {since} to {end.date().isoformat()}",
         root_cause_history=earlier,
-    )
+    ) + experiment_alerts(experiments)
     result.history_weeks = len(history)
     return result

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, Literal
 
 Verdict = Literal["better", "worse", "no difference yet"]
@@ -263,3 +264,84 @@ def _with_p(result: MetricResult, p_value: float, spec: MetricSpec, alpha: float
         result.name, result.previous, result.new, result.difference, p_value,
         "better" if improved else "worse", 0,
     )  # fmt: skip
+
+
+VersionRun = tuple[str, str, datetime, str, float | None, float | None]
+"""A finished run: skill, skill_version, time, outcome, duration_seconds, context_tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A skill's newest version against the one before it, opened when the new one appeared.
+
+    Attributes:
+        skill: the skill.
+        previous: the version before (by first appearance).
+        new: the newest version.
+        opened: when the new version's first finished run was seen.
+        previous_runs: runs of the previous version compared.
+        new_runs: runs of the new version compared.
+        result: the sequential test's verdict now.
+    """
+
+    skill: str
+    previous: str
+    new: str
+    opened: datetime
+    previous_runs: int
+    new_runs: int
+    result: ExperimentResult
+
+    def line(self) -> str:
+        """The verdict in one line, for dashboards and ``status``."""
+        head = f"{self.skill} {self.new} vs {self.previous}"
+        if self.result.verdict == "no difference yet":
+            more = self.result.runs_needed
+            tail = f"; about {more} more runs of each version needed" if more else ""
+            return f"{head}: no difference yet ({self.new_runs} vs {self.previous_runs} runs{tail})"
+        moved = [
+            m.name.replace("_", " ")
+            for m in self.result.metrics
+            if m.verdict == self.result.verdict
+        ]
+        return f"{head}: {self.result.verdict} ({', '.join(moved)})"
+
+
+def _arm(runs: list[VersionRun]) -> Arm:
+    arm = Arm()
+    for _, _, _, outcome, duration, tokens in runs:
+        arm.add(
+            success=outcome == "success",
+            rollback=outcome == "rollback",
+            values={"duration": duration, "tokens": tokens},
+        )
+    return arm
+
+
+def skill_experiments(runs: list[VersionRun], *, alpha: float = 0.05) -> list[Experiment]:
+    """One experiment per skill with two or more versions: its newest against the one before.
+
+    An experiment opens by itself when a skill's runs show a new ``skill_version`` (the hook,
+    the SDK or a collector record it); it compares every run of the two versions so far, and
+    the mSPRT keeps it valid at every weekly look.
+    """
+    by_skill: dict[str, dict[str, list[VersionRun]]] = {}
+    first: dict[tuple[str, str], datetime] = {}
+    for run in runs:
+        skill, version, ts = run[0], run[1], run[2]
+        by_skill.setdefault(skill, {}).setdefault(version, []).append(run)
+        first.setdefault((skill, version), ts)
+    out = []
+    for skill in sorted(by_skill):
+        versions = sorted(by_skill[skill], key=lambda v: (first[skill, v], v))
+        if len(versions) < 2:
+            continue
+        previous, new = versions[-2], versions[-1]
+        old_runs, new_runs = by_skill[skill][previous], by_skill[skill][new]
+        result = evaluate(_arm(old_runs), _arm(new_runs), alpha=alpha)
+        out.append(
+            Experiment(
+                skill, previous, new, first[skill, new], len(old_runs), len(new_runs), result
+            )
+        )
+    return out

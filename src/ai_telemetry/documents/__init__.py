@@ -35,7 +35,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "retention apply": 1,
     "review learnings": 1,
     "spc": 1,
-    "status": 1,
+    "status": 2,
     "top": 1,
     "statusline": 1,
     "trend": 1,

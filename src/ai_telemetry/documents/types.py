@@ -115,6 +115,24 @@ class StatusDocument(Document):
     trends: list[StatusTrend]
     skills: Annotated[list[StatusSkill], "The top skills of the week (at most 5)."]
     alerts: Annotated[list[AlertDoc], "Open alerts, most severe first."]
+    experiments: Annotated[
+        list[ExperimentDoc], "Skill experiments: each skill's newest version vs the one before."
+    ]
+
+
+class ExperimentDoc(TypedDict):
+    """A skill experiment: the newest version against the previous one."""
+
+    skill: str
+    previous: str
+    new: str
+    opened: Annotated[str, "When the new version's first finished run was seen (UTC)."]
+    previous_runs: int
+    new_runs: int
+    verdict: Annotated[str, "better, worse or no difference yet."]
+    runs_needed: Annotated[int | None, "For no difference yet: more runs per version needed."]
+    summary: Annotated[str, "The verdict in one line."]
+    sequential: SequentialDoc
 
 
 # --- analytics ---------------------------------------------------------------------------
