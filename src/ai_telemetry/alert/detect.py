@@ -283,12 +283,13 @@ def load_options(section: Any = None, *, source: str = "config.toml") -> DetectO
 
 
 def options_from_settings(settings: Settings, *, threshold: float | None = None) -> DetectOptions:
-    """`load_options` over the settings' config file, with ``threshold`` overriding."""
+    """`load_options` over the settings' config file; ``threshold`` turns the z-score on at it."""
     options = load_options(settings.extra.get("detect"), source=str(settings.config_path))
     if threshold is not None:
         if not threshold > 0:
             raise ConfigError(f"--alert-threshold {threshold}: use a positive number, e.g. 2.0")
-        options = replace(options, threshold=threshold)
+        # The seed's `--alert-threshold 2.0` asks for the z-score: giving it turns the z-score on.
+        options = replace(options, threshold=threshold, zscore=True)
     return options
 
 
