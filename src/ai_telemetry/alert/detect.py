@@ -459,10 +459,10 @@ def _series_inputs(
     past_docs = history[-options.baseline_weeks :]
     past_values = [_metric_values(doc, watched.metric) for doc in past_docs]
     past_counts = [_metric_values(doc, watched.count) for doc in past_docs] if watched.count else []
-    side = watched.runs or watched.exposure
-    if side:  # the model's denominator or exposure: runs of an unkeyed rate, activity
-        counts = {None: _metric_values(metrics, side).get(None)}
-        past_counts = [{None: _metric_values(doc, side).get(None)} for doc in past_docs]
+    denominator = watched.runs or watched.exposure
+    if denominator:  # the model's denominator or exposure: runs of an unkeyed rate, activity
+        counts = {None: _metric_values(metrics, denominator).get(None)}
+        past_counts = [{None: _metric_values(doc, denominator).get(None)} for doc in past_docs]
     out = []
     for key, raw in current.items():
         value = watched.missing if raw is None else raw
@@ -477,7 +477,7 @@ def _series_inputs(
             point = watched.missing if point is None else point
             if point is None:
                 continue
-            size = past_counts[i].get(key) or 0 if watched.count or side else 0
+            size = past_counts[i].get(key) or 0 if watched.count or denominator else 0
             if watched.count and size < options.min_count:
                 continue
             past.append(point)
