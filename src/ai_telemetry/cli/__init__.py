@@ -60,6 +60,7 @@ COMMANDS: dict[str, str] = {
     "export": "export:export_group",
     # serve
     "mcp": "mcp:mcp_cmd",
+    "ship": "ship:ship_cmd",
 }
 
 
