@@ -57,6 +57,11 @@ NOT_READ: dict[str, str] = {
     "ship": "sends the log to a server (its counts are the server's per-line results)",
     "mcp": "a server (stdio or HTTP): its tools answer with the read commands' documents "
     "(tests/serve/test_mcp_server.py)",
+    "serve": "the team server: its read API answers with the read commands' documents "
+    "(tests/serve/test_serve_api.py)",
+    "token create": "writes a token's hash and prints the token",
+    "token revoke": "marks a token revoked",
+    "token list": "names and roles of the tokens, no numbers",
 }
 """Leaf commands that are not read commands, and why; every other one must take --json."""
 
