@@ -63,7 +63,7 @@ class BatchResult:
 
 
 def parse_result(body: bytes, lines: int) -> BatchResult:
-    """Count a ``/v1/events`` answer: ``{"accepted": n, "duplicate": n, "rejected": n,
+    """Count a ``/v1/events`` answer: ``{"accepted": n, "duplicates": n, "rejected": n,
     "results": [{"status": ..., "message": ...}, ...]}``; an answer without counts is taken
     as every line accepted (the 2xx says they are in the log)."""
     try:
@@ -85,11 +85,15 @@ def parse_result(body: bytes, lines: int) -> BatchResult:
                     messages.append(message)
             else:
                 result.accepted += 1
-    elif isinstance(doc, dict) and any(k in doc for k in ("accepted", "duplicate", "rejected")):
-        for key in ("accepted", "duplicate", "rejected"):
+    elif isinstance(doc, dict) and any(k in doc for k in ("accepted", "duplicates", "rejected")):
+        for key, name in (
+            ("accepted", "accepted"),
+            ("duplicates", "duplicate"),
+            ("rejected", "rejected"),
+        ):
             value = doc.get(key)
             if isinstance(value, int):
-                setattr(result, key, value)
+                setattr(result, name, value)
     else:
         result.accepted = lines
     result.messages = tuple(messages)
