@@ -37,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ai_telemetry.errors import ConfigError, LogError, ShipError
 from ai_telemetry.events.schema import MAX_LINE_BYTES
@@ -59,6 +59,14 @@ BATCH_BYTES: Final = 2 << 20
 POLL: Final = 0.5
 """Seconds between looks at the log when following it and there is nothing new."""
 CHECKPOINT_VERSION: Final = 1
+
+
+class StopFlag(Protocol):
+    """What `Shipper.run` polls to stop (a `threading.Event` is one)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -282,7 +290,7 @@ class Shipper:
         self,
         *,
         follow: bool = False,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
         poll: float = POLL,
     ) -> ShipReport:
         """Ship the archives not sent yet, then the log up to its end (``follow``: and on,
@@ -322,7 +330,7 @@ class Shipper:
         except OSError as exc:
             raise LogError(f"{self.log_path}: cannot read the log ({exc.strerror})") from exc
 
-    def _ship_some(self, stop: threading.Event) -> bool:
+    def _ship_some(self, stop: StopFlag) -> bool:
         """Send one batch from the checkpoint's offset: True if there was one to send."""
         fd = self._open_log()
         if fd is None:
@@ -360,7 +368,7 @@ class Shipper:
         finally:
             os.close(fd)
 
-    def _send(self, data: bytes, lines: int, stop: threading.Event) -> BatchResult:
+    def _send(self, data: bytes, lines: int, stop: StopFlag) -> BatchResult:
         """Send a batch, halving it on 413 until the server takes the parts."""
         previous = self.sender.should_stop
         self.sender.should_stop = lambda: stop.is_set() or previous()
@@ -459,7 +467,7 @@ class Shipper:
 
     # -- the archives ----------------------------------------------------------------------
 
-    def _ship_archives(self, stop: threading.Event) -> None:
+    def _ship_archives(self, stop: StopFlag) -> None:
         if self.archives_dir is None:
             return
         manifest = self.archives_dir / "manifest.json"
