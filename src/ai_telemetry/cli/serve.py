@@ -37,6 +37,13 @@ _DIR = click.option(
     help="Bytes a gzip body may inflate to; over it: 413 (checked while inflating).",
 )
 @click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a request body may take to arrive (a slow client gets 408).",
+)
+@click.option(
     "--behind-tls", is_flag=True, help="A TLS reverse proxy is in front (Secure cookies)."
 )
 def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
@@ -45,6 +52,7 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     directory: Path | None,
     max_body: int,
     max_decompressed: int,
+    read_timeout: float,
     behind_tls: bool,
 ) -> None:
     """Run the team server: event ingest, OTLP/HTTP receiver and read API (docs/serve.md).
@@ -60,7 +68,9 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     options = ServeOptions(
         host=host,
         port=port,
-        limits=BodyLimits(max_bytes=max_body, max_decompressed=max_decompressed),
+        limits=BodyLimits(
+            max_bytes=max_body, max_decompressed=max_decompressed, read_timeout=read_timeout
+        ),
         behind_tls=behind_tls,
     )
     echo_line(f"ai-telemetry serve: http://{host}:{port} over {settings.log_path}", err=True)
