@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ai_telemetry.serve.tokens import ROLES, Principal, Role, TokenStore
 
@@ -43,6 +43,11 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/api/top/{kind}"): READ,
     ("GET", "/api/trend/{metric}"): READ,
     ("GET", "/api/alerts"): READ,
+    # web dashboard (serve/web.py): the page reads, the login form is open to anyone
+    ("GET", "/"): READ,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
 }
 """(method, path template) -> the roles allowed. The seed's Access Control: META_UPDATER and
 Tech Lead read and write, the Program Director reads, ``collector`` only sends, External (no
@@ -95,10 +100,15 @@ def guard(
 
     async def guarded(request: Request) -> Response:
         token = bearer_token(request, cookie=cookie)
+        browser = cookie and "text/html" in request.headers.get("accept", "")
         if token is None:
+            if browser:  # a person at the web dashboard: the login form
+                return RedirectResponse("/login", status_code=303)
             return _unauthorized("send Authorization: Bearer <token> (ai-telemetry token create)")
         principal: Principal | None = tokens.principal(token)
         if principal is None:
+            if browser:
+                return RedirectResponse("/login", status_code=303)
             return _unauthorized("unknown or revoked token")
         if principal.role not in roles:
             allowed = ", ".join(sorted(roles))
