@@ -5,7 +5,7 @@
   week (default: the current one), with a week picker above it. It is rendered from the
   warehouse on request and cached per week until new events arrive (the cache key is
   `ai_telemetry.store.layout.inputs_fingerprint`: the log's and the archives' identity, size
-  and time), so reloading costs nothing while nothing changed.
+  and time), so reloading costs nothing while nothing changed (``X-Dashboard-Cache: hit``).
 - ``GET /login``: a form for the token; ``POST /login`` checks it (a read role only: a
   ``collector`` token cannot read; a refused token gets the form again, saying why) and
   keeps it in the `COOKIE_NAME` cookie, ``HttpOnly``,
@@ -34,10 +34,13 @@ from ai_telemetry.errors import AITelemetryError, NoDataError
 from ai_telemetry.serve.auth import COOKIE_NAME, READ
 from ai_telemetry.serve.context import RouteSpec, ServerContext
 
-CSP: Final = (
+META_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "base-uri 'none'"
 )
+"""The policy of the pages' ``<meta>`` (a browser ignores ``frame-ancestors`` there)."""
+CSP: Final = META_CSP + "; frame-ancestors 'none'"
+"""The ``Content-Security-Policy`` header of every page."""
 HEADERS: Final = {
     "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
@@ -149,7 +152,7 @@ def with_picker(page: str, chosen: str, *, today: date) -> str:
 def _page(title: str, body: str, *, status: int = 200) -> Response:
     text = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{META_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;"
@@ -197,23 +200,23 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
             )
         label = f"{year}-W{week:02d}"
 
-        def work() -> tuple[int, str]:
+        def work() -> tuple[int, str, str]:
             from ai_telemetry.store.layout import inputs_fingerprint
 
             with ctx.read_lock:
                 fingerprint = str(inputs_fingerprint(ctx.settings))
                 cached = cache.get(label, fingerprint)
                 if cached is not None:
-                    return 200, cached
+                    return 200, cached, "hit"
                 try:
                     page = render_week(ctx, year, week, now=now)
                 except NoDataError:
-                    return 404, ""
+                    return 404, "", "miss"
                 cache.put(label, fingerprint, page)
-                return 200, page
+                return 200, page, "miss"
 
         try:
-            status, page = await run_in_threadpool(work)
+            status, page, hit = await run_in_threadpool(work)
         except AITelemetryError as exc:
             return _page(
                 "ai-telemetry", f"<p class='error'>{html.escape(str(exc))}</p>", status=503
@@ -225,7 +228,10 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
                 f"{nav}<h1>{label}</h1><p>No events in this week yet.</p>",
                 status=404,
             )
-        return HTMLResponse(with_picker(page, label, today=today), headers=HEADERS)
+        return HTMLResponse(
+            with_picker(page, label, today=today),
+            headers={**HEADERS, "X-Dashboard-Cache": hit},
+        )
 
     async def login_form(request: Request) -> Response:
         """The login form."""
