@@ -120,6 +120,20 @@ def claude_code_group() -> None:
     is_flag=True,
     help="With --server: send the events to the server instead of the project's log.",
 )
+@click.option(
+    "--http-hooks",
+    is_flag=True,
+    help="With --server: write Claude Code http hooks posting to the server's "
+    "/v1/hooks/claude-code instead of command hooks (no process per tool call).",
+)
+@click.option(
+    "--token-env",
+    "token_env",
+    default=None,
+    metavar="VAR",
+    help="With --http-hooks: the environment variable holding the token; Claude Code sends "
+    "'Authorization: Bearer $VAR' (allowedEnvVars), the token is never written down.",
+)
 def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     scope_user: bool,
     settings_file: Path | None,
@@ -130,15 +144,31 @@ def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     server: str | None,
     token: str | None,
     server_only: bool,
+    http_hooks: bool,
+    token_env: str | None,
 ) -> None:
     """Add our hooks to settings.json, keeping every existing hook (idempotent).
 
     Re-running it updates the command of our hooks (a moved or upgraded installation).
     """
+    if server is None and (token or server_only or http_hooks or token_env):
+        raise click.UsageError("--token, --server-only, --http-hooks and --token-env need --server")
+    if http_hooks:
+        if token or server_only:
+            raise click.UsageError(
+                "--http-hooks sends to the server only and takes the token from --token-env"
+            )
+        if not token_env:
+            raise click.UsageError("--http-hooks needs --token-env VAR (the token's variable)")
+        assert server is not None
+        _install_http_hooks(_target(scope_user, settings_file), server, token_env, statusline)
+        if with_mcp:
+            _install_mcp(scope_user)
+        return
+    if token_env:
+        raise click.UsageError("--token-env goes with --http-hooks")
     if server is not None:
         _configure_forwarding(server, token, server_only)
-    elif token is not None or server_only:
-        raise click.UsageError("--token and --server-only go with --server URL")
     from ai_telemetry.collect.claude_code.settings_install import (
         compile_client,
         default_command,
@@ -162,6 +192,34 @@ def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     echo(f"Hook command: {command}")
     if with_mcp:
         _install_mcp(scope_user)
+
+
+def _install_http_hooks(path: Path, server: str, token_env: str, statusline: bool) -> None:
+    from urllib.parse import urlsplit
+
+    from ai_telemetry.collect.claude_code.settings_install import (
+        default_command,
+        install_http_hooks,
+    )
+
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{server!r} is not an http:// or https:// URL", param_hint="--server"
+        )
+    if statusline:
+        _install_statusline(path, default_command())
+    report = install_http_hooks(path, server=server, token_env=token_env)
+    if report.removed:
+        echo(f"Replaced the command hooks in {path} ({', '.join(report.removed)}).")
+    if report.added or report.updated:
+        echo(
+            f"Installed http hooks to {server} in {path} "
+            f"({', '.join(report.added + report.updated)})."
+        )
+    if not report.changed:
+        echo(f"ai-telemetry http hooks already installed in {path}; nothing changed.")
+    echo(f"Claude Code sends 'Authorization: Bearer ${token_env}': export {token_env} first.")
 
 
 def _configure_forwarding(server: str, token: str | None, only: bool) -> None:

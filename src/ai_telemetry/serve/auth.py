@@ -38,6 +38,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("POST", "/v1/logs"): WRITE,
     ("POST", "/v1/metrics"): WRITE,
     ("POST", "/v1/traces"): WRITE,
+    ("POST", "/v1/hooks/claude-code"): WRITE,  # Claude Code's http hooks (serve/hooks_http.py)
     # read API (serve/api.py)
     ("GET", "/api/metrics"): READ,
     ("GET", "/api/top/{kind}"): READ,
