@@ -244,3 +244,39 @@ def test_server_keeps_no_warehouse_lock(tmp_path: Path) -> None:
 def _check(server: Server) -> None:
     status, _, _ = server.request("GET", "/healthz")
     assert 200 == status
+
+
+def test_a_full_writer_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
+    """While the log is held by another process, batches queue up to the limit; the next get
+    503 with Retry-After and are not stored; the queued ones are stored once it is free."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ai_telemetry.log.writer import writers_lock
+
+    directory = tmp_path / "Telemetry"
+    with running_server(directory) as server:
+        token = server.tokens["collector"]
+        batches = [_batch(0, n) for n in range(90)]
+        with ThreadPoolExecutor(90) as pool:
+            with writers_lock(directory / "events.jsonl"):
+                futures = [pool.submit(_post_full, server.port, token, body) for _, body in batches]
+                time.sleep(3)  # everything is queued or refused by now; then free the log
+            answers = [f.result() for f in futures]
+        statuses = Counter(status for status, _ in answers)
+        assert statuses[503] > 0, statuses
+        assert statuses[202] > 0, statuses
+        assert {"1"} == {retry for status, retry in answers if status == 503}
+        logged = _logged_ids(directory)
+        for (ids, _), (status, _) in zip(batches, answers, strict=True):
+            assert all((i in logged) == (status == 202) for i in ids)
+
+
+def _post_full(port: int, token: str, body: bytes) -> tuple[int, str | None]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/v1/events", body=body, headers={"Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Retry-After")
+    finally:
+        conn.close()

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,6 +23,7 @@ from ai_telemetry.serve.context import RETRY_AFTER_SECONDS, RouteSpec, ServerCon
 from ai_telemetry.serve.writer import BatchResult, Outcome, Overloaded
 
 ORIGIN: Final = "serve"
+_INLINE_BYTES: Final = 256 * 1024
 
 
 def error_response(status: int, message: str, *, retry: bool = False) -> Response:
@@ -111,7 +113,12 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
         """Append events (JSON Lines or a JSON array, gzip allowed); 202 with per-event results."""
         try:
             body = await read_body(request, ctx.options.limits)
-            items = parse_events(body)
+            # a large body is parsed on a worker thread: the event loop keeps serving
+            items = (
+                parse_events(body)
+                if len(body) <= _INLINE_BYTES
+                else await run_in_threadpool(parse_events, body)
+            )
         except BodyError as exc:
             return error_response(exc.status, str(exc))
         broken: dict[int, str] = {}

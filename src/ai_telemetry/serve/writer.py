@@ -36,6 +36,9 @@ from ai_telemetry.log.sink import LogSink
 
 Status = Literal["accepted", "duplicate", "rejected", "covered_by_hook"]
 DEFAULT_MAX_PENDING: Final = 64
+LOCK_TIMEOUT: Final = 10.0
+"""Seconds the writer waits for the log's lock (held by another process) before a batch
+fails with 503."""
 """Batches waiting for the writer before the server answers 503 (Retry-After)."""
 
 
@@ -108,9 +111,10 @@ class EventWriter:
         """Read the ids and hook sessions already in the log, then start the thread."""
         self._seen = logged_event_ids(self.settings.log_path)
         self._hooked = hook_sessions(self.settings.log_path)
-        # No lock timeout worth spooling for: the thread may wait for `validate` or retention
-        # holding the log, and the requests wait with it (bounded by the queue, then 503).
-        self._sink = LogSink(self.settings, lock_timeout=30.0)
+        # No spool: a batch is acknowledged only once it is in the log itself. While `validate`
+        # or retention holds the log, the requests wait with the thread (the queue bounds
+        # them: 503 beyond it); after LOCK_TIMEOUT the batch fails whole (503, retry).
+        self._sink = LogSink(self.settings, lock_timeout=LOCK_TIMEOUT, spool=False)
         self._thread = threading.Thread(target=self._run, name="ai-telemetry-writer", daemon=True)
         self._thread.start()
 
