@@ -117,7 +117,9 @@ def row(name: str, ms: list[float]) -> str:
 
 
 def hook_rows(work: Path, runs: int) -> list[str]:
-    from ai_telemetry.collect.claude_code.settings_install import default_command
+    from ai_telemetry.collect.claude_code.settings_install import compile_client, default_command
+
+    compile_client()  # as `claude-code install` does: no hook process compiles the client
 
     server = Serve(work / "hook-server")
     try:
