@@ -120,3 +120,23 @@ def test_a_wrong_token_is_one_line_and_exit_1(server: Server, local: Path) -> No
     assert 1 == result.returncode
     assert "HTTP 401" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_compact_empties_an_acknowledged_spool_and_goes_on(server: Server, local: Path) -> None:
+    """The forwarder's mode: once all is acknowledged the log is emptied; new lines after
+    that are sent without restarting from a changed identity."""
+    from ai_telemetry.ship.sender import Sender
+    from ai_telemetry.ship.shipper import Shipper
+
+    token = create_token(server.directory)
+    log = local / "events.jsonl"
+    first = write_events(log, 30)
+    point = local / "ship" / "spool.json"
+    with Shipper(Sender(server.url, token), log_path=log, checkpoint=point, compact=True) as s:
+        s.run()
+    assert 0 == log.stat().st_size
+    second = write_events(log, 5)
+    with Shipper(Sender(server.url, token), log_path=log, checkpoint=point, compact=True) as s:
+        report = s.run()
+    assert ([], 5) == (report.restarted, report.accepted)
+    assert dict.fromkeys(first + second, 1) == dict(log_ids(server.directory / "events.jsonl"))

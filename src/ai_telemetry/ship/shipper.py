@@ -428,7 +428,7 @@ class Shipper:
             reason = "the log is another file (rotated, or rewritten by retention)"
         elif size < position.offset:
             reason = f"the log is shorter ({size:,} bytes) than what was sent ({position.offset:,})"
-        elif size >= position.head_len:
+        elif position.head_len and size >= position.head_len:
             head = os.pread(fd, position.head_len, 0)
             if hashlib.sha256(head).hexdigest() != position.head_sha256:
                 reason = "the log's first bytes changed (truncated and written again)"
