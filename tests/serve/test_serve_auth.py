@@ -72,7 +72,7 @@ def test_every_route_with_every_role_none_and_revoked(server: Server) -> None:
             status, _, data = server.request(
                 method, url, body, token=server.tokens[role], headers=headers, timeout=120
             )
-            if roles is PUBLIC or role in roles:
+            if roles == PUBLIC or role in roles:
                 assert status not in (401, 403), (method, path, role, status, data)
                 assert status < 500, (method, path, role, status, data)
             else:
@@ -80,7 +80,7 @@ def test_every_route_with_every_role_none_and_revoked(server: Server) -> None:
             checked += 1
         for token in (None, server.tokens["revoked"], "att_not-a-token"):
             status, headers_out, _ = server.request(method, url, body, token=token)
-            if roles is PUBLIC:
+            if roles == PUBLIC:
                 assert 200 == status
             else:
                 assert 401 == status, (method, path, token)
@@ -190,3 +190,31 @@ def test_serve_command_refuses_a_public_address_without_tokens(tmp_path: Path) -
     assert proc.returncode != 0
     assert "token create" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_empty_role_set_lets_nobody_in(tmp_path: Path) -> None:
+    """A route whose row is an empty set of roles answers 403 to every role (not public)."""
+    import asyncio
+
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import PlainTextResponse
+
+    from ai_telemetry.serve.auth import guard
+
+    tokens = make_tokens(tmp_path)
+    store = TokenStore(tmp_path)
+
+    async def endpoint(request: StarletteRequest) -> PlainTextResponse:
+        return PlainTextResponse("in")
+
+    guarded = guard(endpoint, frozenset(), tokens=store, method="GET")
+    for token in tokens.values():
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/x",
+            "headers": [(b"authorization", f"Bearer {token}".encode())],
+            "query_string": b"",
+        }
+        response = asyncio.run(guarded(StarletteRequest(scope)))
+        assert 403 == response.status_code

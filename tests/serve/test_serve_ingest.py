@@ -121,3 +121,15 @@ def test_learning_events_keep_their_source(server: Server) -> None:
     )
     assert 1 == reply["accepted"]
     assert "incident" == server.log_events()[0]["source"]
+
+
+def test_too_many_events_in_one_request_is_413(server: Server) -> None:
+    """A request over MAX_EVENTS lines is refused whole (it would hold the writer too long)."""
+    from ai_telemetry.serve.ingest import MAX_EVENTS
+
+    status, _, data = server.request(
+        "POST", "/v1/events", b"{}\n" * (MAX_EVENTS + 1), token=server.tokens["collector"]
+    )
+    assert 413 == status
+    assert "smaller batches" in orjson.loads(data)["error"]
+    assert 1 == server.post_events([skill_event(1)])["accepted"]

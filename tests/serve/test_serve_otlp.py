@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -179,3 +180,20 @@ def test_wrong_content_type_is_415(server: Server) -> None:
         "POST", "/v1/traces", b"x", headers={**_auth(server), "Content-Type": "text/plain"}
     )
     assert 415 == status
+
+
+def test_hook_events_sent_through_the_server_count_as_the_hook_for_import_otlp(
+    tmp_path: Path,
+) -> None:
+    """`import otlp`'s double-count rule reads ``hook:<token>`` sources as the hook's."""
+    from ai_telemetry.collect.otlp.importer import hook_sessions
+
+    log = tmp_path / "events.jsonl"
+    lines = [
+        {"event_type": "tool_call", "session_id": "s1", "source": "hook:laptop-ana"},
+        {"event_type": "tool_call", "session_id": "s2", "source": "hook"},
+        {"event_type": "tool_call", "session_id": "s3", "source": "hooks-imposter"},
+        {"event_type": "tool_call", "session_id": "s4", "source": "otlp:laptop-ana"},
+    ]
+    log.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    assert {("s1", "tool_call"), ("s2", "tool_call")} == hook_sessions(log)

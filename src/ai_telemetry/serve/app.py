@@ -113,7 +113,7 @@ def openapi_document(modules: Iterable[Any]) -> dict[str, Any]:
     for path, item in paths.items():
         for method, operation in item.items():
             roles = ROUTE_ROLES.get((method.upper(), path))
-            if roles is None or roles is PUBLIC:
+            if roles is None or roles == PUBLIC:
                 operation["security"] = []
             else:
                 operation["security"] = [{"bearerAuth": []}]

@@ -15,22 +15,25 @@ compared by hash in constant time (`ai_telemetry.serve.tokens.TokenStore`) and n
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ai_telemetry.serve.tokens import ROLES, Principal, Role, TokenStore
 
-PUBLIC: Final[frozenset[Role]] = frozenset()
-"""Marker of a route anyone may call (``GET /healthz`` only)."""
+Public = Literal["public"]
+PUBLIC: Final[Public] = "public"
+"""Marker of a route anyone may call (``GET /healthz`` only). An empty set of roles is not
+public: it lets nobody in."""
+Access = frozenset[Role] | Public
 READ: Final[frozenset[Role]] = frozenset({"meta_updater", "program_director", "tech_lead"})
 WRITE: Final[frozenset[Role]] = frozenset({"meta_updater", "tech_lead", "collector"})
 ANY_ROLE: Final[frozenset[Role]] = frozenset(ROLES)
 
 COOKIE_NAME: Final = "ai_telemetry_token"
 
-ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
+ROUTE_ROLES: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/openapi.json"): ANY_ROLE,
     # ingest (serve/ingest.py, serve/otlp_http.py)
@@ -57,7 +60,7 @@ token) gets nothing but the health check."""
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def roles_for(method: str, path: str) -> frozenset[Role]:
+def roles_for(method: str, path: str) -> Access:
     """The roles of a route.
 
     Raises:
@@ -87,15 +90,13 @@ def _unauthorized(message: str) -> Response:
     )
 
 
-def guard(
-    endpoint: Endpoint, roles: frozenset[Role], *, tokens: TokenStore, method: str
-) -> Endpoint:
+def guard(endpoint: Endpoint, roles: Access, *, tokens: TokenStore, method: str) -> Endpoint:
     """``endpoint`` behind the token check for ``roles`` (`PUBLIC`: no check).
 
     The principal is left in ``request.state.principal`` for the endpoint (the ingest routes
     record its name as the events' source).
     """
-    if roles is PUBLIC:
+    if roles == PUBLIC:
         return endpoint
     cookie = method == "GET"
 

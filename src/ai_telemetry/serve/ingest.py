@@ -15,7 +15,7 @@ from typing import Any, Final
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ai_telemetry.errors import LogError
 from ai_telemetry.serve.body import BodyError, read_body
@@ -23,13 +23,20 @@ from ai_telemetry.serve.context import RETRY_AFTER_SECONDS, RouteSpec, ServerCon
 from ai_telemetry.serve.writer import BatchResult, Outcome, Overloaded
 
 ORIGIN: Final = "serve"
+MAX_EVENTS: Final = 20_000
+"""Events one request may carry (413 beyond): a batch holds the one writer for its length."""
 _INLINE_BYTES: Final = 256 * 1024
 
 
 def error_response(status: int, message: str, *, retry: bool = False) -> Response:
     """``{"error": message}`` with ``Retry-After`` on 429/503."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if retry else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return Response(
+        orjson.dumps({"error": message}),
+        status_code=status,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def parse_events(body: bytes) -> list[Any]:
@@ -121,6 +128,11 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
             )
         except BodyError as exc:
             return error_response(exc.status, str(exc))
+        if len(items) > MAX_EVENTS:
+            return error_response(
+                413,
+                f"{len(items):,} events in one request, over {MAX_EVENTS:,}; send smaller batches",
+            )
         broken: dict[int, str] = {}
         events: list[Mapping[str, Any]] = []
         positions: list[int] = []
@@ -142,7 +154,9 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
             for index, outcome in zip(positions, written.outcomes, strict=True):
                 merged[index] = outcome
             written.outcomes = merged
-        return JSONResponse(batch_document(written), status_code=202)
+        return Response(
+            orjson.dumps(batch_document(written)), status_code=202, media_type="application/json"
+        )
 
     return [RouteSpec("POST", "/v1/events", post_events)]
 
