@@ -75,6 +75,6 @@ def test_openapi_declares_the_bearer_scheme(live_server: Server) -> None:
     ]["bearerAuth"].items()
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            public = ROUTE_ROLES[(method.upper(), path)] is PUBLIC
+            public = ROUTE_ROLES[(method.upper(), path)] == PUBLIC
             expected = [] if public else [{"bearerAuth": []}]
             assert expected == operation["security"], path
