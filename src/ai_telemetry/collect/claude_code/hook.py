@@ -335,7 +335,9 @@ def _write(
             if "event_id" not in event:
                 event["event_id"] = new_event_id()
         spool = settings.replace(log_path=Path(spool_log(env)))
-        targets = [spool] if forward.only else [settings, spool]
+        # The spool first: if the project's log then fails, the replay writes both again and
+        # the server drops the copy by id; the other order would double the project's log.
+        targets = [spool] if forward.only else [spool, settings]
     seen = known
     for target in targets:
         # No log spool: what the log refuses (locked, full) goes to the hook spool, in the
