@@ -140,3 +140,28 @@ def test_compact_empties_an_acknowledged_spool_and_goes_on(server: Server, local
         report = s.run()
     assert ([], 5) == (report.restarted, report.accepted)
     assert dict.fromkeys(first + second, 1) == dict(log_ids(server.directory / "events.jsonl"))
+
+
+def test_sigterm_stops_a_follower_that_is_backing_off(local: Path, tmp_path: Path) -> None:
+    """No server: the follower retries; SIGTERM ends it within seconds, checkpoint intact."""
+    import signal
+    import time
+
+    write_events(local / "events.jsonl", 10)
+    down = Server(tmp_path / "nowhere", free_port())
+    proc = subprocess.Popen(
+        [*CLI, "ship", "--to", down.url, "--follow"],
+        env=env_for(local, AI_TELEMETRY_SHIP_TOKEN="att_x"),
+        cwd=local,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(8)  # several retries: the backoff has grown past a second
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert 0 == proc.wait(timeout=30)
+    assert time.monotonic() - start < 3
+    assert (
+        not checkpoint_path(local, down.url).exists()
+        or 0 == json.loads(checkpoint_path(local, down.url).read_text())["log"]["offset"]
+    )

@@ -68,7 +68,7 @@ def ship_cmd(  # noqa: PLR0917 (click passes options positionally)
     stop = threading.Event()
     if give_up_after is None and once:
         give_up_after = 300.0
-    sender = Sender(url, token, give_up_after=give_up_after)
+    sender = Sender(url, token, give_up_after=give_up_after, sleep=stop.wait)  # a stop wakes it
 
     def _stop(_signum: int, _frame: object) -> None:
         stop.set()

@@ -126,7 +126,7 @@ class Sender:
         backoff_cap: float = BACKOFF_CAP,
         give_up_after: float | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:

@@ -195,10 +195,12 @@ class Forwarder:
 
         stop = self._stop_run
         try:
+            either = _Either(stop, self.stopping)
             sender = Sender(
                 config.url,
                 config.token,
-                should_stop=lambda: stop.is_set() or self.stopping.is_set(),
+                should_stop=either.is_set,
+                sleep=either.wait,  # a stopping daemon is not held up by a backoff
             )
             shipper = Shipper(
                 sender,
@@ -214,7 +216,7 @@ class Forwarder:
         try:
             while not (stop.is_set() or self.stopping.is_set()):
                 try:
-                    report = shipper.run(follow=True, stop=_Either(stop, self.stopping))
+                    report = shipper.run(follow=True, stop=either)
                     self.shipped = report.lines
                 except AITelemetryError as exc:  # refused (token revoked, ...): say so, wait
                     self.problem = str(exc)
