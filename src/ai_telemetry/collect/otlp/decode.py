@@ -56,7 +56,7 @@ def items(obj: Mapping[str, Any], key: str) -> Iterator[Mapping[str, Any]]:
     value = field(obj, key)
     if isinstance(value, list):
         for item in value:
-            if isinstance(item, Mapping):
+            if type(item) is dict or isinstance(item, Mapping):  # the ABC check is slow
                 yield item
 
 
@@ -116,8 +116,13 @@ def normalize_id(value: object, *, length: int) -> str | None:
 
 def any_value(value: object) -> Any:
     """Decode an OTLP ``AnyValue`` into a plain Python value (None when empty or unknown)."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         return None
+    if len(value) == 1:  # the usual shape, one member of the oneof: look it up directly
+        key, raw = next(iter(value.items()))
+        decode = _ANY_BY_KEY.get(key)
+        if decode is not None and raw is not None:
+            return decode(raw)
     for key, decoder in _ANY_DECODERS:
         raw = field(value, key)
         if raw is not None:
@@ -150,12 +155,18 @@ _ANY_DECODERS: Final = (
 )
 
 
+_ANY_BY_KEY: Final[dict[str, Any]] = {
+    **dict(_ANY_DECODERS),
+    **{_snake(key): decoder for key, decoder in _ANY_DECODERS},
+}
+
+
 def attributes(raw: object) -> dict[str, Any]:
     """An OTLP ``KeyValue`` list as a dict (later duplicates win, as in the OTel SDKs)."""
     out: dict[str, Any] = {}
     if isinstance(raw, list):
         for kv in raw:
-            if isinstance(kv, Mapping):
+            if type(kv) is dict or isinstance(kv, Mapping):
                 key = kv.get("key")
                 if isinstance(key, str):
                     out[key] = any_value(kv.get("value"))
