@@ -59,8 +59,11 @@ def test_no_operation_answers_5xx(api_schema: schemathesis.BaseSchema, live_serv
 
 
 def test_openapi_declares_the_bearer_scheme(live_server: Server) -> None:
-    """The schema has the bearer security scheme; /healthz alone needs no token."""
+    """The schema has the bearer security scheme; only the public routes of ROUTE_ROLES
+    (/healthz, the dashboard's login form) need no token."""
     import orjson
+
+    from ai_telemetry.serve.auth import PUBLIC, ROUTE_ROLES
 
     status, _, data = live_server.request(
         "GET", "/openapi.json", token=live_server.tokens["collector"]
@@ -71,6 +74,7 @@ def test_openapi_declares_the_bearer_scheme(live_server: Server) -> None:
         "securitySchemes"
     ]["bearerAuth"].items()
     for path, item in document["paths"].items():
-        for operation in item.values():
-            expected = [] if path == "/healthz" else [{"bearerAuth": []}]
+        for method, operation in item.items():
+            public = ROUTE_ROLES[(method.upper(), path)] == PUBLIC
+            expected = [] if public else [{"bearerAuth": []}]
             assert expected == operation["security"], path

@@ -62,6 +62,7 @@ COMMANDS: dict[str, str] = {
     "mcp": "mcp:mcp_cmd",
     "serve": "serve:serve_cmd",
     "token": "serve:token_group",
+    "ship": "ship:ship_cmd",
 }
 
 

@@ -37,6 +37,8 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "ai_telemetry.serve.ingest",
     "ai_telemetry.serve.otlp_http",
     "ai_telemetry.serve.api",
+    "ai_telemetry.serve.web",
+    "ai_telemetry.serve.hooks_http",
 )
 """Modules whose ``routes(ctx)`` and ``OPENAPI_PATHS`` make up the server (one line each)."""
 

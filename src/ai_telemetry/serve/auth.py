@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ai_telemetry.serve.tokens import ROLES, Principal, Role, TokenStore
 
@@ -41,11 +41,17 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Access]] = {
     ("POST", "/v1/logs"): WRITE,
     ("POST", "/v1/metrics"): WRITE,
     ("POST", "/v1/traces"): WRITE,
+    ("POST", "/v1/hooks/claude-code"): WRITE,  # Claude Code's http hooks (serve/hooks_http.py)
     # read API (serve/api.py)
     ("GET", "/api/metrics"): READ,
     ("GET", "/api/top/{kind}"): READ,
     ("GET", "/api/trend/{metric}"): READ,
     ("GET", "/api/alerts"): READ,
+    # web dashboard (serve/web.py): the page reads, the login form is open to anyone
+    ("GET", "/"): READ,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
 }
 """(method, path template) -> the roles allowed. The seed's Access Control: META_UPDATER and
 Tech Lead read and write, the Program Director reads, ``collector`` only sends, External (no
@@ -96,10 +102,15 @@ def guard(endpoint: Endpoint, roles: Access, *, tokens: TokenStore, method: str)
 
     async def guarded(request: Request) -> Response:
         token = bearer_token(request, cookie=cookie)
+        browser = cookie and "text/html" in request.headers.get("accept", "")
         if token is None:
+            if browser:  # a person at the web dashboard: the login form
+                return RedirectResponse("/login", status_code=303)
             return _unauthorized("send Authorization: Bearer <token> (ai-telemetry token create)")
         principal: Principal | None = tokens.principal(token)
         if principal is None:
+            if browser:
+                return RedirectResponse("/login", status_code=303)
             return _unauthorized("unknown or revoked token")
         if principal.role not in roles:
             allowed = ", ".join(sorted(roles))
