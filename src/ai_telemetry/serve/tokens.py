@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
@@ -27,7 +26,7 @@ from typing import Any, Final, Literal, get_args
 import orjson
 
 from ai_telemetry.errors import ConfigError
-from ai_telemetry.log.files import open_file
+from ai_telemetry.log.files import atomic_write, open_file
 
 Role = Literal["meta_updater", "program_director", "tech_lead", "collector"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
@@ -139,15 +138,9 @@ def _record(row: object, where: str) -> TokenRecord:
 def _write_tokens(path: Path, records: Iterable[TokenRecord]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = orjson.dumps({"tokens": [r.to_json() for r in records]}, option=orjson.OPT_INDENT_2)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open_file(tmp, "wb", perms=0o600) as handle:
-            handle.write(body + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        atomic_write(path, body + b"\n", perms=0o600)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write the token file ({exc.strerror or exc})") from None
 
 

@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ai_telemetry.errors import ConfigError, LogError, ShipError
 from ai_telemetry.events.schema import MAX_LINE_BYTES
-from ai_telemetry.log.files import open_fd, open_file
-from ai_telemetry.log.writer import fsync_dir, writers_lock
+from ai_telemetry.log.files import atomic_write, open_fd, open_file
+from ai_telemetry.log.writer import writers_lock
 from ai_telemetry.ship.sender import BatchResult, BatchTooLarge
 
 if TYPE_CHECKING:
@@ -144,19 +144,7 @@ def read_checkpoint(path: Path, url: str) -> Checkpoint:
 
 def write_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     """Replace the checkpoint atomically and durably (temp file, fsync, rename, fsync dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        data = checkpoint.to_json()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-    fsync_dir(path.parent)
+    atomic_write(path, checkpoint.to_json(), perms=0o600)
 
 
 def checkpoint_path(telemetry_dir: Path, url: str) -> Path:
