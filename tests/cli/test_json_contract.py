@@ -46,6 +46,8 @@ NOT_READ: dict[str, str] = {
     "git install-hook": "installs a git hook",
     "ci init github": "writes a workflow file",
     "learning new": "writes a learning entry",
+    "learnings export": "writes a bundle file of learning entries",
+    "learnings import": "writes learning entries from a bundle",
     "dashboard": "writes a dashboard file (its numbers are status --json's)",
     "weekly": "runs the weekly job (each step has its own read command)",
     "schedule install": "writes the crontab",

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "git": "collect:git_group",
     "ci": "collect:ci_group",
     "learning": "collect:learning_group",
+    "learnings": "collect:learnings_group",
     # analytics
     "aggregate": "analytics:aggregate_cmd",
     "top": "analytics:top_cmd",
