@@ -65,6 +65,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("compare_skill", {"name": "acgme-compliance"}, ["compare", "skill", "acgme-compliance"]),
     (
+        "recommend_skill",
+        {"paths": ["src/api", "tests/unit"], "kind": "debug"},
+        ["recommend", "--paths", "src/api", "tests/unit", "--kind", "debug"],
+    ),
+    (
         "compare_skill",
         {"name": "acgme-compliance", "versions": ["v1", "v2"]},
         ["compare", "skill", "acgme-compliance", "--versions", "v1", "v2"],

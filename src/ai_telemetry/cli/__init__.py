@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "trend": "analytics:trend_cmd",
     "query": "analytics:query_cmd",
     "retention": "analytics:retention_group",
+    "recommend": "loop:recommend_cmd",
     # reports
     "dashboard": "reports:dashboard_cmd",
     "review": "reports:review_group",

@@ -32,6 +32,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "gate": 1,
     "import claude-code": 1,
     "query": 1,
+    "recommend": 1,
     "retention apply": 1,
     "review learnings": 1,
     "spc": 1,

@@ -38,6 +38,7 @@ DOCUMENTS: Final[Mapping[str, type]] = {
     "gate": doc.GateDocument,
     "import claude-code": doc.ImportClaudeCodeDocument,
     "query": doc.QueryDocument,
+    "recommend": doc.RecommendDocument,
     "retention apply": doc.RetentionDocument,
     "review learnings": doc.ReviewDocument,
     "spc": doc.SpcDocument,

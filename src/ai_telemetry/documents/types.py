@@ -580,3 +580,32 @@ class LearningEntryDoc(TypedDict):
     path: Annotated[str, "The entry file written."]
     title: Annotated[str | None, "The title as written (a marker where the guard removed it)."]
     redacted: Annotated[list[str], "Fields the privacy guard replaced by a marker."]
+
+
+class RecommendSkillDoc(TypedDict):
+    """One skill's record on the similar past tasks."""
+
+    skill: str
+    runs: Annotated[int, "Similar past runs of this skill."]
+    weight: Annotated[float, "Their summed similarity (what the rates are weighted by)."]
+    successes: Annotated[float, "Weighted successes."]
+    success_rate: Annotated[float, "Weighted success rate, unshrunk."]
+    score: Annotated[float, "Success rate shrunk by the prior: what the ranking sorts by."]
+    ci_low: Annotated[float, "Wilson 95% interval of the success rate, low end."]
+    ci_high: float
+    rollbacks: int
+    median_duration_seconds: float | None
+
+
+class RecommendDocument(Document):
+    """ai-telemetry recommend: skills ranked by their record on similar past tasks."""
+
+    folders: Annotated[list[str], "The task's folders, normalised to the depth."]
+    kind: str | None
+    similar_runs: Annotated[int, "Past skill runs that touched any of these folders."]
+    prior_success_rate: Annotated[float | None, "Mean of the shrinkage prior."]
+    prior_strength: Annotated[float, "Pseudo-runs of the prior."]
+    min_runs: Annotated[int, "Similar runs the best skill needs to be recommended."]
+    recommended: Annotated[str | None, "The skill to use, or null: the data cannot tell."]
+    reason: str
+    skills: list[RecommendSkillDoc]

@@ -11,6 +11,7 @@ tool's output schema (the very schema of docs/schemas/, `ai_telemetry.documents.
 - ``open_alerts``: ``status --metrics <telemetry>/metrics.json`` (``live``: ``status``)
 - ``skill_audit``: ``audit skills --quarter``; ``learning_review``: ``review learnings --month``
 - ``compare_skill``: ``compare skill NAME --versions | --before-after | --commit``
+- ``recommend_skill``: ``recommend --paths DIR... --kind KIND``
 - ``log_learning`` (write, off unless enabled): ``learning new``, a `LearningEntryDoc`
 
 The table with every argument is in docs/mcp.md.
@@ -55,6 +56,7 @@ READ_TOOLS: Final[Mapping[str, str]] = {
     "skill_audit": "audit skills",
     "learning_review": "review learnings",
     "compare_skill": "compare skill",
+    "recommend_skill": "recommend",
 }
 """Tool -> the command whose ``--json`` document it answers with."""
 WRITE_TOOLS: Final = ("log_learning",)
@@ -321,6 +323,33 @@ class Tools:
                 before_after=parse_moment(date, option="date") if date else None,
                 commit=commit,
                 repo=self.options.repo,
+            )
+            return result.to_document()
+
+        return self._call(work)
+
+    def recommend_skill(
+        self,
+        paths: Annotated[
+            list[str],
+            Field(min_length=1, max_length=64, description="Folders the task touches: src/api"),
+        ],
+        kind: Annotated[
+            str | None, Field(description="Kind of task: debug, test, review, migrate, ...")
+        ] = None,
+        depth: Annotated[int, Field(ge=1, le=8)] = 2,
+        min_runs: Annotated[int, Field(ge=1, le=10000)] = 3,
+    ) -> CallToolResult:
+        """Which skill has done best on past tasks touching these folders (with evidence)."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.analyze.recommend import RecommendOptions, recommend
+
+            result = recommend(
+                paths,
+                settings=self.options.settings,
+                kind=kind,
+                options=RecommendOptions(depth=depth, min_runs=min_runs),
             )
             return result.to_document()
 
