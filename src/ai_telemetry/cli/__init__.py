@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "query": "analytics:query_cmd",
     "retention": "analytics:retention_group",
     "recommend": "loop:recommend_cmd",
+    "propose": "loop:propose_group",
     # reports
     "dashboard": "reports:dashboard_cmd",
     "review": "reports:review_group",

@@ -6,6 +6,9 @@ tools answer with.
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import click
 
 from ai_telemetry.cli.output import echo, emit, json_option
@@ -65,3 +68,110 @@ def recommend_cmd(
                 f"{s.skill:<28} {s.runs:>5} {s.success_rate:>8.0%} {ci:>11} "
                 f"{s.score:>6.3f} {s.rollbacks:>3}"
             )
+
+
+_repo_option = click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="The repository (.claude/skills, .claude/History, git history).",
+)
+_history_option = click.option(
+    "--history",
+    "history_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
+)
+_as_of_option = click.option("--as-of", help="The clock (date or RFC 3339), default now.")
+
+
+def _clock(as_of: str | None) -> datetime | None:
+    from ai_telemetry.analyze.window import parse_moment
+
+    return parse_moment(as_of, option="--as-of") if as_of else None
+
+
+@click.group("propose")
+def propose_group() -> None:
+    """Drafts for META_UPDATER: fixes for open alerts, new skills for recurring patterns."""
+
+
+@propose_group.command("fix")
+@click.argument("alert_id")
+@_repo_option
+@_history_option
+@click.option("--weeks", type=click.IntRange(3, 520), default=12, show_default=True)
+@_as_of_option
+@json_option
+def propose_fix_cmd(
+    *,
+    alert_id: str,
+    repo: Path,
+    history_dir: Path | None,
+    weeks: int,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Evidence, a META_UPDATER task and a PR-body draft for an open alert (ALERT_ID or part)."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.propose_fix import load_fix_proposal, render_fix_markdown
+
+    proposal = load_fix_proposal(
+        alert_id,
+        settings=load_settings(),
+        repo=repo.resolve(),
+        history_dir=(history_dir or repo / ".claude" / "History").resolve(),
+        now=_clock(as_of),
+        weeks=weeks,
+    )
+    if as_json:
+        emit(proposal.to_document())
+        return
+    echo(render_fix_markdown(proposal).rstrip("\n"))
+
+
+@propose_group.command("skills")
+@click.option("--quarter", help="The audit's quarter, YYYY-QN [default: the clock's quarter].")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write DIR/<name>/SKILL.md drafts here (never under .claude/skills).",
+)
+@_repo_option
+@_history_option
+@_as_of_option
+@json_option
+def propose_skills_cmd(
+    *,
+    quarter: str | None,
+    output: Path | None,
+    repo: Path,
+    history_dir: Path | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Draft a SKILL.md for each Create New row of the quarterly audit (drafts, not installed)."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.report.propose_skill import propose_skills
+
+    result = propose_skills(
+        quarter,
+        settings=load_settings(),
+        repo=repo.resolve(),
+        history_dir=(history_dir or repo / ".claude" / "History").resolve(),
+        output=output,
+        now=_clock(as_of),
+    )
+    if as_json:
+        emit(result.to_document())
+        return
+    if not result.drafts:
+        echo(f"no Create New row in the {result.quarter} audit: nothing to draft")
+        return
+    for draft in result.drafts:
+        echo(f"{draft.name}: {draft.pattern} ({len(draft.evidence)} learnings or incidents)")
+    if result.written:
+        echo(f"wrote {len(result.written)} drafts under {output} (review, then move to install)")
+    else:
+        echo("(give --output DIR to write the drafts)")

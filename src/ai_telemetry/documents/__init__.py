@@ -31,6 +31,8 @@ VERSIONS: Final[Mapping[str, int]] = {
     "doctor": 1,
     "gate": 1,
     "import claude-code": 1,
+    "propose fix": 1,
+    "propose skills": 1,
     "query": 1,
     "recommend": 1,
     "retention apply": 1,

@@ -37,6 +37,8 @@ DOCUMENTS: Final[Mapping[str, type]] = {
     "doctor": doc.DoctorDocument,
     "gate": doc.GateDocument,
     "import claude-code": doc.ImportClaudeCodeDocument,
+    "propose fix": doc.ProposeFixDocument,
+    "propose skills": doc.ProposeSkillsDocument,
     "query": doc.QueryDocument,
     "recommend": doc.RecommendDocument,
     "retention apply": doc.RetentionDocument,

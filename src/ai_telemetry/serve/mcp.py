@@ -12,6 +12,8 @@ tool's output schema (the very schema of docs/schemas/, `ai_telemetry.documents.
 - ``skill_audit``: ``audit skills --quarter``; ``learning_review``: ``review learnings --month``
 - ``compare_skill``: ``compare skill NAME --versions | --before-after | --commit``
 - ``recommend_skill``: ``recommend --paths DIR... --kind KIND``
+- ``propose_fix``: ``propose fix ALERT_ID``
+- ``propose_skill``: ``propose skills --quarter`` (the drafts in the document; no file written)
 - ``log_learning`` (write, off unless enabled): ``learning new``, a `LearningEntryDoc`
 
 The table with every argument is in docs/mcp.md.
@@ -57,6 +59,8 @@ READ_TOOLS: Final[Mapping[str, str]] = {
     "learning_review": "review learnings",
     "compare_skill": "compare skill",
     "recommend_skill": "recommend",
+    "propose_fix": "propose fix",
+    "propose_skill": "propose skills",
 }
 """Tool -> the command whose ``--json`` document it answers with."""
 WRITE_TOOLS: Final = ("log_learning",)
@@ -352,6 +356,52 @@ class Tools:
                 options=RecommendOptions(depth=depth, min_runs=min_runs),
             )
             return result.to_document()
+
+        return self._call(work)
+
+    def propose_fix(
+        self,
+        alert_id: Annotated[
+            str, Field(min_length=1, description="An open alert's id (rule|metric|key) or part")
+        ],
+        weeks: Annotated[int, Field(ge=3, le=520)] = 12,
+        as_of: Annotated[str | None, _AS_OF] = None,
+    ) -> CallToolResult:
+        """Evidence, a META_UPDATER task text and a PR-body draft for an open alert."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.report.propose_fix import load_fix_proposal
+
+            proposal = load_fix_proposal(
+                alert_id,
+                settings=self.options.settings,
+                repo=self.options.repo,
+                history_dir=self.options.history_dir,
+                now=_clock(as_of),
+                weeks=weeks,
+            )
+            return proposal.to_document()
+
+        return self._call(work)
+
+    def propose_skill(
+        self,
+        quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")],
+        as_of: Annotated[str | None, _AS_OF] = None,
+    ) -> CallToolResult:
+        """Drafted SKILL.md files for the audit's Create New rows (drafts; nothing installed)."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.report.propose_skill import propose_skills
+
+            proposals = propose_skills(
+                quarter,
+                settings=self.options.settings,
+                repo=self.options.repo,
+                history_dir=self.options.history_dir,
+                now=_clock(as_of),
+            )
+            return proposals.to_document()
 
         return self._call(work)
 
