@@ -91,14 +91,35 @@ def skill_name(pattern: str) -> str:
     return base[:64]
 
 
-def _section(body: str, title: str) -> str:
-    """The text of ``## title`` in an entry's body (to the next ``##``), or ""."""
-    matches = list(_SECTION.finditer(body))
-    for i, match in enumerate(matches):
-        if match.group(1).strip().lower() == title.lower():
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-            return body[match.end() : end].strip()
-    return ""
+def read_sections(history_dir: Path) -> dict[str, dict[str, str]]:
+    """Learning id -> its ``## Section`` texts (lower-cased titles), template lines left out."""
+    from ai_telemetry.collect.learnings import EntryError, read_front_matter
+    from ai_telemetry.report.themes import _template_lines
+
+    boilerplate = _template_lines()
+    out: dict[str, dict[str, str]] = {}
+    if not history_dir.is_dir():
+        return out
+    for path in sorted(history_dir.glob("LEARN-*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+            learning_id = read_front_matter(text).get("id", (0, ""))[1]
+        except (OSError, UnicodeDecodeError, EntryError):
+            continue
+        if not isinstance(learning_id, str) or learning_id in out:
+            continue
+        matches = list(_SECTION.finditer(text))
+        sections: dict[str, str] = {}
+        for i, match in enumerate(matches):
+            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+            lines = [
+                ln.strip()
+                for ln in text[match.end() : end].splitlines()
+                if ln.strip() and ln.strip() not in boilerplate
+            ]
+            sections[match.group(1).strip().lower()] = " ".join(lines)
+        out[learning_id] = sections
+    return out
 
 
 def _clean(text: str) -> str:
@@ -106,6 +127,10 @@ def _clean(text: str) -> str:
     from ai_telemetry.report.escape import terminal
 
     return " ".join(terminal(scrub_text(text)[0]).split())
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _yaml_string(text: str) -> str:
@@ -119,6 +144,7 @@ def draft_skill(
     learnings: dict[str, Any],
     texts: dict[str, LearningText],
     incidents: dict[str, Any],
+    sections: dict[str, dict[str, str]] | None = None,
 ) -> SkillDraft:
     """The SKILL.md draft for one Create New row."""
     name = skill_name(row.pattern)
@@ -141,14 +167,15 @@ def draft_skill(
     for lid in lrn_ids:
         text = texts.get(lid)
         title = _clean(text.title) if text is not None else (learnings[lid].title or lid)
-        lesson = _clean(_section(text.body, "Learning")) if text is not None else ""
-        cause = _clean(_section(text.body, "Root cause")) if text is not None else ""
-        action = _clean(_section(text.body, "Action")) if text is not None else ""
+        parts = (sections or {}).get(lid, {})
+        lesson = _clean(parts.get("learning", ""))
+        cause = _clean(parts.get("root cause", ""))
+        action = _clean(parts.get("action", ""))
         line = f"- **{lid}**: {title}."
         if cause:
-            line += f" Root cause: {cause}"
+            line += f" Root cause: {_sentence(cause)}"
         if lesson:
-            line += f" Lesson: {lesson}"
+            line += f" Lesson: {_sentence(lesson)}"
         lessons.append(line)
         if action and f"- [ ] {action}" not in steps:
             steps.append(f"- [ ] {action}")
@@ -200,6 +227,7 @@ def build_proposals(audit: SkillAudit, *, wh: Any, history_dir: Path) -> list[Sk
     from ai_telemetry.report.themes import read_learning_texts
 
     texts = read_learning_texts(history_dir)
+    parts = read_sections(history_dir)
     until = audit.window.end.replace(tzinfo=None)
     as_of = audit.as_of.replace(tzinfo=None)
     learnings = {
@@ -210,7 +238,12 @@ def build_proposals(audit: SkillAudit, *, wh: Any, history_dir: Path) -> list[Sk
     names: set[str] = set()
     for row in audit.patterns:
         draft = draft_skill(
-            row, quarter=audit.quarter, learnings=learnings, texts=texts, incidents=incidents
+            row,
+            quarter=audit.quarter,
+            learnings=learnings,
+            texts=texts,
+            incidents=incidents,
+            sections=parts,
         )
         if draft.name in names:  # two rows about the same thing: keep the first
             continue
