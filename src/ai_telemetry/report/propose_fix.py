@@ -355,9 +355,8 @@ def render_pr_body(p: FixProposal) -> str:
 
 def render_fix_markdown(p: FixProposal) -> str:
     """The whole proposal as one Markdown document (what ``propose fix`` prints)."""
-    return "\n".join(
-        ["# " + p.task.split("\n", 1)[0], "", p.task.split("\n", 1)[1], "---", "", p.pr_body]
-    )
+    first, _, rest = p.task.partition("\n")
+    return "\n".join([f"# {first}", rest, "---", "", p.pr_body])
 
 
 def load_fix_proposal(
