@@ -130,3 +130,27 @@ def test_cli_json_is_the_library_document(world: tuple[Settings, Path]) -> None:
     document = json.loads(done.output)
     assert ("propose skills", []) == (document["command"], document["written"])
     assert 4 == len(document["drafts"])
+
+
+def test_weekly_writes_fix_proposals_for_new_critical_alerts(tmp_path: Path) -> None:
+    """[propose] fixes = true: one fix-*.md next to the dashboard per new critical alert."""
+    from datetime import UTC, datetime
+
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.demo import generate
+    from ai_telemetry.log.sink import append_events
+    from ai_telemetry.pipeline import run_weekly
+
+    directory = tmp_path / "telemetry"
+    directory.mkdir()
+    (directory / "config.toml").write_text("[propose]\nfixes = true\n", encoding="utf-8")
+    settings = load_settings(telemetry_dir=directory, environ={}, durability="write")
+    end = datetime(2025, 12, 29, tzinfo=UTC)
+    append_events(generate(weeks=8, seed=42, end=end).events, settings=settings, source="demo")
+    run = run_weekly(settings, now=end, learnings_dir=None, notifiers={}, retention=False)
+    step = next(s for s in run.steps if s.name == "proposals")
+    critical = [a for a in run.opened if a.severity == "critical"]
+    files = sorted(settings.dashboards_dir.glob("fix-2025-12-29-*.md"))
+    assert ("ok", len(critical)) == (step.status, len(files))
+    assert 1 <= len(files)
+    assert files[0].read_text("utf-8").startswith("# Task for META_UPDATER: fix ")

@@ -397,6 +397,36 @@ def load_fix_proposal(
     return proposal
 
 
+def write_fix_proposals(
+    alerts: list[Any],
+    *,
+    settings: Any,
+    repo: Path,
+    history_dir: Path,
+    now: datetime,
+) -> list[Path]:
+    """Write ``dashboards/fix-<date>-<alert>.md`` (`render_fix_markdown`) for each alert.
+
+    Raises:
+        AnalyticsError: an alert is not open, or the warehouse cannot be read.
+        ReportError: a file cannot be written.
+    """
+    import re
+
+    from ai_telemetry.report.markdown import write_text_atomic
+
+    written: list[Path] = []
+    for alert in alerts:
+        proposal = load_fix_proposal(
+            alert.id, settings=settings, repo=repo, history_dir=history_dir, now=now
+        )
+        slug = re.sub(r"[^a-z0-9]+", "-", alert.id.lower()).strip("-")[:80]
+        path = settings.dashboards_dir / f"fix-{now:%Y-%m-%d}-{slug}.md"
+        write_text_atomic(render_fix_markdown(proposal), path)
+        written.append(path)
+    return written
+
+
 __all__ = [
     "FixProposal",
     "Limits",
@@ -407,4 +437,5 @@ __all__ = [
     "render_fix_markdown",
     "render_pr_body",
     "render_task",
+    "write_fix_proposals",
 ]
