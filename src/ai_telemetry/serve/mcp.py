@@ -172,7 +172,28 @@ class Tools:
         except AITelemetryError as exc:
             raise ToolError(str(exc)) from None
 
-    def get_metrics(
+    async def _answer(
+        self,
+        fast: Callable[[], Mapping[str, Any] | None],
+        work: Callable[[], Mapping[str, Any]],
+    ) -> CallToolResult:
+        """``fast()`` on the event loop when it can answer (a cache hit: no thread hop), else
+        ``work`` on a worker thread, as every other tool."""
+        import anyio
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        if self._lock.acquire(blocking=False):  # another call is running: take the thread path
+            try:
+                document = fast()
+            except AITelemetryError as exc:
+                raise ToolError(str(exc)) from None
+            finally:
+                self._lock.release()
+            if document is not None:
+                return _result(document)
+        return await anyio.to_thread.run_sync(self._call, work)
+
+    async def get_metrics(
         self,
         window: Annotated[
             str,
@@ -181,14 +202,19 @@ class Tools:
         project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """Every metric of a window: the aggregate document with the whole metrics.json."""
+        from ai_telemetry.analyze.aggregate import aggregate, aggregate_document, cached_aggregate
+
+        settings = self.options.settings
+
+        def fast() -> Mapping[str, Any] | None:
+            doc = cached_aggregate(_window_arg(window), settings=settings, project=project)
+            return None if doc is None else aggregate_document(doc, output="", with_metrics=True)
 
         def work() -> Mapping[str, Any]:
-            from ai_telemetry.analyze.aggregate import aggregate, aggregate_document
-
-            doc = aggregate(_window_arg(window), settings=self.options.settings, project=project)
+            doc = aggregate(_window_arg(window), settings=settings, project=project)
             return aggregate_document(doc, output="", with_metrics=True)
 
-        return self._call(work)
+        return await self._answer(fast, work)
 
     def top(
         self,
