@@ -55,7 +55,17 @@ def in_process(directory: Path) -> Callable[[str, dict[str, Any]], object]:
     )
     tools = Tools(options)
 
+    def get_metrics(window: str) -> object:
+        # the tool is async (a cache hit answers on the event loop): time the library itself
+        from ai_telemetry.analyze.aggregate import aggregate, aggregate_document
+        from ai_telemetry.analyze.window import parse_window
+
+        doc = aggregate(parse_window(window), settings=options.settings)
+        return aggregate_document(doc, output="", with_metrics=True)
+
     def call(name: str, args: dict[str, Any]) -> object:
+        if name == "get_metrics":
+            return get_metrics(**args)
         return getattr(tools, name)(**args).structured_content
 
     return call

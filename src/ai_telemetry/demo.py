@@ -12,6 +12,9 @@ in ``demo-anomalies.json`` beside the log, so detection can be measured against 
 - ``tool_call_loop``: one agent task makes 64 tool calls (and hits the limit);
 - ``duration_shift``: systematic-debugger takes ~60% longer for the last three weeks.
 
+Terminal skill runs carry ``folders`` and ``task_kind`` (`SKILL_TASKS`): each skill has home
+folders where it mostly succeeds, for the skill recommender's offline evaluation.
+
 The same seed, week count and end date give the same events, ids included.
 """
 
@@ -34,6 +37,20 @@ SKILLS: Final = {
     "docs-writer": (6, 0.02, 120.0, 9_000),
     "legacy-migrator": (1, 0.10, 600.0, 40_000),
 }
+SKILL_TASKS: Final = {
+    # name: (kind of task it serves, its home folders)
+    "systematic-debugger": ("debug", ("src/scheduler", "src/api")),
+    "constraint-preflight": ("review", ("src/constraints", "src/scheduler")),
+    "test-writer": ("test", ("tests/unit", "tests/integration")),
+    "acgme-compliance": ("review", ("src/compliance", "src/constraints")),
+    "code-review": ("review", ("src/api", "src/ui")),
+    "docs-writer": ("docs", ("docs", "src/api")),
+    "legacy-migrator": ("migrate", ("migrations", "src/legacy")),
+}
+"""Task folders and kinds of the skill runs: a skill succeeds mostly in its home folders and
+fails mostly elsewhere, so a recommender has something to find (docs/recommend.md)."""
+TASK_FOLDERS: Final = tuple(sorted({f for _, homes in SKILL_TASKS.values() for f in homes}))
+TASK_KINDS: Final = ("debug", "test", "review", "migrate", "docs")
 AGENTS: Final = {
     # name: (agent type, weekly tasks, median minutes, tool calls)
     "explorer": ("Explore", 40, 2.5, 9),
@@ -82,8 +99,10 @@ def week_start(moment: datetime) -> datetime:
 
 
 class _Gen:
-    def __init__(self, rng: random.Random, data: DemoData) -> None:
+    def __init__(self, rng: random.Random, data: DemoData, *, seed: int = 42) -> None:
         self.rng = rng
+        # Task folders draw from their own stream, so every other number stays what it was.
+        self.task_rng = random.Random(seed * 7919 + 1)  # noqa: S311 - sample data
         self.data = data
         self.session = 0
 
@@ -127,7 +146,7 @@ def generate(*, weeks: int = 12, seed: int = 42, end: datetime | None = None) ->
     first = last - timedelta(weeks=weeks)
     rng = random.Random(seed)  # noqa: S311 - reproducible sample data, not security
     data = DemoData()
-    gen = _Gen(rng, data)
+    gen = _Gen(rng, data, seed=seed)
     starts = [first + timedelta(weeks=i) for i in range(weeks)]
     # Where the anomalies go, counted back from the last week.
     spike, stall, decline, saturation, loop = (
@@ -216,6 +235,7 @@ def _skills(gen: _Gen, start: datetime, *, spike: bool, slow: bool) -> None:
             }
             if outcome == "error":
                 fields["error_type"] = rng.choice(("TimeoutError", "ValidationError", "KeyError"))
+            fields.update(_task(gen.task_rng, skill, success=outcome == "success"))
             gen.emit(end, "skill_execution", **fields)
             if outcome == "success" and rng.random() < 0.3:
                 gen.emit(
@@ -225,6 +245,18 @@ def _skills(gen: _Gen, start: datetime, *, spike: bool, slow: bool) -> None:
                     skill=skill,
                     source="git",
                 )
+
+
+def _task(rng: random.Random, skill: str, *, success: bool) -> dict[str, str]:
+    """``folders`` and ``task_kind`` of one skill run: home folders for most successes,
+    foreign ones for most failures."""
+    kind, homes = SKILL_TASKS[skill]
+    home = rng.random() < (0.8 if success else 0.3)
+    pool = homes if home else tuple(f for f in TASK_FOLDERS if f not in homes)
+    folders = sorted(set(rng.sample(pool, k=min(len(pool), rng.choice((1, 1, 2))))))
+    if rng.random() >= 0.85:
+        kind = rng.choice(TASK_KINDS)
+    return {"folders": ",".join(folders), "task_kind": kind}
 
 
 def _agents(gen: _Gen, start: datetime, *, loop: bool) -> None:

@@ -211,14 +211,60 @@ def run_weekly(
             f"{done.metrics_pruned} old history rows pruned"
         )
 
+    def proposals() -> tuple[StepStatus, str]:
+        from ai_telemetry.report.propose_fix import write_fix_proposals
+
+        if not fix_proposals_enabled(settings):
+            return "skipped", "[propose] fixes = false"
+        repo = _repo_of(learnings_dir)
+        history = learnings_dir if learnings_dir is not None else repo / LEARNINGS_DIR
+        written = write_fix_proposals(
+            [a for a in run.opened if a.severity == "critical"],
+            settings=settings,
+            repo=repo,
+            history_dir=history,
+            now=moment,
+        )
+        return "ok", f"{len(written)} fix proposal(s) for new critical alerts" + (
+            f" -> {', '.join(str(p) for p in written)}" if written else ""
+        )
+
     _step(run, "collect", collect)
     _step(run, "aggregate", aggregate)
     _step(run, "detect", detect)
     _step(run, "dashboard", dashboard)
+    if "propose" in settings.extra:  # a bad [propose] table fails this step, not the job
+        _step(run, "proposals", proposals)
     _step(run, "notify", notify)
     _step(run, "push", push)
     _step(run, "retention", retain)
     return run
+
+
+def fix_proposals_enabled(settings: Settings) -> bool:
+    """``[propose] fixes = true`` in config.toml: ``weekly`` writes a fix proposal
+    (docs/proposals.md) next to the dashboard for every critical alert it opened.
+
+    Raises:
+        ConfigError: ``[propose]`` is not a table or ``fixes`` not a boolean.
+    """
+    table = settings.extra.get("propose", {})
+    where = f"{settings.config_path}: [propose]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table, e.g. fixes = true")
+    value = table.get("fixes", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} fixes = {value!r} must be true or false")
+    return value
+
+
+def _repo_of(learnings_dir: Path | None) -> Path:
+    """The repository of ``REPO/.claude/History`` (the usual layout), else the current folder."""
+    if learnings_dir is not None:
+        resolved = learnings_dir.resolve()
+        if resolved.parent.name == ".claude":
+            return resolved.parent.parent
+    return Path.cwd()
 
 
 def _dashboard(settings: Settings, document: Mapping[str, Any]) -> tuple[StepStatus, str]:

@@ -36,6 +36,7 @@ __all__ = [
     "HistoryRow",
     "IngestResult",
     "Partition",
+    "SkillRun",
     "Store",
     "TopRow",
     "Window",
@@ -175,6 +176,19 @@ class IngestResult(Protocol):
         """String values the privacy guard changed in the stored copy."""
 
 
+@dataclass(frozen=True, slots=True)
+class SkillRun:
+    """One terminal ``skill_execution`` event that recorded its task's folders."""
+
+    skill: str
+    ts: datetime
+    """Naive UTC, as the warehouse keeps it."""
+    outcome: str
+    duration_seconds: float | None
+    folders: tuple[str, ...]
+    task_kind: str | None
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where events and the weekly metric history live; all analysis reads through this.
@@ -242,6 +256,10 @@ class Store(Protocol):
     ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
         """Finished skill runs with a ``skill_version`` before ``before``, oldest first: skill,
         version, ts (naive UTC), outcome, duration_seconds, context_tokens."""
+
+    def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
+        """Finished skill runs that recorded their task's ``folders``, before ``until`` (naive
+        UTC; None: all), oldest first: what the skill recommender ranks from."""
 
     def record_week(
         self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int

@@ -46,6 +46,8 @@ NOT_READ: dict[str, str] = {
     "git install-hook": "installs a git hook",
     "ci init github": "writes a workflow file",
     "learning new": "writes a learning entry",
+    "learnings export": "writes a bundle file of learning entries",
+    "learnings import": "writes learning entries from a bundle",
     "dashboard": "writes a dashboard file (its numbers are status --json's)",
     "weekly": "runs the weekly job (each step has its own read command)",
     "schedule install": "writes the crontab",
@@ -92,6 +94,9 @@ DEMO_RUNS: dict[str, list[str]] = {
         "select skill, count(*) as n, min(ts) as first from skill_executions "
         "group by skill order by n desc",
     ],
+    "propose fix": ["propose", "fix", "timezone-handling", "--repo", "{dir}"],
+    "propose skills": ["propose", "skills", "--quarter", "{quarter}", "--repo", "{dir}"],
+    "recommend": ["recommend", "--paths", "src/api", "tests/unit", "--kind", "debug"],
     "retention apply": ["retention", "apply", "--dry-run"],
     "review learnings": ["review", "learnings", "--month", "{month}", "--repo", "{dir}"],
     "spc": ["spc"],

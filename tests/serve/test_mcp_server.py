@@ -65,6 +65,21 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("compare_skill", {"name": "acgme-compliance"}, ["compare", "skill", "acgme-compliance"]),
     (
+        "propose_fix",
+        {"alert_id": "timezone-handling"},
+        ["propose", "fix", "timezone-handling", "--repo", "{dir}"],
+    ),
+    (
+        "propose_skill",
+        {"quarter": QUARTER, "as_of": AS_OF},
+        ["propose", "skills", "--quarter", QUARTER, "--repo", "{dir}", "--as-of", AS_OF],
+    ),
+    (
+        "recommend_skill",
+        {"paths": ["src/api", "tests/unit"], "kind": "debug"},
+        ["recommend", "--paths", "src/api", "tests/unit", "--kind", "debug"],
+    ),
+    (
         "compare_skill",
         {"name": "acgme-compliance", "versions": ["v1", "v2"]},
         ["compare", "skill", "acgme-compliance", "--versions", "v1", "v2"],

@@ -71,6 +71,47 @@ def _write_cache(settings: Settings, entry: dict[str, Any]) -> None:
         tmp.replace(path)
 
 
+def _cached(
+    settings: Settings, key: str, week: str, fingerprint: Any, moment: datetime
+) -> dict[str, Any] | None:
+    cached = _read_cache(settings)
+    if (
+        cached is not None
+        and cached.get("key") == key
+        and cached.get("week") == week
+        and cached.get("fingerprint") == fingerprint
+    ):
+        doc: dict[str, Any] = cached["document"]
+        doc["generated_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return doc
+    return None
+
+
+def cached_aggregate(
+    window: Window,
+    *,
+    settings: Settings,
+    project: str | None = None,
+    allow_empty: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """What `aggregate` would answer from its cache (nothing changed since), or None.
+
+    Reads one small file and stats the inputs: cheap enough for a server to try on its event
+    loop before handing the real work to a thread (`ai_telemetry.serve.mcp`).
+    """
+    from ai_telemetry.stores import inputs_fingerprint
+
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return _cached(
+        settings,
+        _cache_key(window, project, allow_empty),
+        str(last_complete_week(moment)),
+        inputs_fingerprint(settings),
+        moment,
+    )
+
+
 def aggregate(
     window: Window,
     *,
@@ -108,15 +149,8 @@ def aggregate(
     week = str(last_complete_week(moment))
     fingerprint = inputs_fingerprint(settings)
     if not backfill_weeks:
-        cached = _read_cache(settings)
-        if (
-            cached is not None
-            and cached.get("key") == key
-            and cached.get("week") == week
-            and cached.get("fingerprint") == fingerprint
-        ):
-            doc: dict[str, Any] = cached["document"]
-            doc["generated_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        doc = _cached(settings, key, week, fingerprint, moment)
+        if doc is not None:
             return doc
     entry = {"version": _CACHE_VERSION, "key": key, "week": week, "fingerprint": fingerprint}
     if not backfill_weeks and answers_from_log(

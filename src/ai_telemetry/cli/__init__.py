@@ -36,12 +36,15 @@ COMMANDS: dict[str, str] = {
     "git": "collect:git_group",
     "ci": "collect:ci_group",
     "learning": "collect:learning_group",
+    "learnings": "collect:learnings_group",
     # analytics
     "aggregate": "analytics:aggregate_cmd",
     "top": "analytics:top_cmd",
     "trend": "analytics:trend_cmd",
     "query": "analytics:query_cmd",
     "retention": "analytics:retention_group",
+    "recommend": "loop:recommend_cmd",
+    "propose": "loop:propose_group",
     # reports
     "dashboard": "reports:dashboard_cmd",
     "review": "reports:review_group",

@@ -215,3 +215,63 @@ def learning_new_cmd(
             err=True,
         )
     echo(str(entry.path))
+
+
+@click.group("learnings")
+def learnings_group() -> None:
+    """Share learning entries between projects: export and import bundles."""
+
+
+@learnings_group.command("export")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The bundle file to write (JSON, docs/learnings.md).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=LEARNINGS_DIR,
+    show_default=True,
+)
+@click.option("--project", metavar="NAME", help="Origin project named in the provenance.")
+def learnings_export_cmd(output: Path, directory: Path, project: str | None) -> None:
+    """Write every learning entry (privacy guard applied) into one versioned bundle."""
+    from ai_telemetry.collect.learning_bundle import default_project, export_bundle, write_bundle
+
+    result = export_bundle(directory, project=project or default_project(directory))
+    write_bundle(output, result.data)
+    for problem in result.problems:
+        echo_line(f"skipped {problem}", err=True)
+    echo(f"wrote {result.entries} entries to {output} ({result.redacted} values redacted)")
+
+
+@learnings_group.command("import")
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=LEARNINGS_DIR,
+    show_default=True,
+)
+def learnings_import_cmd(bundle: Path, directory: Path) -> None:
+    """Write a bundle's new lessons into the history folder (dedup, renumber, privacy guard)."""
+    from ai_telemetry.collect.learning_bundle import import_bundle
+    from ai_telemetry.errors import CollectorError
+
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        raise CollectorError(f"{bundle}: cannot read the bundle ({exc.strerror or exc})") from None
+    result = import_bundle(data, directory, where=str(bundle))
+    for problem in result.problems:
+        echo_line(f"skipped {problem}", err=True)
+    for old, new in sorted(result.renumbered.items()):
+        echo(f"renumbered {old} -> {new}")
+    echo(
+        f"imported {len(result.written)} entries into {directory}; "
+        f"{len(result.duplicates)} already here; {result.redacted} values redacted"
+    )

@@ -36,8 +36,9 @@ def mcp_cmd(address: str | None, enable_write: bool, repo: Path, history_dir: Pa
     """Serve the metrics to AI agents over MCP (stdio; --http for streamable HTTP).
 
     Tools: get_metrics, top, trend, open_alerts, skill_audit, learning_review, compare_skill,
-    and log_learning when writing is enabled; resources: metrics.json and the latest weekly
-    dashboard (docs/mcp.md). Register it with `ai-telemetry claude-code install --mcp`.
+    recommend_skill, propose_fix, propose_skill, and log_learning when writing is enabled;
+    resources: metrics.json and the latest weekly dashboard (docs/mcp.md). Register it with
+    `ai-telemetry claude-code install --mcp`.
     """
     from ai_telemetry.config import load_settings
     from ai_telemetry.serve.mcp import ServerOptions, parse_address, serve, write_enabled

@@ -625,3 +625,133 @@ class LearningEntryDoc(TypedDict):
     path: Annotated[str, "The entry file written."]
     title: Annotated[str | None, "The title as written (a marker where the guard removed it)."]
     redacted: Annotated[list[str], "Fields the privacy guard replaced by a marker."]
+
+
+class RecommendSkillDoc(TypedDict):
+    """One skill's record on the similar past tasks."""
+
+    skill: str
+    runs: Annotated[int, "Similar past runs of this skill."]
+    weight: Annotated[float, "Their summed similarity (what the rates are weighted by)."]
+    successes: Annotated[float, "Weighted successes."]
+    success_rate: Annotated[float, "Weighted success rate, unshrunk."]
+    score: Annotated[float, "Success rate shrunk by the prior: what the ranking sorts by."]
+    ci_low: Annotated[float, "Wilson 95% interval of the success rate, low end."]
+    ci_high: float
+    rollbacks: int
+    median_duration_seconds: float | None
+
+
+class RecommendDocument(Document):
+    """ai-telemetry recommend: skills ranked by their record on similar past tasks."""
+
+    folders: Annotated[list[str], "The task's folders, normalised to the depth."]
+    kind: str | None
+    similar_runs: Annotated[int, "Past skill runs that touched any of these folders."]
+    prior_success_rate: Annotated[float | None, "Mean of the shrinkage prior."]
+    prior_strength: Annotated[float, "Pseudo-runs of the prior."]
+    min_runs: Annotated[int, "Similar runs the best skill needs to be recommended."]
+    recommended: Annotated[str | None, "The skill to use, or null: the data cannot tell."]
+    reason: str
+    skills: list[RecommendSkillDoc]
+
+
+class FixAlertDoc(TypedDict):
+    """The open alert a fix is proposed for (as the alert state keeps it)."""
+
+    id: Annotated[str, "rule|metric|key"]
+    rule: str
+    title: str
+    severity: str
+    metric: str
+    key: str | None
+    current: str
+    threshold_text: str
+    analysis: str
+    action: str
+    opened: str
+
+
+class SeriesPointDoc(TypedDict):
+    """One week of a metric."""
+
+    week: Annotated[str, "Monday of the ISO week."]
+    value: float | None
+
+
+class LimitsDoc(TypedDict):
+    """Individuals-chart limits from the weeks before the last."""
+
+    center: float
+    lower: float
+    upper: float
+    points: int
+
+
+class FixLearningDoc(TypedDict):
+    """A learning that names the alert's key."""
+
+    id: str
+    title: str
+    severity: str
+    created: str
+    open: bool
+
+
+class FixIncidentDoc(TypedDict):
+    """An incident with the key as root cause, or tied to one of those learnings."""
+
+    id: str
+    opened: str
+    severity: str
+    root_cause: str | None
+
+
+class ErrorCountDoc(TypedDict):
+    """Errors of one type."""
+
+    error_type: str
+    count: int
+
+
+class SkillFileDoc(TypedDict):
+    """A file of the skill and its last change in git."""
+
+    path: str
+    last_change: str | None
+
+
+class ProposeFixDocument(Document):
+    """ai-telemetry propose fix: the evidence for an open alert and the drafted texts."""
+
+    generated_at: str
+    alert: FixAlertDoc
+    subject: Annotated[str, "What the key names: skill, agent, root cause, tool, metric, key."]
+    series: list[SeriesPointDoc]
+    limits: LimitsDoc | None
+    learnings: list[FixLearningDoc]
+    incidents: list[FixIncidentDoc]
+    errors: Annotated[list[ErrorCountDoc], "Errors naming the key in the last 28 days."]
+    files: list[SkillFileDoc]
+    notes: list[str]
+    task: Annotated[str, "The task text for META_UPDATER (Markdown)."]
+    pr_body: Annotated[str, "A pull-request body draft (Markdown)."]
+
+
+class SkillDraftDoc(TypedDict):
+    """One drafted skill."""
+
+    name: str
+    description: str
+    pattern: Annotated[str, "The audit's Create New row it answers."]
+    evidence: Annotated[list[str], "Learning and incident ids of the pattern."]
+    skill_md: Annotated[str, "The drafted SKILL.md (front matter and body)."]
+
+
+class ProposeSkillsDocument(Document):
+    """ai-telemetry propose skills: a drafted SKILL.md per Create New row of the audit."""
+
+    quarter: str
+    generated_at: str
+    drafts: list[SkillDraftDoc]
+    written: Annotated[list[str], "Files written (none without --output)."]

@@ -247,6 +247,17 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
                 _tokens,
                 _f("skill_version", "text", "Version of the skill (for A/B comparison)."),
                 _f("error_type", "text", "Exception class or error kind, without details."),
+                _f(
+                    "folders",
+                    "text",
+                    "Folders the task touched, comma-separated top-level prefixes of the file "
+                    "paths (src/api,tests), never file names or contents; for recommendations.",
+                ),
+                _f(
+                    "task_kind",
+                    "name",
+                    "What kind of task the skill served (debug, test, review, migrate, ...).",
+                ),
             ),
             required=("skill", "outcome"),
         ),

@@ -11,6 +11,9 @@ tool's output schema (the very schema of docs/schemas/, `ai_telemetry.documents.
 - ``open_alerts``: ``status --metrics <telemetry>/metrics.json`` (``live``: ``status``)
 - ``skill_audit``: ``audit skills --quarter``; ``learning_review``: ``review learnings --month``
 - ``compare_skill``: ``compare skill NAME --versions | --before-after | --commit``
+- ``recommend_skill``: ``recommend --paths DIR... --kind KIND``
+- ``propose_fix``: ``propose fix ALERT_ID``
+- ``propose_skill``: ``propose skills --quarter`` (the drafts in the document; no file written)
 - ``log_learning`` (write, off unless enabled): ``learning new``, a `LearningEntryDoc`
 
 The table with every argument is in docs/mcp.md.
@@ -18,6 +21,8 @@ The table with every argument is in docs/mcp.md.
 A library error becomes an MCP tool error (``isError``, one line), never a crash. The server is
 a thin adapter (STYLE.md): it parses arguments, calls the library, wraps the document. Calls
 run one at a time on a worker thread: the warehouse is one DuckDB file per telemetry folder.
+A ``get_metrics`` that `aggregate`'s cache answers (nothing changed since) is answered on the
+event loop instead: the hop to a worker thread and back cost more than the answer.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ READ_TOOLS: Final[Mapping[str, str]] = {
     "skill_audit": "audit skills",
     "learning_review": "review learnings",
     "compare_skill": "compare skill",
+    "recommend_skill": "recommend",
+    "propose_fix": "propose fix",
+    "propose_skill": "propose skills",
 }
 """Tool -> the command whose ``--json`` document it answers with."""
 WRITE_TOOLS: Final = ("log_learning",)
@@ -166,7 +174,28 @@ class Tools:
         except AITelemetryError as exc:
             raise ToolError(str(exc)) from None
 
-    def get_metrics(
+    async def _answer(
+        self,
+        fast: Callable[[], Mapping[str, Any] | None],
+        work: Callable[[], Mapping[str, Any]],
+    ) -> CallToolResult:
+        """``fast()`` on the event loop when it can answer (a cache hit: no thread hop), else
+        ``work`` on a worker thread, as every other tool."""
+        import anyio
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        if self._lock.acquire(blocking=False):  # another call is running: take the thread path
+            try:
+                document = fast()
+            except AITelemetryError as exc:
+                raise ToolError(str(exc)) from None
+            finally:
+                self._lock.release()
+            if document is not None:
+                return _result(document)
+        return await anyio.to_thread.run_sync(self._call, work)
+
+    async def get_metrics(
         self,
         window: Annotated[
             str,
@@ -175,14 +204,19 @@ class Tools:
         project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """Every metric of a window: the aggregate document with the whole metrics.json."""
+        from ai_telemetry.analyze.aggregate import aggregate, aggregate_document, cached_aggregate
+
+        settings = self.options.settings
+
+        def fast() -> Mapping[str, Any] | None:
+            doc = cached_aggregate(_window_arg(window), settings=settings, project=project)
+            return None if doc is None else aggregate_document(doc, output="", with_metrics=True)
 
         def work() -> Mapping[str, Any]:
-            from ai_telemetry.analyze.aggregate import aggregate, aggregate_document
-
-            doc = aggregate(_window_arg(window), settings=self.options.settings, project=project)
+            doc = aggregate(_window_arg(window), settings=settings, project=project)
             return aggregate_document(doc, output="", with_metrics=True)
 
-        return self._call(work)
+        return await self._answer(fast, work)
 
     def top(
         self,
@@ -323,6 +357,79 @@ class Tools:
                 repo=self.options.repo,
             )
             return result.to_document()
+
+        return self._call(work)
+
+    def recommend_skill(
+        self,
+        paths: Annotated[
+            list[str],
+            Field(min_length=1, max_length=64, description="Folders the task touches: src/api"),
+        ],
+        kind: Annotated[
+            str | None, Field(description="Kind of task: debug, test, review, migrate, ...")
+        ] = None,
+        depth: Annotated[int, Field(ge=1, le=8)] = 2,
+        min_runs: Annotated[int, Field(ge=1, le=10000)] = 3,
+    ) -> CallToolResult:
+        """Which skill has done best on past tasks touching these folders (with evidence)."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.analyze.recommend import RecommendOptions, recommend
+
+            result = recommend(
+                paths,
+                settings=self.options.settings,
+                kind=kind,
+                options=RecommendOptions(depth=depth, min_runs=min_runs),
+            )
+            return result.to_document()
+
+        return self._call(work)
+
+    def propose_fix(
+        self,
+        alert_id: Annotated[
+            str, Field(min_length=1, description="An open alert's id (rule|metric|key) or part")
+        ],
+        weeks: Annotated[int, Field(ge=3, le=520)] = 12,
+        as_of: Annotated[str | None, _AS_OF] = None,
+    ) -> CallToolResult:
+        """Evidence, a META_UPDATER task text and a PR-body draft for an open alert."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.report.propose_fix import load_fix_proposal
+
+            proposal = load_fix_proposal(
+                alert_id,
+                settings=self.options.settings,
+                repo=self.options.repo,
+                history_dir=self.options.history_dir,
+                now=_clock(as_of),
+                weeks=weeks,
+            )
+            return proposal.to_document()
+
+        return self._call(work)
+
+    def propose_skill(
+        self,
+        quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")],
+        as_of: Annotated[str | None, _AS_OF] = None,
+    ) -> CallToolResult:
+        """Drafted SKILL.md files for the audit's Create New rows (drafts; nothing installed)."""
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.report.propose_skill import propose_skills
+
+            proposals = propose_skills(
+                quarter,
+                settings=self.options.settings,
+                repo=self.options.repo,
+                history_dir=self.options.history_dir,
+                now=_clock(as_of),
+            )
+            return proposals.to_document()
 
         return self._call(work)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from ai_telemetry.ports import TERMINAL_OUTCOMES, TopRow, Window
+from ai_telemetry.ports import TERMINAL_OUTCOMES, SkillRun, TopRow, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -783,4 +783,27 @@ def skill_version_runs(
             None if tokens is None else float(tokens),
         )
         for skill, version, ts, outcome, duration, tokens in rows
+    ]
+
+
+def task_runs(con: Any, until: datetime | None) -> list[SkillRun]:
+    """Terminal skill runs with ``folders``, oldest first, before ``until`` (naive UTC)."""
+    sql = (
+        "SELECT skill, ts, outcome, duration_seconds, folders, task_kind FROM events "
+        "WHERE event_type = 'skill_execution' AND skill IS NOT NULL AND folders IS NOT NULL "
+        f"AND outcome IN {TERMINALS}"
+        + ("" if until is None else " AND ts < ?")
+        + " ORDER BY ts, event_id"
+    )
+    rows = con.execute(sql, [] if until is None else [until]).fetchall()
+    return [
+        SkillRun(
+            skill=str(skill),
+            ts=ts,
+            outcome=str(outcome),
+            duration_seconds=float(duration) if duration is not None else None,
+            folders=tuple(f for f in str(folders).split(",") if f),
+            task_kind=str(kind) if kind else None,
+        )
+        for skill, ts, outcome, duration, folders, kind in rows
     ]

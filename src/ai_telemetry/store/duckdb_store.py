@@ -21,7 +21,7 @@ import orjson
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.ports import HistoryRow, Partition, TopRow, Window
+from ai_telemetry.ports import HistoryRow, Partition, SkillRun, TopRow, Window
 from ai_telemetry.store import catalogue_sql as sql
 from ai_telemetry.store.warehouse import IngestReport, Warehouse
 
@@ -276,6 +276,10 @@ class DuckDBStore:
     ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
         """Finished skill runs with a ``skill_version`` before ``before``, oldest first."""
         return sql.skill_version_runs(self.con, before.astimezone(UTC).replace(tzinfo=None))
+
+    def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
+        """Finished skill runs that recorded their task's folders, before ``until``."""
+        return sql.task_runs(self.con, until)
 
     # --- the weekly history -----------------------------------------------------------------
 

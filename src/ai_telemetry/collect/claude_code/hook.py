@@ -14,7 +14,14 @@ stdin (``session_id``, ``hook_event_name``, and per event ``tool_name``, ``tool_
 - PreCompact: ``context_snapshot`` (trigger ``manual`` or ``auto``), sized from the transcript.
 - UserPromptSubmit, Stop, SubagentStop: bookkeeping for the per-task tool-call count.
 
-Only names, ids, outcomes and numbers are kept: never tool inputs, prompts or outputs. The hook
+Folders: the file paths of Read/Edit/Write/MultiEdit/NotebookEdit inputs are cut to their first
+``folder_depth`` folders inside the project (``src/api``; `task_folder`), remembered per task in
+the session state (since the user's prompt, or for a subagent's task), and a terminal
+``skill_execution`` carries those touched so far as ``folders`` (through the privacy guard, as
+every field), for skill recommendations. File names and contents are never kept.
+
+Only names, ids, outcomes, folders and numbers are kept: never tool inputs, prompts or
+outputs. The hook
 exits 0 and prints nothing, whatever happens (errors are counted in ``hook-status.json`` and in
 the SDK's status file for ``doctor``; ``AI_TELEMETRY_RAISE=1`` re-raises them, for tests),
 except when it blocks a call.
@@ -59,6 +66,12 @@ STATE_DIR = "hook-state"
 _NAME_MAX = 200
 CLEAN_VALUES_FILE = "clean-values.json"
 CLEAN_VALUES_MAX = 2000
+FILE_TOOLS = frozenset({"Read", "Edit", "Write", "MultiEdit", "NotebookEdit"})
+"""Tools whose ``file_path`` (``notebook_path``) says which folder a task works in."""
+FOLDER_DEPTH = 2
+"""Path components kept of each folder by default (``src/api``); 0 records none."""
+FOLDERS_MAX = 16
+"""Distinct folders remembered per task (the rest are not recorded)."""
 LOCK_WAIT = 0.15
 """Seconds an in-process hook waits for each lock before it skips or spools (the budget)."""
 
@@ -220,6 +233,8 @@ def _handle(
     if not settings.enabled:
         return 0, False
     hook = HookEvent(payload, now=now)
+    hook.root = str(_project_dir(env, cwd))
+    hook.folder_depth = folder_depth(env, settings)
     state_dir = settings.telemetry_dir / STATE_DIR
     events, block_reason = hook.process(
         state_dir, limit=settings.tool_call_limit, lock_wait=lock_wait
@@ -252,6 +267,45 @@ def _handle(
         stderr.flush()
         return 2, spooled
     return 0, spooled
+
+
+def folder_depth(env: Mapping[str, str], settings: Settings) -> int:
+    """``AI_TELEMETRY_FOLDER_DEPTH``, else ``[hook] folder_depth`` of config.toml, else 2.
+
+    A value that is not a whole number from 0 to 8 falls back to the default: the hook never
+    fails on its configuration.
+    """
+    raw: object = env.get("AI_TELEMETRY_FOLDER_DEPTH")
+    if raw in (None, ""):
+        table = settings.extra.get("hook")
+        raw = table.get("folder_depth") if isinstance(table, dict) else None
+    if raw is None or isinstance(raw, bool):
+        return FOLDER_DEPTH
+    try:
+        depth = int(str(raw))
+    except ValueError:
+        return FOLDER_DEPTH
+    return depth if 0 <= depth <= 8 else FOLDER_DEPTH
+
+
+def task_folder(path: object, root: str, depth: int) -> str | None:
+    """The first ``depth`` folders of a file path inside the project (``src/api``), or None.
+
+    Only folders are kept, never the file's name; a path outside the project (absolute
+    elsewhere, or climbing out with ``..``) gives None. A file at the project's top is ``.``.
+    """
+    if not isinstance(path, str) or not path or len(path) > 4096 or depth <= 0:
+        return None
+    if Path(path).is_absolute():
+        try:
+            path = os.path.relpath(path, root)
+        except ValueError:
+            return None
+    parts = [p for p in os.path.normpath(path).replace(os.sep, "/").split("/") if p]
+    if not parts or parts[0] == ".." or parts[0].startswith("~"):
+        return None
+    folders = parts[:-1][:depth]
+    return "/".join(folders) if folders else "."
 
 
 def _log_key(settings: Settings) -> str:
@@ -411,7 +465,7 @@ _READ_FIELDS = (
     "is_interrupt",
     "trigger",
 )
-_READ_INPUT = ("skill", "subagent_type")
+_READ_INPUT = ("skill", "subagent_type", "file_path", "notebook_path")
 _READ_RESPONSE = (
     "commandName",
     "status",
@@ -488,6 +542,8 @@ class HookEvent:
         self.timestamp = timestamp_from_unix(now)
         self.state_problem: StateUnavailable | None = None
         self.context: tuple[int | None, str | None] = (None, None)
+        self.root = ""
+        self.folder_depth = FOLDER_DEPTH
 
     def base(self, event_type: str, **fields: Any) -> dict[str, Any]:
         """An event of this hook call: timestamp, session, task, and ``fields``."""
@@ -559,9 +615,10 @@ class HookEvent:
         return [event], ""
 
     def user_prompt(self, state: dict[str, Any], _: int | None) -> _Result:
-        counts = state.get("n")
-        if isinstance(counts, dict):
-            counts.pop(MAIN_TASK, None)
+        for key in ("n", "f"):  # a new prompt: a new task for the main agent
+            table = state.get(key)
+            if isinstance(table, dict):
+                table.pop(MAIN_TASK, None)
         hit = state.get("hit")
         if isinstance(hit, list) and MAIN_TASK in hit:
             hit.remove(MAIN_TASK)
@@ -569,9 +626,10 @@ class HookEvent:
 
     def subagent_stop(self, state: dict[str, Any], _: int | None) -> _Result:
         if self.agent_id:
-            counts = state.get("n")
-            if isinstance(counts, dict):
-                counts.pop(self.agent_id, None)
+            for key in ("n", "f"):
+                table = state.get(key)
+                if isinstance(table, dict):
+                    table.pop(self.agent_id, None)
             hit = state.get("hit")
             if isinstance(hit, list) and self.agent_id in hit:
                 hit.remove(self.agent_id)
@@ -598,10 +656,34 @@ class HookEvent:
             )
             return events, reason
         counts[task] = done + 1
+        if tool in FILE_TOOLS and self.folder_depth:
+            self._note_folder(state, task)
         tool_use_id = _name(self.payload.get("tool_use_id"))
         if tool_use_id:
             state.setdefault("p", {})[tool_use_id] = self.now
         return self._open_execution(tool), ""
+
+    def _note_folder(self, state: dict[str, Any], task: str) -> None:
+        tool_input = self.payload.get("tool_input")
+        if not isinstance(tool_input, dict):
+            return
+        path = tool_input.get("file_path") or tool_input.get("notebook_path")
+        folder = task_folder(path, self.root or str(Path.cwd()), self.folder_depth)
+        if folder is None:
+            return
+        table = state.setdefault("f", {})
+        if not isinstance(table, dict):
+            return
+        seen = table.setdefault(task, [])
+        if isinstance(seen, list) and folder not in seen and len(seen) < FOLDERS_MAX:
+            seen.append(folder)
+
+    def _folders(self, state: dict[str, Any]) -> str | None:
+        table = state.get("f")
+        seen = table.get(self._task_key()) if isinstance(table, dict) else None
+        if not isinstance(seen, list) or not seen:
+            return None
+        return ",".join(sorted(str(f) for f in seen))[:1000] or None
 
     def _open_execution(self, tool: str) -> list[dict[str, Any]]:
         tool_input = self.payload.get("tool_input")
@@ -650,11 +732,11 @@ class HookEvent:
                 else None,
             )
         ]
-        events.extend(self._close_execution(tool, outcome, duration))
+        events.extend(self._close_execution(tool, outcome, duration, self._folders(state)))
         return events, ""
 
     def _close_execution(
-        self, tool: str, outcome: str, duration: float | None
+        self, tool: str, outcome: str, duration: float | None, folders: str | None = None
     ) -> list[dict[str, Any]]:
         tool_input = self.payload.get("tool_input")
         tool_input = tool_input if isinstance(tool_input, dict) else {}
@@ -670,7 +752,11 @@ class HookEvent:
                 return []
             return [
                 self.base(
-                    "skill_execution", skill=skill, outcome=outcome, duration_seconds=duration
+                    "skill_execution",
+                    skill=skill,
+                    outcome=outcome,
+                    duration_seconds=duration,
+                    folders=folders,
                 )
             ]
         if tool not in AGENT_TOOLS:
