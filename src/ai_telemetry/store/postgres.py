@@ -412,8 +412,11 @@ class PostgresStore:
         with self.connection() as con:
             cur = con.cursor()
             with con.transaction():
+                # Not ``LIKE event_rows``: that would hold a lock on the parent table that
+                # creating a partition (on another connection, below) waits for.
                 cur.execute(
-                    "CREATE TEMP TABLE staging (LIKE event_rows INCLUDING DEFAULTS) ON COMMIT DROP"
+                    f"CREATE TEMP TABLE staging ({_typed_defs()}, extra jsonb, seq bigint) "
+                    "ON COMMIT DROP"
                 )
                 cols = self._copy_columns()
                 with (
