@@ -28,7 +28,13 @@ def _write(path: Path, events: list[dict[str, Any]]) -> Path:
 
 
 def _call(n: int, ts: str, **fields: Any) -> dict[str, Any]:
-    return {"timestamp": ts, "event_type": "tool_call", "event_id": f"e{n}", "tool": "Read", **fields}
+    return {
+        "timestamp": ts,
+        "event_type": "tool_call",
+        "event_id": f"e{n}",
+        "tool": "Read",
+        **fields,
+    }
 
 
 @pytest.fixture
