@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -90,10 +90,9 @@ def shared_store(postgres_server: Any) -> Iterator[PostgresStore]:
 
 def fresh(shared: PostgresStore, settings: Settings) -> PostgresStore:
     """The shared database emptied, for these settings."""
-    with shared:
-        with shared.connection() as con:
-            con.execute("TRUNCATE event_rows, event_ids, metric_cache, load_state")
-            con.execute("UPDATE meta SET value = (value::bigint + 1)::text")
+    with shared, shared.connection() as con:
+        con.execute("TRUNCATE event_rows, event_ids, metric_cache, load_state")
+        con.execute("UPDATE meta SET value = (value::bigint + 1)::text")
     store = PostgresStore(shared.url, settings=settings)
     store.open()
     return store
@@ -255,6 +254,9 @@ def event_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 @hsettings(
     max_examples=12,
+    # no shrinking: a failing set is printed whole, and shrinking one took minutes
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    report_multiple_bugs=False,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

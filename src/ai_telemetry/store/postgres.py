@@ -127,7 +127,7 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
             "INSERT INTO meta VALUES ('generation', '0'), ('seq', '0')",
             "CREATE TABLE metric_cache (key text PRIMARY KEY, generation bigint, body text)",
             "CREATE TABLE load_state (source text PRIMARY KEY, seq bigint NOT NULL, "
-            "updated_at timestamptz NOT NULL DEFAULT now())",
+            "bad_lines bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now())",
             _events_view_sql(),
             *_query_views(),
         ),
@@ -393,9 +393,11 @@ class PostgresStore:
         return int(row[0]) if row else 0
 
     def bad_lines(self) -> int:
-        """Unusable lines are counted where the log is read (the local warehouse, the server's
-        batch); the central store holds only valid events."""
-        return 0
+        """Unusable lines in the logs loaded (`load_warehouse`: as each warehouse counted them
+        in its current log); the store itself holds only valid events."""
+        with self.connection() as con:
+            row = con.execute("SELECT coalesce(sum(bad_lines), 0) FROM load_state").fetchone()
+        return int(row[0]) if row else 0
 
     # --- writing --------------------------------------------------------------------------
 
@@ -534,7 +536,9 @@ class PostgresStore:
             newest = int(top[0]) if top else 0
             if newest < mark:
                 mark = 0
+            bad = wh.bad_lines()
             if newest == mark:
+                self._save_mark(key, newest, bad)
                 return report
             with tempfile.TemporaryDirectory(prefix="ai-telemetry-pg-") as tmp:
                 csv = Path(tmp) / "load.csv"
@@ -546,13 +550,17 @@ class PostgresStore:
                 except duckdb.Error as exc:
                     raise AnalyticsError(f"{wh.path}: cannot export rows ({exc})") from None
                 report = self.copy_csv(csv)
+        self._save_mark(key, newest, bad)
+        return report
+
+    def _save_mark(self, key: str, seq: int, bad: int) -> None:
         with self.connection() as con:
             con.execute(
-                "INSERT INTO load_state (source, seq) VALUES (%s, %s) ON CONFLICT (source) "
-                "DO UPDATE SET seq = EXCLUDED.seq, updated_at = now()",
-                [key, newest],
+                "INSERT INTO load_state (source, seq, bad_lines) VALUES (%s, %s, %s) "
+                "ON CONFLICT (source) DO UPDATE SET seq = EXCLUDED.seq, "
+                "bad_lines = EXCLUDED.bad_lines, updated_at = now()",
+                [key, seq, bad],
             )
-        return report
 
     # --- reading --------------------------------------------------------------------------
 
