@@ -41,9 +41,24 @@ class PostgresServer:
     def psql(self, database: str, sql: str) -> str:
         """Run SQL with psql (as a client: any user may)."""
         proc = subprocess.run(
-            [str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At"]
-            + ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database]
-            + ["-c", sql],
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -91,8 +106,18 @@ def start_postgres() -> PostgresServer:
         os.chown(root, user.pw_uid, user.pw_gid)
     data, log = root / "data", root / "server.log"
     init = _run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
-        + ["-E", "UTF8", "--locale=C.UTF-8"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
         run_as,
     )
     if init.returncode:
@@ -105,8 +130,19 @@ def start_postgres() -> PostgresServer:
         "-c shared_buffers=64MB"
     )
     start = _run(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w"]
-        + ["-t", "60", "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         run_as,
     )
     if start.returncode:
@@ -120,8 +156,15 @@ def start_postgres() -> PostgresServer:
 def stop_postgres(server: PostgresServer) -> None:
     """Stop the server (fast shutdown) and remove its folder."""
     _run(
-        [str(server.bindir / "pg_ctl"), "-D", str(server.root / "data"), "-m", "fast", "-w"]
-        + ["stop"],
+        [
+            str(server.bindir / "pg_ctl"),
+            "-D",
+            str(server.root / "data"),
+            "-m",
+            "fast",
+            "-w",
+            "stop",
+        ],
         server.run_as,
     )
     shutil.rmtree(server.root, ignore_errors=True)

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "trend": "analytics:trend_cmd",
     "query": "analytics:query_cmd",
     "retention": "analytics:retention_group",
+    "store": "store:store_group",
     # reports
     "dashboard": "reports:dashboard_cmd",
     "review": "reports:review_group",
