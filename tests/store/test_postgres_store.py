@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
 import pytest
 
 from ai_telemetry.analyze import metrics
@@ -171,4 +170,102 @@ def test_text_sorts_by_bytes(store: PostgresStore) -> None:
         ).fetchone()
     assert row is not None
     assert "C" == row[0]
-    _ = psycopg
+
+
+def test_retention_archives_then_drops_old_partitions(store: PostgresStore, tmp_path: Path) -> None:
+    """Months wholly older than 90 days go to verified Parquet and are dropped; newer stay."""
+    import duckdb
+
+    from ai_telemetry.store.pg_retention import apply_pg_retention, archive_root, read_manifest
+
+    old = [_call(n, f"2025-01-{n + 1:02d}T10:00:00Z", duration_seconds=n + 0.5) for n in range(5)]
+    old.append(
+        {**_call(9, "2025-01-20T10:00:00Z"), "event_type": "commit", "commit_hash": "abc1234"}
+    )
+    del old[-1]["tool"]
+    recent = [_call(100 + n, "2025-06-10T10:00:00Z") for n in range(3)]
+    store.ingest_jsonl(_write(tmp_path / "b.jsonl", old + recent))
+    now = datetime(2025, 6, 15, tzinfo=UTC)
+    dry = apply_pg_retention(store, now=now, dry_run=True)
+    assert 6 == dry.archived
+    report = apply_pg_retention(store, now=now)
+    assert ["event_rows_y2025m01"] == report.partitions
+    assert 6 == report.archived
+    assert 3 == store.count()
+    root = archive_root(store)
+    (part,) = read_manifest(root)["parts"]
+    assert "applied" == part["status"]
+    assert 6 == part["events"]
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT event_id, duration_seconds, commit_hash "
+            f"FROM read_parquet('{root / part['file']}') ORDER BY event_id"
+        )
+        .fetchall()
+    )
+    assert ("e0", 0.5, None) == rows[0]
+    assert ("e9", None, "abc1234") == rows[-1]
+    with store.connection() as con:
+        ids = con.execute("SELECT count(*) FROM event_ids").fetchone()
+    assert (3,) == ids
+    assert "event_rows_y2025m01" not in [p[0] for p in store.partitions()]
+
+
+def test_retention_recovers_after_a_crash(
+    postgres_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Killed after the manifest step, a second run finishes: every old event once in Parquet."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from ai_telemetry.store.pg_retention import archive_root, read_manifest
+
+    with PostgresStore(postgres_url, settings=settings, check=False) as s:
+        s.migrate()
+        s.ingest_jsonl(
+            _write(tmp_path / "b.jsonl", [_call(n, "2025-01-05T10:00:00Z") for n in range(20)])
+        )
+    script = (
+        "import sys\n"
+        "from datetime import datetime, UTC\n"
+        "from ai_telemetry.config import load_settings\n"
+        "from ai_telemetry.store.postgres import PostgresStore\n"
+        "from ai_telemetry.store.pg_retention import apply_pg_retention\n"
+        "with PostgresStore(sys.argv[1], settings=load_settings()) as s:\n"
+        "    apply_pg_retention(s, now=datetime(2025, 6, 15, tzinfo=UTC))\n"
+    )
+    env = {**os.environ, "AI_TELEMETRY_RETENTION_CRASH_AT": "manifest"}
+    crashed = subprocess.run([sys.executable, "-c", script, postgres_url], env=env, check=False)
+    assert -9 == crashed.returncode
+    root = archive_root(PostgresStore(postgres_url, settings=settings))
+    assert ["pending"] == [p["status"] for p in read_manifest(root)["parts"]]
+    env.pop("AI_TELEMETRY_RETENTION_CRASH_AT")
+    subprocess.run([sys.executable, "-c", script, postgres_url], env=env, check=True)
+    parts = read_manifest(root)["parts"]
+    assert ["applied"] == [p["status"] for p in parts]
+    files = ", ".join(f"'{root / p['file']}'" for p in parts)
+    rows = (
+        duckdb.connect()
+        .execute(f"SELECT count(*), count(DISTINCT event_id) FROM read_parquet([{files}])")
+        .fetchone()
+    )
+    assert (20, 20) == rows
+    with PostgresStore(postgres_url, settings=settings) as s:
+        assert 0 == s.count()
+
+
+def test_store_migrate_command(postgres_url: str, settings: Settings) -> None:
+    """`ai-telemetry store migrate --store URL` applies the schema, then finds nothing to do."""
+    from click.testing import CliRunner
+
+    from ai_telemetry.cli import cli
+
+    first = CliRunner().invoke(cli, ["store", "migrate", "--store", postgres_url])
+    assert 0 == first.exit_code, first.output
+    assert "applied migration(s) 1" in first.output
+    second = CliRunner().invoke(cli, ["store", "migrate", "--store", postgres_url])
+    assert "already at version 1" in second.output
