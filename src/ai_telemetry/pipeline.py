@@ -137,12 +137,12 @@ def run_weekly(
             metrics_document,
             write_metrics_json,
         )
-        from ai_telemetry.store.warehouse import open_ingested
+        from ai_telemetry.stores import open_ingested
 
         weeks = options_from_settings(settings).baseline_weeks + 1
-        with open_ingested(settings, progress=False) as wh:
-            record_weeks(wh, weeks, now=moment, refresh=False, progress=False)
-            doc = metrics_document(wh, default_window(moment), allow_empty=True, now=moment)
+        with open_ingested(settings, progress=False) as store:
+            record_weeks(store, weeks, now=moment, refresh=False, progress=False)
+            doc = metrics_document(store, default_window(moment), allow_empty=True, now=moment)
         write_metrics_json(doc, settings.metrics_path)
         document.update(doc)
         window = doc["window"]

@@ -205,11 +205,11 @@ def test_groups_in_turn_give_what_they_give_side_by_side(
     demo: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Over many rows the two query groups run one after the other: same document."""
-    from ai_telemetry.analyze import metrics
+    from ai_telemetry.store import duckdb_store
 
     window = Window(END - timedelta(days=60), END)
     side_by_side = compute_metrics(window, settings=demo, progress=False, now=NOW)
-    monkeypatch.setattr(metrics, "_SIDE_BY_SIDE_MAX_ROWS", 0)
+    monkeypatch.setattr(duckdb_store, "_SIDE_BY_SIDE_MAX_ROWS", 0)
     (demo.telemetry_dir / WAREHOUSE_FILE).unlink()
     in_turn = compute_metrics(window, settings=demo, progress=False, now=NOW)
     assert side_by_side["events"]["total"] > 1000

@@ -8,7 +8,7 @@ from pathlib import Path
 from metrics_test_helpers import ev, make_settings, write_jsonl
 
 from ai_telemetry.analyze.history import flatten, metric_series, record_weeks
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.store.duckdb_store import DuckDBStore
 
 NOW = datetime(2025, 12, 24, 12, 0, tzinfo=UTC)  # a Wednesday: last complete week starts 12-15
 
@@ -66,7 +66,7 @@ def test_backfill_recomputes_past_weeks(tmp_path: Path) -> None:
     write_jsonl(settings, _week_of_runs("2025-12-08", 1))
     metric_series("skill_invocation_total", key="dbg", weeks=2, settings=settings, now=NOW)
     write_jsonl(settings, _week_of_runs("2025-12-09", 2))
-    with Warehouse(settings) as wh:
+    with DuckDBStore(settings) as wh:
         wh.ingest()
         written = record_weeks(wh, 2, now=NOW, refresh=True)
     series = metric_series("skill_invocation_total", key="dbg", weeks=2, settings=settings, now=NOW)
@@ -80,10 +80,10 @@ def test_backfill_starts_at_the_week_of_the_first_event(tmp_path: Path) -> None:
     """--backfill-weeks 100000 records the weeks since the first event, not 1,900 years of
     empty ones (which would read as weeks without events, and take hours)."""
     settings = make_settings(tmp_path)
-    with Warehouse(settings) as wh:  # no events yet: no history at all
+    with DuckDBStore(settings) as wh:  # no events yet: no history at all
         assert [] == record_weeks(wh, 4, now=NOW)
     write_jsonl(settings, _week_of_runs("2025-12-03", 1) + _week_of_runs("2025-12-15", 1))
-    with Warehouse(settings) as wh:
+    with DuckDBStore(settings) as wh:
         wh.ingest()
         written = record_weeks(wh, 100_000, now=NOW, refresh=True)
     assert [date(2025, 12, 1), date(2025, 12, 8), date(2025, 12, 15)] == written

@@ -26,7 +26,7 @@ from ai_telemetry.analyze.usage import blocks_document, split_blocks
 from ai_telemetry.cli import cli
 from ai_telemetry.config import load_settings
 from ai_telemetry.log.sink import append_events
-from ai_telemetry.store.warehouse import open_ingested
+from ai_telemetry.stores import open_ingested
 
 DATA = Path(__file__).parents[1] / "data" / "claude_code" / "usage"
 U1, U2, U3, U4, U5 = 0.02325, 0.007, 0.0021, 0.0068, 0.003
@@ -166,7 +166,7 @@ def test_blocks_and_the_active_one_projected(telemetry: Path) -> None:
     """Three 5-hour blocks; at 11:00 on 9 March the last is active, 3 h left, projected."""
     settings = load_settings(environ={}, telemetry_dir=telemetry)
     with open_ingested(settings, progress=False) as wh:
-        document = blocks_document(wh.con, now=datetime(2026, 3, 9, 11, 0, tzinfo=UTC))
+        document = blocks_document(wh, now=datetime(2026, 3, 9, 11, 0, tzinfo=UTC))
     starts = [b["start"] for b in document["blocks"]]
     assert ["2026-03-01T22:00:00Z", "2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z"] == starts
     assert [pytest.approx(U1 + U2), pytest.approx(U3), pytest.approx(U4 + U5)] == [

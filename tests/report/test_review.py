@@ -11,7 +11,8 @@ from review_helpers import NOW, check_golden, shared_world
 from ai_telemetry.cli import cli
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.report.review import build_review, parse_month, review_learnings
+from ai_telemetry.report.review import build_review, parse_month
+from ai_telemetry.report.review_render import review_learnings
 from ai_telemetry.report.themes import ThemeInput, cluster, parse_learning_text
 from ai_telemetry.store.warehouse import Warehouse
 

@@ -16,6 +16,7 @@ from store_test_helpers import append_raw, event, ids_in_archives, ids_in_jsonl
 
 from ai_telemetry.analyze.history import record_week
 from ai_telemetry.config import Settings
+from ai_telemetry.store.duckdb_store import DuckDBStore
 from ai_telemetry.store.retention import CRASH_ENV, STEPS, apply_retention, read_manifest
 from ai_telemetry.store.warehouse import Warehouse
 
@@ -136,7 +137,7 @@ def test_metric_history_older_than_two_years_is_pruned(settings: Settings) -> No
     append_raw(settings, [event(_ts(1), 1)])
     old_monday = date.fromisocalendar(NOW.year - 3, 10, 1)
     new_monday = date.fromisocalendar(NOW.year - 1, 10, 1)
-    with Warehouse(settings) as wh:
+    with DuckDBStore(settings) as wh:
         wh.ingest()
         record_week(wh, old_monday)
         record_week(wh, new_monday)

@@ -12,6 +12,7 @@ from ai_telemetry.analyze.metrics import catalogue
 from ai_telemetry.analyze.window import Window, parse_moment
 from ai_telemetry.collect.claude_code.transcripts import import_transcripts
 from ai_telemetry.config import Settings
+from ai_telemetry.store.duckdb_store import DuckDBStore
 from ai_telemetry.store.warehouse import Warehouse
 
 TRANSCRIPTS = Path(__file__).parents[1] / "data" / "claude_code"
@@ -138,7 +139,7 @@ def test_tokens_of_a_transcript_imported_in_two_halves(settings: Settings, tmp_p
     rows(settings, "SELECT 1")
     target.write_text("".join(lines))
     import_transcripts([target], settings=settings)
-    with Warehouse(settings) as wh:
+    with DuckDBStore(settings) as wh:
         wh.ingest()
         window = Window(parse_moment("2026-03-01T00:00:00Z"), parse_moment("2026-04-01T00:00:00Z"))
         tokens = catalogue(wh, window)["metrics"]["llm_tokens_total"]

@@ -484,7 +484,7 @@ def detect_from_document(
     from ai_telemetry.alert.history import ROOT_CAUSE_DAYS, load_history, root_cause_counts
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.analyze.rules import rules_from_settings
-    from ai_telemetry.store.warehouse import open_ingested
+    from ai_telemetry.stores import open_ingested
 
     opts = options or options_from_settings(settings)
     chosen = tuple(rules) if rules is not None else rules_from_settings(settings)
@@ -493,10 +493,10 @@ def detect_from_document(
     history: list[WeekMetrics] = []
     causes: dict[str, int] | None = None
     try:
-        with open_ingested(settings, progress=False) as wh:
-            record_weeks(wh, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
-            history = load_history(wh, before=start, weeks=opts.baseline_weeks)
-            causes = root_cause_counts(wh, end=end)
+        with open_ingested(settings, progress=False) as store:
+            record_weeks(store, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
+            history = load_history(store, before=start, weeks=opts.baseline_weeks)
+            causes = root_cause_counts(store, end=end)
     except AITelemetryError as exc:
         result.notes.append(f"no weekly history ({exc}); rules ran without it")
         result.unchecked = frozenset(

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from ai_telemetry.ports import STAT_KEYS
+
 if TYPE_CHECKING:
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.ports import Store
 
 ROOT_CAUSE_DAYS: Final = 28
 
 
 def unflatten(rows: Iterable[tuple[str, str, float]]) -> dict[str, Any]:
     """Rows of ``metric_history`` (metric, key, value) back into a ``metrics`` object."""
-    from ai_telemetry.analyze.history import STAT_KEYS
-
     out: dict[str, Any] = {}
     for metric, key, value in rows:
         name, _, stat = metric.partition(".")
@@ -52,39 +52,32 @@ class WeekMetrics:
     document: dict[str, Any] = field(default_factory=dict)
 
 
-def load_history(wh: Warehouse, *, before: datetime, weeks: int) -> list[WeekMetrics]:
+def load_history(store: Store, *, before: datetime, weeks: int) -> list[WeekMetrics]:
     """The recorded weeks that end at or before ``before``, at most ``weeks``, oldest first.
 
     Weeks without any event (before telemetry started) are left out.
     """
-    from ai_telemetry.analyze.history import _ensure_table
-
-    _ensure_table(wh)
     moment = before.astimezone(UTC).replace(tzinfo=None)
     last = (moment - timedelta(days=7)).date()
-    rows = wh.con.execute(
-        "SELECT week_start, metric, key, value FROM metric_history WHERE week_start <= ? "
-        "AND week_start IN (SELECT week_start FROM metric_history WHERE metric = 'events_total' "
-        "AND value > 0 AND week_start <= ? ORDER BY week_start DESC LIMIT ?) ORDER BY week_start",
-        [last, last, weeks],
-    ).fetchall()
+    totals = store.series("events_total", weeks=(date.min, last))
+    chosen = [r.week_start for r in totals if r.value > 0][-weeks:] if weeks > 0 else []
+    if not chosen:
+        return []
     grouped: dict[date, list[tuple[str, str, float]]] = {}
-    for monday, metric, key, value in rows:
+    wanted = set(chosen)
+    for row in store.series(weeks=(chosen[0], last)):
+        monday = row.week_start
+        if monday not in wanted:
+            continue
         if datetime.combine(monday, datetime.min.time()) + timedelta(days=7) > moment:
             continue
-        grouped.setdefault(monday, []).append((str(metric), str(key), float(value)))
+        grouped.setdefault(monday, []).append((row.metric, row.key, row.value))
     return [WeekMetrics(m, {"metrics": unflatten(r)}) for m, r in sorted(grouped.items())]
 
 
 def root_cause_counts(
-    wh: Warehouse, *, end: datetime, days: int = ROOT_CAUSE_DAYS
+    store: Store, *, end: datetime, days: int = ROOT_CAUSE_DAYS
 ) -> dict[str, int]:
     """Incidents opened per root cause in the ``days`` days before ``end``."""
     stop = end.astimezone(UTC).replace(tzinfo=None)
-    rows = wh.con.execute(
-        "SELECT root_cause, count(DISTINCT coalesce(incident_id, event_id)) FROM events "
-        "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ? "
-        "GROUP BY 1 ORDER BY 1",
-        [stop - timedelta(days=days), stop],
-    ).fetchall()
-    return {str(cause): int(n) for cause, n in rows}
+    return store.root_causes(stop - timedelta(days=days), stop)

@@ -25,7 +25,7 @@ import orjson
 
 from ai_telemetry.alert.model import Alert
 from ai_telemetry.errors import AlertError
-from ai_telemetry.log.files import flock_within, open_fd, open_file, read_bytes
+from ai_telemetry.log.files import atomic_write, flock_within, open_fd, open_file, read_bytes
 
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
@@ -137,15 +137,9 @@ def read_state(settings: Settings) -> AlertState:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open_file(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        atomic_write(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise AlertError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 

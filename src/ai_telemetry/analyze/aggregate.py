@@ -30,17 +30,10 @@ import orjson
 
 from ai_telemetry.analyze import catchup
 from ai_telemetry.analyze.history import last_complete_week, record_weeks
-from ai_telemetry.analyze.metrics import (
-    catalogue_range,
-    compute_metrics,
-    log_time_span,
-    metrics_document,
-)
+from ai_telemetry.analyze.metrics import compute_metrics, metrics_document
 from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
 from ai_telemetry.log.files import open_file
-from ai_telemetry.store.layout import inputs_fingerprint
-from ai_telemetry.store.warehouse import WAREHOUSE_FILE, Warehouse
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import AggregateDocument
@@ -108,6 +101,8 @@ def aggregate(
         NoDataError: the window holds no events (unless ``allow_empty``).
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
+    from ai_telemetry.stores import inputs_fingerprint, open_store
+
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     key = _cache_key(window, project, allow_empty)
     week = str(last_complete_week(moment))
@@ -139,7 +134,7 @@ def aggregate(
         _write_cache(settings, {**entry, "document": doc})
         catchup.spawn(settings, moment)
         return doc
-    with Warehouse(settings, progress=progress) as wh:
+    with open_store(settings, progress=progress) as wh:
         wh.ingest()
         record_weeks(
             wh,
@@ -166,24 +161,9 @@ def answers_from_log(
     ``max_bytes`` of it in the range the window reads (assuming a steady rate between the
     first and the last event; when those cannot be read, yes).
     """
-    if (settings.telemetry_dir / WAREHOUSE_FILE).exists():
-        return False
-    try:
-        size = settings.log_path.stat().st_size
-    except OSError:
-        return False
-    if size < min_bytes:
-        return False
-    if size <= max_bytes:
-        return True
-    span = log_time_span(settings.log_path)
-    if span is None:
-        return True
-    first, last = span
-    lo, hi = catalogue_range(window)
-    inside = (min(hi, last) - max(lo, first)).total_seconds()
-    whole = max((last - first).total_seconds(), 1.0)
-    return size * max(inside, 0.0) / whole <= max_bytes
+    from ai_telemetry.stores import answers_from_log as first_run_from_log
+
+    return first_run_from_log(settings, window, min_bytes=min_bytes, max_bytes=max_bytes)
 
 
 def aggregate_document(

@@ -28,10 +28,10 @@ def spawn(settings: Settings, now: datetime) -> bool:
         True when the child was started (it holds the lock until it is done).
     """
     from ai_telemetry.errors import AnalyticsError
-    from ai_telemetry.store.warehouse import WAREHOUSE_FILE, take_lock
+    from ai_telemetry.stores import take_store_lock
 
     try:
-        fd = take_lock(settings.telemetry_dir / WAREHOUSE_FILE, timeout=0)
+        fd = take_store_lock(settings, timeout=0)
     except AnalyticsError:
         return False  # someone else has it open, and ingests what is new
     try:
@@ -68,11 +68,11 @@ def catch_up(settings: Settings, now: datetime, *, lock_fd: int = -1) -> None:
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
     from ai_telemetry.analyze.history import record_weeks
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_duckdb
 
-    with Warehouse(settings, progress=False, lock_fd=lock_fd) as wh:
-        wh.ingest()
-        record_weeks(wh, 1, now=now, refresh=False, progress=False)
+    with open_duckdb(settings, progress=False, lock_fd=lock_fd) as store:
+        store.ingest()
+        record_weeks(store, 1, now=now, refresh=False, progress=False)
 
 
 def main(argv: list[str] | None = None) -> int:

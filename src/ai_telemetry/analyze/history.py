@@ -15,20 +15,16 @@ are pruned by retention.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from ai_telemetry.analyze.window import Window
 from ai_telemetry.config import Settings
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.ports import STAT_KEYS, Store, Window
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import TrendDocument
-
-STAT_KEYS: Final = frozenset(
-    {"p50", "p95", "p99", "max", "mean", "input", "output", "cache_creation", "cache_read"}
-)
 
 
 def flatten(metrics: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
@@ -53,13 +49,6 @@ def flatten(metrics: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
                             yield f"{name}.{stat}", str(key), float(s)
 
 
-def _ensure_table(wh: Warehouse) -> None:
-    wh.con.execute(
-        "CREATE TABLE IF NOT EXISTS metric_history (week_start DATE, metric VARCHAR, "
-        "key VARCHAR, value DOUBLE, generation BIGINT, computed_at TIMESTAMP)"
-    )
-
-
 def last_complete_week(now: datetime | None = None) -> date:
     """Monday of the last ISO week that has ended by ``now``."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -67,43 +56,29 @@ def last_complete_week(now: datetime | None = None) -> date:
     return this_monday - timedelta(days=7)
 
 
-def recorded_generation(wh: Warehouse, week_start: date) -> int | None:
+def recorded_generation(store: Store, week_start: date) -> int | None:
     """The ingest generation a week was recorded at, or None when it is not recorded."""
-    _ensure_table(wh)
-    row = wh.con.execute(
-        "SELECT max(generation) FROM metric_history WHERE week_start = ?", [week_start]
-    ).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    return store.weeks().get(week_start)
 
 
-def record_week(wh: Warehouse, week_start: date) -> int:
+def record_week(store: Store, week_start: date) -> int:
     """Compute and store the metrics of the ISO week starting ``week_start``; return the rows.
 
     A week with no events stores one marker row (``metric`` ``"events_total"``, value 0).
     """
-    from ai_telemetry.analyze.metrics import cached_catalogue
-
-    _ensure_table(wh)
-    body = cached_catalogue(wh, Window.week_of(week_start))
+    body = store.catalogue(Window.week_of(week_start))
     rows = [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
-    generation = wh.generation
-    con = wh.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM metric_history WHERE week_start = ?", [week_start])
-        con.executemany(
-            "INSERT INTO metric_history VALUES (?, ?, ?, ?, ?, now())",
-            [(week_start, m, k, v, generation) for m, k, v in rows],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return len(rows)
+    return store.record_week(week_start, rows, generation=store.generation())
+
+
+def _want_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty()
 
 
 def record_weeks(
-    wh: Warehouse,
+    store: Store,
     weeks: int,
     *,
     now: datetime | None = None,
@@ -113,7 +88,7 @@ def record_weeks(
     """Record the last ``weeks`` complete ISO weeks; return the Mondays written.
 
     Args:
-        wh: an open, ingested warehouse.
+        store: an open, ingested store.
         weeks: how many complete weeks back from ``now`` (none before the week of the first
             event, none at all without events: they would read as weeks without events).
         now: the clock.
@@ -121,19 +96,18 @@ def record_weeks(
             and the newest one when events were added since it was recorded.
         progress: show a progress bar (default: when stderr is a terminal and weeks > 4).
     """
-    from ai_telemetry.store.warehouse import _want_progress
-
     newest = last_complete_week(now)
-    first = wh.con.execute("SELECT min(ts) FROM events").fetchone()
-    if first is None or first[0] is None:
+    first = store.first_event()
+    if first is None:
         return []  # no events yet: no history (weeks of 0 would read as a team gone quiet)
-    first_week = Window.week_of(first[0]).start.date()
+    first_week = Window.week_of(first).start.date()
     weeks = min(weeks, (newest - first_week).days // 7 + 1)
     todo: list[date] = []
-    generation = wh.generation
+    generation = store.generation()
+    recorded = store.weeks()
     for i in range(weeks - 1, -1, -1):
         monday = newest - timedelta(days=7 * i)
-        seen = recorded_generation(wh, monday)
+        seen = recorded.get(monday)
         stale = i == 0 and seen != generation
         if refresh or seen is None or stale:
             todo.append(monday)
@@ -142,7 +116,7 @@ def record_weeks(
     show = _want_progress(progress) and len(todo) > 4
     if not show:
         for monday in todo:
-            record_week(wh, monday)
+            record_week(store, monday)
         return todo
     from rich.console import Console
     from rich.progress import Progress
@@ -150,13 +124,13 @@ def record_weeks(
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("back-filling weekly metrics", total=len(todo))
         for monday in todo:
-            record_week(wh, monday)
+            record_week(store, monday)
             bar.advance(task)
     return todo
 
 
 def read_series(
-    wh: Warehouse,
+    store: Store,
     metric: str,
     *,
     key: str | None = None,
@@ -164,15 +138,10 @@ def read_series(
     now: datetime | None = None,
 ) -> list[tuple[date, float | None]]:
     """The stored series of one metric for the last ``weeks`` complete weeks, oldest first."""
-    _ensure_table(wh)
     newest = last_complete_week(now)
     first = newest - timedelta(days=7 * (weeks - 1))
-    rows = wh.con.execute(
-        "SELECT week_start, value FROM metric_history WHERE metric = ? AND key = ? "
-        "AND week_start BETWEEN ? AND ?",
-        [metric, key or "", first, newest],
-    ).fetchall()
-    values = {r[0]: float(r[1]) for r in rows}
+    rows = store.series(metric, key=key, weeks=(first, newest))
+    values = {r.week_start: r.value for r in rows}
     return [
         (monday, values.get(monday))
         for monday in (first + timedelta(days=7 * i) for i in range(weeks))
@@ -203,27 +172,17 @@ def metric_series(
     Raises:
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
-    with Warehouse(settings) as wh:
-        wh.ingest()
-        record_weeks(wh, weeks, now=now, refresh=False)
-        return read_series(wh, metric_name, key=key, weeks=weeks, now=now)
+    from ai_telemetry.stores import open_store
+
+    with open_store(settings) as store:
+        store.ingest()
+        record_weeks(store, weeks, now=now, refresh=False)
+        return read_series(store, metric_name, key=key, weeks=weeks, now=now)
 
 
-def prune_history(wh: Warehouse, *, before: date) -> int:
+def prune_history(store: Store, *, before: date) -> int:
     """Delete weekly rows of weeks starting before ``before``; return how many."""
-    _ensure_table(wh)
-    row = wh.con.execute(
-        "SELECT count(*) FROM metric_history WHERE week_start < ?", [before]
-    ).fetchone()
-    wh.con.execute("DELETE FROM metric_history WHERE week_start < ?", [before])
-    return int(row[0]) if row else 0
-
-
-def known_metrics(wh: Warehouse) -> list[str]:
-    """Every metric name in the history (for ``ai-telemetry trend --help`` and errors)."""
-    _ensure_table(wh)
-    rows = wh.con.execute("SELECT DISTINCT metric FROM metric_history ORDER BY 1").fetchall()
-    return [str(r[0]) for r in rows]
+    return store.prune_history(before=before)
 
 
 def render_trend(

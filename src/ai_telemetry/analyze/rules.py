@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from ai_telemetry.errors import ConfigError
+from ai_telemetry.ports import STAT_KEYS
 
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
@@ -57,10 +58,6 @@ _OP_WORDS: Final = {
     "==": "equal to",
     "!=": "not equal to",
 }
-STAT_KEYS: Final = frozenset(
-    {"p50", "p95", "p99", "max", "min", "mean", "input", "output", "cache_creation", "cache_read"}
-)
-"""Keys of a statistics object (as ``analyze.history`` flattens them), not of skills or agents."""
 
 RULE_KEYS: Final = (
     "metric",

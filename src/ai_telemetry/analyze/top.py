@@ -8,13 +8,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ai_telemetry.analyze.executions import load_runs
-from ai_telemetry.analyze.window import Window
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.ports import TOP_KINDS, Store, TopRow, Window
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,18 +19,10 @@ if TYPE_CHECKING:
     from ai_telemetry.config import Settings
     from ai_telemetry.documents.types import TopDocument
 
-KINDS: Final = ("skills", "agents", "tools", "errors")
+KINDS: Final = TOP_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class TopRow:
-    """One ranked name with its count."""
-
-    name: str
-    count: int
-
-
-def top(wh: Warehouse, kind: str, window: Window, *, limit: int = 5) -> list[TopRow]:
+def top(store: Store, kind: str, window: Window, *, limit: int = 5) -> list[TopRow]:
     """The ``limit`` most frequent skills, agents, tools or error kinds in ``window``.
 
     Skills and agents count executions (METRICS.md pairing); tools count ``tool_call`` events;
@@ -43,34 +32,9 @@ def top(wh: Warehouse, kind: str, window: Window, *, limit: int = 5) -> list[Top
     Raises:
         AnalyticsError: ``kind`` is not one of skills, agents, tools, errors.
     """
-    con = wh.con
-    con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
-    start, end = window.naive()
-    if kind in ("skills", "agents"):
-        table = f"{kind[:-1]}_runs"
-        event_type = "skill_execution" if kind == "skills" else "agent_task"
-        load_runs(con, table, event_type=event_type, key=kind[:-1], lo=start, hi=end)
-        sql = (
-            f"SELECT name, count(*) AS n FROM {table} WHERE anchor_ts >= ? AND anchor_ts < ? "
-            "GROUP BY name ORDER BY n DESC, name LIMIT ?"
-        )
-    elif kind == "tools":
-        sql = (
-            "SELECT tool, count(*) AS n FROM events WHERE event_type = 'tool_call' "
-            "AND tool IS NOT NULL AND ts >= ? AND ts < ? GROUP BY tool ORDER BY n DESC, tool "
-            "LIMIT ?"
-        )
-    elif kind == "errors":
-        sql = (
-            "SELECT coalesce(error_type, skill, agent, tool, event_type) AS what, count(*) AS n "
-            "FROM events WHERE event_type IN ('skill_execution', 'agent_task', 'tool_call') "
-            "AND outcome = 'error' AND ts >= ? AND ts < ? GROUP BY what "
-            "ORDER BY n DESC, what LIMIT ?"
-        )
-    else:
+    if kind not in KINDS:
         raise AnalyticsError(f"top {kind!r}: choose one of {', '.join(KINDS)}")
-    rows = con.execute(sql, [start, end, limit]).fetchall()
-    return [TopRow(str(r[0]), int(r[1])) for r in rows]
+    return store.top(kind, window, limit=limit)
 
 
 _TITLES: Final = {
@@ -112,9 +76,11 @@ def load_top(
         AnalyticsError: an unknown ``kind``, or the warehouse cannot be read.
     """
     window = Window.last_days(days, now=now)
-    with Warehouse(settings) as wh:
-        wh.ingest()
-        return top(wh, kind, window, limit=limit), window
+    from ai_telemetry.stores import open_store
+
+    with open_store(settings) as store:
+        store.ingest()
+        return top(store, kind, window, limit=limit), window
 
 
 def top_document(

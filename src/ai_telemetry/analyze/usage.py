@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from ai_telemetry.errors import AnalyticsError
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         UsageRow,
         UsageTokens,
     )
+    from ai_telemetry.ports import Store
 
 REPORTS: Final = ("daily", "weekly", "monthly", "session")
 BREAKDOWNS: Final = ("model", "project", "skill", "agent")
@@ -175,32 +176,13 @@ def utc_range(since: date | None, until: date | None, zone: tzinfo) -> tuple[dat
 
 # --- reading -------------------------------------------------------------------------------
 
-_RESPONSES_SQL: Final = """
-WITH l AS (
-  SELECT ts, coalesce(model, 'unknown') AS model, project, skill, agent, session_id,
-    coalesce(input_tokens, 0) AS i, coalesce(output_tokens, 0) AS o,
-    coalesce(cache_creation_input_tokens, 0) AS cc,
-    coalesce(cache_creation_1h_input_tokens, 0) AS c1h,
-    coalesce(cache_read_input_tokens, 0) AS cr, cost_usd, event_id,
-    coalesce(request_id, message_id, event_id) AS k
-  FROM events WHERE event_type = 'llm_request' AND ts >= ? AND ts < ? {session})
-SELECT ts, model, project, skill, agent, session_id, i, o, cc, c1h, cr, cost_usd FROM l
-QUALIFY row_number() OVER (PARTITION BY k
-  ORDER BY i + o + cc + cr DESC, cost_usd DESC NULLS LAST, event_id) = 1
-ORDER BY ts, k
-"""
-
 
 def load_responses(
-    con: Any, lo: datetime, hi: datetime, *, session_id: str | None = None
+    store: Store, lo: datetime, hi: datetime, *, session_id: str | None = None
 ) -> list[Response]:
     """The responses of ``[lo, hi)`` (naive UTC), each once, oldest first (of one session)."""
     out = []
-    params: list[Any] = [lo, hi]
-    sql = _RESPONSES_SQL.format(session="AND session_id = ?" if session_id else "")
-    if session_id:
-        params.append(session_id)
-    for row in con.execute(sql, params).fetchall():
+    for row in store.llm_responses(lo, hi, session_id=session_id):
         ts, model, project, skill, agent, session, i, o, cc, c1h, cr, cost = row
         write_1h = min(int(c1h), int(cc))
         out.append(
@@ -222,18 +204,9 @@ def load_responses(
     return out
 
 
-def load_skill_runs(con: Any, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+def load_skill_runs(store: Store, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
     """Finished skill runs (skill, start in UTC, outcome) whose start is in ``[lo, hi)``."""
-    from ai_telemetry.analyze.executions import load_runs
-
-    con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
-    load_runs(con, "usage_skill_runs", event_type="skill_execution", key="skill", lo=lo, hi=hi)
-    rows = con.execute(
-        "SELECT name, anchor_ts, outcome FROM usage_skill_runs "
-        "WHERE outcome IS NOT NULL AND anchor_ts >= ? AND anchor_ts < ?",
-        [lo, hi],
-    ).fetchall()
-    return [(str(n), ts.replace(tzinfo=UTC), str(o)) for n, ts, o in rows]
+    return [(n, ts.replace(tzinfo=UTC), o) for n, ts, o in store.skill_runs(lo, hi)]
 
 
 # --- buckets -------------------------------------------------------------------------------
@@ -301,7 +274,7 @@ def _unpriced(responses: Iterable[Response]) -> dict[str, int]:
 
 
 def usage_document(
-    con: Any,
+    store: Store,
     report: str,
     *,
     since: date | None = None,
@@ -321,13 +294,13 @@ def usage_document(
         raise AnalyticsError(f"--breakdown {breakdown!r}: choose one of {', '.join(BREAKDOWNS)}")
     key_of = bucket_function(report, zone)
     lo, hi = utc_range(since, until, zone)
-    responses = load_responses(con, lo, hi)
+    responses = load_responses(store, lo, hi)
     groups: dict[str, list[Response]] = {}
     for r in responses:
         groups.setdefault(key_of(r), []).append(r)
     runs_by_key: dict[str, list[tuple[str, str]]] = {}
     if breakdown == "skill":
-        for skill, ts, outcome in load_skill_runs(con, lo, hi):
+        for skill, ts, outcome in load_skill_runs(store, lo, hi):
             probe = Response(ts, "", None, skill, None, None, 0, 0, 0, 0, 0, None)
             if report == "session":
                 continue  # runs have sessions, but the bucket of a run is its time here
@@ -431,7 +404,7 @@ def _block_doc(
 
 
 def blocks_document(
-    con: Any,
+    store: Store,
     *,
     since: date | None = None,
     until: date | None = None,
@@ -451,7 +424,7 @@ def blocks_document(
         raise AnalyticsError(f"--breakdown {breakdown!r}: choose one of {', '.join(BREAKDOWNS)}")
     moment = now or datetime.now(UTC)
     lo, hi = utc_range(since, until, zone)
-    responses = load_responses(con, lo, hi)
+    responses = load_responses(store, lo, hi)
     blocks = [_block_doc(s, m, moment, breakdown) for s, m in split_blocks(responses)]
     total = Tally()
     for r in responses:
@@ -470,8 +443,8 @@ def blocks_document(
     }
 
 
-def week_skill_success_rate(con: Any, now: datetime) -> float | None:
+def week_skill_success_rate(store: Store, now: datetime) -> float | None:
     """Of skill runs started in the 7 days before ``now``, the share that succeeded."""
     end = now.astimezone(UTC).replace(tzinfo=None)
-    runs = load_skill_runs(con, end - timedelta(days=7), end)
+    runs = load_skill_runs(store, end - timedelta(days=7), end)
     return sum(o == "success" for _, _, o in runs) / len(runs) if runs else None

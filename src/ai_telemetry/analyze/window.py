@@ -1,14 +1,15 @@
-"""Time windows for metrics: day, ISO week (Monday 00:00Z to the next Monday), month, custom.
+"""Parsing time windows for metrics: ``--start/--end``, ``7d``, ``START/END``.
 
-A window is half-open, ``[start, end)``, in UTC.
+The `Window` type itself (half-open, ``[start, end)``, UTC; day, ISO week, month) lives in
+`ai_telemetry.ports`, below both analysis and storage; it is re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.ports import Window
 
 
 def _utc(moment: datetime) -> datetime:
@@ -80,77 +81,4 @@ def parse_window(text: str, *, now: datetime | None = None) -> Window:
     return window_from(start, end, names=("window start", "window end"))
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A half-open UTC time window ``[start, end)``.
-
-    Raises:
-        AnalyticsError: ``end`` is not after ``start``.
-    """
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "start", _utc(self.start))
-        object.__setattr__(self, "end", _utc(self.end))
-        if self.end <= self.start:
-            raise AnalyticsError(
-                f"window end {self.end:%Y-%m-%dT%H:%M:%SZ} is not after its start "
-                f"{self.start:%Y-%m-%dT%H:%M:%SZ}; swap --start and --end"
-            )
-
-    @classmethod
-    def day(cls, day: date) -> Window:
-        """The UTC day ``day``."""
-        start = datetime.combine(day, time(), UTC)
-        return cls(start, start + timedelta(days=1))
-
-    @classmethod
-    def iso_week(cls, year: int, week: int) -> Window:
-        """ISO week ``week`` of ``year``: Monday 00:00Z to the next Monday."""
-        start = datetime.combine(date.fromisocalendar(year, week, 1), time(), UTC)
-        return cls(start, start + timedelta(days=7))
-
-    @classmethod
-    def week_of(cls, moment: date | datetime) -> Window:
-        """The ISO week holding ``moment``."""
-        day = moment.date() if isinstance(moment, datetime) else moment
-        iso = day.isocalendar()
-        return cls.iso_week(iso.year, iso.week)
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Window:
-        """Calendar month ``month`` of ``year``."""
-        start = datetime(year, month, 1, tzinfo=UTC)
-        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-        return cls(start, end)
-
-    @classmethod
-    def last_days(cls, days: int, *, now: datetime | None = None) -> Window:
-        """The ``days`` days ending at ``now`` (the seed's ``date -d '7 days ago'``)."""
-        end = _utc(now or datetime.now(UTC))
-        return cls(end - timedelta(days=days), end)
-
-    @property
-    def days(self) -> float:
-        """Length in days."""
-        return (self.end - self.start).total_seconds() / 86400
-
-    @property
-    def weeks(self) -> float:
-        """Length in weeks."""
-        return self.days / 7
-
-    def as_dict(self) -> dict[str, str]:
-        """``{"start": ..., "end": ...}`` as RFC 3339 UTC strings."""
-        return {"start": _fmt(self.start), "end": _fmt(self.end)}
-
-    def naive(self) -> tuple[datetime, datetime]:
-        """(start, end) as naive UTC datetimes, as the warehouse stores ``ts``."""
-        return self.start.replace(tzinfo=None), self.end.replace(tzinfo=None)
-
-
-def _fmt(moment: datetime) -> str:
-    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
-    return text + "Z"
+__all__ = ["Window", "parse_moment", "parse_window", "window_from"]

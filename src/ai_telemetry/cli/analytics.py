@@ -139,11 +139,11 @@ def query_cmd(sql: str, fmt: str, as_json: bool) -> None:
     Only the warehouse's tables are reachable: reading or writing files (read_csv, COPY ... TO),
     ATTACH, INSTALL/LOAD and SET are refused (docs/privacy.md#what-query-refuses).
     """
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_store
 
-    with Warehouse(_settings()) as wh:
-        wh.ingest()
-        names, rows = wh.read_only_query(sql)
+    with open_store(_settings()) as store:
+        store.ingest()
+        names, rows = store.query(sql)
     if as_json:
         from ai_telemetry.store.query_result import query_document
 

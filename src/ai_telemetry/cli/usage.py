@@ -66,7 +66,7 @@ def _run(
 ) -> None:
     from ai_telemetry.analyze.usage import blocks_document, parse_day, usage_document
     from ai_telemetry.config import load_settings
-    from ai_telemetry.store.warehouse import open_ingested
+    from ai_telemetry.stores import open_ingested
 
     settings = load_settings()
     first = parse_day(since, "--since")
@@ -78,11 +78,11 @@ def _run(
     with open_ingested(settings) as wh:
         if report == "blocks":
             document: Any = blocks_document(
-                wh.con, since=first, until=last, timezone=timezone, breakdown=breakdown
+                wh, since=first, until=last, timezone=timezone, breakdown=breakdown
             )
         else:
             document = usage_document(
-                wh.con, report, since=first, until=last, timezone=timezone, breakdown=breakdown
+                wh, report, since=first, until=last, timezone=timezone, breakdown=breakdown
             )
     if as_json:
         emit(document)

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from ai_telemetry.events.schema import TERMINAL_OUTCOMES
+
 Kind = Literal["counter", "gauge", "summary"]
 Source = Literal["all_time", "week"]
 
 QUANTILES: Final = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
-OUTCOMES: Final = tuple((o, o) for o in ("success", "error", "rollback", "handoff", "unfinished"))
+OUTCOMES: Final = tuple((o, o) for o in (*TERMINAL_OUTCOMES, "unfinished"))
 TOKEN_TYPES: Final = tuple((t, t) for t in ("input", "output", "cache_creation", "cache_read"))
 
 

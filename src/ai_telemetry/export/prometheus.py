@@ -95,11 +95,11 @@ def read_documents(
     from ai_telemetry.alert.detect import ROOT_CAUSE_METRIC
     from ai_telemetry.alert.history import root_cause_counts
     from ai_telemetry.analyze.metrics import metrics_document
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_store
 
     whole, week = all_time_window(now), week_window(now)
 
-    with Warehouse(settings, progress=False) as wh:
+    with open_store(settings, progress=False) as wh:
         wh.ingest()
 
         def pair(p: str | None) -> Documents:

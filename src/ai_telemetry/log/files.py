@@ -117,3 +117,45 @@ def flock_within(fd: int, timeout: float | None, *, max_pause: float = 0.01) -> 
             pause = min(pause * 2, max_pause)
         else:
             return True
+
+
+def fsync_dir(directory: Path | str) -> None:
+    """Flush a directory entry change (create, rename) to disk; best effort where unsupported."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, perms: int = 0o644, sync_dir: bool = True) -> None:
+    """Publish ``data`` as ``path`` atomically: a temp file beside it (never through a symlink),
+    fsync, rename over ``path`` (a planted link is replaced, not followed), then the directory.
+
+    The one copy of this dance for the telemetry folder's files (manifest, alert state,
+    metrics.json, dashboards); a reader sees the old file or the new one, never a torn one.
+
+    Raises:
+        OSError: the file cannot be written (the temp file is removed).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open_file(tmp, "wb", perms=perms) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    except BaseException:
+        try:  # noqa: SIM105 - contextlib is not imported on the hook's path
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    if sync_dir:
+        fsync_dir(path.parent)

@@ -32,8 +32,8 @@ import orjson
 from ai_telemetry.errors import EventValidationError, LogError
 from ai_telemetry.events.schema import EVENT_TYPES, MAX_LINE_BYTES, validate_event
 from ai_telemetry.log.fastcheck import is_stored_event
-from ai_telemetry.log.files import open_fd, open_file
-from ai_telemetry.log.writer import fsync_dir, writers_lock
+from ai_telemetry.log.files import fsync_dir, open_fd, open_file
+from ai_telemetry.log.writer import writers_lock
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import ValidateDocument

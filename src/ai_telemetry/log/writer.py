@@ -45,7 +45,14 @@ from pathlib import Path
 from types import TracebackType
 
 from ai_telemetry.errors import LogError, LogLockTimeout
-from ai_telemetry.log.files import NOFOLLOW, SYMLINK_REFUSED, flock_within, open_fd, own_directory
+from ai_telemetry.log.files import (
+    NOFOLLOW,
+    SYMLINK_REFUSED,
+    flock_within,
+    fsync_dir,
+    open_fd,
+    own_directory,
+)
 
 # Read-write: the newline check reads the last byte (pread needs a readable descriptor).
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | NOFOLLOW
@@ -84,20 +91,6 @@ def lock_path_for(log_path: Path) -> Path:
     """The sidecar lock file of a log: ``events.jsonl`` -> ``events.jsonl.lock``."""
     log_path = Path(log_path)
     return log_path.with_name(log_path.name + ".lock")
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory entry change (create, rename) to disk; best effort where unsupported."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.events.schema import TERMINAL_OUTCOMES
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import CompareDocument, CompareGroupDoc
@@ -120,13 +121,16 @@ def _pts(value: float) -> str:
     return f"{value * 100:+.0f}"
 
 
+_TERMINALS = ", ".join(f"'{o}'" for o in TERMINAL_OUTCOMES)
+
+
 def _outcomes(con: Any, skill: str) -> list[tuple[datetime, str | None, str, float | None]]:
     return [
         (r[0], r[1], r[2], r[3])
         for r in con.execute(
-            "SELECT ts, skill_version, outcome, duration_seconds FROM events "
+            "SELECT ts, skill_version, outcome, duration_seconds FROM events "  # noqa: S608 - a constant list
             "WHERE event_type = 'skill_execution' AND skill = ? "
-            "AND outcome IN ('success', 'error', 'rollback', 'handoff') ORDER BY ts, event_id",
+            f"AND outcome IN ({_TERMINALS}) ORDER BY ts, event_id",
             [skill],
         ).fetchall()
     ]

@@ -321,26 +321,6 @@ def build_review(
     )
 
 
-def review_learnings(
-    month: str,
-    *,
-    settings: Any,
-    history_dir: Path,
-    now: datetime | None = None,
-    options: ReviewOptions | None = None,
-) -> str:
-    """Ingest what is new, build the review of ``month`` and render it as Markdown.
-
-    Raises:
-        AnalyticsError: a malformed month, or the warehouse cannot be read.
-    """
-    from ai_telemetry.report.review_render import render_review
-
-    return render_review(
-        load_review(month, settings=settings, history_dir=history_dir, now=now, options=options)
-    )
-
-
 def load_review(
     month: str,
     *,
@@ -354,9 +334,9 @@ def load_review(
     Raises:
         AnalyticsError: a malformed month, or the warehouse cannot be read.
     """
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_store
 
-    with Warehouse(settings) as wh:
+    with open_store(settings) as wh:
         wh.ingest()
         return build_review(wh, month, history_dir=history_dir, now=now, options=options)
 
@@ -370,5 +350,4 @@ __all__ = [
     "build_review",
     "load_review",
     "parse_month",
-    "review_learnings",
 ]

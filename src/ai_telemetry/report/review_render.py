@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from ai_telemetry.report.escape import markdown_inline, terminal
-from ai_telemetry.report.review import SEED_PROMPT, CoverageGap, LearningReview
+from ai_telemetry.report.review import SEED_PROMPT, CoverageGap, LearningReview, ReviewOptions
 from ai_telemetry.report.sources import Learning, percent
 
 # Every value from the log or the learning files goes through `cell` (Markdown-escaped, one
@@ -204,4 +206,24 @@ def render_review(review: LearningReview) -> str:
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
-__all__ = ["cell", "render_review"]
+def review_learnings(
+    month: str,
+    *,
+    settings: Any,
+    history_dir: Path,
+    now: datetime | None = None,
+    options: ReviewOptions | None = None,
+) -> str:
+    """Ingest what is new, build the review of ``month`` and render it as Markdown.
+
+    Raises:
+        AnalyticsError: a malformed month, or the warehouse cannot be read.
+    """
+    from ai_telemetry.report.review import load_review
+
+    return render_review(
+        load_review(month, settings=settings, history_dir=history_dir, now=now, options=options)
+    )
+
+
+__all__ = ["cell", "render_review", "review_learnings"]

@@ -153,7 +153,7 @@ def load_incidents(con: Any, *, until: datetime) -> list[Incident]:
 
 def skill_stats(con: Any, start: datetime, end: datetime) -> dict[str, SkillStats]:
     """Per skill: executions, success and error rates in ``[start, end)`` (naive UTC)."""
-    from ai_telemetry.analyze.executions import skill_metrics
+    from ai_telemetry.store.catalogue_sql import skill_metrics
 
     con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
     m = skill_metrics(con, start, end)
@@ -169,7 +169,7 @@ def skill_stats(con: Any, start: datetime, end: datetime) -> dict[str, SkillStat
 
 def coverage_summary(con: Any, start: datetime, end: datetime) -> tuple[float | None, float | None]:
     """(latest test coverage in the window, its change since before the window), in points."""
-    from ai_telemetry.analyze.metrics import quality_metrics
+    from ai_telemetry.store.catalogue_sql import quality_metrics
 
     con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
     q = quality_metrics(con, start, end)

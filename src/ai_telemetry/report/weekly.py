@@ -483,45 +483,30 @@ def load_history(
     Raises:
         AnalyticsError: the log, an archive or the warehouse cannot be read.
     """
-    from ai_telemetry.analyze.history import last_complete_week, read_series, record_weeks
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.analyze.history import last_complete_week, record_weeks
+    from ai_telemetry.stores import open_store
 
     newest = last_complete_week(now)
     mondays = [newest - timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
-    with Warehouse(settings) as wh:
-        wh.ingest()
-        record_weeks(wh, weeks, now=now, refresh=False)
-        read_series(wh, "events_total", weeks=1, now=now)  # makes sure the table exists
-        rows = wh.con.execute(
-            "SELECT metric, key, week_start, value FROM metric_history "
-            "WHERE week_start BETWEEN ? AND ?",
-            [mondays[0], newest],
-        ).fetchall()
+    with open_store(settings) as store:
+        store.ingest()
+        record_weeks(store, weeks, now=now, refresh=False)
+        rows = store.series(weeks=(mondays[0], newest))
     found: dict[tuple[str, str], dict[date, float]] = {}
-    for metric, key, monday, value in rows:
-        found.setdefault((str(metric), str(key)), {})[monday] = float(value)
+    for row in rows:
+        found.setdefault((row.metric, row.key), {})[row.week_start] = row.value
     return {
         series_key: [(d, values.get(d)) for d in mondays] for series_key, values in found.items()
     }
 
 
 def load_open_alerts(settings: Settings) -> list[dict[str, Any]]:
-    """Open alerts from the alerting stage, or none when it is not installed or fails."""
-    try:
-        from ai_telemetry.alert import store  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    reader = getattr(store, "open_alerts", None)
-    if reader is None:
-        return []
-    try:
-        found = reader(settings)
-    except Exception:  # a broken alerts.log must not hide the dashboard
-        return []
-    out: list[dict[str, Any]] = []
-    for alert in found or ():
-        if isinstance(alert, Mapping):
-            out.append(dict(alert))
-        elif hasattr(alert, "to_json"):
-            out.append(dict(alert.to_json()))
-    return out
+    """The open alerts of the alerting stage (`ai_telemetry.alert.store.open_alerts`).
+
+    Raises:
+        AlertError: ``alerts.log``'s state cannot be read; the message says which file and how
+            to fix it (a dashboard that silently showed no alerts would read as all clear).
+    """
+    from ai_telemetry.alert.store import open_alerts
+
+    return [dict(alert) for alert in open_alerts(settings)]

@@ -36,7 +36,7 @@ import orjson
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.log.files import open_file, read_bytes
+from ai_telemetry.log.files import atomic_write, open_file, read_bytes
 from ai_telemetry.store import columns
 
 if TYPE_CHECKING:
@@ -113,15 +113,7 @@ def read_manifest(settings: Settings) -> dict[str, Any]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from ai_telemetry.log.writer import fsync_dir
-
-    tmp = path.with_name(path.name + ".tmp")
-    with open_file(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    fsync_dir(path.parent)
+    atomic_write(path, data)
 
 
 def write_manifest(settings: Settings, manifest: dict[str, Any]) -> None:
@@ -393,7 +385,8 @@ def _verify(con: Any, staging: Path, files: list[Path]) -> None:
 
 
 def _swap(log_path: Path, keep_path: Path, *, inode: int, data_end: int) -> None:
-    from ai_telemetry.log.writer import fsync_dir, writers_lock
+    from ai_telemetry.log.files import fsync_dir
+    from ai_telemetry.log.writer import writers_lock
 
     with writers_lock(log_path, timeout=60), open_file(log_path, "rb") as log:
         st = os.fstat(log.fileno())
@@ -419,7 +412,7 @@ def _prune_metrics(settings: Settings, before: datetime) -> int:
 
     if not (settings.telemetry_dir / WAREHOUSE_FILE).exists():
         return 0
-    from ai_telemetry.analyze.history import prune_history
+    from ai_telemetry.store.duckdb_store import DuckDBStore
 
-    with Warehouse(settings) as wh:
-        return prune_history(wh, before=before.date())
+    with DuckDBStore(settings, warehouse=Warehouse(settings)) as store:
+        return store.prune_history(before=before.date())

@@ -349,7 +349,7 @@ def refresh(
     from ai_telemetry.collect.claude_code.transcripts import import_transcripts
     from ai_telemetry.config import load_settings
     from ai_telemetry.documents import utc_text
-    from ai_telemetry.store.warehouse import open_ingested
+    from ai_telemetry.stores import open_ingested
 
     settings = load_settings(telemetry_dir=Path(settings_dir) if settings_dir else None)
     lock = settings.telemetry_dir / LOCK_FILE
@@ -360,19 +360,17 @@ def refresh(
     moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     today = moment.date()
     with open_ingested(settings, progress=False) as wh:
-        daily = usage.usage_document(wh.con, "daily", since=today, until=today)
-        blocks = usage.blocks_document(
-            wh.con, since=today - timedelta(days=1), until=today, now=moment
-        )
+        daily = usage.usage_document(wh, "daily", since=today, until=today)
+        blocks = usage.blocks_document(wh, since=today - timedelta(days=1), until=today, now=moment)
         session_cost = None
         if session_id:
             lo, hi = datetime(1970, 1, 1), datetime(9999, 1, 1)
             tally = usage.Tally()
-            for r in usage.load_responses(wh.con, lo, hi, session_id=session_id):
+            for r in usage.load_responses(wh, lo, hi, session_id=session_id):
                 tally.add(r)
             # a session we have no response of keeps Claude Code's own figure meanwhile
             session_cost = round(tally.cost, 6) if tally.requests else None
-        rate = usage.week_skill_success_rate(wh.con, moment)
+        rate = usage.week_skill_success_rate(wh, moment)
     sessions: dict[str, float] = _read_cache(str(settings.telemetry_dir))["sessions"]
     if session_id and session_cost is not None:
         sessions.pop(session_id, None)

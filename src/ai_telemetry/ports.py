@@ -1,0 +1,264 @@
+"""The seam between analysis and storage: the `Window` type and the `Store` protocol.
+
+Everything above storage (analyze/, report/, alert/, export/, serve/, the CLI) reads events and
+the weekly history through a `Store`; the stores (``ai_telemetry.store``: the embedded DuckDB
+warehouse today, PostgreSQL next) implement it. `ai_telemetry.stores.open_store` picks one
+from the configuration. This module imports only the standard library, `ai_telemetry.events`
+and `ai_telemetry.errors`, so both sides can depend on it and on nothing of each other.
+
+A window is half-open, ``[start, end)``, in UTC; a week is named by its Monday (a `date`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from types import TracebackType
+from typing import Any, Final, Protocol, Self, runtime_checkable
+
+from ai_telemetry.errors import AnalyticsError
+from ai_telemetry.events.schema import TERMINAL_OUTCOMES
+
+STAT_KEYS: Final = frozenset(
+    {"p50", "p95", "p99", "min", "max", "mean", "input", "output", "cache_creation", "cache_read"}
+)
+"""The keys of a statistics object (``{"p50": ..., "p95": ...}``, token kinds): a history row
+``metric.stat`` with one of these splits back into ``metric`` and ``stat``."""
+
+TOP_KINDS: Final = ("skills", "agents", "tools", "errors")
+"""What `Store.top` ranks."""
+
+__all__ = [
+    "STAT_KEYS",
+    "TERMINAL_OUTCOMES",
+    "TOP_KINDS",
+    "HistoryRow",
+    "IngestResult",
+    "Partition",
+    "Store",
+    "TopRow",
+    "Window",
+]
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _fmt(moment: datetime) -> str:
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open UTC time window ``[start, end)``.
+
+    Raises:
+        AnalyticsError: ``end`` is not after ``start``.
+    """
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", _utc(self.start))
+        object.__setattr__(self, "end", _utc(self.end))
+        if self.end <= self.start:
+            raise AnalyticsError(
+                f"window end {self.end:%Y-%m-%dT%H:%M:%SZ} is not after its start "
+                f"{self.start:%Y-%m-%dT%H:%M:%SZ}; swap --start and --end"
+            )
+
+    @classmethod
+    def day(cls, day: date) -> Window:
+        """The UTC day ``day``."""
+        start = datetime.combine(day, time(), UTC)
+        return cls(start, start + timedelta(days=1))
+
+    @classmethod
+    def iso_week(cls, year: int, week: int) -> Window:
+        """ISO week ``week`` of ``year``: Monday 00:00Z to the next Monday."""
+        start = datetime.combine(date.fromisocalendar(year, week, 1), time(), UTC)
+        return cls(start, start + timedelta(days=7))
+
+    @classmethod
+    def week_of(cls, moment: date | datetime) -> Window:
+        """The ISO week holding ``moment``."""
+        day = moment.date() if isinstance(moment, datetime) else moment
+        iso = day.isocalendar()
+        return cls.iso_week(iso.year, iso.week)
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Window:
+        """Calendar month ``month`` of ``year``."""
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+        return cls(start, end)
+
+    @classmethod
+    def last_days(cls, days: int, *, now: datetime | None = None) -> Window:
+        """The ``days`` days ending at ``now`` (the seed's ``date -d '7 days ago'``)."""
+        end = _utc(now or datetime.now(UTC))
+        return cls(end - timedelta(days=days), end)
+
+    @property
+    def days(self) -> float:
+        """Length in days."""
+        return (self.end - self.start).total_seconds() / 86400
+
+    @property
+    def weeks(self) -> float:
+        """Length in weeks."""
+        return self.days / 7
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"start": ..., "end": ...}`` as RFC 3339 UTC strings."""
+        return {"start": _fmt(self.start), "end": _fmt(self.end)}
+
+    def naive(self) -> tuple[datetime, datetime]:
+        """(start, end) as naive UTC datetimes, as the stores keep ``ts``."""
+        return self.start.replace(tzinfo=None), self.end.replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class TopRow:
+    """One ranked name with its count (`Store.top`)."""
+
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One value of the weekly history: ``(week_start, metric, key, value)``.
+
+    ``metric`` is a catalogue name, ``name.stat`` for a statistic (``skill_duration_seconds.p95``)
+    or ``events_total``; ``key`` is the skill, agent, tool, ... or ``""``.
+    """
+
+    week_start: date
+    metric: str
+    key: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One time partition of a store's events: ``[start, end)`` (UTC days) and its events."""
+
+    start: date
+    end: date
+    events: int
+
+
+class IngestResult(Protocol):
+    """What one `Store.ingest` did (the DuckDB store's ``IngestReport`` has more fields)."""
+
+    @property
+    def lines(self) -> int:
+        """Complete lines read from the log this time."""
+
+    @property
+    def bad_lines(self) -> int:
+        """Of those, lines that are not usable events."""
+
+    @property
+    def inserted(self) -> int:
+        """New events stored."""
+
+    @property
+    def redacted(self) -> int:
+        """String values the privacy guard changed in the stored copy."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where events and the weekly metric history live; all analysis reads through this.
+
+    Times are naive-or-aware `datetime` (read as UTC); weeks are their Monday as a `date`.
+    Errors are `AnalyticsError` (``QueryRefusedError`` for a refused `query`). Use as a
+    context manager; one store is used by one thread at a time.
+    """
+
+    def __enter__(self) -> Self:
+        """Open the store (connect, take its lock, create what is missing)."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store (turning a full or read-only disk into one clear error)."""
+
+    def close(self) -> None:
+        """Release the connection and the lock; a closed store may be opened again."""
+
+    @property
+    def source(self) -> str:
+        """Where the events come from, for messages (a path, or a URL without a password)."""
+
+    def ingest(self) -> IngestResult:
+        """Read what is new in the log and its archives into the store."""
+
+    def generation(self) -> int:
+        """A counter that grows whenever events are added (caches are keyed by it)."""
+
+    def count(self) -> int:
+        """Events stored."""
+
+    def bad_lines(self) -> int:
+        """Unusable lines seen in the current log so far."""
+
+    def first_event(self) -> datetime | None:
+        """The (naive UTC) time of the earliest stored event, None when there is none."""
+
+    def catalogue(self, window: Window, *, project: str | None = None) -> dict[str, Any]:
+        """METRICS.md's catalogue for ``window``: ``{"events": {...}, "metrics": {...}}``."""
+
+    def top(
+        self, kind: str, window: Window, *, limit: int = 5, project: str | None = None
+    ) -> list[TopRow]:
+        """The ``limit`` most frequent skills, agents, tools or errors (`TOP_KINDS`)."""
+
+    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+        """Finished skill executions (skill, naive UTC start, outcome) started in ``[lo, hi)``."""
+
+    def llm_responses(
+        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Each LLM response in ``[lo, hi)`` once, oldest first: (ts, model, project, skill,
+        agent, session_id, input, output, cache_creation, cache_creation_1h, cache_read, cost)."""
+
+    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+
+    def record_week(
+        self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
+    ) -> int:
+        """Replace the history of one week with ``(metric, key, value)`` rows; return them."""
+
+    def weeks(self) -> dict[date, int]:
+        """The recorded weeks: Monday -> the `generation` the week was recorded at."""
+
+    def series(
+        self, metric: str | None = None, *, key: str | None = None, weeks: tuple[date, date]
+    ) -> list[HistoryRow]:
+        """History rows of the Mondays ``weeks[0]..weeks[1]`` (inclusive), oldest first;
+        all metrics when ``metric`` is None, else that metric (and ``key``, "" when None)."""
+
+    def prune_history(self, *, before: date) -> int:
+        """Delete the history of weeks starting before ``before``; return the rows deleted."""
+
+    def partitions(self) -> list[Partition]:
+        """The time partitions of the stored events, oldest first."""
+
+    def drop_partitions(self, before: date) -> int:
+        """Drop stored events of partitions that end on or before ``before``; return them."""
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run someone's read-only SQL on a locked-down connection: column names, rows."""
