@@ -24,9 +24,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from ai_telemetry import demo
-from ai_telemetry.analyze.metrics import compute_metrics
-from ai_telemetry.analyze.window import Window
+from ai_telemetry.analyze.metrics import compute_metrics, metrics_document
 from ai_telemetry.config import Settings, load_settings
+from ai_telemetry.ports import Window
 from ai_telemetry.store.postgres import PostgresStore
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
@@ -71,7 +71,7 @@ def assert_same_documents(
         duck = compute_metrics(
             window, settings=settings, project=project, allow_empty=True, progress=False, now=NOW
         )
-        pg = store.metrics_document(window, project=project, allow_empty=True, now=NOW)
+        pg = metrics_document(store, window, project=project, allow_empty=True, now=NOW)
         _close(duck, pg, f"{window.as_dict()}")
 
 

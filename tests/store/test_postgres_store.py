@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from ai_telemetry.analyze import metrics
 from ai_telemetry.config import Settings
+from ai_telemetry.store import catalogue_sql
 from ai_telemetry.store.postgres import (
     SCHEMA_VERSION,
     TYPED_COLUMNS,
@@ -57,14 +57,14 @@ def test_unmigrated_store_says_so_in_one_line(postgres_url: str, settings: Setti
 def test_migrate_twice_applies_once(postgres_url: str, settings: Settings) -> None:
     """The first migrate applies every version, the second none."""
     with PostgresStore(postgres_url, settings=settings, check=False) as s:
-        assert [SCHEMA_VERSION] == s.migrate()
+        assert list(range(1, SCHEMA_VERSION + 1)) == s.migrate()
         assert [] == s.migrate()
         assert SCHEMA_VERSION == s.schema_version()
 
 
 def test_catalogue_columns_are_typed() -> None:
     """Every column the catalogue reads is a typed column of the store."""
-    assert set(metrics.CATALOGUE_COLUMNS) <= set(TYPED_COLUMNS)
+    assert set(catalogue_sql.CATALOGUE_COLUMNS) <= set(TYPED_COLUMNS)
 
 
 def test_batch_lands_in_month_partitions(store: PostgresStore, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_batch_lands_in_month_partitions(store: PostgresStore, tmp_path: Path) -
     )
     report = store.ingest_jsonl(batch)
     assert 2 == report.sent
-    names = [p[0] for p in store.partitions()]
+    names = [p[0] for p in store.partition_tables()]
     assert partition_name(date(2025, 1, 1)) in names
     assert partition_name(date(2025, 2, 1)) in names
     with store.connection() as con:
@@ -209,7 +209,7 @@ def test_retention_archives_then_drops_old_partitions(store: PostgresStore, tmp_
     with store.connection() as con:
         ids = con.execute("SELECT count(*) FROM event_ids").fetchone()
     assert (3,) == ids
-    assert "event_rows_y2025m01" not in [p[0] for p in store.partitions()]
+    assert "event_rows_y2025m01" not in [p[0] for p in store.partition_tables()]
 
 
 def test_retention_recovers_after_a_crash(
@@ -266,6 +266,51 @@ def test_store_migrate_command(postgres_url: str, settings: Settings) -> None:
 
     first = CliRunner().invoke(cli, ["store", "migrate", "--store", postgres_url])
     assert 0 == first.exit_code, first.output
-    assert "applied migration(s) 1" in first.output
+    assert "applied migration(s) 1, 2; now at 2" in first.output
     second = CliRunner().invoke(cli, ["store", "migrate", "--store", postgres_url])
-    assert "already at version 1" in second.output
+    assert "already at version 2" in second.output
+
+
+def test_the_postgres_store_is_a_store(postgres_url: str, settings: Settings) -> None:
+    """`PostgresStore` has every method of the `Store` protocol (checked at run time too)."""
+    from ai_telemetry.ports import Store
+
+    assert isinstance(PostgresStore(postgres_url, settings=settings), Store)
+
+
+def test_history_round_trip(store: PostgresStore) -> None:
+    """record_week replaces a week; weeks, series and prune_history read and cut it."""
+    from ai_telemetry.ports import HistoryRow
+
+    monday, later = date(2025, 3, 3), date(2025, 3, 10)
+    store.record_week(monday, [("skill_success_rate", "alpha", 0.5)], generation=3)
+    assert 2 == store.record_week(
+        monday, [("skill_success_rate", "alpha", 0.75), ("events_total", "", 9.0)], generation=4
+    )
+    store.record_week(later, [("events_total", "", 5.0)], generation=5)
+    assert {monday: 4, later: 5} == store.weeks()
+    assert [HistoryRow(monday, "skill_success_rate", "alpha", 0.75)] == store.series(
+        "skill_success_rate", key="alpha", weeks=(monday, later)
+    )
+    assert 2 == store.prune_history(before=later)
+    assert {later: 5} == store.weeks()
+
+
+def test_top_and_partitions_through_the_protocol(store: PostgresStore, tmp_path: Path) -> None:
+    """top ranks tools of a window; partitions counts events per month; drop_partitions drops."""
+    from datetime import timedelta
+
+    from ai_telemetry.ports import Partition, TopRow, Window
+
+    events = [_call(n, "2025-03-02T10:00:00Z") for n in range(3)]
+    events += [_call(10 + n, "2025-03-02T11:00:00Z", tool="Edit") for n in range(2)]
+    events.append(_call(20, "2025-04-02T11:00:00Z", tool="Bash"))
+    store.ingest_jsonl(_write(tmp_path / "b.jsonl", events))
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    window = Window(start, start + timedelta(days=7))
+    assert [TopRow("Read", 3), TopRow("Edit", 2)] == store.top("tools", window)
+    parts = {p.start: p for p in store.partitions()}
+    assert Partition(date(2025, 3, 1), date(2025, 4, 1), 5) == parts[date(2025, 3, 1)]
+    assert datetime(2025, 3, 2, 10) == store.first_event()
+    assert 1 == store.drop_partitions(date(2025, 4, 1))  # March only
+    assert 1 == store.count()

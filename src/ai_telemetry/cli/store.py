@@ -2,13 +2,13 @@
 
 ``--store URL`` (on aggregate, top, trend, query, dashboard, detect, weekly, status and
 serve) is ``AI_TELEMETRY_STORE`` for one command: ``duckdb`` (the default) or a
-``postgresql://`` URL. It is kept in `chosen_store` for the composition root to read.
+``postgresql://`` URL. It is kept in `ai_telemetry.stores.chosen_store` for the composition
+root to read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import click
@@ -17,13 +17,11 @@ from ai_telemetry.cli.output import echo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-chosen_store: ContextVar[str | None] = ContextVar("ai_telemetry_store", default=None)
-"""The ``--store`` of the running command (None: ``AI_TELEMETRY_STORE`` or duckdb)."""
-
 
 def _remember(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         from ai_telemetry.store.postgres import store_url
+        from ai_telemetry.stores import chosen_store
 
         store_url(value)  # refuse a wrong value before the command starts
         chosen_store.set(value)

@@ -83,17 +83,10 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    from ai_telemetry.log.writer import fsync_dir
+    from ai_telemetry.log.files import atomic_write
 
     root.mkdir(parents=True, exist_ok=True)
-    path = root / "manifest.json"
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    fsync_dir(root)
+    atomic_write(root / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
 
 def _tables(store: PostgresStore) -> set[str]:
@@ -256,7 +249,7 @@ def apply_pg_retention(
     report = PgRetentionReport(cutoff=cutoff.isoformat(), dry_run=dry_run)
     root = archive_root(store)
     run = moment.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
-    old = [p for p in store.partitions() if p[2] <= cutoff]
+    old = [p for p in store.partition_tables() if p[2] <= cutoff]
     if dry_run:
         report.partitions = [p[0] for p in old]
         with store.connection() as con:

@@ -37,7 +37,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,12 +52,13 @@ if TYPE_CHECKING:
     import psycopg
     import psycopg_pool
 
-    from ai_telemetry.analyze.window import Window
+    from ai_telemetry.ports import HistoryRow, Partition, TopRow, Window
+    from ai_telemetry.store.warehouse import IngestReport
 
 URL_PREFIXES: Final = ("postgresql://", "postgres://")
 AHEAD_MONTHS: Final = 2
 """Partitions created ahead of the current month (so a writer rarely creates one itself)."""
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 TYPED_COLUMNS: Final = (
     *("event_id", "ts", "event_type", "project", "source", "session_id", "task_id"),
@@ -69,7 +70,7 @@ TYPED_COLUMNS: Final = (
     *("doc_coverage_percent", "open_findings"),
 )
 """Columns stored typed: the catalogue's (a test keeps this a superset of
-`ai_telemetry.analyze.metrics.CATALOGUE_COLUMNS`); every other field lives in ``extra``."""
+`ai_telemetry.store.catalogue_sql.CATALOGUE_COLUMNS`); every other field lives in ``extra``."""
 
 EXTRA_COLUMNS: Final = tuple(n for n in COLUMN_NAMES if n not in TYPED_COLUMNS)
 _TYPES: Final = dict(columns.EVENT_COLUMNS)
@@ -132,6 +133,16 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
             *_query_views(),
         ),
     ),
+    (
+        2,
+        "metric_history (the weekly history of the Store protocol)",
+        (
+            'CREATE TABLE metric_history (week_start date NOT NULL, metric text COLLATE "C" '
+            'NOT NULL, key text COLLATE "C" NOT NULL, value double precision, '
+            "generation bigint, computed_at timestamptz)",
+            "CREATE INDEX metric_history_week ON metric_history (week_start)",
+        ),
+    ),
 )
 """Versioned migrations: (version, what, statements). Applied in order, each in one
 transaction, by `migrate`; never edited once released (a change is a new version)."""
@@ -164,6 +175,12 @@ class StoreBehindError(ConfigError):
     """The PostgreSQL store's schema is older than this version needs (run ``store migrate``)."""
 
 
+def _ingest_report() -> IngestReport:
+    from ai_telemetry.store.warehouse import IngestReport
+
+    return IngestReport()
+
+
 @dataclass(slots=True)
 class LoadReport:
     """What one `PostgresStore.load_warehouse` or `PostgresStore.ingest_jsonl` sent."""
@@ -174,6 +191,8 @@ class LoadReport:
     """Of those, copies that replaced a stored one (a retry, or an event that grew)."""
     partitions: list[str] = field(default_factory=list)
     """Partitions created on the way."""
+    read: IngestReport = field(default_factory=_ingest_report)
+    """`load_warehouse`: what the local warehouse read from the log this time."""
 
 
 class PostgresStore:
@@ -331,7 +350,7 @@ class PostgresStore:
 
     # --- partitions -----------------------------------------------------------------------
 
-    def partitions(self) -> list[tuple[str, date, date]]:
+    def partition_tables(self) -> list[tuple[str, date, date]]:
         """(name, first day, first day of the next month) of every partition, oldest first."""
         with self.connection() as con:
             rows = con.execute(
@@ -360,7 +379,7 @@ class PostgresStore:
         if con is None:
             with self.connection() as own:
                 return self.ensure_partitions(moments, con=own)
-        have = {p[0] for p in self.partitions()}
+        have = {p[0] for p in self.partition_tables()}
         missing = sorted(m for m in months if partition_name(m) not in have)
         if not missing:
             return []
@@ -379,7 +398,6 @@ class PostgresStore:
 
     # --- state ----------------------------------------------------------------------------
 
-    @property
     def generation(self) -> int:
         """A counter that grows whenever a batch stores rows (caches are keyed by it)."""
         with self.connection() as con:
@@ -442,7 +460,7 @@ class PostgresStore:
         return report
 
     def _ensure_in(self, months: list[datetime]) -> list[str]:
-        have = {p[0] for p in self.partitions()}
+        have = {p[0] for p in self.partition_tables()}
         if all(partition_name(_month(m)) in have for m in months):
             return []
         # On another connection, committed before this batch goes on: creating a partition
@@ -528,7 +546,7 @@ class PostgresStore:
         report = LoadReport()
         with Warehouse(self.settings, progress=progress) as wh:
             key = source or f"{socket.gethostname()}:{wh.path}"
-            wh.ingest()
+            read = wh.ingest()
             with self.connection() as con:
                 row = con.execute("SELECT seq FROM load_state WHERE source = %s", [key]).fetchone()
             mark = int(row[0]) if row else 0
@@ -539,6 +557,7 @@ class PostgresStore:
             bad = wh.bad_lines()
             if newest == mark:
                 self._save_mark(key, newest, bad)
+                report.read = read
                 return report
             with tempfile.TemporaryDirectory(prefix="ai-telemetry-pg-") as tmp:
                 csv = Path(tmp) / "load.csv"
@@ -550,6 +569,7 @@ class PostgresStore:
                 except duckdb.Error as exc:
                     raise AnalyticsError(f"{wh.path}: cannot export rows ({exc})") from None
                 report = self.copy_csv(csv)
+        report.read = read
         self._save_mark(key, newest, bad)
         return report
 
@@ -562,35 +582,216 @@ class PostgresStore:
                 [key, seq, bad],
             )
 
-    # --- reading --------------------------------------------------------------------------
+    # --- reading (the `ai_telemetry.ports.Store` protocol) --------------------------------
 
-    def catalogue_connection(self) -> CatalogueConnection:
-        """A DuckDB-shaped connection over the store for the catalogue's queries."""
-        return CatalogueConnection(self)
+    @property
+    def source(self) -> str:
+        """Where the events come from, for messages (the URL without a password)."""
+        return self.path
 
-    def metrics_document(
+    def ingest(self) -> IngestReport:
+        """Read what is new in the local log into the local warehouse and send it here
+        (`load_warehouse`); the warehouse's report of what it read."""
+        return self.load_warehouse(progress=None).read
+
+    def first_event(self) -> datetime | None:
+        """The (naive UTC) time of the earliest stored event."""
+        with self.connection() as con:
+            row = con.execute("SELECT min(ts) FROM event_rows").fetchone()
+        return None if row is None or row[0] is None else row[0]
+
+    def catalogue(self, window: Window, *, project: str | None = None) -> dict[str, Any]:
+        """The catalogue of ``window`` (`ai_telemetry.store.catalogue_sql`, PostgreSQL
+        dialect), cached in ``metric_cache`` per window, project, model windows, generation."""
+        import orjson
+
+        from ai_telemetry.store import catalogue_sql as sql
+
+        windows = sql.model_windows(self.settings.extra.get("models", {}))
+        w = window.as_dict()
+        key = f"{w['start']}|{w['end']}|{project or ''}|{windows}"
+        generation = self.generation()
+        with self.connection() as con:
+            row = con.execute(
+                "SELECT body FROM metric_cache WHERE key = %s AND generation = %s",
+                [key, generation],
+            ).fetchone()
+        if row is not None:
+            cached: dict[str, Any] = orjson.loads(row[0])
+            return cached
+        body = self.compute_catalogue(window, project=project, windows=windows)
+        with self.connection() as con:
+            con.execute(
+                "INSERT INTO metric_cache VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE "
+                "SET generation = EXCLUDED.generation, body = EXCLUDED.body",
+                [key, generation, orjson.dumps(body).decode()],
+            )
+        return body
+
+    def compute_catalogue(
         self,
         window: Window,
         *,
         project: str | None = None,
-        allow_empty: bool = False,
-        now: datetime | None = None,
+        windows: list[tuple[str, float]] | None = None,
     ) -> dict[str, Any]:
-        """The ``metrics.json`` document for ``window``: the catalogue's own queries
-        (analyze/metrics.py), run on PostgreSQL through `ai_telemetry.store.pg_dialect`.
+        """The catalogue without the cache: the two query groups side by side, each in its
+        own session (its own temporary ``ev`` view and tables), as on DuckDB."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ai_telemetry.store import catalogue_sql as sql
+
+        if windows is None:
+            windows = sql.model_windows(self.settings.extra.get("models", {}))
+        chosen = windows
+        ev = sql.ev_view_sql(project)
+
+        def executions(con: Session) -> dict[str, Any]:
+            return sql.executions_group(con, window, dialect=sql.POSTGRESQL)
+
+        def others(con: Session) -> dict[str, Any]:
+            return sql.other_group(con, window, chosen, dialect=sql.POSTGRESQL)
+
+        def run(group: Any) -> dict[str, Any]:
+            with Session(self) as con:
+                con.execute(ev)
+                out: dict[str, Any] = group(con)
+                return out
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first, second = pool.map(run, (executions, others))
+        return sql.finish_catalogue(first, second)
+
+    def top(
+        self, kind: str, window: Window, *, limit: int = 5, project: str | None = None
+    ) -> list[TopRow]:
+        """The ``limit`` most frequent skills, agents, tools or errors in ``window``.
 
         Raises:
-            NoDataError: the window holds no events (unless ``allow_empty``).
+            AnalyticsError: ``kind`` is not one of `ai_telemetry.ports.TOP_KINDS`.
         """
-        from typing import cast
+        from ai_telemetry.ports import TOP_KINDS
+        from ai_telemetry.store import catalogue_sql as sql
 
-        from ai_telemetry.analyze import metrics
-        from ai_telemetry.store.warehouse import Warehouse
+        with Session(self) as con:
+            con.execute(sql.ev_view_sql(project))
+            rows = sql.top_rows(con, kind, window, limit=limit, dialect=sql.POSTGRESQL)
+        if rows is None:
+            raise AnalyticsError(f"top {kind!r}: choose one of {', '.join(TOP_KINDS)}")
+        return rows
 
-        facade = _WarehouseFacade(self)
-        return metrics.metrics_document(
-            cast("Warehouse", facade), window, project=project, allow_empty=allow_empty, now=now
-        )
+    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+        """Finished skill runs (skill, start naive UTC, outcome) whose start is in ``[lo, hi)``."""
+        from ai_telemetry.store import catalogue_sql as sql
+
+        with Session(self) as con:
+            con.execute(sql.ev_view_sql())
+            sql.load_runs(
+                con,
+                "usage_skill_runs",
+                event_type="skill_execution",
+                key="skill",
+                lo=lo,
+                hi=hi,
+                dialect=sql.POSTGRESQL,
+            )
+            rows = con.execute(
+                "SELECT name, anchor_ts, outcome FROM usage_skill_runs "
+                "WHERE outcome IS NOT NULL AND anchor_ts >= ? AND anchor_ts < ?",
+                [lo, hi],
+            ).fetchall()
+        return [(str(n), ts, str(o)) for n, ts, o in rows]
+
+    def llm_responses(
+        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Each LLM response of ``[lo, hi)`` once (`catalogue_sql.RESPONSES_SQL`)."""
+        from ai_telemetry.store import catalogue_sql as sql
+
+        with Session(self) as con:
+            return sql.llm_responses(con, lo, hi, session_id=session_id)
+
+    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+        from ai_telemetry.store import catalogue_sql as sql
+
+        with Session(self) as con:
+            return sql.root_causes(con, lo, hi)
+
+    # --- the weekly history ---------------------------------------------------------------
+
+    def record_week(
+        self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
+    ) -> int:
+        """Replace the history of the week starting ``week_start`` with ``rows``."""
+        values = [(week_start, m, k, v, generation) for m, k, v in rows]
+        with self.connection() as con, con.transaction():
+            con.execute("DELETE FROM metric_history WHERE week_start = %s", [week_start])
+            with con.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO metric_history VALUES (%s, %s, %s, %s, %s, now())", values
+                )
+        return len(values)
+
+    def weeks(self) -> dict[date, int]:
+        """The recorded weeks: Monday -> the generation it was recorded at."""
+        with self.connection() as con:
+            rows = con.execute(
+                "SELECT week_start, max(generation) FROM metric_history GROUP BY 1"
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows if r[1] is not None}
+
+    def series(
+        self, metric: str | None = None, *, key: str | None = None, weeks: tuple[date, date]
+    ) -> list[HistoryRow]:
+        """History rows of the Mondays ``weeks[0]..weeks[1]``, oldest first."""
+        from ai_telemetry.ports import HistoryRow
+
+        where = "week_start BETWEEN %s AND %s"
+        params: list[Any] = [weeks[0], weeks[1]]
+        if metric is not None:
+            where += " AND metric = %s AND key = %s"
+            params += [metric, key or ""]
+        with self.connection() as con:
+            rows = con.execute(
+                f"SELECT week_start, metric, key, value FROM metric_history WHERE {where} "
+                "ORDER BY week_start, metric, key",
+                params,
+            ).fetchall()
+        return [HistoryRow(r[0], str(r[1]), str(r[2]), float(r[3])) for r in rows]
+
+    def prune_history(self, *, before: date) -> int:
+        """Delete the history of weeks starting before ``before``; return the rows deleted."""
+        with self.connection() as con:
+            cur = con.execute("DELETE FROM metric_history WHERE week_start < %s", [before])
+            return max(cur.rowcount, 0)
+
+    # --- partitions (the protocol's view) -------------------------------------------------
+
+    def partitions(self) -> list[Partition]:
+        """The month partitions, oldest first, with their events."""
+        from ai_telemetry.ports import Partition
+
+        out = []
+        with self.connection() as con:
+            for name, first, upto in self.partition_tables():
+                row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+                out.append(Partition(first, upto, int(row[0]) if row else 0))
+        return out
+
+    def drop_partitions(self, before: date) -> int:
+        """Detach and drop the partitions that end on or before ``before`` (no archive: that
+        is ``ai-telemetry store retention``, `ai_telemetry.store.pg_retention`); return them."""
+        dropped = 0
+        for name, first, upto in self.partition_tables():
+            if upto <= before:
+                self.drop_partition(name, first=first, upto=upto)
+                dropped += 1
+        return dropped
+
+    def query(self, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Someone's read-only SQL (`read_only_query`)."""
+        return self.read_only_query(text)
 
     def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run someone's SQL in a read-only transaction; return column names and rows.
@@ -623,16 +824,20 @@ class PostgresStore:
 
     # --- retention ------------------------------------------------------------------------
 
-    def drop_partition(self, name: str, *, before: date) -> int:
-        """Detach and drop one partition (and its ids) in one transaction; the rows dropped."""
+    def drop_partition(self, name: str, *, first: date, upto: date) -> int:
+        """Detach and drop one partition and its ids, in one transaction; the rows dropped."""
         with self.connection() as con, con.transaction():
             row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
             con.execute(f"ALTER TABLE event_rows DETACH PARTITION {name}")
+            con.execute(
+                f"DELETE FROM event_ids i USING {name} d "
+                "WHERE i.event_id = d.event_id AND i.ts = d.ts"
+            )
             con.execute(f"DROP TABLE {name}")
-            con.execute("DELETE FROM event_ids WHERE ts < %s", [before])
             con.execute(
                 "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'"
             )
+        del first, upto
         return int(row[0]) if row else 0
 
 
@@ -648,22 +853,23 @@ def _sql_text(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-class CatalogueConnection:
-    """DuckDB's connection interface, as far as the catalogue uses it, over PostgreSQL.
+class Session:
+    """One pooled connection as the cursor `ai_telemetry.store.catalogue_sql` expects:
+    ``execute(sql, params)`` with ``?`` placeholders, then ``fetchone`` / ``fetchall``.
 
-    ``execute`` translates each statement (`ai_telemetry.store.pg_dialect.to_postgres`) and
-    binds parameters on the client (``CREATE TABLE AS`` takes no server-side parameters);
-    ``cursor()`` is another pooled connection (its own session: its own temporary ``ev`` view
-    and tables), so the catalogue's two query groups run side by side as on DuckDB.
+    Parameters are bound on the client (``CREATE TABLE AS`` takes no server-side parameters),
+    so a literal ``%`` is doubled and ``?`` becomes ``%s``; the SQL itself is already in the
+    PostgreSQL dialect (`catalogue_sql.POSTGRESQL`). Its own session: its temporary ``ev`` view
+    and tables are its own, and dropped when it goes back to the pool.
     """
 
-    def __init__(self, store: PostgresStore, con: psycopg.Connection[Any] | None = None) -> None:
+    def __init__(self, store: PostgresStore) -> None:
         self._store = store
-        self._con = con
         self._stack: contextlib.ExitStack | None = None
+        self._con: psycopg.Connection[Any] | None = None
         self._rows: list[tuple[Any, ...]] = []
 
-    def __enter__(self) -> CatalogueConnection:
+    def __enter__(self) -> Session:
         self._stack = contextlib.ExitStack()
         self._con = self._stack.enter_context(self._store.connection())
         return self
@@ -671,30 +877,20 @@ class CatalogueConnection:
     def __exit__(self, *exc: object) -> None:
         if self._stack is not None:
             self._stack.close()
-            self._stack = None
-            self._con = None
+        self._stack = None
+        self._con = None
 
-    def cursor(self) -> CatalogueConnection:
-        """A new session (enter it with ``with``)."""
-        return CatalogueConnection(self._store)
-
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> CatalogueConnection:
-        """Run one DuckDB statement of the catalogue on PostgreSQL."""
+    def execute(self, text: str, params: Sequence[Any] | None = None) -> Session:
+        """Run one statement."""
         import psycopg
 
-        from ai_telemetry.store.pg_dialect import to_postgres
-
         if self._con is None:
-            with self as entered:
-                entered.execute(sql, params)
-                self._rows = entered._rows
-                return self
-        statements = to_postgres(sql, params=params is not None)
+            raise AnalyticsError("a PostgreSQL session used outside its `with` block")
+        if params is not None:
+            text = text.replace("%", "%%").replace("?", "%s")
         try:
             cur = psycopg.ClientCursor(self._con)
-            for statement in statements[:-1]:
-                cur.execute(statement)
-            cur.execute(statements[-1], list(params) if params is not None else None)
+            cur.execute(text, list(params) if params is not None else None)
             self._rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -710,23 +906,6 @@ class CatalogueConnection:
     def fetchall(self) -> list[tuple[Any, ...]]:
         """Every row of the last statement."""
         return list(self._rows)
-
-
-class _WarehouseFacade:
-    """What analyze/metrics.py asks of a `Warehouse`, answered by a `PostgresStore`."""
-
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
-        self.settings = store.settings
-        self.path = store.path
-        self.con = CatalogueConnection(store)
-
-    @property
-    def generation(self) -> int:
-        return self.store.generation
-
-    def bad_lines(self) -> int:
-        return self.store.bad_lines()
 
 
 def open_store(url: str, settings: Settings, *, check: bool = True) -> PostgresStore:
