@@ -102,7 +102,7 @@ def weekly_data(seed: int, weeks: int, end: datetime, cache: Path) -> dict[str, 
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.config import load_settings
     from ai_telemetry.demo import generate
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.store.duckdb_store import DuckDBStore
 
     made = generate(weeks=weeks, seed=seed, end=end)
     with tempfile.TemporaryDirectory(prefix="detq-") as tmp:
@@ -111,7 +111,7 @@ def weekly_data(seed: int, weeks: int, end: datetime, cache: Path) -> dict[str, 
         with (directory / "events.jsonl").open("wb") as handle:
             handle.writelines(orjson.dumps(e) + b"\n" for e in made.events)
         settings = load_settings(telemetry_dir=directory, environ={}, cwd=directory)
-        with Warehouse(settings, progress=False) as wh:
+        with DuckDBStore(settings, progress=False) as wh:
             wh.ingest()
             record_weeks(wh, weeks, now=end, refresh=True, progress=False)
             history = load_history(wh, before=end, weeks=weeks)

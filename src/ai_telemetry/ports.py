@@ -258,7 +258,7 @@ class Store(Protocol):
         """The time partitions of the stored events, oldest first."""
 
     def drop_partitions(self, before: date) -> int:
-        """Drop stored events of partitions that end on or before ``before``; return them."""
+        """Drop stored events of partitions ending on or before ``before``; return how many."""
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run someone's read-only SQL on a locked-down connection: column names, rows."""

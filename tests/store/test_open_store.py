@@ -76,3 +76,27 @@ def test_top_refuses_an_unknown_kind(tmp_path: Path, monkeypatch: pytest.MonkeyP
     window = Window(datetime(2025, 12, 1, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC))
     with open_store(_settings(tmp_path)) as store, pytest.raises(AnalyticsError, match="skills"):
         store.top("weather", window)
+
+
+def test_partitions_are_months_and_drop_keeps_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events of Nov and Dec: two partitions; dropping before Dec 1 leaves December's."""
+    from datetime import date
+
+    from store_test_helpers import append_raw, event
+
+    monkeypatch.delenv("AI_TELEMETRY_STORE", raising=False)
+    settings = _settings(tmp_path)
+    append_raw(settings, [event("2025-11-20T10:00:00Z", 1), event("2025-12-02T10:00:00Z", 2)])
+    with open_store(settings) as store:
+        store.ingest()
+        before = store.generation()
+        parts = [(p.start, p.end, p.events) for p in store.partitions()]
+        dropped = store.drop_partitions(date(2025, 12, 1))
+        after = ([p.start for p in store.partitions()], store.count(), store.generation() > before)
+    assert (
+        [(date(2025, 11, 1), date(2025, 12, 1), 1), (date(2025, 12, 1), date(2026, 1, 1), 1)],
+        1,
+        ([date(2025, 12, 1)], 1, True),
+    ) == (parts, dropped, after)

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH103, PTH105, PTH108, PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
+# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH123, PTH208
 # (plain os calls on strings: no pathlib objects for a loader that runs once per process)
 """Multilingual name lists for the privacy guard's name detector (loaded lazily, on first use).
 
@@ -15,9 +15,11 @@ Read from data that installed packages ship, never from the network:
 - optionally ``arabic-name-romanizer`` (the ``names-arabic`` extra; it brings onnxruntime, so it
   is not a default dependency): about 6,000 Arabic given names and surnames from Wikidata and
   DziriNames, read from its SQLite file;
-- optionally ``names-dataset`` and ``stopwordsiso`` (the ``names-world`` extra: a 56 MB wheel,
-  and reading its pickles takes ~15 s and ~1 GB once per machine): the native-script names of
-  105 countries, ranked (`_names_dataset`), less every stopword and common word.
+- names-dataset's native-script names of 105 countries, ranked (`_names_dataset`), less every
+  stopword (``stopwordsiso``) and common word: by default from the selection this package ships
+  (`DATA_FILE`, 280 KB, made by ``bench/world_names_data.py``); with the ``names-world`` extra
+  installed (a 56 MB wheel; reading its pickles takes ~15 s and ~1 GB once per machine), from
+  names-dataset itself, the same selection.
 
 The JSON and text files are read directly, without importing mimesis or hebrew-names. Building the
 sets takes about 0.6 s, so the result is kept in a ``marshal`` file in the user's cache directory
@@ -40,7 +42,7 @@ TYPE_CHECKING = False  # loaded by the hook's privacy check: keep `typing` out
 if TYPE_CHECKING:
     from typing import Final
 
-NAMES_VERSION: Final = "10"
+NAMES_VERSION: Final = "11"
 """Bumped when the way the lists are built changes (invalidates the cache file)."""
 
 _FAKER_LOCALES: Final = ("hi_IN", "mr_IN")
@@ -90,6 +92,8 @@ def _sources() -> list[str]:
         path = _package_dir(name)
         if path is not None:
             found.append(path)
+    if os.path.exists(DATA_FILE):
+        found.append(DATA_FILE)
     return found
 
 
@@ -193,6 +197,8 @@ def build() -> NameLists:
     nd_first: set[str] = set()
     nd_last: set[str] = set()
     _names_dataset(nd_first, nd_last)
+    if not nd_first and not nd_last:
+        _shipped_names(nd_first, nd_last)  # the same selection, extracted ahead (`DATA_FILE`)
     first |= nd_first - common
     last |= nd_last - common
     common.discard("")
@@ -284,11 +290,13 @@ def _arabic_names(first: set[str], last: set[str]) -> None:
 # million names are mostly everyday words somewhere; the long tail holds page names and typing
 # noise); stopwords (``stopwordsiso``) and the common words are taken out of them in `build`.
 _ND_SCRIPTS: Final = frozenset({"latin", "cyrillic", "greek", "arabic", "hebrew", "indic", "cjk"})
-_ND_MAX_RANK: Final = {"latin": 300, "arabic": 2000, "indic": 5000}
-"""Per script (default 5,000): Arabic has more noise (common words typed as names) at ranks
-beyond 2,000; Latin, half a million names of which many are words, only the top 300 of each
-country (1,000 took ``Azure Blob Storage``). Chosen on the development set, as were the
-stopword filter and `_PROSE_WORDS`."""
+_ND_MAX_RANK: Final = {"latin": 300, "arabic": 2500, "indic": 20000}
+"""Per script (default 5,000): Arabic has more noise (common words typed as names) past rank
+2,500 (3,000 took ``تم حفظ التغييرات``); Devanagari, about 1,100 names, gains Indian names down
+to 20,000; Latin, half a million names of which many are words, only the top 300 of each
+country (1,000 took ``Azure Blob Storage``). Chosen on the development set from a grid, as were
+the stopword filter and `_PROSE_WORDS` (docs/privacy.md). Changing them means regenerating
+`DATA_FILE` with ``bench/world_names_data.py``."""
 
 
 def _nd_entries(kind: str) -> list[tuple[str, dict[str, int]]]:
@@ -335,6 +343,31 @@ def _names_dataset(first: set[str], last: set[str]) -> None:
             if " " in word or not counted or min(counted) > _ND_MAX_RANK.get(group, 5000):
                 continue
             target.add(word.strip().lower())
+
+
+DATA_FILE: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "world_names.txt.gz")
+"""names-dataset's selection (`_names_dataset`, less stopwords and common words), extracted
+ahead by ``bench/world_names_data.py`` and shipped in the package, so the default install has it
+without the 56 MB wheel or the 15 s, 1 GB read: ``# comment`` lines, then ``[first]`` and
+``[last]`` sections of one lower-case word per line (gzip, UTF-8)."""
+
+
+def _shipped_names(first: set[str], last: set[str]) -> None:
+    import gzip
+
+    target: set[str] | None = None
+    try:
+        with gzip.open(DATA_FILE, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                word = line.strip()
+                if not word or word.startswith("#"):
+                    continue
+                if word in ("[first]", "[last]"):
+                    target = first if word == "[first]" else last
+                elif target is not None:
+                    target.add(word)
+    except (OSError, EOFError, UnicodeError):
+        return
 
 
 def _stopwords() -> set[str]:

@@ -73,7 +73,7 @@ SCANNED_KINDS: Final = frozenset({"text", "name", "id"})
 """Field kinds whose string values are always scanned."""
 
 _SCALARS: Final = (str, int, float, bool)
-DETECTOR_VERSION: Final = "3"
+DETECTOR_VERSION: Final = "4"  # 4: the shipped names-dataset selection
 """Bumped whenever a detector changes what it finds: a saved list of clean values
 (`PrivacyGuard.known_clean`) is only reused under the same `DETECTOR_VERSION`."""
 
