@@ -50,6 +50,23 @@ def test_read_command_on_postgres(demo_store: str, settings: Settings, argv: lis
         assert store.count() > 0  # the command loaded the local log into the store
 
 
+def test_store_option_lasts_one_command(demo_store: str) -> None:
+    """After a command with --store, the next one without it is back on the default store."""
+    from ai_telemetry.stores import chosen_store
+
+    assert 0 == CliRunner().invoke(cli, ["top", "tools", "--store", demo_store]).exit_code
+    assert chosen_store.get() is None
+
+
+def test_dashboard_on_postgres(demo_store: str, tmp_path: Path) -> None:
+    """dashboard --store writes its file from the PostgreSQL store."""
+    out = tmp_path / "dash.md"
+    assert 0 == CliRunner().invoke(cli, ["aggregate", "--store", demo_store]).exit_code
+    result = CliRunner().invoke(cli, ["dashboard", "--store", demo_store, "--output", str(out)])
+    assert 0 == result.exit_code, result.output
+    assert out.stat().st_size > 0
+
+
 def test_aggregate_reads_the_same_numbers_as_duckdb(demo_store: str, tmp_path: Path) -> None:
     """aggregate --store postgresql:// writes the same metrics as the default DuckDB store."""
     pg_out, duck_out = tmp_path / "pg.json", tmp_path / "duck.json"

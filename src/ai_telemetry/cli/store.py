@@ -18,13 +18,14 @@ from ai_telemetry.cli.output import echo
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _remember(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         from ai_telemetry.store.postgres import store_url
         from ai_telemetry.stores import chosen_store
 
         store_url(value)  # refuse a wrong value before the command starts
-        chosen_store.set(value)
+        token = chosen_store.set(value)
+        ctx.call_on_close(lambda: chosen_store.reset(token))  # for this command only
     return value
 
 
