@@ -188,7 +188,9 @@ def test_retention_archives_then_drops_old_partitions(store: PostgresStore, tmp_
     now = datetime(2025, 6, 15, tzinfo=UTC)
     dry = apply_pg_retention(store, now=now, dry_run=True)
     assert 6 == dry.archived
+    store.record_week(date(2023, 1, 2), [("events_total", "", 1.0)], generation=1)
     report = apply_pg_retention(store, now=now)
+    assert 1 == report.metrics_pruned
     assert ["event_rows_y2025m01"] == report.partitions
     assert 6 == report.archived
     assert 3 == store.count()

@@ -15,6 +15,8 @@ telemetry directory (not ``archives/``: the local warehouse reads every part lis
 5. **drop**: the table and its ``event_ids`` go, in one transaction.
 6. **applied**: the manifest marks the part ``applied``.
 
+Then the weekly metric history older than two years is pruned, as `retention apply` does.
+
 A re-run first recovers: a ``pending`` part whose ``_archiving`` table still exists is
 discarded and archived again; one whose table is gone is marked ``applied``; an
 ``_archiving`` table without a part is archived; a Parquet file not in the manifest is
@@ -51,6 +53,8 @@ class PgRetentionReport:
     archived: int = 0
     files: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    metrics_pruned: int = 0
+    """Weekly metric history rows older than two years removed (as `retention apply` does)."""
     dry_run: bool = False
 
 
@@ -236,6 +240,7 @@ def apply_pg_retention(
     *,
     now: datetime | None = None,
     raw_days: int = 90,
+    metrics_days: int = 730,
     dry_run: bool = False,
 ) -> PgRetentionReport:
     """Archive and drop the partitions that end on or before ``now - raw_days`` (UTC).
@@ -275,4 +280,7 @@ def apply_pg_retention(
         _write_manifest(root, manifest)
         report.partitions.append(str(info["partition"]))
         report.files.append(rel)
+    report.metrics_pruned = store.prune_history(
+        before=(moment - timedelta(days=metrics_days)).date()
+    )
     return report
