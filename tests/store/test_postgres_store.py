@@ -62,6 +62,18 @@ def test_migrate_twice_applies_once(postgres_url: str, settings: Settings) -> No
         assert SCHEMA_VERSION == s.schema_version()
 
 
+def test_store_one_version_behind(postgres_url: str, settings: Settings) -> None:
+    """A store at version 1 is refused in one line; `migrate` then applies version 2 only."""
+    with PostgresStore(postgres_url, settings=settings, check=False) as s:
+        assert [1] == s.migrate(to=1)
+    with pytest.raises(StoreBehindError, match="version 1, this ai-telemetry needs 2"):
+        PostgresStore(postgres_url, settings=settings).open()
+    with PostgresStore(postgres_url, settings=settings, check=False) as s:
+        assert [2] == s.migrate()
+    with PostgresStore(postgres_url, settings=settings) as s:
+        assert 2 == s.schema_version()
+
+
 def test_catalogue_columns_are_typed() -> None:
     """Every column the catalogue reads is a typed column of the store."""
     assert set(catalogue_sql.CATALOGUE_COLUMNS) <= set(TYPED_COLUMNS)

@@ -320,8 +320,9 @@ class PostgresStore:
             one = got.fetchone()
             return int(one[0]) if one else 0
 
-    def migrate(self) -> list[int]:
-        """Apply the migrations not yet applied, each in one transaction; return their versions.
+    def migrate(self, *, to: int = SCHEMA_VERSION) -> list[int]:
+        """Apply the migrations not yet applied (up to version ``to``), each in one
+        transaction; return their versions.
 
         Concurrent runs are serialised by an advisory lock (the second finds nothing to do).
         """
@@ -335,7 +336,7 @@ class PostgresStore:
             row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
             have = int(row[0]) if row else 0
             for version, name, statements in MIGRATIONS:
-                if version <= have:
+                if version <= have or version > to:
                     continue
                 with con.transaction():
                     for statement in statements:
