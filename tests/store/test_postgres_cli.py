@@ -92,3 +92,12 @@ def test_wrong_store_value(settings: Settings) -> None:
     result = CliRunner().invoke(cli, ["top", "tools", "--store", "mysql://x/y"])
     assert 0 != result.exit_code
     assert "postgresql://" in result.output
+
+
+def test_weekly_on_postgres(demo_store: str, settings: Settings) -> None:
+    """weekly --store runs the weekly job (aggregate, history, detect, dashboard) on PostgreSQL."""
+    result = CliRunner().invoke(cli, ["weekly", "--store", demo_store])
+    assert result.exit_code in (0, 1), result.output  # 1: alerts were found
+    assert settings.metrics_path.exists()
+    with PostgresStore(demo_store, settings=settings) as store:
+        assert store.weeks()  # the weekly history was recorded in PostgreSQL

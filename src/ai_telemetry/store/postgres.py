@@ -433,6 +433,8 @@ class PostgresStore:
         with self.connection() as con:
             cur = con.cursor()
             with con.transaction():
+                # the id upsert sorts the batch: in memory, not in 4 MB runs on disk
+                cur.execute("SET LOCAL work_mem = '64MB'")
                 # Not ``LIKE event_rows``: that would hold a lock on the parent table that
                 # creating a partition (on another connection, below) waits for.
                 cur.execute(
