@@ -17,6 +17,7 @@ them, and the CLI turns each into a one-line message and a non-zero exit.
     │   └── QueryRefusedError    ``query`` SQL tried to reach outside the warehouse
     ├── AlertError               a rule, notifier or escalation step failed
     └── ExportError              an export target (Pushgateway, output file) failed
+        └── ShipError            a server refused the shipped events (token, URL, bad batch)
 """
 
 from __future__ import annotations
@@ -95,3 +96,10 @@ class AlertError(AITelemetryError):
 
 class ExportError(AITelemetryError):
     """An export target failed: a Pushgateway refused or was unreachable, a file not writable."""
+
+
+class ShipError(ExportError):
+    """A server refused events for good: a wrong token or URL, a batch it cannot take.
+
+    Network failures and overload (5xx, 429) are not this: the sender retries those.
+    """

@@ -233,7 +233,12 @@ def _dashboard(settings: Settings, document: Mapping[str, Any]) -> tuple[StepSta
     end = parse_moment(str(document["window"]["end"]))
     try:
         history = weekly.load_history(settings, now=end)
-        report = weekly.build_report(document, history=history, alerts=open_alerts(settings))
+        report = weekly.build_report(
+            document,
+            history=history,
+            alerts=open_alerts(settings),
+            experiments=weekly.load_experiments(settings, now=end),
+        )
         path = markdown.default_dashboard_path(settings.dashboards_dir, end)
         markdown.write_text_atomic(markdown.render_markdown(report), path)
     except (AttributeError, TypeError) as exc:  # the report stage changed under us

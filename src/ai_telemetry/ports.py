@@ -237,6 +237,12 @@ class Store(Protocol):
     def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
         """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
 
+    def skill_version_runs(
+        self, *, before: datetime
+    ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
+        """Finished skill runs with a ``skill_version`` before ``before``, oldest first: skill,
+        version, ts (naive UTC), outcome, duration_seconds, context_tokens."""
+
     def record_week(
         self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
     ) -> int:

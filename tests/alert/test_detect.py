@@ -10,7 +10,7 @@ from ai_telemetry.alert.detect import DetectOptions, detect_anomalies, load_opti
 from ai_telemetry.alert.history import unflatten
 from ai_telemetry.errors import ConfigError
 
-STATS_ONLY = DetectOptions(rules=False)
+STATS_ONLY = DetectOptions(rules=False, zscore=True, spc=True, model=False)
 
 
 def week(**metrics: Any) -> dict[str, Any]:
@@ -114,10 +114,10 @@ def test_threshold_sets_how_far_is_too_far() -> None:
     mean = sum(BASE) / len(BASE)
     sd = (sum((x - mean) ** 2 for x in BASE) / (len(BASE) - 1)) ** 0.5
     current = skill_weeks([mean - 2.5 * sd])[0]
-    z_only = DetectOptions(rules=False, spc=False)
+    z_only = DetectOptions(rules=False, spc=False, zscore=True, model=False)
     fired = [
         bool(detect_anomalies(current, history=history, options=DetectOptions(
-            rules=False, spc=False, threshold=t)))
+            rules=False, spc=False, zscore=True, model=False, threshold=t)))
         for t in (2.0, 3.0)
     ]  # fmt: skip
     assert fired == [True, False]
@@ -129,7 +129,7 @@ def test_spc_alone_reports_the_western_electric_rule() -> None:
     [alert] = detect_anomalies(
         skill_weeks([0.70])[0],
         history=skill_weeks(BASE),
-        options=DetectOptions(rules=False, zscore=False),
+        options=DetectOptions(rules=False, zscore=False, spc=True, model=False),
     )
     assert alert.detectors == ("WE1",)
     assert "SPC WE1" in alert.analysis

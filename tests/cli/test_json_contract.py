@@ -57,8 +57,14 @@ NOT_READ: dict[str, str] = {
     "are aggregate --json's metrics.json, docs/prometheus.md)",
     "export prometheus-rules": "writes a Prometheus alerting-rules file",
     "export grafana": "writes Grafana provisioning files and a dashboard",
+    "ship": "sends the log to a server (its counts are the server's per-line results)",
     "mcp": "a server (stdio or HTTP): its tools answer with the read commands' documents "
     "(tests/serve/test_mcp_server.py)",
+    "serve": "the team server: its read API answers with the read commands' documents "
+    "(tests/serve/test_serve_api.py)",
+    "token create": "writes a token's hash and prints the token",
+    "token revoke": "marks a token revoked",
+    "token list": "names and roles of the tokens, no numbers",
 }
 """Leaf commands that are not read commands, and why; every other one must take --json."""
 

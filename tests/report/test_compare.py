@@ -184,3 +184,26 @@ def test_cli_options_exclude_each_other(ab_log: Settings) -> None:
     )
     assert result.exit_code == 1
     assert "exclude each other" in result.output
+
+
+def test_cli_shows_the_sequential_verdict(ab_log: Settings) -> None:
+    """compare skill adds the always-valid sequential verdict: v2 faster, so better."""
+    result = CliRunner().invoke(cli, ["compare", "skill", "triage"])
+    assert result.exit_code == 0, result.output
+    assert "Sequential test (mSPRT, valid at every weekly look)" in result.output
+    assert "v2 vs v1: better (duration)" in result.output
+
+
+def test_json_carries_the_sequential_test(ab_log: Settings) -> None:
+    """compare skill --json has sequential.verdict and each metric's always-valid p-value."""
+    import json
+
+    result = CliRunner().invoke(cli, ["compare", "skill", "triage", "--json"])
+    assert result.exit_code == 0, result.output
+    sequential = json.loads(result.output)["sequential"]
+    assert sequential["verdict"] == "better"
+    by_name = {m["name"]: m for m in sequential["metrics"]}
+    assert set(by_name) == {"success_rate", "duration", "rollback_rate", "tokens"}
+    assert by_name["duration"]["verdict"] == "better"
+    assert by_name["duration"]["p_value"] < 0.0125
+    assert by_name["tokens"]["previous"] is None  # no context_tokens were logged

@@ -81,3 +81,37 @@ def root_cause_counts(
     """Incidents opened per root cause in the ``days`` days before ``end``."""
     stop = end.astimezone(UTC).replace(tzinfo=None)
     return store.root_causes(stop - timedelta(days=days), stop)
+
+
+ROOT_CAUSE_WINDOWS: Final = 13
+"""How many earlier 28-day windows (about a year) Incident Repeat's evidence looks back on."""
+
+
+def root_cause_windows(
+    store: Store,
+    *,
+    end: datetime,
+    history: Iterable[WeekMetrics] = (),
+    windows: int = ROOT_CAUSE_WINDOWS,
+    full: int = 12,
+) -> list[dict[str, int]]:
+    """Incidents per root cause in the earlier, non-overlapping 28-day windows, oldest first.
+
+    The windows end 28, 56, ... days before ``end``. When ``history`` holds fewer weeks than
+    ``full`` (telemetry began within it), only windows that start on or after its first week
+    count: a window before telemetry began would say "never happened" for every cause. Without
+    history, none.
+    """
+    weeks = [w.week_start for w in history]
+    if not weeks:
+        return []
+    first = datetime.combine(min(weeks), datetime.min.time(), UTC)
+    if len(weeks) >= full:
+        first = datetime.min.replace(tzinfo=UTC)
+    out = []
+    for k in range(1, windows + 1):
+        stop = end - timedelta(days=ROOT_CAUSE_DAYS * k)
+        if stop - timedelta(days=ROOT_CAUSE_DAYS) < first:
+            break
+        out.append(root_cause_counts(store, end=stop))
+    return out[::-1]

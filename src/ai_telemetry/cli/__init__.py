@@ -61,6 +61,9 @@ COMMANDS: dict[str, str] = {
     "export": "export:export_group",
     # serve
     "mcp": "mcp:mcp_cmd",
+    "serve": "serve:serve_cmd",
+    "token": "serve:token_group",
+    "ship": "ship:ship_cmd",
 }
 
 

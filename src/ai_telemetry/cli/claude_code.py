@@ -100,6 +100,40 @@ def claude_code_group() -> None:
     help="Also register `ai-telemetry mcp` as an MCP server: .mcp.json (project) or "
     "~/.claude.json (--user).",
 )
+@click.option(
+    "--server",
+    "server",
+    default=None,
+    metavar="URL",
+    help="Also send the events to this ai-telemetry server (the hook daemon forwards them "
+    "from a local spool; the hook never waits on the network).",
+)
+@click.option(
+    "--token",
+    "token",
+    default=None,
+    help="With --server: the token to send with (role collector); stored mode 0600 in "
+    "~/.config/ai-telemetry/server.json, never in settings.json.",
+)
+@click.option(
+    "--server-only",
+    is_flag=True,
+    help="With --server: send the events to the server instead of the project's log.",
+)
+@click.option(
+    "--http-hooks",
+    is_flag=True,
+    help="With --server: write Claude Code http hooks posting to the server's "
+    "/v1/hooks/claude-code instead of command hooks (no process per tool call).",
+)
+@click.option(
+    "--token-env",
+    "token_env",
+    default=None,
+    metavar="VAR",
+    help="With --http-hooks: the environment variable holding the token; Claude Code sends "
+    "'Authorization: Bearer $VAR' (allowedEnvVars), the token is never written down.",
+)
 def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     scope_user: bool,
     settings_file: Path | None,
@@ -107,11 +141,34 @@ def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     background: bool,
     statusline: bool,
     with_mcp: bool,
+    server: str | None,
+    token: str | None,
+    server_only: bool,
+    http_hooks: bool,
+    token_env: str | None,
 ) -> None:
     """Add our hooks to settings.json, keeping every existing hook (idempotent).
 
     Re-running it updates the command of our hooks (a moved or upgraded installation).
     """
+    if server is None and (token or server_only or http_hooks or token_env):
+        raise click.UsageError("--token, --server-only, --http-hooks and --token-env need --server")
+    if http_hooks:
+        if token or server_only:
+            raise click.UsageError(
+                "--http-hooks sends to the server only and takes the token from --token-env"
+            )
+        if not token_env:
+            raise click.UsageError("--http-hooks needs --token-env VAR (the token's variable)")
+        assert server is not None
+        _install_http_hooks(_target(scope_user, settings_file), server, token_env, statusline)
+        if with_mcp:
+            _install_mcp(scope_user)
+        return
+    if token_env:
+        raise click.UsageError("--token-env goes with --http-hooks")
+    if server is not None:
+        _configure_forwarding(server, token, server_only)
     from ai_telemetry.collect.claude_code.settings_install import (
         compile_client,
         default_command,
@@ -135,6 +192,55 @@ def install_cmd(  # noqa: PLR0917 (click passes options positionally)
     echo(f"Hook command: {command}")
     if with_mcp:
         _install_mcp(scope_user)
+
+
+def _install_http_hooks(path: Path, server: str, token_env: str, statusline: bool) -> None:
+    from urllib.parse import urlsplit
+
+    from ai_telemetry.collect.claude_code.settings_install import (
+        default_command,
+        install_http_hooks,
+    )
+
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{server!r} is not an http:// or https:// URL", param_hint="--server"
+        )
+    if statusline:
+        _install_statusline(path, default_command())
+    report = install_http_hooks(path, server=server, token_env=token_env)
+    if report.removed:
+        echo(f"Replaced the command hooks in {path} ({', '.join(report.removed)}).")
+    if report.added or report.updated:
+        echo(
+            f"Installed http hooks to {server} in {path} "
+            f"({', '.join(report.added + report.updated)})."
+        )
+    if not report.changed:
+        echo(f"ai-telemetry http hooks already installed in {path}; nothing changed.")
+    echo(f"Claude Code sends 'Authorization: Bearer ${token_env}': export {token_env} first.")
+
+
+def _configure_forwarding(server: str, token: str | None, only: bool) -> None:
+    import os
+    from urllib.parse import urlsplit
+
+    from ai_telemetry.collect.claude_code.forward import ForwardConfig, write_config
+
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{server!r} is not an http:// or https:// URL", param_hint="--server"
+        )
+    if not token:
+        raise click.UsageError(
+            "--server needs --token (create one on the server: ai-telemetry token create "
+            "--role collector --name NAME)"
+        )
+    path = write_config(os.environ, ForwardConfig(server, token, "only" if only else "both"))
+    where = "instead of" if only else "as well as"
+    echo(f"Hook events go to {server} {where} the project's log (token kept in {path}, 0600).")
 
 
 def _install_mcp(scope_user: bool) -> None:
@@ -196,6 +302,13 @@ def uninstall_cmd(scope_user: bool, settings_file: Path | None) -> None:
     servers = mcp_config_path(scope="user" if scope_user else "project")
     if uninstall_mcp_server(servers).changed:
         echo(f"Removed the ai-telemetry MCP server from {servers}.")
+    if scope_user:
+        import os
+
+        from ai_telemetry.collect.claude_code.forward import config_path, remove_config
+
+        if remove_config(os.environ):
+            echo(f"Removed the forwarding to a server ({config_path(os.environ)}).")
 
 
 @click.command("claude-code")

@@ -190,14 +190,14 @@ def spc_cmd(
 @click.option(
     "--alert-threshold",
     type=click.FloatRange(min=0, min_open=True),
-    help="z-score threshold in standard deviations (default: [detect] threshold, else 2.0).",
+    help="Run the z-score at this many standard deviations (default: [detect] zscore/threshold).",
 )
 @click.option("--no-notify", is_flag=True, help="Record alerts but send no e-mail or Slack.")
 @json_option
 def detect_cmd(
     metrics_path: Path | None, alert_threshold: float | None, no_notify: bool, as_json: bool
 ) -> None:
-    """Find anomalies: threshold rules + z-score + SPC against the weekly history.
+    """Find anomalies: threshold rules + models (or z-score, SPC) against the weekly history.
 
     New alerts are appended to alerts.log in the seed's format (an alert that stays open is
     not logged again; one that clears is logged as RESOLVED) and escalated: warning -> e-mail,
@@ -297,7 +297,7 @@ def gate_cmd(as_json: bool) -> None:
 @click.option(
     "--alert-threshold",
     type=click.FloatRange(min=0, min_open=True),
-    help="z-score threshold (default: [detect] threshold, else 2.0).",
+    help="Run the z-score at this threshold (default: [detect] zscore/threshold).",
 )
 @click.option("--no-retention", is_flag=True, help="Skip the retention step.")
 def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention: bool) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 VERSIONS: Final[Mapping[str, int]] = {
     "aggregate": 1,
     "audit skills": 1,
-    "compare skill": 1,
+    "compare skill": 2,
     "detect": 1,
     "doctor": 1,
     "gate": 1,
@@ -35,7 +35,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "retention apply": 1,
     "review learnings": 1,
     "spc": 1,
-    "status": 1,
+    "status": 2,
     "top": 1,
     "statusline": 1,
     "trend": 1,

@@ -115,6 +115,24 @@ class StatusDocument(Document):
     trends: list[StatusTrend]
     skills: Annotated[list[StatusSkill], "The top skills of the week (at most 5)."]
     alerts: Annotated[list[AlertDoc], "Open alerts, most severe first."]
+    experiments: Annotated[
+        list[ExperimentDoc], "Skill experiments: each skill's newest version vs the one before."
+    ]
+
+
+class ExperimentDoc(TypedDict):
+    """A skill experiment: the newest version against the previous one."""
+
+    skill: str
+    previous: str
+    new: str
+    opened: Annotated[str, "When the new version's first finished run was seen (UTC)."]
+    previous_runs: int
+    new_runs: int
+    verdict: Annotated[str, "better, worse or no difference yet."]
+    runs_needed: Annotated[int | None, "For no difference yet: more runs per version needed."]
+    summary: Annotated[str, "The verdict in one line."]
+    sequential: SequentialDoc
 
 
 # --- analytics ---------------------------------------------------------------------------
@@ -437,6 +455,30 @@ class RankTestDoc(TypedDict):
     method: str
 
 
+class SequentialMetricDoc(TypedDict):
+    """One metric of a sequential A/B test (mSPRT)."""
+
+    name: Annotated[str, "success_rate, duration, rollback_rate or tokens."]
+    previous: Annotated[float | None, "Previous version: a rate, or the geometric mean."]
+    new: Annotated[float | None, "New version: a rate, or the geometric mean."]
+    difference: Annotated[
+        float | None, "New minus previous (rates), or new / previous (duration, tokens)."
+    ]
+    p_value: Annotated[float, "Always-valid p-value (1 / mixture likelihood ratio)."]
+    verdict: Annotated[str, "better, worse or no difference yet (at alpha / 4)."]
+    runs_needed: Annotated[int | None, "More runs per version to decide at the smallest effect."]
+
+
+class SequentialDoc(TypedDict):
+    """An always-valid sequential test of the new version against the previous one."""
+
+    test: Annotated[str, "The test: mSPRT, four metrics at alpha / 4 each."]
+    alpha: float
+    verdict: Annotated[str, "better, worse or no difference yet."]
+    runs_needed: Annotated[int | None, "For no difference yet: more runs per version needed."]
+    metrics: list[SequentialMetricDoc]
+
+
 class CompareDocument(Document):
     """ai-telemetry compare skill: is the new version better?"""
 
@@ -453,6 +495,9 @@ class CompareDocument(Document):
     verdict: str
     duration_verdict: str
     more_runs: str
+    sequential: Annotated[
+        SequentialDoc | None, "The sequential test: valid however often it is looked at."
+    ]
 
 
 # --- Claude Code import and usage --------------------------------------------------------

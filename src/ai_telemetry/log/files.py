@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def atomic_write(path: Path, data: bytes, *, perms: int = 0o644, sync_dir: bool 
         OSError: the file cannot be written (the temp file is removed).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open_file(tmp, "wb", perms=perms) as fh:
             fh.write(data)

@@ -20,7 +20,7 @@ minimum detectable difference (``--mde``, 5 points) when the observed one is sma
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,8 @@ from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.events.schema import TERMINAL_OUTCOMES
 
 if TYPE_CHECKING:
-    from ai_telemetry.documents.types import CompareDocument, CompareGroupDoc
+    from ai_telemetry.analyze.sequential import Arm, ExperimentResult
+    from ai_telemetry.documents.types import CompareDocument, CompareGroupDoc, SequentialDoc
 from ai_telemetry.report.stats import (
     RankTest,
     fisher_exact,
@@ -73,6 +74,8 @@ class Comparison:
     verdict: str
     duration_verdict: str
     more_runs: str
+    sequential: ExperimentResult | None = None
+    """The always-valid sequential test (`ai_telemetry.analyze.sequential`) of b against a."""
 
     def to_document(self) -> CompareDocument:
         """The ``compare skill --json`` document (docs/schemas/compare-skill.json)."""
@@ -99,7 +102,50 @@ class Comparison:
             "verdict": self.verdict,
             "duration_verdict": self.duration_verdict,
             "more_runs": self.more_runs,
+            "sequential": None if self.sequential is None else sequential_doc(self.sequential),
         }
+
+
+def sequential_doc(result: ExperimentResult, *, alpha: float = 0.05) -> SequentialDoc:
+    """An `ExperimentResult` as its ``--json`` part (``SequentialDoc``)."""
+    from ai_telemetry.documents import finite
+
+    return {
+        "test": "mSPRT (always valid), success rate, duration, rollback rate, tokens at alpha/4",
+        "alpha": alpha,
+        "verdict": result.verdict,
+        "runs_needed": result.runs_needed,
+        "metrics": [
+            {
+                "name": m.name,
+                "previous": finite(m.previous),
+                "new": finite(m.new),
+                "difference": finite(m.difference),
+                "p_value": m.p_value,
+                "verdict": m.verdict,
+                "runs_needed": m.runs_needed,
+            }
+            for m in result.metrics
+        ],
+    }
+
+
+_Row = tuple[datetime, str | None, str, float | None, float | None]
+"""A finished run: time, skill_version, outcome, duration_seconds, context_tokens."""
+
+
+def arm_of(rows: list[_Row]) -> Arm:
+    """The sufficient statistics of a group's runs, for the sequential test."""
+    from ai_telemetry.analyze.sequential import Arm
+
+    arm = Arm()
+    for _, _, outcome, duration, tokens in rows:
+        arm.add(
+            success=outcome == "success",
+            rollback=outcome == "rollback",
+            values={"duration": duration, "tokens": tokens},
+        )
+    return arm
 
 
 def _group_doc(g: Group) -> CompareGroupDoc:
@@ -124,11 +170,11 @@ def _pts(value: float) -> str:
 _TERMINALS = ", ".join(f"'{o}'" for o in TERMINAL_OUTCOMES)
 
 
-def _outcomes(con: Any, skill: str) -> list[tuple[datetime, str | None, str, float | None]]:
+def _outcomes(con: Any, skill: str) -> list[_Row]:
     return [
-        (r[0], r[1], r[2], r[3])
+        (r[0], r[1], r[2], r[3], None if r[4] is None else float(r[4]))
         for r in con.execute(
-            "SELECT ts, skill_version, outcome, duration_seconds FROM events "  # noqa: S608 - a constant list
+            "SELECT ts, skill_version, outcome, duration_seconds, context_tokens FROM events "  # noqa: S608 - a constant list
             "WHERE event_type = 'skill_execution' AND skill = ? "
             f"AND outcome IN ({_TERMINALS}) ORDER BY ts, event_id",
             [skill],
@@ -136,7 +182,7 @@ def _outcomes(con: Any, skill: str) -> list[tuple[datetime, str | None, str, flo
     ]
 
 
-def _group(label: str, rows: list[tuple[datetime, str | None, str, float | None]]) -> Group:
+def _group(label: str, rows: list[_Row]) -> Group:
     return Group(
         label,
         len(rows),
@@ -146,22 +192,22 @@ def _group(label: str, rows: list[tuple[datetime, str | None, str, float | None]
 
 
 def _split(
-    rows: list[tuple[datetime, str | None, str, float | None]],
+    rows: list[_Row],
     skill: str,
     versions: tuple[str, str] | None,
     moment: datetime | None,
-) -> tuple[str, Group, Group]:
+) -> tuple[str, tuple[str, list[_Row]], tuple[str, list[_Row]]]:
     if moment is not None:
         naive = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
         day = f"{naive:%Y-%m-%d %H:%M} UTC"
         return (
             f"before and after {day}",
-            _group("before", [r for r in rows if r[0] < naive]),
-            _group("after", [r for r in rows if r[0] >= naive]),
+            ("before", [r for r in rows if r[0] < naive]),
+            ("after", [r for r in rows if r[0] >= naive]),
         )
     if versions is None:
         first: dict[str, datetime] = {}
-        for ts, version, _, _ in rows:
+        for ts, version, *_ in rows:
             if version is not None and version not in first:
                 first[version] = ts
         ordered = sorted(first, key=lambda v: (first[v], v))
@@ -175,8 +221,8 @@ def _split(
     va, vb = versions
     return (
         f"skill_version {va} vs {vb}",
-        _group(va, [r for r in rows if r[1] == va]),
-        _group(vb, [r for r in rows if r[1] == vb]),
+        (va, [r for r in rows if r[1] == va]),
+        (vb, [r for r in rows if r[1] == vb]),
     )
 
 
@@ -272,10 +318,14 @@ def compare_skill(
         raise AnalyticsError(
             f"no finished runs of skill {skill!r} in the log; see `ai-telemetry top skills`"
         )
-    split, a, b = _split(rows, skill, versions, before_after)
-    return compare_groups(
-        skill, split, a, b, confidence=confidence, alpha=alpha, power=power, mde=mde
-    )
+    from ai_telemetry.analyze.sequential import evaluate
+
+    split, (la, ra), (lb, rb) = _split(rows, skill, versions, before_after)
+    comparison = compare_groups(
+        skill, split, _group(la, ra), _group(lb, rb),
+        confidence=confidence, alpha=alpha, power=power, mde=mde,
+    )  # fmt: skip
+    return replace(comparison, sequential=evaluate(arm_of(ra), arm_of(rb), alpha=alpha))
 
 
 def render_comparison(c: Comparison) -> str:
@@ -295,7 +345,45 @@ def render_comparison(c: Comparison) -> str:
     if c.more_runs:
         lines.append(f"- {cell(c.more_runs)}")
     lines.append(f"- Duration: {cell(c.duration_verdict)}.")
+    if c.sequential is not None:
+        lines += ["", *render_sequential(c.sequential, c.b.label, c.a.label)]
     return "\n".join(lines) + "\n"
+
+
+def sequential_line(result: ExperimentResult, new: str, old: str) -> str:
+    """The sequential verdict in one line (dashboards, ``status``)."""
+    if result.verdict == "no difference yet":
+        more = (
+            f"; about {result.runs_needed} more runs of each version needed"
+            if result.runs_needed
+            else ""
+        )
+        return f"{new} vs {old}: no difference yet{more}"
+    moved = [m.name.replace("_", " ") for m in result.metrics if m.verdict == result.verdict]
+    return f"{new} vs {old}: {result.verdict} ({', '.join(moved)})"
+
+
+def render_sequential(result: ExperimentResult, new: str, old: str) -> list[str]:
+    """Markdown lines of the sequential test (every value Markdown-escaped)."""
+    from ai_telemetry.report.escape import markdown_inline as cell
+
+    lines = [
+        f"Sequential test (mSPRT, valid at every weekly look): "
+        f"**{cell(sequential_line(result, new, old))}**",
+        "",
+        "| Metric | Previous | New | Difference | Always-valid p | Verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in result.metrics:
+        if m.previous is None or m.new is None or m.difference is None:
+            lines.append(f"| {m.name} | — | — | — | — | {m.verdict} |")
+            continue
+        rate = m.name.endswith("_rate")
+        prev = f"{m.previous:.1%}" if rate else f"{m.previous:.4g}"
+        now = f"{m.new:.1%}" if rate else f"{m.new:.4g}"
+        diff = f"{m.difference * 100:+.1f} points" if rate else f"x{m.difference:.3f}"
+        lines.append(f"| {m.name} | {prev} | {now} | {diff} | {m.p_value:.3g} | {m.verdict} |")
+    return lines
 
 
 def compare_skill_report(
@@ -354,9 +442,13 @@ def load_comparison(
 __all__ = [
     "Comparison",
     "Group",
+    "arm_of",
     "compare_groups",
     "compare_skill",
     "compare_skill_report",
     "load_comparison",
     "render_comparison",
+    "render_sequential",
+    "sequential_doc",
+    "sequential_line",
 ]

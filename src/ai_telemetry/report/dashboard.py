@@ -85,11 +85,15 @@ def report_for(
         weeks: how many weeks of history.
         alerts: open alerts; default: those of the alerting stage, when installed.
     """
+    from ai_telemetry.report.weekly import load_experiments
+
     series = None
+    experiments = []
     if history and settings.log_path.exists():
         series = load_history(settings, now=_end(doc), weeks=weeks)
+        experiments = load_experiments(settings, now=_end(doc))
     found = list(alerts) if alerts is not None else load_open_alerts(settings)
-    return build_report(doc, history=series, alerts=found)
+    return build_report(doc, history=series, alerts=found, experiments=experiments)
 
 
 def make_dashboard(

@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
-    from ai_telemetry.documents.types import AssessmentDoc, StatusDocument, StatusTrend, WeekValue
+    from ai_telemetry.analyze.sequential import Experiment
+    from ai_telemetry.documents.types import (
+        AssessmentDoc,
+        ExperimentDoc,
+        StatusDocument,
+        StatusTrend,
+        WeekValue,
+    )
 
 BARS: Final = "▁▂▃▄▅▆▇█"
 STYLES: Final = {
@@ -199,6 +206,7 @@ def status_renderable(report: WeeklyReport) -> RenderableType:
         _trends(report),
         _skills(report),
         _alerts(report),
+        _experiments(report),
     )
 
 
@@ -283,7 +291,43 @@ def status_document(report: WeeklyReport) -> StatusDocument:
             for skill in report.skills[:5]
         ],
         "alerts": [alert_document(alert) for alert in report.alerts],
+        "experiments": [experiment_document(e) for e in report.experiments],
     }
 
 
-__all__ = ["print_status", "sparkline", "status_document", "status_renderable"]
+def experiment_document(experiment: Experiment) -> ExperimentDoc:
+    """One skill experiment as its ``--json`` part (``ExperimentDoc``)."""
+    from ai_telemetry.documents import utc_text
+    from ai_telemetry.report.compare import sequential_doc
+
+    return {
+        "skill": experiment.skill,
+        "previous": experiment.previous,
+        "new": experiment.new,
+        "opened": str(utc_text(experiment.opened)),
+        "previous_runs": experiment.previous_runs,
+        "new_runs": experiment.new_runs,
+        "verdict": experiment.result.verdict,
+        "runs_needed": experiment.result.runs_needed,
+        "summary": experiment.line(),
+        "sequential": sequential_doc(experiment.result),
+    }
+
+
+def _experiments(report: WeeklyReport) -> RenderableType:
+    from rich.text import Text
+
+    if not report.experiments:
+        return Text("Skill experiments: none (no skill has a second skill_version yet).")
+    lines = ["Skill experiments (sequential test, valid at every weekly look):"]
+    lines += [f"  {e.line()}" for e in report.experiments]
+    return rich_text("\n".join(lines))
+
+
+__all__ = [
+    "experiment_document",
+    "print_status",
+    "sparkline",
+    "status_document",
+    "status_renderable",
+]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ai_telemetry.report.targets import Assessment, assess, format_value, worst
 
 if TYPE_CHECKING:
+    from ai_telemetry.analyze.sequential import Experiment
     from ai_telemetry.config import Settings
 
 Series = list[tuple[date, float | None]]
@@ -111,6 +112,8 @@ class WeeklyReport:
     cache: Row
     alerts: list[dict[str, Any]]
     history: History = field(default_factory=dict)
+    experiments: list[Experiment] = field(default_factory=list)
+    """Skill experiments (new version vs previous) and their sequential verdicts."""
 
     @property
     def week_label(self) -> str:
@@ -324,6 +327,7 @@ def build_report(
     history: History | None = None,
     alerts: Sequence[Mapping[str, Any]] | None = None,
     top: int = 5,
+    experiments: Sequence[Experiment] = (),
 ) -> WeeklyReport:
     """Judge a metrics.json document against the seed's targets.
 
@@ -469,7 +473,21 @@ def build_report(
         cache=Row(assess("cache_hit_rate", _stat(m, "cache_hit_rate"))),
         alerts=[_alert(a) for a in alerts or ()],
         history=hist,
+        experiments=list(experiments),
     )
+
+
+def load_experiments(settings: Settings, *, now: datetime) -> list[Experiment]:
+    """The skill experiments (`ai_telemetry.analyze.sequential.skill_experiments`) before ``now``.
+
+    Raises:
+        AnalyticsError: the log, an archive or the warehouse cannot be read.
+    """
+    from ai_telemetry.analyze.sequential import skill_experiments
+    from ai_telemetry.stores import open_ingested
+
+    with open_ingested(settings, progress=False) as store:
+        return skill_experiments(store.skill_version_runs(before=now))
 
 
 def load_history(

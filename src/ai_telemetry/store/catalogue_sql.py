@@ -764,3 +764,28 @@ def root_causes(con: Any, lo: datetime, hi: datetime) -> dict[str, int]:
         [lo, hi],
     ).fetchall()
     return {str(cause): int(n) for cause, n in rows}
+
+
+def skill_version_runs(
+    con: Any, before: datetime
+) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
+    """Every finished skill run with a ``skill_version`` before ``before`` (naive UTC), oldest
+    first: skill, version, ts, outcome, duration_seconds, context_tokens (what skill
+    experiments compare)."""
+    rows = con.execute(
+        "SELECT skill, skill_version, ts, outcome, duration_seconds, context_tokens FROM events "
+        "WHERE event_type = 'skill_execution' AND skill IS NOT NULL AND skill_version IS NOT NULL "
+        f"AND outcome IN {TERMINALS} AND ts < ? ORDER BY ts, event_id",
+        [before],
+    ).fetchall()
+    return [
+        (
+            str(skill),
+            str(version),
+            ts,
+            str(outcome),
+            None if duration is None else float(duration),
+            None if tokens is None else float(tokens),
+        )
+        for skill, version, ts, outcome, duration, tokens in rows
+    ]

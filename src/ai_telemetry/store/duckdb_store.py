@@ -271,6 +271,12 @@ class DuckDBStore:
         """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
         return sql.root_causes(self.con, lo, hi)
 
+    def skill_version_runs(
+        self, *, before: datetime
+    ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
+        """Finished skill runs with a ``skill_version`` before ``before``, oldest first."""
+        return sql.skill_version_runs(self.con, before.astimezone(UTC).replace(tzinfo=None))
+
     # --- the weekly history -----------------------------------------------------------------
 
     def _history(self) -> Any:

@@ -20,7 +20,10 @@ per tool call. The first hook call that finds no daemon starts one::
 - A thread replays the spool when the daemon starts and every `hook_spool.REPLAY_EVERY`
   seconds: requests spooled by clients (no daemon yet, or no answer in time) and events whose
   write failed (log locked by another process, disk full).
-- It exits after ``AI_TELEMETRY_HOOK_DAEMON_IDLE`` seconds without a request (default 600),
+- With forwarding configured (``claude-code install --server``), a thread ships the forward
+  spool to the server (`ai_telemetry.collect.claude_code.forward.Forwarder`).
+- It exits after ``AI_TELEMETRY_HOOK_DAEMON_IDLE`` seconds without a request (default 600;
+  later while the forward spool holds events the server has not acknowledged),
   and when a client of another version comes, or its own code changed on disk (an editable
   install being edited): that client does its event itself, the next one starts a new daemon.
 - A bad request never stops it: it is answered "do it yourself" (or exit 0) and forgotten.
@@ -170,6 +173,9 @@ class HookDaemon:
         # replayed before this daemon got to it must not be taken again (its name is free).
         self._claims = threading.Lock()
         self._replayed_ids: dict[str, None] = {}
+        from ai_telemetry.collect.claude_code.forward import Forwarder
+
+        self.forwarder = Forwarder(os.environ, self._stopping)
         self._replayer = threading.Thread(target=self._replay_loop, daemon=True)
         self._replayer.start()
 
@@ -186,6 +192,8 @@ class HookDaemon:
     def _replay_loop(self) -> None:
         """Write what waits in the spools seen so far, now and every `REPLAY_EVERY` s."""
         while not self._stopping.is_set():
+            with suppress(Exception):  # forwarding is tried again on the next pass
+                self.forwarder.poll()
             with self._lock:
                 directories = sorted(self._spools)
             for directory in directories:
@@ -207,8 +215,9 @@ class HookDaemon:
                 conn, _ = self.listener.accept()
             except TimeoutError:
                 with self._lock:
-                    if not self._active and self._clock() - self._last >= self.idle:
-                        break
+                    idle = not self._active and self._clock() - self._last >= self.idle
+                if idle and not self.forwarder.pending():  # events the server has not taken
+                    break
                 continue
             except OSError:  # out of descriptors, ...: let running requests finish
                 time.sleep(0.05)
@@ -348,6 +357,11 @@ class HookDaemon:
             "replayed": replayed,
             "started_unix": self.started,
             "socket": self.path,
+            "forward": {
+                "url": self.forwarder.config.url if self.forwarder.config else None,
+                "shipped": self.forwarder.shipped,
+                "problem": self.forwarder.problem,
+            },
         }
 
     def _code_changed(self) -> bool:

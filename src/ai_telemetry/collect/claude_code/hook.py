@@ -322,21 +322,39 @@ def _write(
     cache = Path(state_base(env)) / CLEAN_VALUES_FILE
     key = f"{__version__}+detectors.{DETECTOR_VERSION}"  # new detectors: scan everything again
     known = _read_clean_values(cache, key)
-    # No log spool: what the log refuses (locked, full) goes to the hook spool, in the state
-    # directory, which the hook daemon replays every second (see docs/log.md, "Spools").
-    sink = LogSink(
-        settings,
-        source="hook",
-        fast_json=False,
-        known_clean=known,
-        lock_timeout=lock_wait,
-        spool=False,
-    )
-    try:
-        sink.write(events)
-    finally:
-        sink.close()
-    seen = sink.guard.known_clean
+    # Forwarding to a team server (claude-code install --server): the events also (or only)
+    # go to the forward spool, which the hook daemon ships; the same ids in both places.
+    from ai_telemetry.collect.claude_code.forward import read_config, spool_log
+
+    targets = [settings]
+    forward = read_config(env)
+    if forward is not None:
+        from ai_telemetry.events.schema import new_event_id
+
+        for event in events:
+            if "event_id" not in event:
+                event["event_id"] = new_event_id()
+        spool = settings.replace(log_path=Path(spool_log(env)))
+        # The spool first: if the project's log then fails, the replay writes both again and
+        # the server drops the copy by id; the other order would double the project's log.
+        targets = [spool] if forward.only else [spool, settings]
+    seen = known
+    for target in targets:
+        # No log spool: what the log refuses (locked, full) goes to the hook spool, in the
+        # state directory, which the hook daemon replays every second (docs/log.md, "Spools").
+        sink = LogSink(
+            target,
+            source="hook",
+            fast_json=False,
+            known_clean=seen,
+            lock_timeout=lock_wait,
+            spool=False,
+        )
+        try:
+            sink.write(events)
+        finally:
+            sink.close()
+        seen = sink.guard.known_clean
     if not seen <= known:
         _save_clean_values(cache, key, seen)
 

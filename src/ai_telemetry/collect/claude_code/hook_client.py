@@ -68,7 +68,7 @@ ACCEPT_TIMEOUT = 0.3
 """Seconds a client waits to connect, send and be accepted before it spools the event."""
 ANSWER_BUDGET = 0.6
 """Seconds after its start by which a client has exited, whatever the daemon does."""
-FORWARDED_ENV = ("CLAUDE_PROJECT_DIR", "HOME", "XDG_STATE_HOME")
+FORWARDED_ENV = ("CLAUDE_PROJECT_DIR", "HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")
 """Environment sent with each request, besides every ``AI_TELEMETRY_*`` variable."""
 SPOOL_SUFFIX = ".req"
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the terminating NUL

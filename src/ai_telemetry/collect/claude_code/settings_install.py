@@ -9,7 +9,8 @@ Claude Code reads hooks from ``~/.claude/settings.json`` (user), ``.claude/setti
 `install_hooks` adds one matcher group per event we listen to, unless a group of that event
 already runs our command (so running it twice changes nothing; an entry of ours with another
 command, say an older path, is updated); every other key and hook is kept as it was.
-`uninstall_hooks` removes only hook entries that run ``ai-telemetry hook``. Both write
+`uninstall_hooks` removes only hook entries that run ``ai-telemetry hook`` (or post to an
+ai-telemetry server's ``/v1/hooks/claude-code``: `install_http_hooks`). Both write
 atomically (temp file, fsync, ``os.replace``).
 
 The command written by default (`default_command`) is absolute: Claude Code runs hooks from
@@ -182,6 +183,26 @@ def write_json_atomic(path: Path, data: object) -> None:
         raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
+HTTP_HOOK_PATH: Final = "/v1/hooks/claude-code"
+"""The route of ``ai-telemetry serve`` that takes Claude Code's ``http`` hooks."""
+
+
+def is_our_http_hook(entry: object) -> bool:
+    """Whether a hook entry is an ``http`` hook posting to an ai-telemetry server."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("type") == "http"
+        and isinstance(entry.get("url"), str)
+        and entry["url"].rstrip("/").endswith(HTTP_HOOK_PATH)
+    )
+
+
+def _is_ours(entry: object) -> bool:
+    return isinstance(entry, dict) and (
+        is_our_command(entry.get("command")) or is_our_http_hook(entry)
+    )
+
+
 def _our_entries(group: object) -> list[dict[str, Any]]:
     if not isinstance(group, dict):
         return []
@@ -189,6 +210,103 @@ def _our_entries(group: object) -> list[dict[str, Any]]:
     if not isinstance(entries, list):
         return []
     return [e for e in entries if isinstance(e, dict) and is_our_command(e.get("command"))]
+
+
+def _drop_entries(hooks: dict[str, Any], drop: Any) -> list[str]:
+    """Remove the entries ``drop(entry)`` picks from every event; the events touched."""
+    touched: list[str] = []
+    for event in list(hooks):
+        groups = hooks[event]
+        if not isinstance(groups, list):
+            continue
+        kept_groups = []
+        removed_here = False
+        for group in groups:
+            entries = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(entries, list):
+                kept_groups.append(group)
+                continue
+            kept = [e for e in entries if not drop(e)]
+            if len(kept) == len(entries):
+                kept_groups.append(group)
+                continue
+            removed_here = True
+            if kept:
+                kept_groups.append({**group, "hooks": kept})
+        if removed_here:
+            touched.append(event)
+            if kept_groups:
+                hooks[event] = kept_groups
+            else:
+                del hooks[event]
+    return touched
+
+
+def install_http_hooks(
+    path: Path,
+    *,
+    server: str,
+    token_env: str,
+    timeout: int = HOOK_TIMEOUT_SECONDS,
+) -> InstallReport:
+    """Write Claude Code ``http`` hooks to a server instead of our command hooks.
+
+    Each event gets ``{"type": "http", "url": "<server>/v1/hooks/claude-code", "headers":
+    {"Authorization": "Bearer $<token_env>"}, "allowedEnvVars": [<token_env>]}``: Claude Code
+    puts the variable's value into the header when it posts, so the token itself is never in
+    the settings. Our command hooks are removed (one route for each event, not two).
+
+    Raises:
+        ConfigError: the settings file is malformed, or ``token_env`` is not a variable name.
+    """
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        raise ConfigError(f"--token-env {token_env!r}: not an environment variable name")
+    url = server.rstrip("/") + HTTP_HOOK_PATH
+    entry: dict[str, Any] = {
+        "type": "http",
+        "url": url,
+        "headers": {"Authorization": f"Bearer ${token_env}"},
+        "allowedEnvVars": [token_env],
+        "timeout": timeout,
+    }
+    data = _load(path)
+    hooks = _hooks_table(data, path)
+    report = InstallReport(path=path)
+    report.removed = _drop_entries(
+        hooks, lambda e: isinstance(e, dict) and is_our_command(e.get("command"))
+    )
+    for event in HOOK_EVENTS:
+        groups = hooks.get(event)
+        if groups is None:
+            groups = []
+        if not isinstance(groups, list):
+            raise ConfigError(f"{path}: hooks.{event} must be a list of matcher groups")
+        ours = [
+            e
+            for g in groups
+            if isinstance(g, dict) and isinstance(g.get("hooks"), list)
+            for e in g["hooks"]
+            if is_our_http_hook(e)
+        ]
+        if ours:
+            stale = [e for e in ours if e != entry]
+            for old in stale:
+                old.clear()
+                old.update(entry)
+            if stale:
+                report.updated.append(event)
+            continue
+        group: dict[str, Any] = {"hooks": [dict(entry)]}
+        if event in TOOL_EVENTS:
+            group = {"matcher": "*", **group}
+        groups.append(group)
+        hooks[event] = groups
+        report.added.append(event)
+    if report.added or report.updated or report.removed:
+        data["hooks"] = hooks
+        write_json_atomic(path, data)
+        report.changed = True
+    return report
 
 
 def configured_commands(path: Path) -> list[str]:
@@ -233,6 +351,7 @@ def install_hooks(
     data = _load(path)
     hooks = _hooks_table(data, path)
     report = InstallReport(path=path)
+    report.removed = _drop_entries(hooks, is_our_http_hook)  # back from --http-hooks
     for event in HOOK_EVENTS:
         groups = hooks.get(event)
         if groups is None:
@@ -256,7 +375,7 @@ def install_hooks(
         groups.append(group)
         hooks[event] = groups
         report.added.append(event)
-    if report.added or report.updated:
+    if report.added or report.updated or report.removed:
         data["hooks"] = hooks
         write_json_atomic(path, data)
         report.changed = True
@@ -288,9 +407,7 @@ def uninstall_hooks(path: Path) -> InstallReport:
             if not isinstance(entries, list):
                 kept_groups.append(group)
                 continue
-            kept = [
-                e for e in entries if not (isinstance(e, dict) and is_our_command(e.get("command")))
-            ]
+            kept = [e for e in entries if not _is_ours(e)]
             if len(kept) == len(entries):
                 kept_groups.append(group)
                 continue

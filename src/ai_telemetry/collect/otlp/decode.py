@@ -56,7 +56,7 @@ def items(obj: Mapping[str, Any], key: str) -> Iterator[Mapping[str, Any]]:
     value = field(obj, key)
     if isinstance(value, list):
         for item in value:
-            if isinstance(item, Mapping):
+            if type(item) is dict or isinstance(item, Mapping):  # the ABC check is slow
                 yield item
 
 
@@ -116,8 +116,13 @@ def normalize_id(value: object, *, length: int) -> str | None:
 
 def any_value(value: object) -> Any:
     """Decode an OTLP ``AnyValue`` into a plain Python value (None when empty or unknown)."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         return None
+    if len(value) == 1:  # the usual shape, one member of the oneof: look it up directly
+        key, raw = next(iter(value.items()))
+        decode = _ANY_BY_KEY.get(key)
+        if decode is not None and raw is not None:
+            return decode(raw)
     for key, decoder in _ANY_DECODERS:
         raw = field(value, key)
         if raw is not None:
@@ -150,12 +155,18 @@ _ANY_DECODERS: Final = (
 )
 
 
+_ANY_BY_KEY: Final[dict[str, Any]] = {
+    **dict(_ANY_DECODERS),
+    **{_snake(key): decoder for key, decoder in _ANY_DECODERS},
+}
+
+
 def attributes(raw: object) -> dict[str, Any]:
     """An OTLP ``KeyValue`` list as a dict (later duplicates win, as in the OTel SDKs)."""
     out: dict[str, Any] = {}
     if isinstance(raw, list):
         for kv in raw:
-            if isinstance(kv, Mapping):
+            if type(kv) is dict or isinstance(kv, Mapping):
                 key = kv.get("key")
                 if isinstance(key, str):
                     out[key] = any_value(kv.get("value"))
@@ -234,12 +245,106 @@ def decode_protobuf(data: bytes, kind: Kind | None) -> tuple[Kind, dict[str, Any
     Raises:
         CollectorError: the bytes are not an export request of that kind.
     """
-    from google.protobuf import json_format  # type: ignore[import-untyped]
-
     chosen = kind or guess_proto_kind(data)
     message = _parse_proto(data, chosen)
-    tree = json_format.MessageToDict(message, preserving_proto_field_name=False)
-    return chosen, tree
+    return chosen, message_to_dict(message)
+
+
+# --- protobuf -> the OTLP/JSON tree, fast ---------------------------------------------------
+
+_INT64_TYPES: Final = frozenset({3, 4, 6, 16, 18})
+"""FieldDescriptor types JSON writes as strings: int64, uint64, fixed64, sfixed64, sint64."""
+_TYPE_MESSAGE: Final = 11
+_TYPE_BYTES: Final = 12
+_TYPE_ENUM: Final = 14
+_KEY_VALUE: Final = "opentelemetry.proto.common.v1.KeyValue"
+_ANY_VALUE: Final = "opentelemetry.proto.common.v1.AnyValue"
+_REPEATED: dict[str, bool] = {}
+
+
+def message_to_dict(message: Any) -> dict[str, Any]:
+    """The OTLP/JSON tree of a protobuf message, exactly as ``json_format.MessageToDict``
+    makes it (lowerCamelCase keys, 64-bit integers as strings, bytes as base64, enums by
+    name, unset fields left out; non-finite doubles stay floats, which `as_float` refuses
+    as it refuses ``"NaN"``), walking ``ListFields`` with a short path for the attribute
+    lists that make up most of a payload: two to four times faster, and it is the OTLP/HTTP
+    receiver's hot path. ``tests/collect/test_otlp_fast_decode.py`` holds it to
+    ``MessageToDict``."""
+    out: dict[str, Any] = {}
+    for fd, value in message.ListFields():
+        kind = fd.type
+        name = fd.json_name
+        repeated = _REPEATED.get(fd.full_name)
+        if repeated is None:
+            flag = getattr(fd, "is_repeated", None)  # protobuf >= 6; older: only label
+            repeated = bool(flag) if flag is not None else fd.label == 3
+            _REPEATED[fd.full_name] = repeated
+        if kind == _TYPE_MESSAGE:
+            inner = fd.message_type.full_name
+            if repeated:
+                out[name] = (
+                    _key_values(value)
+                    if inner == _KEY_VALUE
+                    else [message_to_dict(v) for v in value]
+                )
+            else:
+                out[name] = _any_dict(value) if inner == _ANY_VALUE else message_to_dict(value)
+        elif kind == _TYPE_BYTES:
+            out[name] = [_b64(v) for v in value] if repeated else _b64(value)
+        elif kind in _INT64_TYPES:
+            out[name] = [str(v) for v in value] if repeated else str(value)
+        elif kind == _TYPE_ENUM:
+            names = fd.enum_type.values_by_number
+            out[name] = (
+                [_enum_name(names, v) for v in value] if repeated else _enum_name(names, value)
+            )
+        else:
+            out[name] = list(value) if repeated else value
+    return out
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _enum_name(names: Mapping[int, Any], number: int) -> str | int:
+    found = names.get(number)
+    return str(found.name) if found is not None else number
+
+
+def _key_values(values: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for kv in values:
+        item: dict[str, Any] = {}
+        if kv.key:
+            item["key"] = kv.key
+        if kv.HasField("value"):
+            item["value"] = _any_dict(kv.value)
+        out.append(item)
+    return out
+
+
+def _any_dict(value: Any) -> dict[str, Any]:
+    which = value.WhichOneof("value")
+    if which is None:
+        return {}
+    if which == "string_value":
+        return {"stringValue": value.string_value}
+    if which == "int_value":
+        return {"intValue": str(value.int_value)}
+    if which == "bool_value":
+        return {"boolValue": value.bool_value}
+    if which == "double_value":
+        return {"doubleValue": value.double_value}
+    if which == "bytes_value":
+        return {"bytesValue": _b64(value.bytes_value)}
+    if which == "array_value":
+        items = value.array_value.values
+        return {"arrayValue": {"values": [_any_dict(v) for v in items]} if len(items) else {}}
+    if which == "kvlist_value":
+        pairs = value.kvlist_value.values
+        return {"kvlistValue": {"values": _key_values(pairs)} if len(pairs) else {}}
+    return message_to_dict(value)  # a member added to the oneof later: the generic walk
 
 
 def decode_json(data: bytes | str) -> Any:

@@ -171,13 +171,18 @@ def hook_sessions(log_path: Path) -> set[tuple[str, str]]:
 
     Claude Code's hooks and its OTLP export name a session by the same id; a session the hook
     saw already has its tool calls, skills and start in the log, so importing them from OTLP
-    too would count them twice. Only lines naming the hook are parsed.
+    too would count them twice. Only lines naming the hook are parsed. The team server
+    records a hook's events as ``hook:<token name>`` (docs/serve.md): those count as well.
     """
     return {
         (event["session_id"], event["event_type"])
-        for event in read_logged_events(log_path, HOOK_OVERLAP, containing=b'"hook"')
-        if event.get("source") == "hook" and isinstance(event.get("session_id"), str)
+        for event in read_logged_events(log_path, HOOK_OVERLAP, containing=b'"hook')
+        if _from_hook(event.get("source")) and isinstance(event.get("session_id"), str)
     }
+
+
+def _from_hook(source: object) -> bool:
+    return isinstance(source, str) and (source == "hook" or source.startswith("hook:"))
 
 
 def import_otlp_file(
