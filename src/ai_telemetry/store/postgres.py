@@ -721,6 +721,16 @@ class PostgresStore:
         with Session(self) as con:
             return sql.root_causes(con, lo, hi)
 
+    def skill_version_runs(
+        self, *, before: datetime
+    ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
+        """Finished skill runs with a ``skill_version`` before ``before``, oldest first
+        (`catalogue_sql.skill_version_runs`)."""
+        from ai_telemetry.store import catalogue_sql as sql
+
+        with Session(self) as con:
+            return sql.skill_version_runs(con, before)
+
     # --- the weekly history ---------------------------------------------------------------
 
     def record_week(
