@@ -66,3 +66,34 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A real PostgreSQL (15+) on loopback for the whole session (tests/postgres_server.py).
+
+    Fails loudly, never skips, when it cannot start: the PostgreSQL store's tests must run.
+    """
+    from postgres_server import start_postgres, stop_postgres
+
+    try:
+        server = start_postgres()
+    except RuntimeError as exc:
+        pytest.fail(f"cannot start PostgreSQL for the tests: {exc}")
+    try:
+        yield server
+    finally:
+        stop_postgres(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's server; its postgresql:// URL."""
+    import re
+    import uuid
+
+    from postgres_server import PostgresServer
+
+    assert isinstance(postgres_server, PostgresServer)
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
+    return postgres_server.createdb(f"t_{name}_{uuid.uuid4().hex[:8]}")

@@ -2,16 +2,18 @@
 
 Every command, the server, the Prometheus export and the MCP server get their store here and
 nowhere else. The store is named by a URL, from (first found) the ``url`` argument, the
-``AI_TELEMETRY_STORE`` environment variable, ``[store] url`` in ``config.toml``, or the default
-``duckdb`` (the embedded warehouse in the telemetry directory, ``duckdb:`` or ``duckdb://``
-alike). A PostgreSQL store (``postgresql://...``) is the next implementation; until then that
-scheme, like any other, is a `ConfigError`.
+command's ``--store URL`` (`chosen_store`), the ``AI_TELEMETRY_STORE`` environment variable,
+``[store] url`` in ``config.toml``, or the default ``duckdb`` (the embedded warehouse in the
+telemetry directory, ``duckdb:`` or ``duckdb://`` alike). ``postgresql://...`` is the central
+PostgreSQL store (`ai_telemetry.store.postgres.PostgresStore`, docs/scale.md); any other
+scheme is a `ConfigError`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Final
 
 from ai_telemetry.config import Settings
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
     from ai_telemetry.store.duckdb_store import DuckDBStore
 
 STORE_ENV: Final = "AI_TELEMETRY_STORE"
-SCHEMES: Final = ("duckdb",)
+chosen_store: ContextVar[str | None] = ContextVar("ai_telemetry_store", default=None)
+"""The running command's ``--store URL`` (set by the CLI; before ``AI_TELEMETRY_STORE``)."""
+SCHEMES: Final = ("duckdb", "postgresql")
 """The store kinds this build knows."""
 
 
@@ -31,6 +35,8 @@ def store_url(settings: Settings, *, url: str | None = None) -> str:
     else ``"duckdb"``."""
     if url:
         return url
+    if chosen := chosen_store.get():  # the running command's --store
+        return chosen
     env = os.environ.get(STORE_ENV, "").strip()
     if env:
         return env
@@ -67,6 +73,11 @@ def open_store(
     Raises:
         ConfigError: the URL names a store this build does not have.
     """
+    chosen = store_url(settings, url=url)
+    if store_scheme(chosen) in ("postgresql", "postgres"):
+        from ai_telemetry.store.postgres import PostgresStore
+
+        return PostgresStore(chosen, settings=settings)
     return _duckdb(settings, url=url, progress=progress, window=window)
 
 

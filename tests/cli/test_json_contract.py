@@ -32,6 +32,9 @@ SCHEMAS = ROOT / "docs" / "schemas"
 
 NOT_READ: dict[str, str] = {
     "init": "creates the telemetry layout",
+    "store migrate": "writes the PostgreSQL store's schema",
+    "store load": "sends the local log to the PostgreSQL store",
+    "store retention": "archives and drops PostgreSQL partitions (like retention apply)",
     "log": "appends events (its --json is the event to append)",
     "hook": "the Claude Code hook: reads a payload, prints nothing",
     "demo": "writes a demo data set and runs the pipeline on it",

@@ -29,12 +29,12 @@ def test_default_is_the_embedded_duckdb_store(
 def test_an_unknown_scheme_is_one_clear_error_without_the_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A postgresql:// URL (not in this build) is refused, naming the variable, never the secret."""
-    monkeypatch.setenv("AI_TELEMETRY_STORE", "postgresql://team:s3cret@db.example/telemetry")
+    """A mysql:// URL (not a store kind) is refused, naming the variable, never the secret."""
+    monkeypatch.setenv("AI_TELEMETRY_STORE", "mysql://team:s3cret@db.example/telemetry")
     with pytest.raises(ConfigError) as caught:
         open_store(_settings(tmp_path))
     text = str(caught.value)
-    assert ("AI_TELEMETRY_STORE" in text, "'postgresql'" in text, "s3cret" in text) == (
+    assert ("AI_TELEMETRY_STORE" in text, "'mysql'" in text, "s3cret" in text) == (
         True,
         True,
         False,

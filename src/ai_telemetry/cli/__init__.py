@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "retention": "analytics:retention_group",
     "recommend": "loop:recommend_cmd",
     "propose": "loop:propose_group",
+    "store": "store:store_group",
     # reports
     "dashboard": "reports:dashboard_cmd",
     "review": "reports:review_group",

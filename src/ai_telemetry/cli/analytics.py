@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
+from ai_telemetry.cli.store import store_option
 from ai_telemetry.config import Settings, load_settings
 
 
@@ -23,6 +24,7 @@ def _settings(input_path: Path | None = None) -> Settings:
 
 
 @click.command("aggregate")
+@store_option
 @click.option(
     "--input", "input_path", type=click.Path(path_type=Path), help="events.jsonl to read."
 )
@@ -86,6 +88,7 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
 
 
 @click.command("top")
+@store_option
 @click.argument("kind", type=click.Choice(["skills", "agents", "tools", "errors"]))
 @click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
@@ -102,6 +105,7 @@ def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
 
 
 @click.command("trend")
+@store_option
 @click.argument("metric")
 @click.option("--key", help="Skill, agent, tool, severity, ... of a keyed metric.")
 @click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True)
@@ -118,6 +122,7 @@ def trend_cmd(metric: str, key: str | None, weeks: int, as_json: bool) -> None:
 
 
 @click.command("query")
+@store_option
 @click.argument("sql")
 @click.option(
     "--format",

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
+from ai_telemetry.cli.store import store_option
 from ai_telemetry.errors import AnalyticsError
 
 
@@ -179,6 +180,7 @@ def spc_cmd(
 
 
 @click.command("detect")
+@store_option
 @click.option(
     "--metrics",
     "metrics_path",
@@ -283,6 +285,7 @@ def gate_cmd(as_json: bool) -> None:
 
 
 @click.command("weekly")
+@store_option
 @click.option(
     "--learnings",
     "learnings_dir",

@@ -15,9 +15,11 @@ from typing import Any
 import click
 
 from ai_telemetry.cli.output import echo, emit, json_option
+from ai_telemetry.cli.store import store_option
 
 
 @click.command("dashboard")
+@store_option
 @click.option(
     "--metrics",
     "metrics_path",
@@ -70,6 +72,7 @@ def dashboard_cmd(
 
 
 @click.command("status")
+@store_option
 @click.option(
     "--metrics",
     "metrics_path",

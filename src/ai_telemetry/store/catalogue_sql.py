@@ -55,13 +55,18 @@ class Dialect:
         """The seconds of an interval (the difference of two timestamps)."""
         if self.name == "duckdb":
             return f"epoch({interval})"
-        return f"extract(epoch FROM {interval})"
+        # extract() is numeric on PostgreSQL; DuckDB's epoch() is a double
+        return f"extract(epoch FROM {interval})::double precision"
 
     def arg_min(self, value: str, key: str) -> str:
         """An aggregate: ``value`` of the row with the smallest ``key``."""
         if self.name == "duckdb":
             return f"arg_min({value}, {key})"
-        return f"(array_agg({value} ORDER BY {key}))[1]"
+        # DuckDB's arg_min skips the rows whose value or key is NULL
+        return (
+            f"(array_agg({value} ORDER BY {key}) FILTER (WHERE {value} IS NOT NULL "
+            f"AND {key} IS NOT NULL))[1]"
+        )
 
     def temp_table(self, con: Any, name: str, select: str, params: list[Any] | None = None) -> None:
         """(Re)create the temporary table ``name`` as the result of ``select``."""
