@@ -46,6 +46,13 @@ _DIR = click.option(
 @click.option(
     "--behind-tls", is_flag=True, help="A TLS reverse proxy is in front (Secure cookies)."
 )
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="The repository whose .claude/History the learnings routes share.",
+)
 def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     host: str,
     port: int,
@@ -54,6 +61,7 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     max_decompressed: int,
     read_timeout: float,
     behind_tls: bool,
+    repo: Path,
 ) -> None:
     """Run the team server: event ingest, OTLP/HTTP receiver and read API (docs/serve.md).
 
@@ -72,6 +80,7 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
             max_bytes=max_body, max_decompressed=max_decompressed, read_timeout=read_timeout
         ),
         behind_tls=behind_tls,
+        repo=repo.resolve(),
     )
     echo_line(f"ai-telemetry serve: http://{host}:{port} over {settings.log_path}", err=True)
     run_server(settings, options)

@@ -39,6 +39,7 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "ai_telemetry.serve.api",
     "ai_telemetry.serve.web",
     "ai_telemetry.serve.hooks_http",
+    "ai_telemetry.serve.learnings",
 )
 """Modules whose ``routes(ctx)`` and ``OPENAPI_PATHS`` make up the server (one line each)."""
 

@@ -47,6 +47,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/api/top/{kind}"): READ,
     ("GET", "/api/trend/{metric}"): READ,
     ("GET", "/api/alerts"): READ,
+    # shared learnings (serve/learnings.py)
+    ("GET", "/api/learnings"): READ,
+    ("POST", "/api/learnings"): WRITE,
     # web dashboard (serve/web.py): the page reads, the login form is open to anyone
     ("GET", "/"): READ,
     ("GET", "/login"): PUBLIC,
