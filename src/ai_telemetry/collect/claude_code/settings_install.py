@@ -28,6 +28,7 @@ import re
 import shlex
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -212,7 +213,7 @@ def _our_entries(group: object) -> list[dict[str, Any]]:
     return [e for e in entries if isinstance(e, dict) and is_our_command(e.get("command"))]
 
 
-def _drop_entries(hooks: dict[str, Any], drop: Any) -> list[str]:
+def _drop_entries(hooks: dict[str, Any], drop: Callable[[object], bool]) -> list[str]:
     """Remove the entries ``drop(entry)`` picks from every event; the events touched."""
     touched: list[str] = []
     for event in list(hooks):
@@ -396,30 +397,7 @@ def uninstall_hooks(path: Path) -> InstallReport:
         return report
     data = _load(path)
     hooks = _hooks_table(data, path)
-    for event in list(hooks):
-        groups = hooks[event]
-        if not isinstance(groups, list):
-            continue
-        kept_groups = []
-        removed_here = False
-        for group in groups:
-            entries = group.get("hooks") if isinstance(group, dict) else None
-            if not isinstance(entries, list):
-                kept_groups.append(group)
-                continue
-            kept = [e for e in entries if not _is_ours(e)]
-            if len(kept) == len(entries):
-                kept_groups.append(group)
-                continue
-            removed_here = True
-            if kept:
-                kept_groups.append({**group, "hooks": kept})
-        if removed_here:
-            report.removed.append(event)
-            if kept_groups:
-                hooks[event] = kept_groups
-            else:
-                del hooks[event]
+    report.removed = _drop_entries(hooks, _is_ours)
     if report.removed:
         if hooks:
             data["hooks"] = hooks
