@@ -8,7 +8,6 @@ real 2 MB tmpfs.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -22,16 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from daemon_probe import daemon_pid, daemon_status, wait_for_daemon
 
 from ai_telemetry import __version__
 from ai_telemetry.collect.claude_code.hook_client import (
     ACCEPTED,
     GO,
     OP_HOOK,
-    OP_STATUS,
-    ask_daemon,
     encode_request,
-    lock_path,
     new_request_id,
     socket_path,
     spool_dir,
@@ -117,29 +114,15 @@ class World:
         return found
 
     def status(self) -> dict[str, Any] | None:
-        code, text = ask_daemon(self.socket, encode_request(OP_STATUS, __version__, "", [], b""))
-        return json.loads(text) if code == 0 else None
+        """The daemon's status, or None when no daemon answers."""
+        return daemon_status(self.socket)
 
     def wait_for_daemon(self) -> dict[str, Any]:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            status = self.status()
-            if status is not None:
-                return status
-            time.sleep(0.05)
-        raise AssertionError("no hook daemon came up")
+        return wait_for_daemon(self.socket, WAIT)
 
     def daemon_pid(self) -> int | None:
-        lock = Path(lock_path(self.socket))
-        if not lock.exists():
-            return None
-        with lock.open("rb") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return None
-            except BlockingIOError:
-                text = fh.read().strip()
-        return int(text) if text.isdigit() else None
+        """The pid in the lock file, if a live daemon holds the lock."""
+        return daemon_pid(self.socket)
 
     def kill_daemon(self) -> None:
         pid = self.daemon_pid()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -15,15 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_probe import daemon_pid, daemon_status, wait_for_daemon
 
 from ai_telemetry import __version__
 from ai_telemetry.collect.claude_code.hook_client import (
     OP_HOOK,
-    OP_STATUS,
     REFUSED,
     ask_daemon,
     encode_request,
-    lock_path,
     socket_path,
 )
 
@@ -64,30 +62,14 @@ class Setup:
 
     def status(self) -> dict[str, object] | None:
         """The daemon's status, or None when no daemon answers."""
-        code, text = ask_daemon(self.socket, encode_request(OP_STATUS, __version__, "", [], b""))
-        return json.loads(text) if code == 0 else None
+        return daemon_status(self.socket)
 
     def wait_for_daemon(self) -> dict[str, object]:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            status = self.status()
-            if status is not None:
-                return status
-            time.sleep(0.05)
-        raise AssertionError("no hook daemon came up")
+        return wait_for_daemon(self.socket, WAIT)
 
     def daemon_pid(self) -> int | None:
         """The pid in the lock file, if a live daemon holds the lock."""
-        lock = Path(lock_path(self.socket))
-        if not lock.exists():
-            return None
-        with lock.open("rb") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return None
-            except BlockingIOError:
-                text = fh.read().strip()
-        return int(text) if text.isdigit() else None
+        return daemon_pid(self.socket)
 
     def wait_gone(self, pid: int) -> bool:
         deadline = time.monotonic() + WAIT
