@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.options import history_option, repo_option
 from ai_telemetry.cli.output import echo, emit, json_option
 
 
@@ -70,19 +71,6 @@ def recommend_cmd(
             )
 
 
-_repo_option = click.option(
-    "--repo",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="The repository (.claude/skills, .claude/History, git history).",
-)
-_history_option = click.option(
-    "--history",
-    "history_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
-)
 _as_of_option = click.option("--as-of", help="The clock (date or RFC 3339), default now.")
 
 
@@ -99,8 +87,8 @@ def propose_group() -> None:
 
 @propose_group.command("fix")
 @click.argument("alert_id")
-@_repo_option
-@_history_option
+@repo_option
+@history_option
 @click.option("--weeks", type=click.IntRange(3, 520), default=12, show_default=True)
 @_as_of_option
 @json_option
@@ -138,8 +126,8 @@ def propose_fix_cmd(
     type=click.Path(path_type=Path, file_okay=False),
     help="Write DIR/<name>/SKILL.md drafts here (never under .claude/skills).",
 )
-@_repo_option
-@_history_option
+@repo_option
+@history_option
 @_as_of_option
 @json_option
 def propose_skills_cmd(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.options import history_option, repo_option
+
 
 @click.command("mcp")
 @click.option(
@@ -19,19 +21,8 @@ import click
     is_flag=True,
     help="Offer the log_learning tool (also [mcp] enable_write = true in config.toml).",
 )
-@click.option(
-    "--repo",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="The repository (for .claude/History, .claude/skills and git history).",
-)
-@click.option(
-    "--history",
-    "history_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
-)
+@repo_option
+@history_option
 def mcp_cmd(address: str | None, enable_write: bool, repo: Path, history_dir: Path | None) -> None:
     """Serve the metrics to AI agents over MCP (stdio; --http for streamable HTTP).
 

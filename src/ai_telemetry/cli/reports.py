@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ai_telemetry.cli.options import history_option, repo_option
 from ai_telemetry.cli.output import echo, emit, json_option
 from ai_telemetry.cli.store import store_option
 
@@ -135,19 +136,6 @@ def _document_text(document: Mapping[str, Any]) -> str:
     return dumps(document) + "\n"
 
 
-_repo_option = click.option(
-    "--repo",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="The repository (for .claude/History, .claude/skills and git history).",
-)
-_history_option = click.option(
-    "--history",
-    "history_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
-)
 _output_option = click.option(
     "--output", type=click.Path(path_type=Path, dir_okay=False), help="Markdown file to write."
 )
@@ -165,8 +153,8 @@ def review_group() -> None:
 @review_group.command("learnings")
 @click.option("--month", required=True, help="The month to review, YYYY-MM.")
 @_output_option
-@_repo_option
-@_history_option
+@repo_option
+@history_option
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Themes.")
 @click.option(
     "--error-rate",
@@ -227,8 +215,8 @@ def audit_group() -> None:
 @audit_group.command("skills")
 @click.option("--quarter", required=True, help="The quarter to audit, YYYY-QN (e.g. 2025-Q4).")
 @_output_option
-@_repo_option
-@_history_option
+@repo_option
+@history_option
 @click.option(
     "--high-usage",
     type=click.FloatRange(min=0),
@@ -297,7 +285,7 @@ def compare_group() -> None:
 @click.option("--versions", nargs=2, metavar="A B", help="The two skill_versions to compare.")
 @click.option("--before-after", metavar="DATE", help="Compare runs before and after this moment.")
 @click.option("--commit", metavar="HASH", help="Compare runs before and after this commit.")
-@_repo_option
+@repo_option
 @click.option(
     "--mde",
     type=click.FloatRange(0.001, 1),

@@ -1,0 +1,23 @@
+"""Options several commands share: the repository and its learning entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+repo_option = click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="The repository (for .claude/History, .claude/skills and git history).",
+)
+history_option = click.option(
+    "--history",
+    "history_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
+)
+
+__all__ = ["history_option", "repo_option"]
