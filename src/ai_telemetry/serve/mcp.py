@@ -541,7 +541,11 @@ def serve(options: ServerOptions, *, http: tuple[str, int] | None = None) -> Non
     """Run the server until the client goes away (stdio) or the process is stopped (HTTP)."""
     server = build_server(options)
     if http is None:
-        server.run("stdio")
+        import anyio
+
+        from ai_telemetry.serve.mcp_stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
     else:
         host, port = http
         server.run("streamable-http", host=host, port=port)
