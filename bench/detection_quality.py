@@ -3,7 +3,7 @@
 Two worlds (``--world``): ``harsh`` (default) is `detection_world`: weekly metrics documents
 simulated directly, with volume growing 2x over the year, a drifting skill mix, holiday weeks, a
 new skill and a retired one, and the demo's seven anomalies at full and at half size; ``demo``
-is the demo generator through the real warehouse (about 10 minutes for 20 seeds).
+is the demo generator through the real warehouse (about 2.5 minutes for 20 seeds on a quiet machine).
 
 For the demo world, the demo generator (`ai_telemetry.demo.generate`) writes ``--weeks`` weeks of
 events with its seven injected anomalies (all in the last six weeks); the events go through the
@@ -88,6 +88,7 @@ VARIANTS: dict[str, tuple[DetectOptions, tuple[Rule, ...]]] = {
     "default: rules (evidence) + model": (DetectOptions(), DEFAULT_RULES),
     "seed's literal rules + model": (DetectOptions(evidence=False), DEFAULT_RULES),
     "model only": (DetectOptions(rules=False), DEFAULT_RULES),
+    "rates at 99% (before)": (DetectOptions(rate_confidence=0.99), DEFAULT_RULES),
     "rules with evidence only": (DetectOptions(model=False), DEFAULT_RULES),
     "seed's literal rules only": (DetectOptions(**_LITERAL), DEFAULT_RULES),
     "before: literal rules + z 2.0 + SPC": (

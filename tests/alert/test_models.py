@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -130,6 +131,15 @@ def test_a_real_error_spike_has_the_evidence() -> None:
     current = week(skill_error_rate={"s": 0.3}, skill_invocation_total={"s": 40})
     [alert] = detect_anomalies(current, options=RULES_ONLY)
     assert alert.rule == "skill_error_spike"
+    assert detect_anomalies(current, options=replace(RULES_ONLY, rate_confidence=0.99)) != []
+
+
+def test_a_small_error_spike_has_the_evidence_at_the_rate_confidence() -> None:
+    """4 errors in 17 runs (24%): above 10% at 95% (bound 11%), not at 99% (bound 8%)."""
+    current = week(skill_error_rate={"s": 4 / 17}, skill_invocation_total={"s": 17})
+    [alert] = detect_anomalies(current, options=RULES_ONLY)
+    assert alert.rule == "skill_error_spike"
+    assert detect_anomalies(current, options=replace(RULES_ONLY, rate_confidence=0.99)) == []
 
 
 def test_incident_repeat_of_a_common_cause_is_not_evidence() -> None:
@@ -164,13 +174,20 @@ def test_learning_stall_needs_a_team_that_logs_learnings() -> None:
 def test_detect_section_reads_the_new_keys() -> None:
     """[detect] false_alarms_per_year, evidence, confidence and model are read."""
     options = load_options(
-        {"false_alarms_per_year": 4, "evidence": False, "confidence": 0.95, "model": False}
+        {
+            "false_alarms_per_year": 4,
+            "evidence": False,
+            "confidence": 0.95,
+            "rate_confidence": 0.9,
+            "model": False,
+        }
     )
-    assert (options.false_alarms_per_year, options.evidence, options.confidence) == (
-        4.0,
-        False,
-        0.95,
-    )
+    assert (
+        options.false_alarms_per_year,
+        options.evidence,
+        options.confidence,
+        options.rate_confidence,
+    ) == (4.0, False, 0.95, 0.9)
     assert options.model is False
 
 
@@ -179,6 +196,7 @@ def test_detect_section_reads_the_new_keys() -> None:
     [
         ({"false_alarms_per_year": 0}, "alarms a year"),
         ({"confidence": 1.5}, "between 0.5 and 1"),
+        ({"rate_confidence": 0.2}, "between 0.5 and 1"),
         ({"evidence": "no"}, "true or false"),
     ],
 )
@@ -194,4 +212,5 @@ def test_defaults_are_rules_with_evidence_and_models() -> None:
     assert (options.rules, options.evidence, options.model) == (True, True, True)
     assert (options.zscore, options.spc) == (False, False)
     assert (options.false_alarms_per_year, options.confidence) == (2.0, 0.99)
+    assert options.rate_confidence == 0.95
     assert math.isclose(models.series_alpha(options.false_alarms_per_year, 52), 2 / 2704)

@@ -193,7 +193,12 @@ class DetectOptions:
         evidence: the threshold rules also need evidence (a Wilson bound for rates, a
             surprising count for Incident Repeat and Learning Stall); ``false``: the seed's
             literal rules.
-        confidence: the one-sided confidence of that evidence.
+        confidence: the one-sided confidence of the count evidence (Incident Repeat, Learning
+            Stall: how unlikely the count must be under the series' own history).
+        rate_confidence: the one-sided confidence of the Wilson bound for the rate rules (the
+            true rate is beyond the threshold with this confidence). 0.95 finds an error spike
+            of 4 in 17 runs (Wilson bound 11%) that 0.99 misses (8%), at 0.1 false alarms a
+            year from the rate rules on the benchmark (docs/detection.md).
         experiments: a skill update the sequential test finds worse opens a warning alert
             that proposes rolling it back (`experiment_alerts`).
         baseline_weeks: how many previous weeks the z-score and SPC baseline hold.
@@ -212,6 +217,7 @@ class DetectOptions:
     false_alarms_per_year: float = 2.0
     evidence: bool = True
     confidence: float = 0.99
+    rate_confidence: float = 0.95
     experiments: bool = True
     baseline_weeks: int = 12
     min_history: int = 6
@@ -234,6 +240,7 @@ _OPTION_TYPES: Final = {
     "false_alarms_per_year": float,
     "evidence": bool,
     "confidence": float,
+    "rate_confidence": float,
     "experiments": bool,
 }
 
@@ -241,7 +248,8 @@ _OPTION_TYPES: Final = {
 _FLOAT_EXAMPLES: Final = {
     "threshold": "2.0 (standard deviations)",
     "false_alarms_per_year": "2 (alarms a year when nothing is wrong)",
-    "confidence": "0.95",
+    "confidence": "0.99",
+    "rate_confidence": "0.95",
 }
 
 
@@ -271,7 +279,7 @@ def load_options(section: Any = None, *, source: str = "config.toml") -> DetectO
             isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
         ):
             raise ConfigError(f"{at}; use a positive number, e.g. {_FLOAT_EXAMPLES[key]}")
-        if key == "confidence" and not 0.5 <= value < 1:
+        if key in ("confidence", "rate_confidence") and not 0.5 <= value < 1:
             raise ConfigError(f"{at}; use a probability between 0.5 and 1, e.g. 0.95")
         if key == "severity" and value not in SEVERITIES:
             raise ConfigError(f"{at}; use one of {', '.join(SEVERITIES)}")
@@ -345,10 +353,11 @@ def _evident(
     options: DetectOptions,
     root_history: Sequence[Mapping[str, int]],
 ) -> bool:
-    """The finding is beyond its threshold with ``options.confidence``, not by chance.
+    """The finding is beyond its threshold with confidence, not by chance.
 
-    - a per-skill / per-agent rate: its one-sided Wilson bound is beyond the threshold (2 errors
-      in 15 runs is 13%, but its lower bound at 95% is 4%: not above 10% with confidence);
+    - a per-skill / per-agent rate: its one-sided Wilson bound at ``options.rate_confidence`` is
+      beyond the threshold (2 errors in 15 runs is 13%, but its lower bound at 95% is 4%: not
+      above 10% with confidence);
     - Incident Repeat: this root cause's count in the 28 days is unlikely under its own rate in
       the earlier, non-overlapping 28-day windows (gamma-Poisson tail below 1 - confidence);
     - a count that must stay low for several windows (Learning Stall): that many empty windows
@@ -367,7 +376,7 @@ def _evident(
         count = _metric_values(metrics, count_metric).get(finding.key) if count_metric else None
         if not count:
             return True
-        low, high = wilson_bounds(finding.value * count, count, options.confidence)
+        low, high = wilson_bounds(finding.value * count, count, options.rate_confidence)
         if finding.op in (">", ">="):
             return low > finding.threshold or (finding.op == ">=" and low == finding.threshold)
         if finding.op in ("<", "<="):
