@@ -534,7 +534,8 @@ def install_mcp_server(path: Path, *, server: dict[str, Any] | None = None) -> I
 
 
 def uninstall_mcp_server(path: Path) -> InstallReport:
-    """Remove our ``mcpServers`` entry (only when it runs ``ai-telemetry mcp``)."""
+    """Remove our ``mcpServers`` entry (only when it runs ``ai-telemetry mcp``); a table left
+    empty goes too, so a file we added to is as it was before."""
     report = InstallReport(path)
     if not path.exists():
         return report
@@ -542,7 +543,10 @@ def uninstall_mcp_server(path: Path) -> InstallReport:
     servers = _servers_table(data, path)
     if _is_our_mcp_server(servers.get(MCP_SERVER_NAME)):
         del servers[MCP_SERVER_NAME]
-        data["mcpServers"] = servers
+        if servers:
+            data["mcpServers"] = servers
+        else:
+            data.pop("mcpServers", None)
         write_json_atomic(path, data)
         report.removed.append(MCP_SERVER_NAME)
         report.changed = True
