@@ -7,6 +7,12 @@ A commit message is read, never stored. From it come:
 - ``learning_implemented`` events: one per distinct ``LEARN-YYYY-NNN`` the message mentions,
   with the ``commit_hash``.
 
+A commit that changes a skill's definition (``.../skills/<name>/SKILL.md``, added or modified)
+also names that skill, with ``skill_version`` (the file's git blob id after the commit, 12 hex
+digits, as `ai_telemetry.collect.skill_version` and the hook name versions) and
+``previous_skill_version`` (before it; absent for a new skill): the skill's runs then split into
+before and after, and an experiment opens by itself (`ai_telemetry.analyze.sequential`).
+
 Timestamps are the committer date, converted to UTC. Event ids derive from the content (see
 `ai_telemetry.collect.idempotent`), so the post-commit hook and ``collect git --since`` can both
 run over the same commits and the log still holds each event once. The ``learning_implemented``
@@ -58,6 +64,18 @@ class Commit:
     committed_at: str
     """Committer date, RFC 3339 UTC."""
     message: str
+    skill_changes: tuple[SkillChange, ...] = ()
+    """The skills whose SKILL.md this commit added or changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkillChange:
+    """A commit's change of one skill's SKILL.md: the blob versions before and after."""
+
+    skill: str
+    previous: str | None
+    """None: the commit added the skill."""
+    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +107,9 @@ def parse_message(message: str) -> tuple[list[str], list[str]]:
 
 def commit_events(commit: Commit) -> list[dict[str, Any]]:
     """The events one commit yields (see the module docstring)."""
-    skills, learnings = parse_message(commit.message)
+    tags, learnings = parse_message(commit.message)
+    changed = {change.skill: change for change in commit.skill_changes}
+    skills = list(dict.fromkeys([*tags, *changed]))
     events: list[dict[str, Any]] = []
     for skill in skills or [""]:
         event: dict[str, Any] = {
@@ -101,6 +121,11 @@ def commit_events(commit: Commit) -> list[dict[str, Any]]:
         }
         if skill:
             event["skill"] = skill
+        change = changed.get(skill)
+        if change is not None:
+            event["skill_version"] = change.version
+            if change.previous is not None:
+                event["previous_skill_version"] = change.previous
         events.append(event)
     events.extend(
         {
@@ -160,14 +185,60 @@ def read_commits(
         if commit is None and "does not have any commits" in done.stderr:
             return []
         raise CollectorError(f"{repo}: {reason}; run this inside a git repository with commits")
+    changes = _skill_changes(repo, commit=commit, since=since)
     commits: list[Commit] = []
     for record in done.stdout.split("\0"):
         parts = record.split(_FIELD, 2)
         if len(parts) != 3:
             continue
         commit_hash, seconds, message = parts
-        commits.append(Commit(commit_hash.strip(), _utc(int(seconds)), message))
+        commit_hash = commit_hash.strip()
+        found = tuple(changes.get(commit_hash, ()))
+        commits.append(Commit(commit_hash, _utc(int(seconds)), message, found))
     return commits
+
+
+_NO_BLOB: Final = "0" * 40
+_RAW: Final = re.compile(r":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) ([AMCRT])\d*\t(?:[^\t]*\t)?(.+)")
+"""A ``git log --raw --no-abbrev`` line: old blob, new blob, status, (old path,) path."""
+
+
+def _skill_changes(
+    repo: Path, *, commit: str | None, since: str | None
+) -> dict[str, list[SkillChange]]:
+    """Per commit hash, the skills whose SKILL.md it added or changed: one more ``git log``
+    over the same commits (limited to skill files when it walks history). Deletions are not
+    versions."""
+    from ai_telemetry.collect.skill_version import SKILL_FILE, VERSION_LENGTH
+
+    raw_args = ["--raw", "--no-abbrev", "--format=%x1e%H"]
+    if commit is not None:  # that commit only: a path filter would walk back to another one
+        args = ["log", "-1", *raw_args, commit, "--"]
+    else:
+        since_arg = [f"--since={since}"] if since else []
+        args = ["log", "--reverse", *since_arg, *raw_args, "--", ":(glob)**/skills/*/SKILL.md"]
+    done = _git(repo, args)
+    out: dict[str, list[SkillChange]] = {}
+    if done.returncode != 0:
+        return out
+    for record in done.stdout.split("\x1e")[1:]:
+        lines = record.strip().splitlines()
+        if not lines:
+            continue
+        for line in lines[1:]:
+            raw = _RAW.fullmatch(line.strip())
+            path = raw and SKILL_FILE.search(raw.group(4).strip('"'))
+            if raw is None or path is None:
+                continue
+            old, new = raw.group(1), raw.group(2)
+            out.setdefault(lines[0].strip(), []).append(
+                SkillChange(
+                    path.group(1),
+                    None if old == _NO_BLOB else old[:VERSION_LENGTH],
+                    new[:VERSION_LENGTH],
+                )
+            )
+    return out
 
 
 def collect_git(

@@ -478,10 +478,20 @@ EVENT_TYPES: Final[dict[str, EventType]] = {
         ),
         EventType(
             "commit",
-            "A commit, with the skill named by its [skill:name] tag.",
+            "A commit, with the skill named by its [skill:name] tag or whose SKILL.md it changed.",
             (
                 _f("commit_hash", "hash", "Commit hash."),
-                _f("skill", "name", "Skill from the [skill:name] tag."),
+                _f("skill", "name", "Skill from the [skill:name] tag, or whose SKILL.md changed."),
+                _f(
+                    "skill_version",
+                    "text",
+                    "The skill's SKILL.md after this commit (git blob id, 12 hex digits).",
+                ),
+                _f(
+                    "previous_skill_version",
+                    "text",
+                    "The skill's SKILL.md before this commit (absent: the commit added it).",
+                ),
             ),
             required=("commit_hash",),
         ),

@@ -769,14 +769,30 @@ def root_causes(con: Any, lo: datetime, hi: datetime) -> dict[str, int]:
 def skill_version_runs(
     con: Any, before: datetime
 ) -> list[tuple[str, str, datetime, str, float | None, float | None]]:
-    """Every finished skill run with a ``skill_version`` before ``before`` (naive UTC), oldest
-    first: skill, version, ts, outcome, duration_seconds, context_tokens (what skill
-    experiments compare)."""
+    """Every finished skill run with a version before ``before`` (naive UTC), oldest first:
+    skill, version, ts, outcome, duration_seconds, context_tokens (what skill experiments
+    compare).
+
+    A run's version is its own ``skill_version`` (the SDK, the hook); a run without one, of a
+    skill whose SKILL.md changes the git collector recorded (``commit`` events with
+    ``skill_version``), gets the version of the last change at or before it, or, before the
+    first change, that change's ``previous_skill_version``. Runs with neither are left out.
+    """
     rows = con.execute(
-        "SELECT skill, skill_version, ts, outcome, duration_seconds, context_tokens FROM events "
-        "WHERE event_type = 'skill_execution' AND skill IS NOT NULL AND skill_version IS NOT NULL "
-        f"AND outcome IN {TERMINALS} AND ts < ? ORDER BY ts, event_id",
-        [before],
+        "WITH changes AS (SELECT skill, ts, skill_version AS v, previous_skill_version AS pv "
+        "FROM events WHERE event_type = 'commit' AND skill IS NOT NULL "
+        "AND skill_version IS NOT NULL AND ts < ?) "
+        "SELECT r.skill, coalesce(r.skill_version, "
+        "(SELECT c.v FROM changes c WHERE c.skill = r.skill AND c.ts <= r.ts "
+        "ORDER BY c.ts DESC LIMIT 1), "
+        "(SELECT c.pv FROM changes c WHERE c.skill = r.skill AND c.ts > r.ts "
+        "ORDER BY c.ts LIMIT 1)), "
+        "r.ts, r.outcome, r.duration_seconds, r.context_tokens FROM events r "
+        "WHERE r.event_type = 'skill_execution' AND r.skill IS NOT NULL "
+        f"AND r.outcome IN {TERMINALS} AND r.ts < ? "
+        "AND (r.skill_version IS NOT NULL OR r.skill IN (SELECT skill FROM changes)) "
+        "ORDER BY r.ts, r.event_id",
+        [before, before],
     ).fetchall()
     return [
         (
@@ -788,6 +804,7 @@ def skill_version_runs(
             None if tokens is None else float(tokens),
         )
         for skill, version, ts, outcome, duration, tokens in rows
+        if version is not None
     ]
 
 

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 URL_PREFIXES: Final = ("postgresql://", "postgres://")
 AHEAD_MONTHS: Final = 2
 """Partitions created ahead of the current month (so a writer rarely creates one itself)."""
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 TYPED_COLUMNS: Final = (
     *("event_id", "ts", "event_type", "project", "source", "session_id", "task_id"),
@@ -146,6 +146,11 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
     (
         3,
         "the views again, with the task fields folders and task_kind (from extra)",
+        ("DROP VIEW IF EXISTS events CASCADE", _events_view_sql(), *_query_views()),
+    ),
+    (
+        4,
+        "the views again, with the commit field previous_skill_version (from extra)",
         ("DROP VIEW IF EXISTS events CASCADE", _events_view_sql(), *_query_views()),
     ),
 )

@@ -234,6 +234,7 @@ def _handle(
         return 0, False
     hook = HookEvent(payload, now=now)
     hook.root = str(_project_dir(env, cwd))
+    hook.home = env.get("HOME") or ""
     hook.folder_depth = folder_depth(env, settings)
     state_dir = settings.telemetry_dir / STATE_DIR
     events, block_reason = hook.process(
@@ -543,6 +544,7 @@ class HookEvent:
         self.state_problem: StateUnavailable | None = None
         self.context: tuple[int | None, str | None] = (None, None)
         self.root = ""
+        self.home = ""
         self.folder_depth = FOLDER_DEPTH
 
     def base(self, event_type: str, **fields: Any) -> dict[str, Any]:
@@ -750,10 +752,18 @@ class HookEvent:
             )
             if not skill:
                 return []
+            version = None
+            if self.root:  # on this machine (not the http hook, whose files are elsewhere)
+                from ai_telemetry.collect.skill_version import installed_version
+
+                version = installed_version(
+                    skill, project=Path(self.root), home=Path(self.home) if self.home else None
+                )
             return [
                 self.base(
                     "skill_execution",
                     skill=skill,
+                    skill_version=version,
                     outcome=outcome,
                     duration_seconds=duration,
                     folders=folders,
