@@ -451,6 +451,29 @@ class _Series:
     past_counts: list[float]
     exposure: float | None = None
     past_exposures: tuple[float, ...] = ()
+    seasons: tuple[tuple[float, tuple[float, ...]], ...] = ()
+    """This calendar week in earlier years: its value, and the baseline weeks before it then."""
+
+
+SEASON_WEEKS: Final = 104
+"""Weeks of recorded history read beyond the baseline, for a yearly shape (two years)."""
+
+Seasons = Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+"""The same calendar week in earlier years (`season_documents`): each week's metrics document,
+and the documents of the baseline weeks before it then."""
+
+
+def _season_points(
+    seasons: Seasons, watched: Watched, key: str | None
+) -> tuple[tuple[float, tuple[float, ...]], ...]:
+    out = []
+    for then, before in seasons:
+        value = _metric_values(then, watched.metric).get(key)
+        past = (_metric_values(doc, watched.metric).get(key) for doc in before)
+        kept = tuple(float(v) for v in past if v is not None)
+        if value is not None:
+            out.append((float(value), kept))
+    return tuple(out)
 
 
 def _series_inputs(
@@ -458,6 +481,7 @@ def _series_inputs(
     history: Sequence[Mapping[str, Any]],
     watched: Watched,
     options: DetectOptions,
+    seasons: Seasons = (),
 ) -> list[_Series]:
     current = _metric_values(metrics, watched.metric)
     if not current and watched.missing is not None:
@@ -493,11 +517,14 @@ def _series_inputs(
             sizes.append(size)
         if len(past) < options.min_history:
             continue
+        yearly = _season_points(seasons, watched, key) if seasons else ()
         if watched.exposure:
-            out.append(_Series(watched, key, value, None, past, [], counts.get(None), tuple(sizes)))
+            out.append(
+                _Series(watched, key, value, None, past, [], counts.get(None), tuple(sizes), yearly)
+            )
             continue
         count = counts.get(key) if watched.count or watched.runs else None
-        out.append(_Series(watched, key, value, count, past, sizes))
+        out.append(_Series(watched, key, value, count, past, sizes, seasons=yearly))
     return out
 
 
@@ -539,6 +566,7 @@ def _model_judgement(series: _Series, alpha: float) -> Judgement:
             alpha=alpha,
             exposure=series.exposure,
             exposures=series.past_exposures,
+            seasons=series.seasons,
         )
     if watched.model == "step" and len(past) >= 3:
         steps = [b - a for a, b in itertools.pairwise(past)]
@@ -567,6 +595,7 @@ def _model_judgement(series: _Series, alpha: float) -> Judgement:
         log=watched.model == "log",
         size=series.count if counted else None,
         sizes=series.past_counts if counted else (),
+        seasons=series.seasons,
     )
 
 
@@ -617,6 +646,7 @@ def _model_alerts(
     metrics: Mapping[str, Any],
     history: Sequence[Mapping[str, Any]],
     options: DetectOptions,
+    seasons: Seasons = (),
 ) -> list[Alert]:
     """The model detectors over every watched series and profile, within the budget.
 
@@ -625,7 +655,9 @@ def _model_alerts(
     """
     from ai_telemetry.alert.models import judge_vector, series_alpha
 
-    inputs = [s for w in options.watched for s in _series_inputs(metrics, history, w, options)]
+    inputs = [
+        s for w in options.watched for s in _series_inputs(metrics, history, w, options, seasons)
+    ]
     by_id = {(s.watched.metric, s.key): s for s in inputs}
     vectors = [(p, _profile_vectors(p, by_id)) for p in options.profiles]
     judged = len(inputs) + sum(len(v) for _, v in vectors)
@@ -807,6 +839,7 @@ def detect_anomalies(
     root_causes: Mapping[str, int] | None = None,
     root_window: str = "the last 28 days",
     root_cause_history: Sequence[Mapping[str, int]] = (),
+    seasons: Seasons = (),
 ) -> list[Alert]:
     """Every alert whose condition holds in ``metrics``.
 
@@ -822,6 +855,9 @@ def detect_anomalies(
         root_cause_history: the same counts in the earlier, non-overlapping 28-day windows (the
             28 days before ``root_causes``' 28 days, and so on), oldest first (Incident
             Repeat's evidence condition); `root_cause_windows`.
+        seasons: this calendar week in earlier years, each with its baseline weeks then
+            (`season_documents`): the models allow for a yearly shape that two or more earlier
+            years agree on (`ai_telemetry.alert.models.seasonal_offset`).
 
     Returns:
         Rule alerts first (critical, warning, info), then anomaly alerts in `WATCHED` order;
@@ -865,7 +901,7 @@ def detect_anomalies(
                     alerts.append(alert)
                     covered.add((alert.metric, alert.key))
     if opts.model:
-        for alert in _model_alerts(current, history, opts):
+        for alert in _model_alerts(current, history, opts, seasons):
             if (alert.metric, alert.key) not in covered:
                 alerts.append(alert)
     return alerts
@@ -954,6 +990,7 @@ def detect_from_document(
         load_history,
         root_cause_counts,
         root_cause_windows,
+        season_documents,
     )
     from ai_telemetry.analyze.history import record_weeks
     from ai_telemetry.analyze.rules import rules_from_settings
@@ -967,10 +1004,17 @@ def detect_from_document(
     causes: dict[str, int] | None = None
     earlier: list[dict[str, int]] = []
     experiments: list[Experiment] = []
+    seasons: Seasons = []
     try:
         with open_ingested(settings, progress=False) as store:
             record_weeks(store, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
-            history = load_history(store, before=start, weeks=opts.baseline_weeks)
+            recorded = load_history(store, before=start, weeks=SEASON_WEEKS + opts.baseline_weeks)
+            history = recorded[-opts.baseline_weeks :]
+            seasons = season_documents(
+                recorded,
+                week_start=(start - timedelta(days=start.weekday())).date(),
+                baseline=opts.baseline_weeks,
+            )
             causes = root_cause_counts(store, end=end)
             earlier = root_cause_windows(store, end=end, history=history, full=opts.baseline_weeks)
             if opts.experiments:
@@ -992,6 +1036,7 @@ def detect_from_document(
         root_causes=causes,
         root_window=f"the 28 days {since} to {end.date().isoformat()}",
         root_cause_history=earlier,
+        seasons=seasons,
     ) + experiment_alerts(experiments)
     result.history_weeks = len(history)
     return result

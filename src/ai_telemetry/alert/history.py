@@ -8,7 +8,7 @@ opened per root cause in the 28 days to the window's end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -73,6 +73,24 @@ def load_history(store: Store, *, before: datetime, weeks: int) -> list[WeekMetr
             continue
         grouped.setdefault(monday, []).append((row.metric, row.key, row.value))
     return [WeekMetrics(m, {"metrics": unflatten(r)}) for m, r in sorted(grouped.items())]
+
+
+def season_documents(
+    weeks: Sequence[WeekMetrics], *, week_start: date, baseline: int, years: int = 2
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The week of ``week_start`` in each of the ``years`` earlier years that the recorded
+    ``weeks`` hold (52 weeks back, 104, ...), each with the up to ``baseline`` recorded weeks
+    before it then: what `ai_telemetry.alert.detect.detect_anomalies` reads a yearly shape from.
+    """
+    by_start = {w.week_start: i for i, w in enumerate(weeks)}
+    out = []
+    for year in range(1, years + 1):
+        at = by_start.get(week_start - timedelta(weeks=52 * year))
+        if at is None:
+            continue
+        before = [w.document for w in weeks[max(0, at - baseline) : at]]
+        out.append((weeks[at].document, before))
+    return out
 
 
 def root_cause_counts(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -319,6 +319,33 @@ def _level(values: Sequence[float]) -> _Fit:
     return _Fit(intercept + slope * n, residuals, factor, 2, f"trend {slope:+.3g}/week")
 
 
+SEASON_YEARS: Final = 2
+"""A yearly shape counts only when this many earlier years show it (two years of history)."""
+
+Season = tuple[float, Sequence[float]]
+"""The same calendar week in an earlier year: its value, and the baseline weeks before it then."""
+
+
+def seasonal_offset(seasons: Sequence[Season], transform: Callable[[float], float]) -> float | None:
+    """How far this calendar week usually sits from its baseline, on the model's scale.
+
+    For each earlier year: that week's value minus the median of the weeks before it then.
+    The shape is believed only when `SEASON_YEARS` or more years show it and all agree on its
+    direction; the smallest of their offsets is used (a one-off last year, or a shape that
+    came and went, moves nothing). None: no yearly shape to allow for.
+    """
+    offsets = [
+        transform(value) - statistics.median(transform(v) for v in before)
+        for value, before in seasons
+        if len(before) >= 3
+    ]
+    if len(offsets) < SEASON_YEARS:
+        return None
+    if all(o > 0 for o in offsets) or all(o < 0 for o in offsets):
+        return min(offsets, key=abs)
+    return None
+
+
 def _robust_scale(residuals: Sequence[float], params: int = 1) -> float:
     """The residuals' standard deviation with outliers winsorized at 3 robust sigmas.
 
@@ -354,8 +381,12 @@ def judge_count(
     alpha: float,
     exposure: float | None = None,
     exposures: Sequence[float] = (),
+    seasons: Sequence[Season] = (),
 ) -> Judgement:
     """A weekly count against a negative binomial around the previous weeks' level.
+
+    With ``seasons`` (this calendar week in earlier years, `seasonal_offset`), a yearly shape
+    two or more years agree on scales the expected count (on a log scale).
 
     With ``exposure`` and ``exposures`` (this week's and the previous weeks' activity, e.g.
     ``events_total``), the level is of the count per unit of activity, scaled to this week's:
@@ -373,6 +404,10 @@ def judge_count(
     series = [c * typical / e for c, e in zip(past, exposures, strict=True)] if scaled else past
     fit = _level(series)
     how = fit.how + (f", scaled to this week's activity x{ratio:.2f}" if scaled else "")
+    offset = seasonal_offset(seasons, lambda c: math.log(c + 0.5)) if seasons else None
+    if offset is not None:
+        ratio *= math.exp(offset)
+        how += f", this week of the year x{math.exp(offset):.2f}"
     mean = max(fit.centre * ratio, 0.25)
     spread = (_robust_scale(fit.residuals, fit.params) * ratio) ** 2 if len(series) > 1 else mean
     variance = max(spread, mean) * fit.factor + 1e-9
@@ -411,6 +446,7 @@ def judge_level(
     size: float | None = None,
     sizes: Sequence[float] = (),
     floor: float | None = None,
+    seasons: Sequence[Season] = (),
 ) -> Judgement:
     """A level (a duration, a percent) against a robust Student-t predictive.
 
@@ -420,13 +456,22 @@ def judge_level(
     With ``size`` and ``sizes`` (the runs behind this week's and each previous week's value, as
     for a median duration), the spread is read per run: a week of 12 runs is expected to move
     about twice as far as a week of 48. ``floor``: the smallest spread (default: 2% on a log
-    scale, 0.2% of the level otherwise).
+    scale, 0.2% of the level otherwise). ``seasons``: this calendar week in earlier years; a
+    yearly shape two or more of them agree on moves the centre (`seasonal_offset`).
     """
     use_log = log and value > 0 and all(v > 0 for v in past)
     ys = [math.log(v) for v in past] if use_log else list(past)
     y = math.log(value) if use_log else value
     fit = _level(ys)
     centre, residuals, how = fit.centre, fit.residuals, fit.how
+    offset = None
+    if seasons and not use_log:
+        offset = seasonal_offset(seasons, float)
+    elif seasons and all(x > 0 for value, before in seasons for x in (value, *before)):
+        offset = seasonal_offset(seasons, math.log)
+    if offset is not None:
+        centre += offset
+        how += f", this week of the year {offset:+.3g}{' (log)' if use_log else ''}"
     weighted = size is not None and size > 0 and len(sizes) == len(ys) and min(sizes) > 0
     typical = statistics.fmean(sizes) if weighted else 1.0
     if weighted:
