@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ai_telemetry.cli.output import echo, echo_line
+from ai_telemetry.cli.store import store_option
 
 _DIR = click.option(
     "--dir", "directory", type=click.Path(path_type=Path), help="Telemetry directory."
@@ -53,6 +54,7 @@ _DIR = click.option(
     show_default=True,
     help="The repository whose .claude/History the learnings routes share.",
 )
+@store_option
 def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     host: str,
     port: int,
@@ -65,14 +67,24 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
 ) -> None:
     """Run the team server: event ingest, OTLP/HTTP receiver and read API (docs/serve.md).
 
-    Stops on SIGTERM or Ctrl-C after the requests in flight are answered.
+    With --store postgresql://... (or AI_TELEMETRY_STORE) every acknowledged event also goes
+    on to that store, and the read API reads it. Stops on SIGTERM or Ctrl-C after the requests
+    in flight are answered.
     """
+    import os
+
     from ai_telemetry.config import load_settings
     from ai_telemetry.serve.app import run_server
     from ai_telemetry.serve.body import BodyLimits
     from ai_telemetry.serve.context import ServeOptions
+    from ai_telemetry.store.postgres import is_postgres_url, safe_url
+    from ai_telemetry.stores import STORE_ENV, store_url
 
     settings = load_settings(telemetry_dir=directory)
+    url = store_url(settings)
+    central = url if is_postgres_url(url) else None
+    if central is not None:
+        os.environ[STORE_ENV] = central  # the read routes' threads read the same store
     options = ServeOptions(
         host=host,
         port=port,
@@ -81,8 +93,12 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
         ),
         behind_tls=behind_tls,
         repo=repo.resolve(),
+        store=central,
     )
-    echo_line(f"ai-telemetry serve: http://{host}:{port} over {settings.log_path}", err=True)
+    onward = f", fed into {safe_url(central)}" if central else ""
+    echo_line(
+        f"ai-telemetry serve: http://{host}:{port} over {settings.log_path}{onward}", err=True
+    )
     run_server(settings, options)
 
 

@@ -203,15 +203,45 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from ai_telemetry.serve.store_feed import StoreFeed
+
+        feed = StoreFeed(settings, options.store) if options.store else None
         writer.start()
+        if feed is not None:
+            feed.start()
         try:
             yield
         finally:
             writer.close()  # every queued batch is written first
+            if feed is not None:
+                feed.close()  # then sent on to the store (or left for the next start)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ctx = ctx
     return app
+
+
+def check_store(settings: Settings, url: str) -> None:
+    """Start-up check of the store the server feeds: a schema behind (or ahead) refuses to
+    start, in one line; a database that cannot be reached now only warns (the log keeps every
+    event, the feed sends them once it is back).
+
+    Raises:
+        StoreBehindError: run ``ai-telemetry store migrate`` first.
+    """
+    import sys
+
+    from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.store.postgres import PostgresStore, safe_url
+
+    try:
+        with PostgresStore(url, settings=settings):
+            pass
+    except AnalyticsError as exc:
+        sys.stderr.write(
+            f"ai-telemetry serve: {exc}; serving anyway: events stay in {settings.log_path} "
+            f"and go on to {safe_url(url)} once it answers\n"
+        )
 
 
 def run_server(settings: Settings, options: ServeOptions) -> None:
@@ -224,6 +254,8 @@ def run_server(settings: Settings, options: ServeOptions) -> None:
 
     tokens = TokenStore(settings.telemetry_dir)
     check_bind(options.host, tokens)
+    if options.store:
+        check_store(settings, options.store)
     app = create_app(settings, options, tokens=tokens)
     config = uvicorn.Config(
         app,
@@ -241,6 +273,7 @@ def run_server(settings: Settings, options: ServeOptions) -> None:
 __all__ = [
     "ROUTE_MODULES",
     "check_bind",
+    "check_store",
     "create_app",
     "is_loopback",
     "openapi_document",

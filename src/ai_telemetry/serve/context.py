@@ -49,6 +49,8 @@ class ServeOptions:
         max_pending: batches queued for the writer before 503.
         repo: the repository (for routes that read skills or git history).
         behind_tls: a TLS reverse proxy is in front (cookies are marked Secure).
+        store: a ``postgresql://`` URL the server feeds its log into (`StoreFeed`); None:
+            the embedded warehouse of its folder only.
     """
 
     host: str = DEFAULT_HOST
@@ -57,6 +59,7 @@ class ServeOptions:
     max_pending: int = DEFAULT_MAX_PENDING
     repo: Path = field(default_factory=Path)
     behind_tls: bool = False
+    store: str | None = None
 
 
 @dataclass(slots=True)

@@ -48,8 +48,6 @@ from ai_telemetry.ship.sender import BatchResult, BatchTooLarge
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ai_telemetry.ship.sender import Sender
-
 HEAD_BYTES: Final = 4096
 """How many of the log's first bytes identify it (with its inode)."""
 BATCH_LINES: Final = 5000
@@ -59,6 +57,19 @@ BATCH_BYTES: Final = 2 << 20
 POLL: Final = 0.5
 """Seconds between looks at the log when following it and there is nothing new."""
 CHECKPOINT_VERSION: Final = 1
+
+
+class BatchSender(Protocol):
+    """What the shipper sends through: `Sender` (HTTP to a server) or `StoreSender` (a
+    PostgreSQL store, for ``serve --store``)."""
+
+    url: str
+    retries: int
+    should_stop: Callable[[], bool]
+
+    def send(self, lines: bytes, *, count: int) -> BatchResult: ...
+
+    def close(self) -> None: ...
 
 
 class StopFlag(Protocol):
@@ -209,7 +220,7 @@ class Shipper:
 
     def __init__(
         self,
-        sender: Sender,
+        sender: BatchSender,
         *,
         log_path: Path,
         checkpoint: Path,
