@@ -155,6 +155,7 @@ def metric_series(
     weeks: int = 12,
     settings: Settings,
     now: datetime | None = None,
+    project: str | None = None,
 ) -> list[tuple[date, float | None]]:
     """One metric, week by week: ``[(monday, value or None), ...]``, oldest first.
 
@@ -168,6 +169,9 @@ def metric_series(
         weeks: how many complete ISO weeks, ending with the last one.
         settings: where the telemetry is.
         now: the clock.
+        project: only this project's events: each week's catalogue is computed for the
+            project from the events (the recorded history is the whole store's), nothing is
+            written.
 
     Raises:
         AnalyticsError: the log, an archive or the warehouse cannot be read.
@@ -176,8 +180,34 @@ def metric_series(
 
     with open_store(settings) as store:
         store.ingest()
+        if project is not None:
+            return project_series(
+                store, metric_name, key=key, weeks=weeks, now=now, project=project
+            )
         record_weeks(store, weeks, now=now, refresh=False)
         return read_series(store, metric_name, key=key, weeks=weeks, now=now)
+
+
+def project_series(
+    store: Store,
+    metric: str,
+    *,
+    key: str | None,
+    weeks: int,
+    now: datetime | None,
+    project: str,
+) -> list[tuple[date, float | None]]:
+    """One metric of one project for the last ``weeks`` complete weeks, from the events (each
+    week's catalogue for the project, flattened as `record_week` flattens it)."""
+    newest = last_complete_week(now)
+    out: list[tuple[date, float | None]] = []
+    for back in range(weeks - 1, -1, -1):
+        monday = newest - timedelta(days=7 * back)
+        body = store.catalogue(Window.week_of(monday), project=project)
+        rows = [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
+        values = {(m, k): v for m, k, v in rows}
+        out.append((monday, values.get((metric, key or ""))))
+    return out
 
 
 def prune_history(store: Store, *, before: date) -> int:
@@ -210,7 +240,11 @@ def render_trend(
 
 
 def trend_document(
-    metric_name: str, series: list[tuple[date, float | None]], *, key: str | None
+    metric_name: str,
+    series: list[tuple[date, float | None]],
+    *,
+    key: str | None,
+    project: str | None = None,
 ) -> TrendDocument:
     """The ``trend --json`` document (docs/schemas/trend.json): the series `render_trend` shows."""
     from ai_telemetry.documents import finite, header
@@ -219,5 +253,6 @@ def trend_document(
         **header("trend"),
         "metric": metric_name,
         "key": key,
+        "project": project,
         "weeks": [{"week": monday.isoformat(), "value": finite(value)} for monday, value in series],
     }

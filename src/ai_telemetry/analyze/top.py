@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 KINDS: Final = TOP_KINDS
 
 
-def top(store: Store, kind: str, window: Window, *, limit: int = 5) -> list[TopRow]:
+def top(
+    store: Store, kind: str, window: Window, *, limit: int = 5, project: str | None = None
+) -> list[TopRow]:
     """The ``limit`` most frequent skills, agents, tools or error kinds in ``window``.
 
     Skills and agents count executions (METRICS.md pairing); tools count ``tool_call`` events;
@@ -34,7 +36,7 @@ def top(store: Store, kind: str, window: Window, *, limit: int = 5) -> list[TopR
     """
     if kind not in KINDS:
         raise AnalyticsError(f"top {kind!r}: choose one of {', '.join(KINDS)}")
-    return store.top(kind, window, limit=limit)
+    return store.top(kind, window, limit=limit, project=project)
 
 
 _TITLES: Final = {
@@ -65,7 +67,13 @@ def render_top(rows: list[TopRow], kind: str, *, days: int, limit: int) -> str:
 
 
 def load_top(
-    kind: str, *, days: int, limit: int, settings: Settings, now: datetime | None = None
+    kind: str,
+    *,
+    days: int,
+    limit: int,
+    settings: Settings,
+    now: datetime | None = None,
+    project: str | None = None,
 ) -> tuple[list[TopRow], Window]:
     """What ``ai-telemetry top`` (and the MCP ``top`` tool) reads: ingest, then rank.
 
@@ -80,11 +88,17 @@ def load_top(
 
     with open_store(settings) as store:
         store.ingest()
-        return top(store, kind, window, limit=limit), window
+        return top(store, kind, window, limit=limit, project=project), window
 
 
 def top_document(
-    rows: list[TopRow], kind: str, *, days: int, limit: int, window: Window
+    rows: list[TopRow],
+    kind: str,
+    *,
+    days: int,
+    limit: int,
+    window: Window,
+    project: str | None = None,
 ) -> TopDocument:
     """The ``top --json`` document (docs/schemas/top.json): the rows `render_top` prints."""
     from ai_telemetry.documents import header, utc_text
@@ -96,5 +110,6 @@ def top_document(
         "days": days,
         "limit": limit,
         "window": {"start": str(utc_text(window.start)), "end": str(utc_text(window.end))},
+        "project": project,
         "rows": [{"rank": i, "name": r.name, "count": r.count} for i, r in enumerate(rows, 1)],
     }

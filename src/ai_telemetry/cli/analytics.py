@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.options import project_option
 from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.cli.store import store_option
 from ai_telemetry.config import Settings, load_settings
@@ -31,7 +32,7 @@ def _settings(input_path: Path | None = None) -> Settings:
 @click.option("--start", help="Window start (date or RFC 3339); default: 7 days before --end.")
 @click.option("--end", help="Window end (date or RFC 3339, exclusive); default: now.")
 @click.option("--output", type=click.Path(path_type=Path), help="metrics.json to write.")
-@click.option("--project", help="Only events of this project.")
+@project_option
 @click.option(
     "--backfill-weeks",
     type=click.IntRange(min=0),
@@ -92,14 +93,15 @@ def aggregate_cmd(  # noqa: PLR0917 (click passes options positionally)
 @click.argument("kind", type=click.Choice(["skills", "agents", "tools", "errors"]))
 @click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+@project_option
 @json_option
-def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
+def top_cmd(kind: str, days: int, limit: int, project: str | None, as_json: bool) -> None:
     """Top skills, agents, tools or errors of the last N days (the seed's example query)."""
     from ai_telemetry.analyze.top import load_top, render_top, top_document
 
-    rows, window = load_top(kind, days=days, limit=limit, settings=_settings())
+    rows, window = load_top(kind, days=days, limit=limit, settings=_settings(), project=project)
     if as_json:
-        emit(top_document(rows, kind, days=days, limit=limit, window=window))
+        emit(top_document(rows, kind, days=days, limit=limit, window=window, project=project))
     else:
         echo(render_top(rows, kind, days=days, limit=limit))
 
@@ -109,14 +111,15 @@ def top_cmd(kind: str, days: int, limit: int, as_json: bool) -> None:
 @click.argument("metric")
 @click.option("--key", help="Skill, agent, tool, severity, ... of a keyed metric.")
 @click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True)
+@project_option
 @json_option
-def trend_cmd(metric: str, key: str | None, weeks: int, as_json: bool) -> None:
+def trend_cmd(metric: str, key: str | None, weeks: int, project: str | None, as_json: bool) -> None:
     """Show one metric week by week (e.g. skill_success_rate --key systematic-debugger)."""
     from ai_telemetry.analyze.history import metric_series, render_trend, trend_document
 
-    series = metric_series(metric, key=key, weeks=weeks, settings=_settings())
+    series = metric_series(metric, key=key, weeks=weeks, settings=_settings(), project=project)
     if as_json:
-        emit(trend_document(metric, series, key=key))
+        emit(trend_document(metric, series, key=key, project=project))
     else:
         echo(render_trend(metric, series, key=key, weeks=weeks))
 

@@ -1,4 +1,4 @@
-"""Options several commands share: the repository and its learning entries."""
+"""Options several commands share: the repository, its learning entries, the project."""
 
 from __future__ import annotations
 
@@ -20,4 +20,8 @@ history_option = click.option(
     help="Folder of LEARN-*.md entries [default: REPO/.claude/History].",
 )
 
-__all__ = ["history_option", "repo_option"]
+project_option = click.option(
+    "--project", metavar="NAME", help="Only events of this project (AI_TELEMETRY_PROJECT)."
+)
+
+__all__ = ["history_option", "project_option", "repo_option"]

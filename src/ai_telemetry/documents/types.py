@@ -154,6 +154,7 @@ class TopDocument(Document):
     days: int
     limit: int
     window: WindowDoc
+    project: NotRequired[Annotated[str | None, "Only this project's events; null: all."]]
     rows: list[TopRowDoc]
 
 
@@ -162,6 +163,13 @@ class TrendDocument(Document):
 
     metric: str
     key: str | None
+    project: NotRequired[
+        Annotated[
+            str | None,
+            "Only this project's events (computed from the events week by week); null: all "
+            "(the recorded weekly history).",
+        ]
+    ]
     weeks: Annotated[list[WeekValue], "Complete ISO weeks, oldest first; null: no value."]
 
 

@@ -101,6 +101,7 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
         kind = request.path_params["kind"]
         if kind not in TOP_KINDS:
             return error_response(404, f"top {kind!r}: use one of {', '.join(TOP_KINDS)}")
+        project = _text(request, "project")
         try:
             days = _int(request, "days", 7, 1, 3650)
             limit = _int(request, "limit", 5, 1, 1000)
@@ -110,8 +111,8 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
         def work() -> Mapping[str, Any]:
             from ai_telemetry.analyze.top import load_top, top_document
 
-            rows, used = load_top(kind, days=days, limit=limit, settings=settings)
-            return top_document(rows, kind, days=days, limit=limit, window=used)
+            rows, used = load_top(kind, days=days, limit=limit, settings=settings, project=project)
+            return top_document(rows, kind, days=days, limit=limit, window=used, project=project)
 
         return await _answer(ctx, work)
 
@@ -119,6 +120,7 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
         """One metric week by week (trend --json)."""
         metric = request.path_params["metric"]
         key = _text(request, "key")
+        project = _text(request, "project")
         try:
             weeks = _int(request, "weeks", 12, 1, 520)
         except _BadQuery as exc:
@@ -127,8 +129,8 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
         def work() -> Mapping[str, Any]:
             from ai_telemetry.analyze.history import metric_series, trend_document
 
-            series = metric_series(metric, key=key, weeks=weeks, settings=settings)
-            return trend_document(metric, series, key=key)
+            series = metric_series(metric, key=key, weeks=weeks, settings=settings, project=project)
+            return trend_document(metric, series, key=key, project=project)
 
         return await _answer(ctx, work)
 
@@ -211,6 +213,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             _param("kind", {"enum": list(TOP_KINDS)}, "path"),
             _param("days", {"type": "integer", "minimum": 1, "maximum": 3650}),
             _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            _param("project", {"type": "string"}, doc="only events of this project"),
         ],
     ),
     "/api/trend/{metric}": _get(
@@ -221,6 +224,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             _param("metric", {"type": "string"}, "path", "e.g. skill_success_rate"),
             _param("key", {"type": "string"}, doc="skill, agent, tool ... of a keyed metric"),
             _param("weeks", {"type": "integer", "minimum": 1, "maximum": 520}),
+            _param("project", {"type": "string"}, doc="only events of this project"),
         ],
     ),
     "/api/alerts": _get(

@@ -1,0 +1,34 @@
+"""``?project=`` on the read API's top and trend routes (issue 16 §5), over a real server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from serve_test_helpers import running_server
+
+from project_events import _events, _last_monday
+
+
+def test_the_api_routes_take_project(tmp_path: Path) -> None:
+    """GET /api/top/skills?project=beta and /api/trend/...?project=alpha: the same documents."""
+    directory = tmp_path / "srv"
+    directory.mkdir()
+    monday = _last_monday()
+    (directory / "events.jsonl").write_bytes(
+        b"".join(orjson.dumps(e) + b"\n" for e in _events(monday))
+    )
+    days = (datetime.now(UTC) - monday).days + 1
+    with running_server(directory) as server:
+        token = server.tokens["program_director"]
+        status, _, body = server.request(
+            "GET", f"/api/top/skills?days={days}&project=beta", token=token
+        )
+        assert status == 200, body
+        assert [(r["name"], r["count"]) for r in orjson.loads(body)["rows"]] == [("tdd", 5)]
+        status, _, body = server.request(
+            "GET", "/api/trend/skill_invocation_total?key=tdd&weeks=2&project=alpha", token=token
+        )
+        assert status == 200, body
+        assert [w["value"] for w in orjson.loads(body)["weeks"]] == [2.0, 3.0]
