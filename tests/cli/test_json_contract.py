@@ -97,6 +97,7 @@ DEMO_RUNS: dict[str, list[str]] = {
         "select skill, count(*) as n, min(ts) as first from skill_executions "
         "group by skill order by n desc",
     ],
+    "projects": ["projects", "--days", "30"],
     "propose fix": ["propose", "fix", "timezone-handling", "--repo", "{dir}"],
     "propose skills": ["propose", "skills", "--quarter", "{quarter}", "--repo", "{dir}"],
     "recommend": ["recommend", "--paths", "src/api", "tests/unit", "--kind", "debug"],

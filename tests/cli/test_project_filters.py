@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +52,45 @@ def test_top_and_trend_count_only_the_project(tmp_path: Path, telemetry_dir: Pat
     assert [w["value"] for w in trend["weeks"]] == [2.0, 3.0]
     assert trend["project"] == "alpha"
     assert [w["value"] for w in _run(*args, cwd=tmp_path)["weeks"]] == [2.0, 8.0]
+
+
+def test_projects_overview_matches_each_projects_own_documents(
+    tmp_path: Path, telemetry_dir: Path
+) -> None:
+    """projects --json: one row per project, the numbers of that project's aggregate --json."""
+    monday = _last_monday()
+    events = _events(monday)
+    events[0]["outcome"] = "error"  # alpha: 2 of 3 tdd runs (and 1 review) succeed
+    events.append(
+        {
+            "timestamp": (monday + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "event_type": "agent_task",
+            "agent": "implementer",
+            "outcome": "success",
+            "project": "beta",
+        }
+    )
+    log = telemetry_dir / "events.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    days = str((datetime.now(UTC) - monday).days + 1)
+    doc = _run("projects", "--days", days, "--json", cwd=tmp_path)
+    rows = {r["project"]: r for r in doc["projects"]}
+    assert set(rows) == {"alpha", "beta"}
+    assert (rows["alpha"]["skill_invocations"], rows["alpha"]["skill_success_rate"]) == (4, 0.75)
+    assert (rows["beta"]["skill_invocations"], rows["beta"]["skill_success_rate"]) == (5, 1.0)
+    assert (rows["beta"]["agent_tasks"], rows["beta"]["agent_completion_rate"]) == (1, 1.0)
+    assert rows["alpha"]["agent_completion_rate"] is None
+    start, end = doc["window"]["start"], doc["window"]["end"]
+    for name, row in rows.items():
+        target = tmp_path / f"{name}.json"
+        args = ("--start", start, "--end", end, "--project", name, "--output", str(target))
+        _run("aggregate", *args, "--json", cwd=tmp_path)
+        own = json.loads(target.read_text())
+        assert row["events"] == own["events"]["total"]
+        assert row["skill_invocations"] == sum(own["metrics"]["skill_invocation_total"].values())
+    assert doc["events_without_project"] == 0
+    text = subprocess.run(
+        [CLI, "projects", "--days", days], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert "alpha: 4 skill runs (75.0% success)" in text

@@ -32,3 +32,25 @@ def test_the_api_routes_take_project(tmp_path: Path) -> None:
         )
         assert status == 200, body
         assert [w["value"] for w in orjson.loads(body)["weeks"]] == [2.0, 3.0]
+
+
+def test_api_projects_is_the_projects_document(tmp_path: Path) -> None:
+    """GET /api/projects: a row per project, for read roles; the collector gets 403."""
+    directory = tmp_path / "srv"
+    directory.mkdir()
+    monday = _last_monday()
+    (directory / "events.jsonl").write_bytes(
+        b"".join(orjson.dumps(e) + b"\n" for e in _events(monday))
+    )
+    days = (datetime.now(UTC) - monday).days + 1
+    with running_server(directory) as server:
+        status, _, body = server.request(
+            "GET", f"/api/projects?days={days}", token=server.tokens["program_director"]
+        )
+        assert status == 200, body
+        doc = orjson.loads(body)
+        assert doc["command"] == "projects"
+        rows = {r["project"]: r["skill_invocations"] for r in doc["projects"]}
+        assert rows == {"alpha": 4, "beta": 5}
+        denied, _, _ = server.request("GET", "/api/projects", token=server.tokens["collector"])
+        assert denied == 403

@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "audit": "reports:audit_group",
     "compare": "reports:compare_group",
     "status": "reports:status_cmd",
+    "projects": "reports:projects_cmd",
     "usage": "usage:usage_group",
     "statusline": "usage:statusline_cmd",
     # detection and alerting

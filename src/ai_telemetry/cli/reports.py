@@ -145,6 +145,24 @@ _as_of_option = click.option(
 )
 
 
+@click.command("projects")
+@store_option
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True)
+@json_option
+def projects_cmd(days: int, as_json: bool) -> None:
+    """The cross-project overview of the last N days: per project, skill runs and success,
+    agent completion, LLM cost and the open alerts that concern it."""
+    from ai_telemetry.config import load_settings
+    from ai_telemetry.ports import Window
+    from ai_telemetry.report.projects import project_overview, render_projects
+
+    doc = project_overview(load_settings(), Window.last_days(days))
+    if as_json:
+        emit(doc)
+    else:
+        echo(render_projects(doc))
+
+
 @click.group("review")
 def review_group() -> None:
     """Periodic reviews (the seed's Monthly Learning Review)."""

@@ -32,6 +32,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "gate": 1,
     "import claude-code": 1,
     "propose fix": 1,
+    "projects": 1,
     "propose skills": 1,
     "query": 1,
     "recommend": 1,

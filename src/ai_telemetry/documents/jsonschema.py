@@ -38,6 +38,7 @@ DOCUMENTS: Final[Mapping[str, type]] = {
     "gate": doc.GateDocument,
     "import claude-code": doc.ImportClaudeCodeDocument,
     "propose fix": doc.ProposeFixDocument,
+    "projects": doc.ProjectsDocument,
     "propose skills": doc.ProposeSkillsDocument,
     "query": doc.QueryDocument,
     "recommend": doc.RecommendDocument,

@@ -158,6 +158,32 @@ class TopDocument(Document):
     rows: list[TopRowDoc]
 
 
+class ProjectRowDoc(TypedDict):
+    """One project of the cross-project overview."""
+
+    project: str
+    events: int
+    skill_invocations: int
+    skill_success_rate: Annotated[
+        float | None, "Successes over finished skill runs (success, error, rollback, handoff)."
+    ]
+    agent_tasks: int
+    agent_completion_rate: Annotated[float | None, "The same over agent tasks."]
+    llm_cost_usd: float
+    open_alerts: Annotated[int, "Open alerts naming a skill or agent this project ran."]
+    critical_alerts: int
+
+
+class ProjectsDocument(Document):
+    """ai-telemetry projects: the cross-project overview of a window."""
+
+    window: WindowDoc
+    projects: list[ProjectRowDoc]
+    events_without_project: int
+    team_wide_alerts: Annotated[int, "Open alerts about no skill or agent (the whole team)."]
+    open_alerts: int
+
+
 class TrendDocument(Document):
     """ai-telemetry trend: one metric week by week."""
 

@@ -5,8 +5,9 @@ Each route calls the same library functions as its command (and as the MCP tools
 
 - ``GET /api/metrics?start=&end=&project=``: ``aggregate --json`` with the whole metrics.json
   as ``metrics`` (any window; default the last 7 days);
-- ``GET /api/top/{skills|agents|tools|errors}?days=&limit=``: ``top KIND --json``;
-- ``GET /api/trend/{metric}?key=&weeks=``: ``trend METRIC --json``;
+- ``GET /api/top/{skills|agents|tools|errors}?days=&limit=&project=``: ``top KIND --json``;
+- ``GET /api/trend/{metric}?key=&weeks=&project=``: ``trend METRIC --json``;
+- ``GET /api/projects?days=``: ``projects --json`` (the cross-project overview);
 - ``GET /api/alerts?live=&weeks=``: ``status --json`` (the week of metrics.json; ``live=true``:
   the last 7 days of the log).
 
@@ -158,7 +159,23 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
 
         return await _answer(ctx, work)
 
+    async def get_projects(request: Request) -> Response:
+        """The cross-project overview of the last N days (projects --json)."""
+        try:
+            days = _int(request, "days", 7, 1, 3650)
+        except _BadQuery as exc:
+            return error_response(400, str(exc))
+
+        def work() -> Mapping[str, Any]:
+            from ai_telemetry.ports import Window
+            from ai_telemetry.report.projects import project_overview
+
+            return project_overview(settings, Window.last_days(days))
+
+        return await _answer(ctx, work)
+
     return [
+        RouteSpec("GET", "/api/projects", get_projects),
         RouteSpec("GET", "/api/metrics", get_metrics),
         RouteSpec("GET", "/api/top/{kind}", get_top),
         RouteSpec("GET", "/api/trend/{metric}", get_trend),
@@ -226,6 +243,12 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             _param("weeks", {"type": "integer", "minimum": 1, "maximum": 520}),
             _param("project", {"type": "string"}, doc="only events of this project"),
         ],
+    ),
+    "/api/projects": _get(
+        "The cross-project overview",
+        "getProjects",
+        "projects",
+        [_param("days", {"type": "integer", "minimum": 1, "maximum": 3650})],
     ),
     "/api/alerts": _get(
         "The open alerts and the week at a glance",

@@ -47,6 +47,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Access]] = {
     ("GET", "/api/top/{kind}"): READ,
     ("GET", "/api/trend/{metric}"): READ,
     ("GET", "/api/alerts"): READ,
+    ("GET", "/api/projects"): READ,
     # shared learnings (serve/learnings.py)
     ("GET", "/api/learnings"): READ,
     ("POST", "/api/learnings"): WRITE,
