@@ -3,7 +3,7 @@
 Two worlds (``--world``): ``harsh`` (default) is `detection_world`: weekly metrics documents
 simulated directly, with volume growing 2x over the year, a drifting skill mix, holiday weeks, a
 new skill and a retired one, and the demo's seven anomalies at full and at half size; ``demo``
-is the demo generator through the real warehouse (about 2.5 minutes for 20 seeds on a quiet machine).
+is the demo generator through the real warehouse (about 2.5 minutes for 20 seeds, quiet machine).
 
 For the demo world, the demo generator (`ai_telemetry.demo.generate`) writes ``--weeks`` weeks of
 events with its seven injected anomalies (all in the last six weeks); the events go through the
