@@ -924,6 +924,12 @@ class PrivacyGuard:
                 out.append(Finding(key, category))
         return out
 
+    def keeps(self, spec: Any, value: str) -> bool:
+        """True when `scrub` keeps the string ``value`` of a field of ``spec`` as it is (no scan
+        needed, or scanned clean): the per-value half of `scrub`, for a caller that memoises it
+        (`LogSink`'s fast path)."""
+        return not self._needs_scan(spec, value) or self._verdict(value) is None
+
     @staticmethod
     def _needs_scan(spec: Any, value: str) -> bool:
         kind = spec.kind
