@@ -159,13 +159,13 @@ class LogSink:
         event_type = raw.get("event_type")
         if event_type.__class__ is not str or "timestamp" not in raw:
             return None
-        spec = EVENT_TYPES.get(event_type)  # type: ignore[arg-type]
-        if spec is None or event_type.startswith("learning_"):  # type: ignore[union-attr]
+        spec = EVENT_TYPES.get(event_type)
+        if spec is None or event_type.startswith("learning_"):
             return None
-        allowed = fields_for(event_type)  # type: ignore[arg-type]
-        memo = self._memo.get(event_type)  # type: ignore[arg-type]
+        allowed = fields_for(event_type)
+        memo = self._memo.get(event_type)
         if memo is None:
-            memo = self._memo[event_type] = {}  # type: ignore[index]
+            memo = self._memo[event_type] = {}
         keeps = self.guard.keeps
         out: dict[str, Any] = {}
         try:

@@ -156,7 +156,8 @@ def _identity(*parts: object) -> str:
     in place (the same bytes, without the `uuid.UUID` object per record)."""
     dumps = orjson.dumps
     name = "\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts)))
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)
+    digest = bytearray(sha1.digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()
@@ -218,7 +219,7 @@ class _Builder:
         if keep is None:
             keep = _CONTEXT_KEYS.union(used)
             if used.__class__ is tuple:
-                _KEEP[used] = keep  # type: ignore[index]
+                _KEEP[used] = keep
         dropped = [k for k in attrs if k not in keep]
         if dropped:
             self.result.dropped_attributes.update(dropped)
@@ -340,12 +341,9 @@ def map_logs(payload: Mapping[str, Any]) -> OtlpResult:
                     out,
                     attrs,
                     _event_name(get(record, "eventName"), attrs, any_value(get(record, "body"))),
-                    lambda r=record: as_int(get(r, "timeUnixNano"))
-                    or as_int(get(r, "observedTimeUnixNano")),
-                    lambda r=record: (
-                        normalize_id(get(r, "traceId"), length=16),
-                        normalize_id(get(r, "spanId"), length=8),
-                    ),
+                    record,
+                    nanos_of=_json_nanos,
+                    ids_of=_json_ids,
                 )
     return out.result
 
@@ -366,21 +364,41 @@ def map_logs_message(message: Any) -> OtlpResult:
                     out,
                     attrs,
                     _event_name(getattr(record, "event_name", None), attrs, body),
-                    lambda r=record: r.time_unix_nano or r.observed_time_unix_nano or None,
-                    lambda r=record: (
-                        proto_id(r.trace_id, length=16),
-                        proto_id(r.span_id, length=8),
-                    ),
+                    record,
+                    nanos_of=_proto_nanos,
+                    ids_of=_proto_ids,
                 )
     return out.result
+
+
+def _json_nanos(record: Mapping[str, Any]) -> int | None:
+    return as_int(get(record, "timeUnixNano")) or as_int(get(record, "observedTimeUnixNano"))
+
+
+def _json_ids(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    return (
+        normalize_id(get(record, "traceId"), length=16),
+        normalize_id(get(record, "spanId"), length=8),
+    )
+
+
+def _proto_nanos(record: Any) -> int | None:
+    nanos: int = record.time_unix_nano or record.observed_time_unix_nano
+    return nanos or None
+
+
+def _proto_ids(record: Any) -> tuple[str | None, str | None]:
+    return proto_id(record.trace_id, length=16), proto_id(record.span_id, length=8)
 
 
 def _map_log_record(
     out: _Builder,
     attrs: dict[str, Any],
     event_name: str | None,
-    nanos_of: Callable[[], int | None],
-    ids_of: Callable[[], tuple[str | None, str | None]],
+    record: Any,
+    *,
+    nanos_of: Callable[[Any], int | None],
+    ids_of: Callable[[Any], tuple[str | None, str | None]],
 ) -> None:
     """One log record, whichever encoding it came in (the record's time and ids are read only
     for a record that maps)."""
@@ -391,13 +409,13 @@ def _map_log_record(
         return
     event_type, fn = mapper
     mapped = fn(attrs)
-    nanos = nanos_of()
+    nanos = nanos_of(record)
     timestamp = _timestamp(nanos) or _iso(attrs.get("event.timestamp"))
     if mapped is None or timestamp is None:
         out.skip("log", f"{name} (incomplete)")
         return
     fields, used = mapped
-    trace, span = ids_of()
+    trace, span = ids_of(record)
     identity = _identity(
         "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
     )
