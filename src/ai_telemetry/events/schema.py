@@ -818,6 +818,10 @@ def _check_value(field: Field, value: object) -> object:
     return value
 
 
+check_value = _check_value
+"""`_check_value` for the log sink's fast path (one field's check and normal form)."""
+
+
 class Checked:
     """A validated event, and what validation noticed without refusing it."""
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
 from ai_telemetry.events.privacy import PrivacyGuard
-from ai_telemetry.events.schema import MAX_LINE_BYTES, validate_event
+from ai_telemetry.events.schema import (
+    EVENT_TYPES,
+    MAX_LINE_BYTES,
+    check_timestamp_range,
+    check_value,
+    fields_for,
+    new_event_id,
+    validate_event,
+)
 from ai_telemetry.log.writer import EventLog
 
 TYPE_CHECKING = False  # the hook imports this module: keep `typing` and friends out
@@ -18,6 +26,11 @@ if TYPE_CHECKING:
 
     from ai_telemetry.config import Settings
 
+
+_MEMO_MAX_LEN = 160
+"""Longest string value the fast path remembers (as the guard's own clean-value cache)."""
+_MEMO_PER_FIELD = 4096
+"""Values remembered per (event type, field) before that field's memo starts afresh."""
 
 DEFAULT_LOCK_TIMEOUT = 2.0
 """Seconds a `LogSink` waits for the writers' lock before spooling (appends hold it for
@@ -106,6 +119,7 @@ class LogSink:
             spool=spool,
         )
         self._defaults: dict[str, str] = {}
+        self._memo: dict[str, dict[str, dict[str, Any]]] = {}
         if source:
             self._defaults["source"] = source
         if settings.project:
@@ -122,9 +136,72 @@ class LogSink:
             raw = {**self._defaults, **raw}
         elif "project" in self._defaults:
             raw = {"project": self._defaults["project"], **raw}
+        fast = self._fast_prepare(raw)
+        if fast is not None:
+            return fast, False, 0
         clean, removed = self.guard.scrub(raw)
         checked = validate_event(clean)
         return checked.event, checked.unknown_type, removed
+
+    def _fast_prepare(self, raw: Mapping[str, Any]) -> dict[str, Any] | None:
+        """`scrub` then `validate_event` in one pass, for an event they leave whole: a known,
+        non-learning type, only allowed keys, scalar values, nothing for the guard to remove
+        and nothing for validation to refuse. None for anything else, and the caller takes
+        the two steps one after the other (so every refusal and every redaction, and its
+        message, comes from them exactly as before).
+
+        A string value of a field is judged once (the guard's verdict, then the field's
+        check) and remembered by its exact text, per event type and field: the verdict and
+        the check depend on nothing else (the guard's policy is fixed for the sink), and the
+        ones that depend on the clock, a timestamp's range, are checked again every time.
+        Tool, skill, model and outcome values repeat in nearly every event of a batch.
+        """
+        event_type = raw.get("event_type")
+        if event_type.__class__ is not str or "timestamp" not in raw:
+            return None
+        spec = EVENT_TYPES.get(event_type)
+        if spec is None or event_type.startswith("learning_"):
+            return None
+        allowed = fields_for(event_type)
+        memo = self._memo.get(event_type)
+        if memo is None:
+            memo = self._memo[event_type] = {}
+        keeps = self.guard.keeps
+        out: dict[str, Any] = {}
+        try:
+            for key, value in raw.items():
+                field = allowed.get(key)
+                if field is None:
+                    return None  # the guard drops it and counts it: the slow path
+                cls = value.__class__
+                if cls is str:
+                    known = memo.get(key)
+                    if known is None:
+                        known = memo[key] = {}
+                    hit = known.get(value)
+                    if hit is None:
+                        if not keeps(field, value):
+                            return None
+                        hit = check_value(field, value)
+                        if len(value) <= _MEMO_MAX_LEN:
+                            if len(known) >= _MEMO_PER_FIELD:
+                                known.clear()
+                            known[value] = hit
+                    elif field.kind == "timestamp":
+                        check_timestamp_range(hit, field.name)
+                    out[key] = hit
+                elif cls is int or cls is float or cls is bool:
+                    out[key] = check_value(field, value)
+                elif value is not None:
+                    return None
+        except EventValidationError:
+            return None
+        for name in spec.required:
+            if name not in out:
+                return None
+        if "event_id" not in out:
+            out["event_id"] = new_event_id()
+        return out
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteReport:
         """Append every acceptable event in one locked write; report the rest.

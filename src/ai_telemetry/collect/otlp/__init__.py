@@ -17,8 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ai_telemetry.collect.otlp.decode import KINDS, Kind, decode_json, decode_protobuf, detect_kind
-from ai_telemetry.collect.otlp.mapping import OtlpResult, map_logs, map_metrics
+from ai_telemetry.collect.otlp.decode import (
+    KINDS,
+    Kind,
+    decode_json,
+    detect_kind,
+    message_to_dict,
+    parse_protobuf,
+)
+from ai_telemetry.collect.otlp.mapping import OtlpResult, map_logs, map_logs_message, map_metrics
 from ai_telemetry.collect.otlp.spans import map_traces
 from ai_telemetry.errors import CollectorError
 
@@ -83,8 +90,10 @@ def otlp_to_events(
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _PROTOBUF_TYPES:
         data = payload.encode() if isinstance(payload, str) else bytes(payload)
-        chosen, tree = decode_protobuf(data, kind)
-        return map_payload(tree, chosen)
+        chosen, message = parse_protobuf(data, kind)
+        if chosen == "logs":
+            return map_logs_message(message)  # read directly, no OTLP/JSON tree
+        return map_payload(message_to_dict(message), chosen)
     if media == "application/json" or media.endswith("+json"):
         return map_payload(decode_json(payload), kind)
     raise CollectorError(

@@ -239,6 +239,16 @@ def guess_proto_kind(data: bytes) -> Kind:
     return ranked[0][0]
 
 
+def parse_protobuf(data: bytes, kind: Kind | None) -> tuple[Kind, Any]:
+    """Parse an OTLP/protobuf export request into its message (the kind guessed when None).
+
+    Raises:
+        CollectorError: the bytes are not an export request of that kind.
+    """
+    chosen = kind or guess_proto_kind(data)
+    return chosen, _parse_proto(data, chosen)
+
+
 def decode_protobuf(data: bytes, kind: Kind | None) -> tuple[Kind, dict[str, Any]]:
     """Parse an OTLP/protobuf export request into the OTLP/JSON dict shape.
 
@@ -345,6 +355,51 @@ def _any_dict(value: Any) -> dict[str, Any]:
         pairs = value.kvlist_value.values
         return {"kvlistValue": {"values": _key_values(pairs)} if len(pairs) else {}}
     return message_to_dict(value)  # a member added to the oneof later: the generic walk
+
+
+# --- protobuf messages read directly (the logs receiver's hot path) -------------------------
+
+
+def proto_any(value: Any) -> Any:
+    """An ``AnyValue`` message as a plain value: exactly ``any_value(<its OTLP/JSON tree>)``
+    without building the tree (``tests/collect/test_otlp_proto_logs.py`` holds the two
+    together)."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which == "int_value":
+        return value.int_value
+    if which == "bool_value":
+        return value.bool_value
+    if which == "double_value":
+        number = value.double_value
+        return number if math.isfinite(number) else None
+    if which == "bytes_value":
+        return _b64(value.bytes_value)
+    if which == "array_value":
+        return [proto_any(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return proto_attributes(value.kvlist_value.values)
+    if which is None:
+        return None
+    return any_value(_any_dict(value))  # a member added to the oneof later
+
+
+def proto_attributes(values: Any) -> dict[str, Any]:
+    """A repeated ``KeyValue`` as a dict: exactly ``attributes(<its OTLP/JSON tree>)``."""
+    out: dict[str, Any] = {}
+    for kv in values:
+        key = kv.key
+        if key:
+            out[key] = proto_any(kv.value) if kv.HasField("value") else None
+    return out
+
+
+def proto_id(raw: bytes, *, length: int) -> str | None:
+    """A trace or span id's bytes as lower-case hex: exactly ``normalize_id`` of its base64."""
+    if len(raw) != length or not any(raw):
+        return None
+    return raw.hex()
 
 
 def decode_json(data: bytes | str) -> Any:

@@ -20,15 +20,16 @@ same file imported again, or the same export retried) yields the same id.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import orjson
 
-from ai_telemetry.collect.idempotent import stable_event_id
+from ai_telemetry.collect.idempotent import NAMESPACE
 from ai_telemetry.collect.otlp.decode import (
     Kind,
     any_value,
@@ -37,6 +38,9 @@ from ai_telemetry.collect.otlp.decode import (
     attributes,
     items,
     normalize_id,
+    proto_any,
+    proto_attributes,
+    proto_id,
 )
 from ai_telemetry.collect.otlp.decode import (
     field as get,
@@ -83,10 +87,21 @@ class OtlpResult:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+_second: list[Any] = [None, ""]
+
+
 def _timestamp(nanos: int | None) -> str | None:
+    """``format_timestamp`` of a Unix time in nanoseconds, the date and time cached per second
+    (a batch's records share their seconds)."""
     if not nanos or nanos <= 0:
         return None
-    return format_timestamp(_EPOCH + timedelta(microseconds=nanos // 1000))
+    second, micros = divmod(nanos // 1000, 1_000_000)
+    cache = _second
+    if cache[0] != second:
+        cache[1] = (_EPOCH + timedelta(seconds=second)).replace(tzinfo=None).isoformat()
+        cache[0] = second
+    prefix: str = cache[1]
+    return f"{prefix}.{micros:06d}Z" if micros else prefix + "Z"
 
 
 def _iso(value: object) -> str | None:
@@ -132,10 +147,21 @@ def _count(value: object) -> int | None:
     return None if number is None or number < 0 else number
 
 
+_NAMESPACE_BYTES: Final = NAMESPACE.bytes
+_SORT_KEYS: Final = orjson.OPT_SORT_KEYS
+
+
 def _identity(*parts: object) -> str:
-    return stable_event_id(
-        SOURCE, *(orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode() for p in parts)
-    )
+    """``stable_event_id("otlp", <each part as sorted-key JSON>)``, with uuid5 computed
+    in place (the same bytes, without the `uuid.UUID` object per record)."""
+    dumps = orjson.dumps
+    name = "\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts)))
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)
+    digest = bytearray(sha1.digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _session(attrs: Mapping[str, Any]) -> str | None:
@@ -153,6 +179,10 @@ def _mcp_split(tool: str) -> tuple[str, str] | None:
         if sep and server and name:
             return server, name
     return None
+
+
+_KEEP: dict[tuple[str, ...], frozenset[str]] = {}
+"""The attribute keys a mapper reads, with the context keys, per mapper (a handful)."""
 
 
 class _Builder:
@@ -185,16 +215,21 @@ class _Builder:
             event["session_id"] = session
         event.update({k: v for k, v in fields.items() if v is not None})
         self.result.events.append(event)
-        keep = _CONTEXT_KEYS.union(used)
-        self.result.dropped_attributes.update(k for k in attrs if k not in keep)
+        keep = _KEEP.get(used) if used.__class__ is tuple else None
+        if keep is None:
+            keep = _CONTEXT_KEYS.union(used)
+            if used.__class__ is tuple:
+                _KEEP[used] = keep
+        dropped = [k for k in attrs if k not in keep]
+        if dropped:
+            self.result.dropped_attributes.update(dropped)
 
 
 # --- logs: Claude Code events ----------------------------------------------------------------
 
 
-def _event_name(record: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
-    body = any_value(get(record, "body"))
-    for candidate in (get(record, "eventName"), attrs.get("event.name"), body):
+def _event_name(record_name: object, attrs: Mapping[str, Any], body: object) -> str | None:
+    for candidate in (record_name, attrs.get("event.name"), body):
         if isinstance(candidate, str) and candidate:
             return candidate.removeprefix("claude_code.")
     return None
@@ -302,31 +337,89 @@ def map_logs(payload: Mapping[str, Any]) -> OtlpResult:
             for record in items(scope_logs, "logRecords"):
                 out.result.records += 1
                 attrs = {**resource, **attributes(get(record, "attributes"))}
-                name = _event_name(record, attrs) or "unnamed"
-                mapper = _LOG_MAPPERS.get(name)
-                if mapper is None:
-                    out.skip("log", name if name in _KNOWN_SKIPPED else "other")
-                    continue
-                event_type, fn = mapper
-                mapped = fn(attrs)
-                nanos = as_int(get(record, "timeUnixNano")) or as_int(
-                    get(record, "observedTimeUnixNano")
+                _map_log_record(
+                    out,
+                    attrs,
+                    _event_name(get(record, "eventName"), attrs, any_value(get(record, "body"))),
+                    record,
+                    nanos_of=_json_nanos,
+                    ids_of=_json_ids,
                 )
-                timestamp = _timestamp(nanos) or _iso(attrs.get("event.timestamp"))
-                if mapped is None or timestamp is None:
-                    out.skip("log", f"{name} (incomplete)")
-                    continue
-                fields, used = mapped
-                identity = _identity(
-                    "log",
-                    name,
-                    nanos,
-                    normalize_id(get(record, "traceId"), length=16),
-                    normalize_id(get(record, "spanId"), length=8),
-                    sorted((k, repr(v)) for k, v in attrs.items()),
-                )
-                out.emit(event_type, timestamp, identity, attrs, used=used, fields=fields)
     return out.result
+
+
+def map_logs_message(message: Any) -> OtlpResult:
+    """Map an ``ExportLogsServiceRequest`` protobuf message to events, reading the messages
+    directly: the same result as ``map_logs(message_to_dict(message))`` (the OTLP/HTTP
+    receiver's hot path; ``tests/collect/test_otlp_proto_logs.py`` holds the two together)."""
+    out = _Builder("logs")
+    for resource_logs in message.resource_logs:
+        resource = proto_attributes(resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                out.result.records += 1
+                attrs = {**resource, **proto_attributes(record.attributes)}
+                body = proto_any(record.body) if record.HasField("body") else None
+                _map_log_record(
+                    out,
+                    attrs,
+                    _event_name(getattr(record, "event_name", None), attrs, body),
+                    record,
+                    nanos_of=_proto_nanos,
+                    ids_of=_proto_ids,
+                )
+    return out.result
+
+
+def _json_nanos(record: Mapping[str, Any]) -> int | None:
+    return as_int(get(record, "timeUnixNano")) or as_int(get(record, "observedTimeUnixNano"))
+
+
+def _json_ids(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    return (
+        normalize_id(get(record, "traceId"), length=16),
+        normalize_id(get(record, "spanId"), length=8),
+    )
+
+
+def _proto_nanos(record: Any) -> int | None:
+    nanos: int = record.time_unix_nano or record.observed_time_unix_nano
+    return nanos or None
+
+
+def _proto_ids(record: Any) -> tuple[str | None, str | None]:
+    return proto_id(record.trace_id, length=16), proto_id(record.span_id, length=8)
+
+
+def _map_log_record(
+    out: _Builder,
+    attrs: dict[str, Any],
+    event_name: str | None,
+    record: Any,
+    *,
+    nanos_of: Callable[[Any], int | None],
+    ids_of: Callable[[Any], tuple[str | None, str | None]],
+) -> None:
+    """One log record, whichever encoding it came in (the record's time and ids are read only
+    for a record that maps)."""
+    name = event_name or "unnamed"
+    mapper = _LOG_MAPPERS.get(name)
+    if mapper is None:
+        out.skip("log", name if name in _KNOWN_SKIPPED else "other")
+        return
+    event_type, fn = mapper
+    mapped = fn(attrs)
+    nanos = nanos_of(record)
+    timestamp = _timestamp(nanos) or _iso(attrs.get("event.timestamp"))
+    if mapped is None or timestamp is None:
+        out.skip("log", f"{name} (incomplete)")
+        return
+    fields, used = mapped
+    trace, span = ids_of(record)
+    identity = _identity(
+        "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
+    )
+    out.emit(event_type, timestamp, identity, attrs, used=used, fields=fields)
 
 
 _KNOWN_SKIPPED: Final = frozenset(
