@@ -432,6 +432,10 @@ def load_settings(
                 _refusal("log_path", file_settings.pop("log_path"), str(config_path), base)
             )
     merged = {**file_settings, **upper, "telemetry_dir": telemetry_dir}
+    if not merged.get("project"):  # neither AI_TELEMETRY_PROJECT nor the config: the git repo
+        from ai_telemetry.projectname import default_project
+
+        merged["project"] = default_project(base.absolute())
     log_path = merged.get("log_path")
     merged["log_path"] = base / log_path if log_path is not None else telemetry_dir / "events.jsonl"
     if refused and _notify is not None:

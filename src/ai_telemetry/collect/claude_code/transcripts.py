@@ -61,6 +61,7 @@ from ai_telemetry.collect.claude_code.pricing import context_window
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import parse_timestamp
+from ai_telemetry.projectname import project_of
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import ImportClaudeCodeDocument
@@ -213,31 +214,6 @@ def _has_agent_file(path: Path, agent_id: str) -> bool:
     return (path.parent / path.stem / "subagents" / name).is_file() or (
         path.parent / name
     ).is_file()
-
-
-def project_of(cwd: str) -> str | None:
-    """The project a working directory belongs to: its git repository's name, else its own.
-
-    A linked worktree (``.git`` is a file naming ``<main>/.git/worktrees/<name>``) counts as its
-    main repository. A ``cwd`` that does not exist here (transcripts from another machine) is
-    named by its last component.
-    """
-    path = Path(cwd)
-    for folder in (path, *path.parents):
-        marker = folder / ".git"
-        try:
-            if marker.is_dir():
-                return folder.name or None
-            if marker.is_file():
-                text = marker.read_text("utf-8", errors="replace").strip()
-                target = text.removeprefix("gitdir:").strip()
-                parts = Path(target).parts
-                if "worktrees" in parts and parts.index("worktrees") >= 2:
-                    return parts[parts.index("worktrees") - 2] or folder.name
-                return folder.name or None
-        except OSError:
-            break
-    return path.name or None
 
 
 class TranscriptImporter:
