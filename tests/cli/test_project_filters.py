@@ -7,13 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from project_events import _events, _last_monday
+from project_events import days_back, last_monday, two_projects, write_log
 
 CLI = str(Path(sys.executable).with_name("ai-telemetry"))
 
@@ -34,11 +32,9 @@ def _run(*args: str, cwd: Path) -> Any:
 
 def test_top_and_trend_count_only_the_project(tmp_path: Path, telemetry_dir: Path) -> None:
     """top skills --project alpha: tdd 3, review 1; beta: tdd 5; trend by project per week."""
-    monday = _last_monday()
-    log = telemetry_dir / "events.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events(monday)))
-    days = str((datetime.now(UTC) - monday).days + 1)
+    monday = last_monday()
+    write_log(telemetry_dir / "events.jsonl", two_projects(monday))
+    days = str(days_back(monday))
     alpha = _run("top", "skills", "--days", days, "--project", "alpha", "--json", cwd=tmp_path)
     assert [(r["name"], r["count"]) for r in alpha["rows"]] == [("tdd", 3), ("review", 1)]
     assert alpha["project"] == "alpha"
@@ -58,8 +54,8 @@ def test_projects_overview_matches_each_projects_own_documents(
     tmp_path: Path, telemetry_dir: Path
 ) -> None:
     """projects --json: one row per project, the numbers of that project's aggregate --json."""
-    monday = _last_monday()
-    events = _events(monday)
+    monday = last_monday()
+    events = two_projects(monday)
     events[0]["outcome"] = "error"  # alpha: 2 of 3 tdd runs (and 1 review) succeed
     events.append(
         {
@@ -70,10 +66,8 @@ def test_projects_overview_matches_each_projects_own_documents(
             "project": "beta",
         }
     )
-    log = telemetry_dir / "events.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
-    days = str((datetime.now(UTC) - monday).days + 1)
+    write_log(telemetry_dir / "events.jsonl", events)
+    days = str(days_back(monday))
     doc = _run("projects", "--days", days, "--json", cwd=tmp_path)
     rows = {r["project"]: r for r in doc["projects"]}
     assert set(rows) == {"alpha", "beta"}

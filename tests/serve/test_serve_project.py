@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 from serve_test_helpers import running_server
 
-from project_events import _events, _last_monday
+from project_events import days_back, last_monday, two_projects, write_log
 
 
 def test_the_api_routes_take_project(tmp_path: Path) -> None:
     """GET /api/top/skills?project=beta and /api/trend/...?project=alpha: the same documents."""
     directory = tmp_path / "srv"
-    directory.mkdir()
-    monday = _last_monday()
-    (directory / "events.jsonl").write_bytes(
-        b"".join(orjson.dumps(e) + b"\n" for e in _events(monday))
-    )
-    days = (datetime.now(UTC) - monday).days + 1
+    write_log(directory / "events.jsonl", two_projects(monday := last_monday()))
+    days = days_back(monday)
     with running_server(directory) as server:
         token = server.tokens["program_director"]
         status, _, body = server.request(
@@ -37,12 +32,8 @@ def test_the_api_routes_take_project(tmp_path: Path) -> None:
 def test_api_projects_is_the_projects_document(tmp_path: Path) -> None:
     """GET /api/projects: a row per project, for read roles; the collector gets 403."""
     directory = tmp_path / "srv"
-    directory.mkdir()
-    monday = _last_monday()
-    (directory / "events.jsonl").write_bytes(
-        b"".join(orjson.dumps(e) + b"\n" for e in _events(monday))
-    )
-    days = (datetime.now(UTC) - monday).days + 1
+    write_log(directory / "events.jsonl", two_projects(monday := last_monday()))
+    days = days_back(monday)
     with running_server(directory) as server:
         status, _, body = server.request(
             "GET", f"/api/projects?days={days}", token=server.tokens["program_director"]

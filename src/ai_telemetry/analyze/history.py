@@ -66,9 +66,13 @@ def record_week(store: Store, week_start: date) -> int:
 
     A week with no events stores one marker row (``metric`` ``"events_total"``, value 0).
     """
-    body = store.catalogue(Window.week_of(week_start))
-    rows = [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
+    rows = week_rows(store.catalogue(Window.week_of(week_start)))
     return store.record_week(week_start, rows, generation=store.generation())
+
+
+def week_rows(body: Mapping[str, Any]) -> list[tuple[str, str, float]]:
+    """A week's catalogue as history rows: ``events_total`` first, then every metric."""
+    return [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
 
 
 def _want_progress(progress: bool | None) -> bool:
@@ -198,13 +202,12 @@ def project_series(
     project: str,
 ) -> list[tuple[date, float | None]]:
     """One metric of one project for the last ``weeks`` complete weeks, from the events (each
-    week's catalogue for the project, flattened as `record_week` flattens it)."""
+    week's catalogue for the project, `week_rows`, as `record_week` stores it)."""
     newest = last_complete_week(now)
     out: list[tuple[date, float | None]] = []
     for back in range(weeks - 1, -1, -1):
         monday = newest - timedelta(days=7 * back)
-        body = store.catalogue(Window.week_of(monday), project=project)
-        rows = [("events_total", "", float(body["events"]["total"])), *flatten(body["metrics"])]
+        rows = week_rows(store.catalogue(Window.week_of(monday), project=project))
         values = {(m, k): v for m, k, v in rows}
         out.append((monday, values.get((metric, key or ""))))
     return out
