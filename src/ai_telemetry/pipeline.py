@@ -96,6 +96,7 @@ def run_weekly(
     notifiers: Mapping[str, Notifier] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     retention: bool = True,
+    project: str | None = None,
 ) -> WeeklyRun:
     """Run the weekly pipeline once.
 
@@ -107,6 +108,9 @@ def run_weekly(
         notifiers: channel -> notifier (default: from settings; ``{}`` sends nothing).
         sleep: the wait between notification retries.
         retention: run the retention step.
+        project: the job of one project: its metrics (``metrics-<project>.json``), history,
+            alerts and dashboard (``weekly-<date>-<project>.md``); the push and retention
+            steps, which are the whole store's, are skipped.
 
     Returns:
         Every step's result; ``run.ok`` is False when a step failed.
@@ -135,20 +139,23 @@ def run_weekly(
         from ai_telemetry.analyze.metrics import (
             default_window,
             metrics_document,
+            metrics_path_for,
             write_metrics_json,
         )
         from ai_telemetry.stores import open_ingested
 
         weeks = options_from_settings(settings).baseline_weeks + 1
         with open_ingested(settings, progress=False) as store:
-            record_weeks(store, weeks, now=moment, refresh=False, progress=False)
-            doc = metrics_document(store, default_window(moment), allow_empty=True, now=moment)
-        write_metrics_json(doc, settings.metrics_path)
+            record_weeks(store, weeks, now=moment, refresh=False, progress=False, project=project)
+            doc = metrics_document(
+                store, default_window(moment), project=project, allow_empty=True, now=moment
+            )
+        target = metrics_path_for(settings, project)
+        write_metrics_json(doc, target)
         document.update(doc)
         window = doc["window"]
         return "ok", (
-            f"{doc['events']['total']:,} events {window['start']} to {window['end']} "
-            f"-> {settings.metrics_path}"
+            f"{doc['events']['total']:,} events {window['start']} to {window['end']} -> {target}"
         )
 
     def detect() -> tuple[StepStatus, str]:
@@ -160,10 +167,15 @@ def run_weekly(
         options = options_from_settings(settings, threshold=threshold)
         found = detect_from_document(document, settings=settings, options=options)
         changes = record_alerts(
-            settings, found.alerts, now=moment, metrics=document, unchecked=found.unchecked
+            settings,
+            found.alerts,
+            now=moment,
+            metrics=document,
+            unchecked=found.unchecked,
+            project=project,
         )
         run.opened, run.resolved = changes.opened, changes.resolved
-        run.open_total = len(open_alerts(settings))
+        run.open_total = len(open_alerts(settings, project=project))
         note = f"; {found.notes[0]}" if found.notes else ""
         return "ok", (
             f"{len(found.alerts)} conditions hold: {len(changes.opened)} opened, "
@@ -185,6 +197,8 @@ def run_weekly(
         return ("failed" if report.failed else "ok"), report.summary()
 
     def push() -> tuple[StepStatus, str]:
+        if project is not None:
+            return "skipped", "the whole store's step (run weekly without --project)"
         from ai_telemetry.config import pushgateway
 
         url, job = pushgateway(settings)
@@ -203,6 +217,8 @@ def run_weekly(
     def retain() -> tuple[StepStatus, str]:
         if not retention:
             return "skipped", "turned off"
+        if project is not None:
+            return "skipped", "the whole store's step (run weekly without --project)"
         from ai_telemetry.store.retention import apply_retention
 
         done = apply_retention(settings, now=moment)
@@ -268,27 +284,17 @@ def _repo_of(learnings_dir: Path | None) -> Path:
 
 
 def _dashboard(settings: Settings, document: Mapping[str, Any]) -> tuple[StepStatus, str]:
-    """Write the weekly Markdown dashboard, if the report stage is installed."""
-    try:
-        from ai_telemetry.report import markdown, weekly
-    except ImportError:
-        return "skipped", "the dashboard stage is not installed"
-    from ai_telemetry.alert.store import open_alerts
+    """Write the weekly Markdown dashboard of ``document`` (of its project, when it has one)."""
+    from ai_telemetry.analyze.metrics import document_project
     from ai_telemetry.analyze.window import parse_moment
+    from ai_telemetry.report import dashboard, markdown
 
     end = parse_moment(str(document["window"]["end"]))
-    try:
-        history = weekly.load_history(settings, now=end)
-        report = weekly.build_report(
-            document,
-            history=history,
-            alerts=open_alerts(settings),
-            experiments=weekly.load_experiments(settings, now=end),
-        )
-        path = markdown.default_dashboard_path(settings.dashboards_dir, end)
-        markdown.write_text_atomic(markdown.render_markdown(report), path)
-    except (AttributeError, TypeError) as exc:  # the report stage changed under us
-        return "failed", f"dashboard stage not usable here ({type(exc).__name__}: {exc})"
+    report = dashboard.report_for(document, settings=settings)
+    path = markdown.default_dashboard_path(
+        settings.dashboards_dir, end, project=document_project(document)
+    )
+    markdown.write_text_atomic(markdown.render_markdown(report), path)
     return "ok", str(path)
 
 

@@ -248,8 +248,11 @@ class Store(Protocol):
         """Each LLM response in ``[lo, hi)`` once, oldest first: (ts, model, project, skill,
         agent, session_id, input, output, cache_creation, cache_creation_1h, cache_read, cost)."""
 
-    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
-        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+    def root_causes(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC), of ``project`` when
+        given."""
 
     def skill_version_runs(
         self, *, before: datetime
@@ -262,21 +265,36 @@ class Store(Protocol):
         UTC; None: all), oldest first: what the skill recommender ranks from."""
 
     def record_week(
-        self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
+        self,
+        week_start: date,
+        rows: Iterable[tuple[str, str, float]],
+        *,
+        generation: int,
+        project: str | None = None,
     ) -> int:
-        """Replace the history of one week with ``(metric, key, value)`` rows; return them."""
+        """Replace the history of one week with ``(metric, key, value)`` rows; return them.
 
-    def weeks(self) -> dict[date, int]:
-        """The recorded weeks: Monday -> the `generation` the week was recorded at."""
+        ``project`` None is the whole store's history; a name, that project's own (its events
+        only), kept beside it."""
+
+    def weeks(self, *, project: str | None = None) -> dict[date, int]:
+        """The recorded weeks (of ``project``): Monday -> the `generation` it was recorded at."""
 
     def series(
-        self, metric: str | None = None, *, key: str | None = None, weeks: tuple[date, date]
+        self,
+        metric: str | None = None,
+        *,
+        key: str | None = None,
+        weeks: tuple[date, date],
+        project: str | None = None,
     ) -> list[HistoryRow]:
-        """History rows of the Mondays ``weeks[0]..weeks[1]`` (inclusive), oldest first;
-        all metrics when ``metric`` is None, else that metric (and ``key``, "" when None)."""
+        """History rows (of ``project``) of the Mondays ``weeks[0]..weeks[1]`` (inclusive),
+        oldest first; all metrics when ``metric`` is None, else that metric (and ``key``, ""
+        when None)."""
 
     def prune_history(self, *, before: date) -> int:
-        """Delete the history of weeks starting before ``before``; return the rows deleted."""
+        """Delete the history (of every project) of weeks starting before ``before``; return
+        the rows deleted."""
 
     def partitions(self) -> list[Partition]:
         """The time partitions of the stored events, oldest first."""
@@ -284,5 +302,8 @@ class Store(Protocol):
     def drop_partitions(self, before: date) -> int:
         """Drop stored events of partitions ending on or before ``before``; return how many."""
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run someone's read-only SQL on a locked-down connection: column names, rows."""
+    def query(
+        self, sql: str, *, project: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run someone's read-only SQL on a locked-down connection: column names, rows (with
+        ``project``, ``events`` and its views show only that project's events)."""

@@ -54,6 +54,17 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("open_alerts", {}, ["status", "--metrics", "{dir}/metrics.json"]),
     ("open_alerts", {"live": True, "weeks": 4}, ["status", "--weeks", "4"]),
     (
+        "top",
+        {"kind": "skills", "days": 30, "project": "nobody"},
+        ["top", "skills", "--days", "30", "--project", "nobody"],
+    ),
+    (
+        "trend",
+        {"metric": "skill_invocation_total", "weeks": 4, "project": "nobody"},
+        ["trend", "skill_invocation_total", "--weeks", "4", "--project", "nobody"],
+    ),
+    ("open_alerts", {"live": True, "project": "nobody"}, ["status", "--project", "nobody"]),
+    (
         "skill_audit",
         {"quarter": QUARTER, "as_of": AS_OF},
         ["audit", "skills", "--quarter", QUARTER, "--repo", "{dir}", "--as-of", AS_OF],

@@ -45,3 +45,33 @@ def test_api_projects_is_the_projects_document(tmp_path: Path) -> None:
         assert rows == {"alpha": 4, "beta": 5}
         denied, _, _ = server.request("GET", "/api/projects", token=server.tokens["collector"])
         assert denied == 403
+
+
+def test_alerts_route_and_web_page_take_project(tmp_path: Path) -> None:
+    """GET /api/alerts?live=true&project=beta is status --json of beta; the web page of every
+    project shows the cross-project overview, each name linking to that project's page."""
+    directory = tmp_path / "srv"
+    write_log(directory / "events.jsonl", two_projects(monday := last_monday()))
+    week = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
+    with running_server(directory) as server:
+        token = server.tokens["tech_lead"]
+        status, _, body = server.request("GET", "/api/alerts?project=beta&live=true", token=token)
+        assert status == 200, body
+        doc = orjson.loads(body)
+        assert (doc["command"], doc["project"]) == ("status", "beta")
+        status, _, body = server.request("GET", f"/?week={week}", token=token)
+        assert status == 200, body
+        page = body.decode()
+        assert "Projects this week" in page
+        for name, runs in (("alpha", 4), ("beta", 5)):
+            link = f'<a href="/?week={week}&amp;project={name}">{name}</a></td><td>{runs}</td>'
+            assert link in page
+        status, _, body = server.request("GET", f"/?week={week}&project=alpha", token=token)
+        assert status == 200, body
+        page = body.decode()
+        assert "<strong>Project:</strong> alpha" in page
+        assert "Projects this week" not in page
+        assert '<option value="alpha" selected>alpha</option>' in page
+        status, _, body = server.request("GET", f"/?week={week}&project=nobody", token=token)
+        assert status == 404
+        assert b"No events of project nobody" in body

@@ -977,6 +977,10 @@ def detect_from_document(
 ) -> DetectResult:
     """Detect on a metrics.json document, reading its history from the warehouse.
 
+    A document of one project (``"project": NAME``, from ``aggregate --project``) is judged
+    against that project's own history and incidents, and its alerts carry the project (skill
+    experiments are the team's and run only on the whole store's document).
+
     Weeks missing from the history are recorded first (``record_weeks``). When the history
     cannot be read (a damaged warehouse), the rules still run without it, and the result names
     the rules that needed it (``unchecked``).
@@ -993,12 +997,14 @@ def detect_from_document(
         season_documents,
     )
     from ai_telemetry.analyze.history import record_weeks
+    from ai_telemetry.analyze.metrics import document_project
     from ai_telemetry.analyze.rules import rules_from_settings
     from ai_telemetry.stores import open_ingested
 
     opts = options or options_from_settings(settings)
     chosen = tuple(rules) if rules is not None else rules_from_settings(settings)
     start, end = _window(document)
+    project = document_project(document)
     result = DetectResult(alerts=[])
     history: list[WeekMetrics] = []
     causes: dict[str, int] | None = None
@@ -1007,17 +1013,28 @@ def detect_from_document(
     seasons: Seasons = []
     try:
         with open_ingested(settings, progress=False) as store:
-            record_weeks(store, opts.baseline_weeks + 1, now=start, refresh=False, progress=False)
-            recorded = load_history(store, before=start, weeks=SEASON_WEEKS + opts.baseline_weeks)
+            record_weeks(
+                store,
+                opts.baseline_weeks + 1,
+                now=start,
+                refresh=False,
+                progress=False,
+                project=project,
+            )
+            recorded = load_history(
+                store, before=start, weeks=SEASON_WEEKS + opts.baseline_weeks, project=project
+            )
             history = recorded[-opts.baseline_weeks :]
             seasons = season_documents(
                 recorded,
                 week_start=(start - timedelta(days=start.weekday())).date(),
                 baseline=opts.baseline_weeks,
             )
-            causes = root_cause_counts(store, end=end)
-            earlier = root_cause_windows(store, end=end, history=history, full=opts.baseline_weeks)
-            if opts.experiments:
+            causes = root_cause_counts(store, end=end, project=project)
+            earlier = root_cause_windows(
+                store, end=end, history=history, full=opts.baseline_weeks, project=project
+            )
+            if opts.experiments and project is None:
                 from ai_telemetry.analyze.sequential import skill_experiments
 
                 experiments = skill_experiments(store.skill_version_runs(before=end))
@@ -1038,5 +1055,7 @@ def detect_from_document(
         root_cause_history=earlier,
         seasons=seasons,
     ) + experiment_alerts(experiments)
+    if project is not None:
+        result.alerts = [replace(a, project=project) for a in result.alerts]
     result.history_weeks = len(history)
     return result

@@ -52,20 +52,23 @@ class WeekMetrics:
     document: dict[str, Any] = field(default_factory=dict)
 
 
-def load_history(store: Store, *, before: datetime, weeks: int) -> list[WeekMetrics]:
-    """The recorded weeks that end at or before ``before``, at most ``weeks``, oldest first.
+def load_history(
+    store: Store, *, before: datetime, weeks: int, project: str | None = None
+) -> list[WeekMetrics]:
+    """The recorded weeks that end at or before ``before``, at most ``weeks``, oldest first
+    (of ``project``'s own history when given).
 
     Weeks without any event (before telemetry started) are left out.
     """
     moment = before.astimezone(UTC).replace(tzinfo=None)
     last = (moment - timedelta(days=7)).date()
-    totals = store.series("events_total", weeks=(date.min, last))
+    totals = store.series("events_total", weeks=(date.min, last), project=project)
     chosen = [r.week_start for r in totals if r.value > 0][-weeks:] if weeks > 0 else []
     if not chosen:
         return []
     grouped: dict[date, list[tuple[str, str, float]]] = {}
     wanted = set(chosen)
-    for row in store.series(weeks=(chosen[0], last)):
+    for row in store.series(weeks=(chosen[0], last), project=project):
         monday = row.week_start
         if monday not in wanted:
             continue
@@ -94,11 +97,11 @@ def season_documents(
 
 
 def root_cause_counts(
-    store: Store, *, end: datetime, days: int = ROOT_CAUSE_DAYS
+    store: Store, *, end: datetime, days: int = ROOT_CAUSE_DAYS, project: str | None = None
 ) -> dict[str, int]:
-    """Incidents opened per root cause in the ``days`` days before ``end``."""
+    """Incidents opened per root cause in the ``days`` days before ``end`` (of ``project``)."""
     stop = end.astimezone(UTC).replace(tzinfo=None)
-    return store.root_causes(stop - timedelta(days=days), stop)
+    return store.root_causes(stop - timedelta(days=days), stop, project=project)
 
 
 ROOT_CAUSE_WINDOWS: Final = 13
@@ -112,6 +115,7 @@ def root_cause_windows(
     history: Iterable[WeekMetrics] = (),
     windows: int = ROOT_CAUSE_WINDOWS,
     full: int = 12,
+    project: str | None = None,
 ) -> list[dict[str, int]]:
     """Incidents per root cause in the earlier, non-overlapping 28-day windows, oldest first.
 
@@ -131,5 +135,5 @@ def root_cause_windows(
         stop = end - timedelta(days=ROOT_CAUSE_DAYS * k)
         if stop - timedelta(days=ROOT_CAUSE_DAYS) < first:
             break
-        out.append(root_cause_counts(store, end=stop))
+        out.append(root_cause_counts(store, end=stop, project=project))
     return out[::-1]

@@ -74,6 +74,8 @@ class Alert:
         detectors: what fired: ``rule``, ``zscore``, ``WE1`` ... ``WE4``.
         opened: when the alert opened (UTC, ``...Z``); set by the store.
         window_end: the end of the metrics window it was found in.
+        project: the project whose metrics it was found in (``detect`` of an ``aggregate
+            --project`` document), or ``None`` for the whole store's.
     """
 
     rule: str
@@ -91,16 +93,20 @@ class Alert:
     opened: str = ""
     window_end: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    project: str | None = None
 
     @property
     def id(self) -> str:
-        """``rule|metric|key``: the identity that makes an alert "the same" between runs."""
-        return f"{self.rule}|{self.metric}|{self.key or ''}"
+        """``rule|metric|key`` (``rule|metric|key|project`` for a project's): the identity that
+        makes an alert "the same" between runs."""
+        base = f"{self.rule}|{self.metric}|{self.key or ''}"
+        return f"{base}|{self.project}" if self.project else base
 
     @property
     def subject(self) -> str:
-        """``metric (key)`` or ``metric``."""
-        return self.metric + (f" ({self.key})" if self.key else "")
+        """``metric (key)`` or ``metric``, then `` in project NAME`` for a project's."""
+        text = self.metric + (f" ({self.key})" if self.key else "")
+        return text + (f" in project {self.project}" if self.project else "")
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict: the fields `open_alerts` promises, plus ``id`` and the display texts."""
@@ -130,6 +136,7 @@ class Alert:
             opened=str(data.get("opened", "")),
             window_end=str(data.get("window_end", "")),
             extra=dict(data.get("extra") or {}),
+            project=None if data.get("project") in (None, "") else str(data["project"]),
         )
 
     def message(self) -> str:
@@ -205,6 +212,7 @@ def alert_document(alert: Alert | Mapping[str, Any]) -> AlertDoc:
         "opened": record.opened,
         "window_end": record.window_end,
         "extra": dict(record.extra),
+        "project": record.project,
     }
     if isinstance(alert, Mapping) and alert.get("last_seen"):
         out["last_seen"] = str(alert["last_seen"])

@@ -76,12 +76,15 @@ def reconcile(
     *,
     now: datetime,
     unchecked: Container[str] = (),
+    project: str | None = None,
 ) -> Reconciled:
     """Update ``state`` in place with the alerts that hold ``now``.
 
     New ids open (``opened`` set to ``now``); known ids stay open with their first ``opened``
     and the new value; open ids that no longer hold resolve, unless their rule is in
-    ``unchecked`` (not evaluated this run): those stay as they were.
+    ``unchecked`` (not evaluated this run): those stay as they were. Only alerts of
+    ``project`` (None: the whole store's) can resolve: a run judges one project's metrics, or
+    the whole store's, and leaves the others' alerts alone.
     """
     stamp = utc_text(now)
     out = Reconciled()
@@ -101,7 +104,8 @@ def reconcile(
         record["last_seen"] = stamp
         state.open[alert.id] = record
     for alert_id in [i for i in state.open if i not in seen]:
-        if state.open[alert_id].get("rule") in unchecked:
+        record = state.open[alert_id]
+        if record.get("rule") in unchecked or (record.get("project") or None) != project:
             continue
         record = state.open.pop(alert_id)
         record["resolved"] = stamp
@@ -252,6 +256,7 @@ def record_alerts(
     metrics: Mapping[str, Any] | None = None,
     unchecked: Container[str] = (),
     lock_timeout: float = STATE_LOCK_TIMEOUT,
+    project: str | None = None,
 ) -> Reconciled:
     """Reconcile the alerts that hold now with the state on disk; log what opened and resolved.
 
@@ -262,6 +267,8 @@ def record_alerts(
         metrics: the current metrics document, to show resolved alerts' current values.
         unchecked: rules not evaluated in this run; their open alerts stay open.
         lock_timeout: seconds to wait for another run holding the alert state lock.
+        project: the project whose metrics were judged (None: the whole store's); only its
+            open alerts can resolve.
 
     Raises:
         AlertError: the state or alerts.log cannot be read or written, or the lock stayed
@@ -272,7 +279,7 @@ def record_alerts(
     moment = now or datetime.now(UTC)
     with state_lock(settings, timeout=lock_timeout):
         state = read_state(settings)
-        changes = reconcile(state, current, now=moment, unchecked=unchecked)
+        changes = reconcile(state, current, now=moment, unchecked=unchecked, project=project)
         entries = [a.lines() for a in changes.opened]
         stamp = utc_text(moment)
         for alert in changes.resolved:
@@ -293,21 +300,24 @@ OPEN_FIELDS: Final = (
     "action",
     "opened",
     "rule",
+    "project",
 )
 
 
-def open_alerts(settings: Settings) -> list[dict[str, Any]]:
-    """The open alerts, most severe first, then oldest first.
+def open_alerts(settings: Settings, *, project: str | None = None) -> list[dict[str, Any]]:
+    """The open alerts (of ``project`` only, when given), most severe first, then oldest first.
 
     Each dict has ``severity``, ``metric``, ``key``, ``value``, ``threshold``, ``analysis``,
-    ``action``, ``opened`` and ``rule``, plus ``id``, ``title``, ``current``, ``threshold_text``,
-    ``detectors`` and ``last_seen``.
+    ``action``, ``opened``, ``rule`` and ``project``, plus ``id``, ``title``, ``current``,
+    ``threshold_text``, ``detectors`` and ``last_seen``.
 
     Raises:
         AlertError: the state file is unreadable.
     """
     rank = {"critical": 0, "warning": 1, "info": 2}
     alerts = list(read_state(settings).open.values())
+    if project is not None:
+        alerts = [a for a in alerts if a.get("project") == project]
     for alert in alerts:
         for name in OPEN_FIELDS:
             alert.setdefault(name, None)

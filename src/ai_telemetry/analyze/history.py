@@ -11,6 +11,12 @@ Each complete ISO week's ``metrics`` are flattened into rows of the ``metric_his
 `record_weeks` fills it (``ai-telemetry aggregate`` records the last complete week each run;
 ``--backfill-weeks N`` the last N); `metric_series` reads one series. Rows older than two years
 are pruned by retention.
+
+A project has its own history beside the whole store's (``project=NAME``: each week's catalogue
+of that project's events only), recorded the first time something asks for it (``trend
+--project``, ``status --project``, ``detect`` of a project's metrics) and kept up to date the
+same way: a week is recomputed when it is missing, or when it is the newest and events arrived
+since.
 """
 
 from __future__ import annotations
@@ -56,18 +62,21 @@ def last_complete_week(now: datetime | None = None) -> date:
     return this_monday - timedelta(days=7)
 
 
-def recorded_generation(store: Store, week_start: date) -> int | None:
+def recorded_generation(
+    store: Store, week_start: date, *, project: str | None = None
+) -> int | None:
     """The ingest generation a week was recorded at, or None when it is not recorded."""
-    return store.weeks().get(week_start)
+    return store.weeks(project=project).get(week_start)
 
 
-def record_week(store: Store, week_start: date) -> int:
-    """Compute and store the metrics of the ISO week starting ``week_start``; return the rows.
+def record_week(store: Store, week_start: date, *, project: str | None = None) -> int:
+    """Compute and store the metrics of the ISO week starting ``week_start`` (of ``project``'s
+    events only, when given); return the rows.
 
     A week with no events stores one marker row (``metric`` ``"events_total"``, value 0).
     """
-    rows = week_rows(store.catalogue(Window.week_of(week_start)))
-    return store.record_week(week_start, rows, generation=store.generation())
+    rows = week_rows(store.catalogue(Window.week_of(week_start), project=project))
+    return store.record_week(week_start, rows, generation=store.generation(), project=project)
 
 
 def week_rows(body: Mapping[str, Any]) -> list[tuple[str, str, float]]:
@@ -88,6 +97,7 @@ def record_weeks(
     now: datetime | None = None,
     refresh: bool = True,
     progress: bool | None = None,
+    project: str | None = None,
 ) -> list[date]:
     """Record the last ``weeks`` complete ISO weeks; return the Mondays written.
 
@@ -99,6 +109,7 @@ def record_weeks(
         refresh: recompute weeks already recorded (back-fill); otherwise only missing weeks
             and the newest one when events were added since it was recorded.
         progress: show a progress bar (default: when stderr is a terminal and weeks > 4).
+        project: record that project's own history (its events only) instead of the store's.
     """
     newest = last_complete_week(now)
     first = store.first_event()
@@ -108,7 +119,7 @@ def record_weeks(
     weeks = min(weeks, (newest - first_week).days // 7 + 1)
     todo: list[date] = []
     generation = store.generation()
-    recorded = store.weeks()
+    recorded = store.weeks(project=project)
     for i in range(weeks - 1, -1, -1):
         monday = newest - timedelta(days=7 * i)
         seen = recorded.get(monday)
@@ -120,7 +131,7 @@ def record_weeks(
     show = _want_progress(progress) and len(todo) > 4
     if not show:
         for monday in todo:
-            record_week(store, monday)
+            record_week(store, monday, project=project)
         return todo
     from rich.console import Console
     from rich.progress import Progress
@@ -128,7 +139,7 @@ def record_weeks(
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("back-filling weekly metrics", total=len(todo))
         for monday in todo:
-            record_week(store, monday)
+            record_week(store, monday, project=project)
             bar.advance(task)
     return todo
 
@@ -140,11 +151,13 @@ def read_series(
     key: str | None = None,
     weeks: int = 12,
     now: datetime | None = None,
+    project: str | None = None,
 ) -> list[tuple[date, float | None]]:
-    """The stored series of one metric for the last ``weeks`` complete weeks, oldest first."""
+    """The stored series of one metric (of ``project``'s history) for the last ``weeks``
+    complete weeks, oldest first."""
     newest = last_complete_week(now)
     first = newest - timedelta(days=7 * (weeks - 1))
-    rows = store.series(metric, key=key, weeks=(first, newest))
+    rows = store.series(metric, key=key, weeks=(first, newest), project=project)
     values = {r.week_start: r.value for r in rows}
     return [
         (monday, values.get(monday))
@@ -173,9 +186,7 @@ def metric_series(
         weeks: how many complete ISO weeks, ending with the last one.
         settings: where the telemetry is.
         now: the clock.
-        project: only this project's events: each week's catalogue is computed for the
-            project from the events (the recorded history is the whole store's), nothing is
-            written.
+        project: that project's own history (its events only), recorded where missing.
 
     Raises:
         AnalyticsError: the log, an archive or the warehouse cannot be read.
@@ -184,33 +195,8 @@ def metric_series(
 
     with open_store(settings) as store:
         store.ingest()
-        if project is not None:
-            return project_series(
-                store, metric_name, key=key, weeks=weeks, now=now, project=project
-            )
-        record_weeks(store, weeks, now=now, refresh=False)
-        return read_series(store, metric_name, key=key, weeks=weeks, now=now)
-
-
-def project_series(
-    store: Store,
-    metric: str,
-    *,
-    key: str | None,
-    weeks: int,
-    now: datetime | None,
-    project: str,
-) -> list[tuple[date, float | None]]:
-    """One metric of one project for the last ``weeks`` complete weeks, from the events (each
-    week's catalogue for the project, `week_rows`, as `record_week` stores it)."""
-    newest = last_complete_week(now)
-    out: list[tuple[date, float | None]] = []
-    for back in range(weeks - 1, -1, -1):
-        monday = newest - timedelta(days=7 * back)
-        rows = week_rows(store.catalogue(Window.week_of(monday), project=project))
-        values = {(m, k): v for m, k, v in rows}
-        out.append((monday, values.get((metric, key or ""))))
-    return out
+        record_weeks(store, weeks, now=now, refresh=False, project=project)
+        return read_series(store, metric_name, key=key, weeks=weeks, now=now, project=project)
 
 
 def prune_history(store: Store, *, before: date) -> int:

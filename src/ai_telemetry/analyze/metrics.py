@@ -148,6 +148,48 @@ def write_metrics_json(document: Mapping[str, Any], path: Path) -> None:
         raise AnalyticsError(f"{path}: cannot write metrics ({exc.strerror or exc})") from None
 
 
+def document_project(document: Mapping[str, Any]) -> str | None:
+    """The project a metrics document is of (``aggregate --project``), None for all."""
+    project = document.get("project")
+    return project if isinstance(project, str) and project else None
+
+
+def for_project(
+    document: Mapping[str, Any], project: str | None, *, settings: Settings
+) -> dict[str, Any]:
+    """``document``, or, when ``project`` is given and the document is not of it, the metrics
+    document of ``project`` for the same window (computed from the store): what ``status``,
+    ``dashboard`` and ``detect`` show for ``--project``.
+
+    Raises:
+        AnalyticsError: the document has no window, or the store cannot be read.
+    """
+    if project is None or document_project(document) == project:
+        return dict(document)
+    from ai_telemetry.analyze.window import window_from
+
+    span = document.get("window")
+    if not isinstance(span, Mapping) or not span.get("start") or not span.get("end"):
+        raise AnalyticsError("metrics.json has no window {start, end}; run `aggregate` again")
+    window = window_from(str(span["start"]), str(span["end"]), names=("window.start", "window.end"))
+    return compute_metrics(window, settings=settings, project=project, allow_empty=True)
+
+
+def project_slug(project: str) -> str:
+    """A project name as a file-name part (``metrics-<slug>.json``): letters, digits, ``.``,
+    ``_`` and ``-`` kept, any other run of characters one ``-``."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", project).strip("-.") or "project"
+
+
+def metrics_path_for(settings: Settings, project: str | None) -> Path:
+    """Where ``weekly`` writes the metrics: metrics.json, or metrics-<project>.json."""
+    if project is None:
+        return settings.metrics_path
+    return settings.metrics_path.with_name(f"metrics-{project_slug(project)}.json")
+
+
 def default_window(now: datetime | None = None) -> Window:
     """The seed's default: the 7 days ending now."""
     return Window.last_days(7, now=now)
@@ -158,6 +200,10 @@ __all__ = [
     "compat_view",
     "compute_metrics",
     "default_window",
+    "document_project",
+    "for_project",
     "metrics_document",
+    "metrics_path_for",
+    "project_slug",
     "write_metrics_json",
 ]

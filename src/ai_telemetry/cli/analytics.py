@@ -135,18 +135,20 @@ def trend_cmd(metric: str, key: str | None, weeks: int, project: str | None, as_
     show_default=True,
     help="table, csv, or json (a bare array of row objects; --json is the versioned document).",
 )
+@project_option
 @json_option
-def query_cmd(sql: str, fmt: str, as_json: bool) -> None:
+def query_cmd(sql: str, fmt: str, project: str | None, as_json: bool) -> None:
     """Run SQL over the warehouse, read-only (tables: events; views: skill_executions, ...).
 
     Only the warehouse's tables are reachable: reading or writing files (read_csv, COPY ... TO),
-    ATTACH, INSTALL/LOAD and SET are refused (docs/privacy.md#what-query-refuses).
+    ATTACH, INSTALL/LOAD and SET are refused (docs/privacy.md#what-query-refuses). With
+    --project, events and the views hold that project's events only.
     """
     from ai_telemetry.stores import open_store
 
     with open_store(_settings()) as store:
         store.ingest()
-        names, rows = store.query(sql)
+        names, rows = store.query(sql, project=project)
     if as_json:
         from ai_telemetry.store.query_result import query_document
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ai_telemetry.cli.options import project_option
 from ai_telemetry.cli.output import echo, echo_json, echo_line, emit, json_option
 from ai_telemetry.cli.store import store_option
 from ai_telemetry.errors import AnalyticsError
@@ -193,15 +194,24 @@ def spc_cmd(
     help="Run the z-score at this many standard deviations (default: [detect] zscore/threshold).",
 )
 @click.option("--no-notify", is_flag=True, help="Record alerts but send no e-mail or Slack.")
+@project_option
 @json_option
 def detect_cmd(
-    metrics_path: Path | None, alert_threshold: float | None, no_notify: bool, as_json: bool
+    metrics_path: Path | None,
+    alert_threshold: float | None,
+    no_notify: bool,
+    project: str | None,
+    as_json: bool,
 ) -> None:
     """Find anomalies: threshold rules + models (or z-score, SPC) against the weekly history.
 
     New alerts are appended to alerts.log in the seed's format (an alert that stays open is
     not logged again; one that clears is logged as RESOLVED) and escalated: warning -> e-mail,
     critical -> e-mail + Slack.
+
+    With --project (or on a metrics.json of `aggregate --project`), that project's metrics for
+    the window are judged against its own weekly history; its alerts carry the project, and
+    only its alerts resolve.
 
     \b
     Example:
@@ -213,6 +223,7 @@ def detect_cmd(
     from ai_telemetry.alert.detect import detect_from_document, options_from_settings
     from ai_telemetry.alert.escalation import escalate
     from ai_telemetry.alert.store import record_alerts
+    from ai_telemetry.analyze.metrics import document_project, for_project
     from ai_telemetry.config import load_settings
 
     settings = load_settings()
@@ -227,12 +238,19 @@ def detect_cmd(
         raise AnalyticsError(f"{path}: cannot read metrics ({exc})") from None
     if not isinstance(document, dict):
         raise AnalyticsError(f"{path}: not a metrics.json object")
+    document = for_project(document, project, settings=settings)
     options = options_from_settings(settings, threshold=alert_threshold)
     found = detect_from_document(document, settings=settings, options=options)
     if not as_json:
         for note in found.notes:
             echo_line(f"note: {note}", err=True)
-    changes = record_alerts(settings, found.alerts, metrics=document, unchecked=found.unchecked)
+    changes = record_alerts(
+        settings,
+        found.alerts,
+        metrics=document,
+        unchecked=found.unchecked,
+        project=document_project(document),
+    )
     if as_json:
         report = None if no_notify else escalate(changes.opened, settings=settings)
         emit(
@@ -300,10 +318,16 @@ def gate_cmd(as_json: bool) -> None:
     help="Run the z-score at this threshold (default: [detect] zscore/threshold).",
 )
 @click.option("--no-retention", is_flag=True, help="Skip the retention step.")
-def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention: bool) -> None:
+@project_option
+def weekly_cmd(
+    learnings_dir: Path, alert_threshold: float | None, no_retention: bool, project: str | None
+) -> None:
     """Run the weekly job: collect learnings, aggregate, detect, dashboard, notify, retention.
 
     Each step's failure is reported and the others still run; exit 1 if any step failed.
+    With --project, the job of one project: metrics-<project>.json, its own history and
+    alerts, dashboards/weekly-<date>-<project>.md (push and retention are the whole store's
+    and are skipped).
     """
     from ai_telemetry.config import load_settings
     from ai_telemetry.pipeline import run_weekly
@@ -313,6 +337,7 @@ def weekly_cmd(learnings_dir: Path, alert_threshold: float | None, no_retention:
         learnings_dir=learnings_dir,
         threshold=alert_threshold,
         retention=not no_retention,
+        project=project,
     )
     for line in run.summary():
         echo_line(line)

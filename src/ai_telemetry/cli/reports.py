@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ai_telemetry.cli.options import history_option, repo_option
+from ai_telemetry.cli.options import history_option, project_option, repo_option
 from ai_telemetry.cli.output import echo, emit, json_option
 from ai_telemetry.cli.store import store_option
 
@@ -46,14 +46,20 @@ from ai_telemetry.cli.store import store_option
     help="Weeks of history for trends.",
 )
 @click.option("--no-history", is_flag=True, help="Only metrics.json: no trends, no changes.")
-def dashboard_cmd(
+@project_option
+def dashboard_cmd(  # noqa: PLR0917 (click passes options positionally)
     metrics_path: Path | None,
     output: Path | None,
     fmt: str | None,
     weeks: int,
     no_history: bool,
+    project: str | None,
 ) -> None:
-    """Write the weekly dashboard (Markdown, or one self-contained HTML file)."""
+    """Write the weekly dashboard (Markdown, or one self-contained HTML file).
+
+    With --project, the project's metrics for metrics.json's window, its own weekly history
+    and its alerts (dashboards/weekly-<date>-<project>.md).
+    """
     from ai_telemetry.config import load_settings
     from ai_telemetry.report.dashboard import make_dashboard
 
@@ -68,6 +74,7 @@ def dashboard_cmd(
         settings=settings,
         history=not no_history,
         weeks=weeks,
+        project=project,
     )
     echo(f"wrote {written}")
 
@@ -87,8 +94,9 @@ def dashboard_cmd(
     show_default=True,
     help="Weeks of history for the sparklines.",
 )
+@project_option
 @json_option
-def status_cmd(metrics_path: Path | None, weeks: int, as_json: bool) -> None:
+def status_cmd(metrics_path: Path | None, weeks: int, project: str | None, as_json: bool) -> None:
     """Show the week at a glance: what needs attention, trends, top skills, open alerts."""
     from datetime import UTC, datetime
 
@@ -97,7 +105,9 @@ def status_cmd(metrics_path: Path | None, weeks: int, as_json: bool) -> None:
     from ai_telemetry.report.status import print_status, status_document
 
     settings = settings_for(metrics_path) if metrics_path is not None else load_settings()
-    report = status_report(settings, metrics_path=metrics_path, now=datetime.now(UTC), weeks=weeks)
+    report = status_report(
+        settings, metrics_path=metrics_path, now=datetime.now(UTC), weeks=weeks, project=project
+    )
     if as_json:
         emit(status_document(report))
     else:

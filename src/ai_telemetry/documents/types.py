@@ -40,7 +40,11 @@ class WindowDoc(TypedDict):
 class AlertDoc(TypedDict):
     """One alert (a condition that holds), as alert-state.json stores it."""
 
-    id: Annotated[str, "rule|metric|key: the same id is the same alert from run to run."]
+    id: Annotated[
+        str,
+        "rule|metric|key (rule|metric|key|project for a project's): the same id is the same "
+        "alert from run to run.",
+    ]
     rule: str
     title: str
     severity: Annotated[str, "info, warning or critical."]
@@ -56,6 +60,7 @@ class AlertDoc(TypedDict):
     opened: Annotated[str, "When it opened (empty for a condition not recorded yet)."]
     window_end: str
     extra: dict[str, Any]
+    project: Annotated[str | None, "The project whose metrics it was found in; null: all."]
     last_seen: NotRequired[str]
 
 
@@ -109,6 +114,7 @@ class StatusDocument(Document):
 
     window: WindowDoc
     week: Annotated[str, "The week for people: first to last day."]
+    project: Annotated[str | None, "Only this project's events, history and alerts; null: all."]
     events_total: int
     overall: Annotated[str, "The worst status of the week."]
     attention: Annotated[list[AssessmentDoc], "Every measure off target, act first."]
@@ -170,7 +176,9 @@ class ProjectRowDoc(TypedDict):
     agent_tasks: int
     agent_completion_rate: Annotated[float | None, "The same over agent tasks."]
     llm_cost_usd: float
-    open_alerts: Annotated[int, "Open alerts naming a skill or agent this project ran."]
+    open_alerts: Annotated[
+        int, "Open alerts of this project, and whole-store ones naming a skill or agent it ran."
+    ]
     critical_alerts: int
 
 

@@ -77,6 +77,10 @@ def report_for(
 ) -> WeeklyReport:
     """Build the `WeeklyReport` of a metrics.json document.
 
+    A document of one project (``aggregate --project``, `for_project`) reads that project's
+    history and open alerts; the skill experiments are the team's and shown only on the whole
+    store's.
+
     Args:
         doc: the metrics.json document.
         settings: the telemetry directory (history, alerts).
@@ -85,14 +89,17 @@ def report_for(
         weeks: how many weeks of history.
         alerts: open alerts; default: those of the alerting stage, when installed.
     """
+    from ai_telemetry.analyze.metrics import document_project
     from ai_telemetry.report.weekly import load_experiments
 
+    project = document_project(doc)
     series = None
     experiments = []
     if history and settings.log_path.exists():
-        series = load_history(settings, now=_end(doc), weeks=weeks)
-        experiments = load_experiments(settings, now=_end(doc))
-    found = list(alerts) if alerts is not None else load_open_alerts(settings)
+        series = load_history(settings, now=_end(doc), weeks=weeks, project=project)
+        if project is None:
+            experiments = load_experiments(settings, now=_end(doc))
+    found = list(alerts) if alerts is not None else load_open_alerts(settings, project=project)
     return build_report(doc, history=series, alerts=found, experiments=experiments)
 
 
@@ -105,6 +112,7 @@ def make_dashboard(
     history: bool = True,
     weeks: int = 12,
     alerts: Sequence[Mapping[str, Any]] | None = None,
+    project: str | None = None,
 ) -> Path:
     """Write the weekly dashboard; return its path.
 
@@ -117,15 +125,21 @@ def make_dashboard(
         history: include weekly trends (reads the warehouse).
         weeks: weeks of history.
         alerts: open alerts; default those of the alerting stage.
+        project: show this project (its metrics for metrics.json's window, its history and
+            alerts; the default file name ends in ``-<project>``).
 
     Raises:
         ReportError: metrics.json is missing or broken, or the output cannot be written.
         AnalyticsError: the history cannot be read.
     """
-    doc = read_metrics(metrics_path)
+    from ai_telemetry.analyze.metrics import document_project, for_project
+
     conf = settings_for(metrics_path, settings)
+    doc = for_project(read_metrics(metrics_path), project, settings=conf)
     chosen = format_for(output or Path("x.md"), fmt)
-    target = output or default_dashboard_path(conf.dashboards_dir, _end(doc), chosen)
+    target = output or default_dashboard_path(
+        conf.dashboards_dir, _end(doc), chosen, project=document_project(doc)
+    )
     report = report_for(doc, settings=conf, history=history, weeks=weeks, alerts=alerts)
     if chosen == "html":
         from ai_telemetry.report.html import render_html
@@ -143,23 +157,27 @@ def status_report(
     metrics_path: Path | None = None,
     now: datetime,
     weeks: int = 12,
+    project: str | None = None,
 ) -> WeeklyReport:
     """The report behind ``ai-telemetry status``.
 
-    From ``metrics_path`` when given, else computed from the log for the 7 days ending ``now``.
+    From ``metrics_path`` when given, else computed from the log for the 7 days ending ``now``;
+    of ``project`` only, when given (its metrics, history and alerts).
 
     Raises:
         ReportError: metrics.json is missing or broken.
         AnalyticsError: the log or warehouse cannot be read.
     """
     if metrics_path is not None:
-        doc = read_metrics(metrics_path)
+        from ai_telemetry.analyze.metrics import for_project
+
+        doc = for_project(read_metrics(metrics_path), project, settings=settings)
     else:
         from ai_telemetry.analyze.metrics import compute_metrics
         from ai_telemetry.analyze.window import Window
 
         window = Window(now - timedelta(days=7), now)
-        doc = compute_metrics(window, settings=settings, allow_empty=True, now=now)
+        doc = compute_metrics(window, settings=settings, project=project, allow_empty=True, now=now)
     return report_for(doc, settings=settings, weeks=weeks)
 
 

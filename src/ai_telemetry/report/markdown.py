@@ -45,13 +45,19 @@ def render_markdown(report: WeeklyReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def default_dashboard_path(dashboards_dir: Path, end: datetime, fmt: Format = "md") -> Path:
-    """``<dashboards_dir>/weekly-YYYY-MM-DD.<fmt>``, the date of the window's end.
+def default_dashboard_path(
+    dashboards_dir: Path, end: datetime, fmt: Format = "md", *, project: str | None = None
+) -> Path:
+    """``<dashboards_dir>/weekly-YYYY-MM-DD.<fmt>``, the date of the window's end
+    (``weekly-YYYY-MM-DD-<project>.<fmt>`` for one project's).
 
     A window ending at midnight is named after that day (the Monday after an ISO week).
     """
+    from ai_telemetry.analyze.metrics import project_slug
+
     day = end.date() if end.time() == datetime.min.time() else (end + timedelta(0)).date()
-    return dashboards_dir / f"weekly-{day.isoformat()}.{fmt}"
+    part = f"-{project_slug(project)}" if project else ""
+    return dashboards_dir / f"weekly-{day.isoformat()}{part}.{fmt}"
 
 
 def format_for(path: Path, fmt: str | None) -> Format:

@@ -9,8 +9,8 @@ dashboard's overview serve this document. The projects are those with events in 
   executions that finished: success, error, rollback, handoff);
 - agent task completion (the same over agent tasks);
 - LLM cost in US dollars (every model);
-- open alerts that name one of the skills or agents the project ran in the window (an alert
-  has no project of its own: it is about a skill, an agent, or the whole team); alerts about no
+- open alerts: the project's own (``detect --project``), and the whole store's alerts that
+  name one of the skills or agents the project ran in the window; whole-store alerts about no
   skill or agent are counted once, team-wide.
 """
 
@@ -53,7 +53,12 @@ def project_row(
     metrics = body["metrics"]
     skill_rate, skills = _rate(metrics, "skill_outcome_total")
     agent_rate, agents = _rate(metrics, "agent_outcome_total")
-    concerned = [a for a in alerts if a.get("key") in skills | agents]
+    ran = skills | agents
+    concerned = [
+        a
+        for a in alerts
+        if a.get("project") == name or (not a.get("project") and a.get("key") in ran)
+    ]
     return {
         "project": name,
         "events": int(body["events"]["total"]),
@@ -88,7 +93,7 @@ def project_overview(settings: Settings, window: Window) -> ProjectsDocument:
         "window": {"start": str(utc_text(window.start)), "end": str(utc_text(window.end))},
         "projects": rows,
         "events_without_project": unattributed,
-        "team_wide_alerts": sum(1 for a in alerts if a.get("key") is None),
+        "team_wide_alerts": sum(1 for a in alerts if a.get("key") is None and not a.get("project")),
         "open_alerts": len(alerts),
     }
 

@@ -92,6 +92,7 @@ def _header(report: WeeklyReport) -> RenderableType:
     overall = report.overall()
     text = Text.assemble(
         rich_text("AI telemetry", "bold"),
+        rich_text(f" · project {report.project}" if report.project else ""),
         rich_text(f" · week {report.week_label} · {report.events_total:,} events · overall "),
         _mark(overall),
     )
@@ -275,6 +276,7 @@ def status_document(report: WeeklyReport) -> StatusDocument:
         **header("status"),
         "window": {"start": str(utc_text(report.start)), "end": str(utc_text(report.end))},
         "week": report.week_label,
+        "project": report.project,
         "events_total": report.events_total,
         "overall": report.overall(),
         "attention": [_assessment(row.assessment, row.key) for row in report.attention()],

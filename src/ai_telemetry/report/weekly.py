@@ -114,6 +114,8 @@ class WeeklyReport:
     history: History = field(default_factory=dict)
     experiments: list[Experiment] = field(default_factory=list)
     """Skill experiments (new version vs previous) and their sequential verdicts."""
+    project: str | None = None
+    """The project the metrics are of (``aggregate --project``); None: every project."""
 
     @property
     def week_label(self) -> str:
@@ -339,6 +341,7 @@ def build_report(
             action, opened).
         top: how many skills in the "top skills" list.
     """
+    from ai_telemetry.analyze.metrics import document_project
     from ai_telemetry.analyze.window import parse_moment
 
     hist: History = history or {}
@@ -474,6 +477,7 @@ def build_report(
         alerts=[_alert(a) for a in alerts or ()],
         history=hist,
         experiments=list(experiments),
+        project=document_project(document),
     )
 
 
@@ -491,9 +495,10 @@ def load_experiments(settings: Settings, *, now: datetime) -> list[Experiment]:
 
 
 def load_history(
-    settings: Settings, *, now: datetime, weeks: int = 12
+    settings: Settings, *, now: datetime, weeks: int = 12, project: str | None = None
 ) -> dict[tuple[str, str], Series]:
-    """Every weekly series of the last ``weeks`` complete weeks before ``now``.
+    """Every weekly series of the last ``weeks`` complete weeks before ``now`` (of
+    ``project``'s own history when given).
 
     Ingests what is new and records missing weeks first (as `metric_series` does), then reads
     the whole ``metric_history`` range in one query.
@@ -508,8 +513,8 @@ def load_history(
     mondays = [newest - timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     with open_store(settings) as store:
         store.ingest()
-        record_weeks(store, weeks, now=now, refresh=False)
-        rows = store.series(weeks=(mondays[0], newest))
+        record_weeks(store, weeks, now=now, refresh=False, project=project)
+        rows = store.series(weeks=(mondays[0], newest), project=project)
     found: dict[tuple[str, str], dict[date, float]] = {}
     for row in rows:
         found.setdefault((row.metric, row.key), {})[row.week_start] = row.value
@@ -518,8 +523,9 @@ def load_history(
     }
 
 
-def load_open_alerts(settings: Settings) -> list[dict[str, Any]]:
-    """The open alerts of the alerting stage (`ai_telemetry.alert.store.open_alerts`).
+def load_open_alerts(settings: Settings, *, project: str | None = None) -> list[dict[str, Any]]:
+    """The open alerts of the alerting stage (`ai_telemetry.alert.store.open_alerts`), of
+    ``project`` only when given.
 
     Raises:
         AlertError: ``alerts.log``'s state cannot be read; the message says which file and how
@@ -527,4 +533,4 @@ def load_open_alerts(settings: Settings) -> list[dict[str, Any]]:
     """
     from ai_telemetry.alert.store import open_alerts
 
-    return [dict(alert) for alert in open_alerts(settings)]
+    return [dict(alert) for alert in open_alerts(settings, project=project)]

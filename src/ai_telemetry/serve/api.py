@@ -8,8 +8,9 @@ Each route calls the same library functions as its command (and as the MCP tools
 - ``GET /api/top/{skills|agents|tools|errors}?days=&limit=&project=``: ``top KIND --json``;
 - ``GET /api/trend/{metric}?key=&weeks=&project=``: ``trend METRIC --json``;
 - ``GET /api/projects?days=``: ``projects --json`` (the cross-project overview);
-- ``GET /api/alerts?live=&weeks=``: ``status --json`` (the week of metrics.json; ``live=true``:
-  the last 7 days of the log).
+- ``GET /api/alerts?live=&weeks=&project=``: ``status --json`` (the week of metrics.json;
+  ``live=true``: the last 7 days of the log; ``project``: that project's metrics, history and
+  alerts).
 
 The calls run on a worker thread, one at a time (`ServerContext.read_lock`: the warehouse is
 one DuckDB file). They never touch the log's writer: ingest goes on while they run. A library
@@ -138,6 +139,7 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
     async def get_alerts(request: Request) -> Response:
         """The open alerts with the week at a glance (status --json)."""
         live = (request.query_params.get("live") or "false").lower()
+        project = _text(request, "project")
         if live not in ("true", "false", "1", "0"):
             return error_response(400, f"live={live!r}: use true or false")
         try:
@@ -154,6 +156,7 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
                 metrics_path=None if live in ("true", "1") else settings.metrics_path,
                 now=datetime.now(UTC),
                 weeks=weeks,
+                project=project,
             )
             return status_document(report)
 
@@ -257,6 +260,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
         [
             _param("live", {"type": "boolean"}, doc="the last 7 days of the log"),
             _param("weeks", {"type": "integer", "minimum": 2, "maximum": 104}),
+            _param("project", {"type": "string"}, doc="that project's metrics and alerts"),
         ],
     ),
 }

@@ -6,9 +6,10 @@ command's ``--json`` prints (a `TypedDict` of `ai_telemetry.documents.types`), d
 tool's output schema (the very schema of docs/schemas/, `ai_telemetry.documents.jsonschema`):
 
 - ``get_metrics``: ``aggregate --start --end --project`` (plus ``metrics``, the whole file)
-- ``top``: ``top KIND --days --limit``
-- ``trend``: ``trend METRIC --key --weeks``
-- ``open_alerts``: ``status --metrics <telemetry>/metrics.json`` (``live``: ``status``)
+- ``top``: ``top KIND --days --limit --project``
+- ``trend``: ``trend METRIC --key --weeks --project``
+- ``open_alerts``: ``status --metrics <telemetry>/metrics.json --project`` (``live``:
+  ``status``)
 - ``skill_audit``: ``audit skills --quarter``; ``learning_review``: ``review learnings --month``
 - ``compare_skill``: ``compare skill NAME --versions | --before-after | --commit``
 - ``recommend_skill``: ``recommend --paths DIR... --kind KIND``
@@ -223,14 +224,16 @@ class Tools:
         kind: Annotated[Literal["skills", "agents", "tools", "errors"], Field()] = "skills",
         days: Annotated[int, Field(ge=1, le=3650)] = 7,
         limit: Annotated[int, Field(ge=1, le=1000)] = 5,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """The most frequent skills, agents, tools or errors of the last N days."""
 
         def work() -> Mapping[str, Any]:
             from ai_telemetry.analyze.top import load_top, top_document
 
-            rows, used = load_top(kind, days=days, limit=limit, settings=self.options.settings)
-            return top_document(rows, kind, days=days, limit=limit, window=used)
+            settings = self.options.settings
+            rows, used = load_top(kind, days=days, limit=limit, settings=settings, project=project)
+            return top_document(rows, kind, days=days, limit=limit, window=used, project=project)
 
         return self._call(work)
 
@@ -241,14 +244,17 @@ class Tools:
             str | None, Field(description="Skill, agent, tool, ... of a keyed metric.")
         ] = None,
         weeks: Annotated[int, Field(ge=1, le=520)] = 12,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """One metric week by week (complete ISO weeks, oldest first)."""
 
         def work() -> Mapping[str, Any]:
             from ai_telemetry.analyze.history import metric_series, trend_document
 
-            series = metric_series(metric, key=key, weeks=weeks, settings=self.options.settings)
-            return trend_document(metric, series, key=key)
+            series = metric_series(
+                metric, key=key, weeks=weeks, settings=self.options.settings, project=project
+            )
+            return trend_document(metric, series, key=key, project=project)
 
         return self._call(work)
 
@@ -262,6 +268,9 @@ class Tools:
             ),
         ] = False,
         weeks: Annotated[int, Field(ge=2, le=104)] = 12,
+        project: Annotated[
+            str | None, Field(description="Only this project's metrics, history and alerts.")
+        ] = None,
     ) -> CallToolResult:
         """The open alerts (most severe first) with the week at a glance: status --json."""
 
@@ -277,6 +286,7 @@ class Tools:
                 metrics_path=None if live else settings.metrics_path,
                 now=datetime.now(UTC),
                 weeks=weeks,
+                project=project,
             )
             return status_document(report)
 

@@ -1,9 +1,13 @@
 """The live web dashboard: ``GET /`` for the read roles, and its login page.
 
-- ``GET /?week=2026-W49``: the HTML dashboard of `ai_telemetry.report.html` (the same page as
-  ``ai-telemetry dashboard --format html``: the week's panels and the trend charts) for an ISO
-  week (default: the current one), with a week picker above it. It is rendered from the
-  warehouse on request and cached per week until new events arrive (the cache key is
+- ``GET /?week=2026-W49&project=NAME``: the HTML dashboard of `ai_telemetry.report.html` (the
+  same page as ``ai-telemetry dashboard --format html``: the week's panels and the trend charts)
+  for an ISO week (default: the current one), of every project or of one (its metrics, history
+  and alerts), with a week and project picker above it and, on the every-project page, the
+  cross-project overview (`ai_telemetry.report.projects`: per project skill runs and success,
+  agent completion, cost, open alerts; each name links to that project's page). It is rendered
+  from the warehouse on request and cached per week and project until new events arrive (the
+  cache key is
   `ai_telemetry.store.layout.inputs_fingerprint`: the log's and the archives' identity, size
   and time), so reloading costs nothing while nothing changed (``X-Dashboard-Cache: hit``).
 - ``GET /login``: a form for the token; ``POST /login`` checks it (a read role only: a
@@ -22,8 +26,9 @@ from __future__ import annotations
 import html
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +38,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ai_telemetry.errors import AITelemetryError, NoDataError
 from ai_telemetry.serve.auth import COOKIE_NAME, READ
 from ai_telemetry.serve.context import RouteSpec, ServerContext
+
+if TYPE_CHECKING:
+    from ai_telemetry.documents.types import ProjectsDocument
 
 META_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
@@ -105,22 +113,86 @@ class DashboardCache:
                 self._pages.popitem(last=False)
 
 
-def render_week(ctx: ServerContext, year: int, week: int, *, now: datetime) -> str:
-    """The dashboard page of one ISO week (what `GET /` serves, before the picker)."""
-    from ai_telemetry.analyze.aggregate import aggregate
+def _window(year: int, week: int, now: datetime) -> Any:
     from ai_telemetry.analyze.window import Window
-    from ai_telemetry.report.dashboard import report_for
-    from ai_telemetry.report.html import render_html
 
     window = Window.iso_week(year, week)
     if window.end > now > window.start:
         window = Window(window.start, now)  # the week so far
-    doc = aggregate(window, settings=ctx.settings, progress=False, now=now)
+    return window
+
+
+def render_week(
+    ctx: ServerContext, year: int, week: int, *, now: datetime, project: str | None = None
+) -> str:
+    """The dashboard page of one ISO week, of every project or of ``project`` (what `GET /`
+    serves, before the picker)."""
+    from ai_telemetry.analyze.aggregate import aggregate
+    from ai_telemetry.report.dashboard import report_for
+    from ai_telemetry.report.html import render_html
+
+    window = _window(year, week, now)
+    doc = aggregate(window, settings=ctx.settings, project=project, progress=False, now=now)
+    if project is not None and not doc["events"]["total"]:
+        raise NoDataError(f"no events of project {project!r} in this week")
     report = report_for(doc, settings=ctx.settings, history=True)
     return render_html(report)
 
 
-def _picker(chosen: str, *, today: date) -> str:
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def overview_html(doc: ProjectsDocument, week: str) -> str:
+    """The cross-project overview as an HTML table (every text escaped); "" without projects."""
+    from urllib.parse import urlencode
+
+    if not doc["projects"]:
+        return ""
+    rows = []
+    for r in doc["projects"]:
+        link = "/?" + urlencode({"week": week, "project": r["project"]})
+        alerts = str(r["open_alerts"]) + (
+            f" ({r['critical_alerts']} critical)" if r["critical_alerts"] else ""
+        )
+        cells = [
+            f'<a href="{html.escape(link)}">{html.escape(r["project"])}</a>',
+            f"{r['skill_invocations']:,}",
+            _pct(r["skill_success_rate"]),
+            f"{r['agent_tasks']:,}",
+            _pct(r["agent_completion_rate"]),
+            f"${r['llm_cost_usd']:,.2f}",
+            alerts,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    heads = [
+        "Project",
+        "Skill runs",
+        "Skill success",
+        "Agent tasks",
+        "Agent completion",
+        "LLM cost",
+        "Open alerts",
+    ]
+    head = "".join(f'<th scope="col">{h}</th>' for h in heads)
+    return (
+        '<section class="ai-telemetry-projects" aria-labelledby="projects-title">'
+        '<h2 id="projects-title">Projects this week</h2>'
+        "<p>Each project's own numbers; open a project for its dashboard, history and "
+        "alerts.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p>{doc['events_without_project']:,} events without a project; "
+        f"{doc['open_alerts']} open alerts in all.</p></section>"
+    )
+
+
+def _picker(
+    chosen: str,
+    *,
+    today: date,
+    project: str | None = None,
+    projects: Sequence[str] = (),
+) -> str:
     options = []
     for back in range(PICKER_WEEKS):
         label = week_label(today - timedelta(weeks=back))
@@ -130,19 +202,41 @@ def _picker(chosen: str, *, today: date) -> str:
         options.append(
             f'<option value="{html.escape(chosen)}" selected>{html.escape(chosen)}</option>'
         )
+    names = sorted({*projects, *([project] if project else [])})
+    choices = ['<option value="">All projects</option>'] + [
+        f'<option value="{html.escape(n)}"{" selected" * (n == project)}>{html.escape(n)}</option>'
+        for n in names
+    ]
+    scope = (
+        f' <label for="project">Project </label><select id="project" name="project">'
+        f"{''.join(choices)}</select>"
+        if names
+        else ""
+    )
     return (
         '<nav class="ai-telemetry-live" aria-label="Week">'
         '<form method="get" action="/"><label for="week">Week </label>'
-        f'<select id="week" name="week">{"".join(options)}</select> '
+        f'<select id="week" name="week">{"".join(options)}</select>{scope} '
         '<button type="submit">Show</button></form> '
         '<form method="post" action="/logout"><button type="submit">Log out</button></form>'
         "</nav>"
     )
 
 
-def with_picker(page: str, chosen: str, *, today: date) -> str:
-    """The dashboard page with the week picker (and log out) at the top of its body."""
-    nav = _picker(chosen, today=today)
+def with_picker(
+    page: str,
+    chosen: str,
+    *,
+    today: date,
+    project: str | None = None,
+    overview: ProjectsDocument | None = None,
+) -> str:
+    """The dashboard page with the week and project picker (and log out) at the top of its
+    body, then, on the every-project page, the cross-project overview."""
+    names = [r["project"] for r in overview["projects"]] if overview is not None else []
+    nav = _picker(chosen, today=today, project=project, projects=names)
+    if overview is not None and project is None:
+        nav += overview_html(overview, chosen)
     head, sep, rest = page.partition("<body>")
     if not sep:
         return nav + page
@@ -199,20 +293,25 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
                 "ai-telemetry", f"<p class='error'>{html.escape(str(exc))}</p>", status=400
             )
         label = f"{year}-W{week:02d}"
+        project = (request.query_params.get("project") or "").strip() or None
+        key = label if project is None else f"{label}|{project}"
 
         def work() -> tuple[int, str, str]:
+            from ai_telemetry.report.projects import project_overview
             from ai_telemetry.store.layout import inputs_fingerprint
 
             with ctx.read_lock:
                 fingerprint = str(inputs_fingerprint(ctx.settings))
-                cached = cache.get(label, fingerprint)
+                cached = cache.get(key, fingerprint)
                 if cached is not None:
                     return 200, cached, "hit"
                 try:
-                    page = render_week(ctx, year, week, now=now)
+                    page = render_week(ctx, year, week, now=now, project=project)
                 except NoDataError:
                     return 404, "", "miss"
-                cache.put(label, fingerprint, page)
+                overview = project_overview(ctx.settings, _window(year, week, now))
+                page = with_picker(page, label, today=today, project=project, overview=overview)
+                cache.put(key, fingerprint, page)
                 return 200, page, "miss"
 
         try:
@@ -222,16 +321,14 @@ def routes(ctx: ServerContext) -> list[RouteSpec]:
                 "ai-telemetry", f"<p class='error'>{html.escape(str(exc))}</p>", status=503
             )
         if status == 404:
-            nav = _picker(label, today=today)
+            nav = _picker(label, today=today, project=project)
+            whose = f" of project {html.escape(project)}" if project else ""
             return _page(
                 f"ai-telemetry: {label}",
-                f"{nav}<h1>{label}</h1><p>No events in this week yet.</p>",
+                f"{nav}<h1>{label}</h1><p>No events{whose} in this week yet.</p>",
                 status=404,
             )
-        return HTMLResponse(
-            with_picker(page, label, today=today),
-            headers={**HEADERS, "X-Dashboard-Cache": hit},
-        )
+        return HTMLResponse(page, headers={**HEADERS, "X-Dashboard-Cache": hit})
 
     async def login_form(request: Request) -> Response:
         """The login form."""
@@ -293,7 +390,15 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
                     "required": False,
                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[Ww][0-9]{1,2}$"},
                     "description": "ISO week, e.g. 2026-W49 (default: the current one)",
-                }
+                },
+                {
+                    "name": "project",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "only this project (default: every project, with the "
+                    "cross-project overview)",
+                },
             ],
             "responses": {
                 "200": {"description": "The dashboard", "content": _HTML},
@@ -344,4 +449,11 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
     },
 }
 
-__all__ = ["OPENAPI_PATHS", "DashboardCache", "parse_week", "routes", "with_picker"]
+__all__ = [
+    "OPENAPI_PATHS",
+    "DashboardCache",
+    "overview_html",
+    "parse_week",
+    "routes",
+    "with_picker",
+]

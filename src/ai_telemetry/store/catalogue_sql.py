@@ -755,13 +755,14 @@ def llm_responses(
     return [tuple(r) for r in con.execute(text, params).fetchall()]
 
 
-def root_causes(con: Any, lo: datetime, hi: datetime) -> dict[str, int]:
-    """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+def root_causes(con: Any, lo: datetime, hi: datetime, project: str | None = None) -> dict[str, int]:
+    """Incidents opened per root cause in ``[lo, hi)`` (naive UTC), of ``project`` if given."""
+    only = " AND project = ?" if project is not None else ""
     rows = con.execute(
         "SELECT root_cause, count(DISTINCT coalesce(incident_id, event_id)) FROM events "
-        "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ? "
-        "GROUP BY 1 ORDER BY 1",
-        [lo, hi],
+        "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ?"
+        f"{only} GROUP BY 1 ORDER BY 1",
+        [lo, hi] + ([project] if project is not None else []),
     ).fetchall()
     return {str(cause): int(n) for cause, n in rows}
 

@@ -334,6 +334,21 @@ VIEWS: Final[dict[str, str]] = {
 """View name -> event type: the documented tables of ``ai-telemetry query``."""
 
 
+def project_views_sql(project: str, events: str, *, views: bool) -> list[str]:
+    """Temporary views that show ``query`` only ``project``'s events: ``events`` over the
+    relation ``events`` (qualified, e.g. ``"warehouse".main.events``), then, with ``views``,
+    every documented view again over it (PostgreSQL binds a view to its table when created;
+    DuckDB re-binds by name, so the temporary ``events`` alone is enough there)."""
+    literal = "'" + project.replace("'", "''") + "'"
+    out = [f"CREATE TEMP VIEW events AS SELECT * FROM {events} WHERE project = {literal}"]
+    if views:
+        out += [
+            view_sql(v, t).replace("CREATE OR REPLACE VIEW", "CREATE TEMP VIEW", 1)
+            for v, t in VIEWS.items()
+        ]
+    return out
+
+
 def view_sql(view: str, event_type: str) -> str:
     """``CREATE OR REPLACE VIEW`` with the common columns and the type's own fields."""
     common = ["event_id", "ts", "event_type", "source", "project", "session_id", "task_id"]

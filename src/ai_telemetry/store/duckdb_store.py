@@ -28,7 +28,11 @@ from ai_telemetry.store.warehouse import IngestReport, Warehouse
 _SIDE_BY_SIDE_MAX_ROWS: Final = 3_000_000
 _HISTORY_TABLE: Final = (
     "CREATE TABLE IF NOT EXISTS metric_history (week_start DATE, metric VARCHAR, "
-    "key VARCHAR, value DOUBLE, generation BIGINT, computed_at TIMESTAMP)"
+    "key VARCHAR, value DOUBLE, generation BIGINT, computed_at TIMESTAMP, "
+    "project VARCHAR DEFAULT '')"
+)
+_HISTORY_PROJECT: Final = (  # warehouses from before per-project history
+    "ALTER TABLE metric_history ADD COLUMN IF NOT EXISTS project VARCHAR DEFAULT ''"
 )
 _CACHE_TABLE: Final = (
     "CREATE TABLE IF NOT EXISTS metric_cache (key VARCHAR PRIMARY KEY, generation BIGINT, "
@@ -141,9 +145,11 @@ class DuckDBStore:
         row = self.con.execute("SELECT min(ts) FROM events").fetchone()
         return None if row is None or row[0] is None else row[0]
 
-    def query(self, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(
+        self, text: str, *, project: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Someone's read-only SQL on a locked-down connection (`Warehouse.read_only_query`)."""
-        return self.warehouse.read_only_query(text)
+        return self.warehouse.read_only_query(text, project=project)
 
     # --- the catalogue ----------------------------------------------------------------------
 
@@ -267,9 +273,11 @@ class DuckDBStore:
         """Each LLM response of ``[lo, hi)`` once (`catalogue_sql.RESPONSES_SQL`)."""
         return sql.llm_responses(self.con, lo, hi, session_id=session_id)
 
-    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
-        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
-        return sql.root_causes(self.con, lo, hi)
+    def root_causes(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC), of ``project``."""
+        return sql.root_causes(self.con, lo, hi, project)
 
     def skill_version_runs(
         self, *, before: datetime
@@ -287,14 +295,21 @@ class DuckDBStore:
         con = self.con
         if not self._history_ready:
             con.execute(_HISTORY_TABLE)
+            con.execute(_HISTORY_PROJECT)
             self._history_ready = True
         return con
 
     def record_week(
-        self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
+        self,
+        week_start: date,
+        rows: Iterable[tuple[str, str, float]],
+        *,
+        generation: int,
+        project: str | None = None,
     ) -> int:
-        """Replace the history of the week starting ``week_start`` with ``rows``."""
+        """Replace the history of the week of ``week_start`` (of ``project``) with ``rows``."""
         con = self._history()
+        scope = project or ""
         metrics: list[str] = []
         keys: list[str] = []
         values: list[float] = []
@@ -304,13 +319,17 @@ class DuckDBStore:
             values.append(v)
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("DELETE FROM metric_history WHERE week_start = ?", [week_start])
+            con.execute(
+                "DELETE FROM metric_history WHERE project = ? AND week_start = ?",
+                [scope, week_start],
+            )
             # one statement over three lists (unnest zips them): executemany costs a statement
             # per row, seconds for a week's few thousand rows
             con.execute(
-                "INSERT INTO metric_history SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                "unnest(?::DOUBLE[]), ?, now()",
-                [week_start, metrics, keys, values, generation],
+                "INSERT INTO metric_history (week_start, metric, key, value, generation, "
+                "computed_at, project) SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                "unnest(?::DOUBLE[]), ?, now(), ?",
+                [week_start, metrics, keys, values, generation, scope],
             )
             con.execute("COMMIT")
         except BaseException:
@@ -318,21 +337,30 @@ class DuckDBStore:
             raise
         return len(values)
 
-    def weeks(self) -> dict[date, int]:
-        """The recorded weeks: Monday -> the generation it was recorded at."""
+    def weeks(self, *, project: str | None = None) -> dict[date, int]:
+        """The recorded weeks (of ``project``): Monday -> the generation it was recorded at."""
         rows = (
             self._history()
-            .execute("SELECT week_start, max(generation) FROM metric_history GROUP BY 1")
+            .execute(
+                "SELECT week_start, max(generation) FROM metric_history WHERE project = ? "
+                "GROUP BY 1",
+                [project or ""],
+            )
             .fetchall()
         )
         return {r[0]: int(r[1]) for r in rows if r[1] is not None}
 
     def series(
-        self, metric: str | None = None, *, key: str | None = None, weeks: tuple[date, date]
+        self,
+        metric: str | None = None,
+        *,
+        key: str | None = None,
+        weeks: tuple[date, date],
+        project: str | None = None,
     ) -> list[HistoryRow]:
-        """History rows of the Mondays ``weeks[0]..weeks[1]``, oldest first."""
-        where = "week_start BETWEEN ? AND ?"
-        params: list[Any] = [weeks[0], weeks[1]]
+        """History rows (of ``project``) of the Mondays ``weeks[0]..weeks[1]``, oldest first."""
+        where = "project = ? AND week_start BETWEEN ? AND ?"
+        params: list[Any] = [project or "", weeks[0], weeks[1]]
         if metric is not None:
             where += " AND metric = ? AND key = ?"
             params += [metric, key or ""]

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 URL_PREFIXES: Final = ("postgresql://", "postgres://")
 AHEAD_MONTHS: Final = 2
 """Partitions created ahead of the current month (so a writer rarely creates one itself)."""
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 TYPED_COLUMNS: Final = (
     *("event_id", "ts", "event_type", "project", "source", "session_id", "task_id"),
@@ -152,6 +152,15 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
         4,
         "the views again, with the commit field previous_skill_version (from extra)",
         ("DROP VIEW IF EXISTS events CASCADE", _events_view_sql(), *_query_views()),
+    ),
+    (
+        5,
+        "metric_history per project ('' is the whole store's history)",
+        (
+            "ALTER TABLE metric_history ADD COLUMN project text COLLATE \"C\" NOT NULL DEFAULT ''",
+            "DROP INDEX metric_history_week",
+            "CREATE INDEX metric_history_project_week ON metric_history (project, week_start)",
+        ),
     ),
 )
 """Versioned migrations: (version, what, statements). Applied in order, each in one
@@ -726,12 +735,14 @@ class PostgresStore:
         with Session(self) as con:
             return sql.llm_responses(con, lo, hi, session_id=session_id)
 
-    def root_causes(self, lo: datetime, hi: datetime) -> dict[str, int]:
-        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC)."""
+    def root_causes(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> dict[str, int]:
+        """Incidents opened per root cause in ``[lo, hi)`` (naive UTC), of ``project``."""
         from ai_telemetry.store import catalogue_sql as sql
 
         with Session(self) as con:
-            return sql.root_causes(con, lo, hi)
+            return sql.root_causes(con, lo, hi, project)
 
     def skill_version_runs(
         self, *, before: datetime
@@ -753,34 +764,52 @@ class PostgresStore:
     # --- the weekly history ---------------------------------------------------------------
 
     def record_week(
-        self, week_start: date, rows: Iterable[tuple[str, str, float]], *, generation: int
+        self,
+        week_start: date,
+        rows: Iterable[tuple[str, str, float]],
+        *,
+        generation: int,
+        project: str | None = None,
     ) -> int:
-        """Replace the history of the week starting ``week_start`` with ``rows``."""
-        values = [(week_start, m, k, v, generation) for m, k, v in rows]
+        """Replace the history of the week of ``week_start`` (of ``project``) with ``rows``."""
+        scope = project or ""
+        values = [(week_start, m, k, v, generation, scope) for m, k, v in rows]
         with self.connection() as con, con.transaction():
-            con.execute("DELETE FROM metric_history WHERE week_start = %s", [week_start])
+            con.execute(
+                "DELETE FROM metric_history WHERE project = %s AND week_start = %s",
+                [scope, week_start],
+            )
             with con.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO metric_history VALUES (%s, %s, %s, %s, %s, now())", values
+                    "INSERT INTO metric_history (week_start, metric, key, value, generation, "
+                    "project, computed_at) VALUES (%s, %s, %s, %s, %s, %s, now())",
+                    values,
                 )
         return len(values)
 
-    def weeks(self) -> dict[date, int]:
-        """The recorded weeks: Monday -> the generation it was recorded at."""
+    def weeks(self, *, project: str | None = None) -> dict[date, int]:
+        """The recorded weeks (of ``project``): Monday -> the generation it was recorded at."""
         with self.connection() as con:
             rows = con.execute(
-                "SELECT week_start, max(generation) FROM metric_history GROUP BY 1"
+                "SELECT week_start, max(generation) FROM metric_history WHERE project = %s "
+                "GROUP BY 1",
+                [project or ""],
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows if r[1] is not None}
 
     def series(
-        self, metric: str | None = None, *, key: str | None = None, weeks: tuple[date, date]
+        self,
+        metric: str | None = None,
+        *,
+        key: str | None = None,
+        weeks: tuple[date, date],
+        project: str | None = None,
     ) -> list[HistoryRow]:
-        """History rows of the Mondays ``weeks[0]..weeks[1]``, oldest first."""
+        """History rows (of ``project``) of the Mondays ``weeks[0]..weeks[1]``, oldest first."""
         from ai_telemetry.ports import HistoryRow
 
-        where = "week_start BETWEEN %s AND %s"
-        params: list[Any] = [weeks[0], weeks[1]]
+        where = "project = %s AND week_start BETWEEN %s AND %s"
+        params: list[Any] = [project or "", weeks[0], weeks[1]]
         if metric is not None:
             where += " AND metric = %s AND key = %s"
             params += [metric, key or ""]
@@ -821,12 +850,19 @@ class PostgresStore:
                 dropped += 1
         return dropped
 
-    def query(self, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(
+        self, text: str, *, project: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Someone's read-only SQL (`read_only_query`)."""
-        return self.read_only_query(text)
+        return self.read_only_query(text, project=project)
 
-    def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def read_only_query(
+        self, sql: str, *, project: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run someone's SQL in a read-only transaction; return column names and rows.
+
+        With ``project``, ``events`` and the views show that project's events only (temporary
+        views made before the transaction, dropped after it: a filter, not a boundary).
 
         Raises:
             QueryRefusedError: the SQL tried to write (a read-only transaction refuses it).
@@ -838,6 +874,8 @@ class PostgresStore:
             raise AnalyticsError("the PostgreSQL store is not open; use it as a context manager")
         with self._pool.connection() as con:
             try:
+                if project is not None:
+                    self._project_views(con, project)
                 with con.transaction():
                     con.execute("SET TRANSACTION READ ONLY")
                     con.execute("SET LOCAL statement_timeout = '300s'")
@@ -853,6 +891,19 @@ class PostgresStore:
             except psycopg.Error as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise AnalyticsError(f"query failed: {first}; see docs/scale.md") from None
+            finally:
+                if project is not None:
+                    con.execute("DISCARD TEMP")  # the pooled connection goes back clean
+
+    @staticmethod
+    def _project_views(con: Any, project: str) -> None:
+        from ai_telemetry.store import columns
+
+        with con.transaction():
+            row = con.execute("SELECT current_schema()").fetchone()
+            schema = '"' + str(row[0] if row else "public").replace('"', '""') + '"'
+            for statement in columns.project_views_sql(project, f"{schema}.events", views=True):
+                con.execute(statement)
 
     # --- retention ------------------------------------------------------------------------
 

@@ -283,16 +283,9 @@ class Warehouse:
                     raise AnalyticsError(disk_message(self.path, reason, created=True)) from None
         con: duckdb.DuckDBPyConnection | None = None
         try:
-            con = duckdb.connect(str(self.path))
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            con.execute("SET preserve_insertion_order = true")
             if self._memory:
                 self._spill = tempfile.mkdtemp(prefix="ai-telemetry-spill-")
-                tmp = Path(self._spill)
-            else:
-                tmp = self.path.with_name(self.path.name + ".tmp")
-            con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
+            con = self._connect()
         except duckdb.Error as exc:
             self._con = con
             self.fail(exc)
@@ -308,6 +301,24 @@ class Warehouse:
             self.fail(exc)
             self.close()
             raise
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """The writing connection, with the warehouse's settings (the caller holds the lock)."""
+        import duckdb
+
+        con = duckdb.connect(str(self.path))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute("SET preserve_insertion_order = true")
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            if self._memory:
+                tmp = Path(self._spill)
+            con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     def _release(self) -> None:
         if self._spill:
@@ -424,7 +435,9 @@ class Warehouse:
         row = self.con.execute("SELECT coalesce(sum(bad_lines), 0) FROM ingest_state").fetchone()
         return int(row[0]) if row else 0
 
-    def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def read_only_query(
+        self, sql: str, *, project: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run someone's SQL on a locked-down connection; return column names and rows.
 
         The SQL may come from a person at a terminal, the server's read API or an MCP client,
@@ -438,7 +451,9 @@ class Warehouse:
           extension is installed or loaded (nothing is downloaded at run time);
         - ``lock_configuration = true``: ``SET``/``RESET``/``PRAGMA`` cannot undo the above.
 
-        Temporary tables and macros of one's own still work (they live in memory).
+        Temporary tables and macros of one's own still work (they live in memory). With
+        ``project``, ``events`` and the views show that project's events only (a temporary
+        ``events`` view: a filter for convenience, not a boundary).
 
         Raises:
             QueryRefusedError: the SQL tried to reach outside the warehouse (files, ``COPY``,
@@ -454,6 +469,11 @@ class Warehouse:
         try:
             con = duckdb.connect(str(self.path), read_only=True, config=_QUERY_CONFIG)
             con.execute("SET TimeZone = 'UTC'")
+            if project is not None:
+                row = con.execute("SELECT current_database()").fetchone()
+                table = '"' + str(row[0] if row else "").replace('"', '""') + '".main.events'
+                for statement in columns.project_views_sql(project, table, views=False):
+                    con.execute(statement)
             con.execute("SET lock_configuration = true")  # last: nothing can change after it
         except duckdb.Error as exc:
             raise AnalyticsError(f"{self.path}: cannot open the warehouse ({exc})") from None
@@ -468,6 +488,10 @@ class Warehouse:
             raise AnalyticsError(f"query failed: {first}; see docs/warehouse.md") from None
         finally:
             con.close()
+            try:  # the lock is still held: the store stays usable after a query
+                self._con = self._connect()
+            except duckdb.Error as exc:
+                raise AnalyticsError(f"{self.path}: cannot reopen the warehouse ({exc})") from None
 
     def count(self) -> int:
         """Events stored."""

@@ -1,0 +1,138 @@
+"""``--project`` on ``status``, ``dashboard``, ``detect``, ``weekly`` and ``query`` (issue 16 §5):
+each reads that project's metrics, its own weekly history and its own alerts, and a project's
+detect run leaves the other scopes' alerts alone. Real subprocesses of the installed command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from project_events import last_monday, write_log
+
+CLI = str(Path(sys.executable).with_name("ai-telemetry"))
+
+
+def _run(*args: str, cwd: Path, as_json: bool = True) -> Any:
+    done = subprocess.run(
+        [CLI, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if as_json else done.stdout + done.stderr
+
+
+def _runs(day: datetime, project: str, n: int, outcome: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "timestamp": (day + timedelta(hours=9, minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "event_type": "skill_execution",
+            "skill": "tdd",
+            "outcome": outcome,
+            "duration_seconds": 10.0,
+            "project": project,
+        }
+        for i in range(n)
+    ]
+
+
+def _world(telemetry_dir: Path) -> datetime:
+    """Last complete week: alpha's 12 tdd runs all fail, beta's 12 succeed; the week before,
+    alpha ran tdd twice (successfully)."""
+    monday = last_monday()
+    events = _runs(monday, "alpha", 12, "error") + _runs(monday, "beta", 12, "success")
+    events += _runs(monday - timedelta(days=7), "alpha", 2, "success")
+    write_log(telemetry_dir / "events.jsonl", sorted(events, key=lambda e: e["timestamp"]))
+    return monday
+
+
+def _spikes(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in doc["alerts"] if a["rule"] == "skill_error_spike"]
+
+
+def test_detect_status_and_dashboard_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
+    monday = _world(telemetry_dir)
+    metrics = tmp_path / "week.json"
+    start, end = monday.date().isoformat(), (monday + timedelta(days=7)).date().isoformat()
+    _run(
+        "aggregate",
+        "--start",
+        start,
+        "--end",
+        end,
+        "--output",
+        str(metrics),
+        "--json",
+        cwd=tmp_path,
+    )
+
+    whole = _run("detect", "--metrics", str(metrics), "--no-notify", "--json", cwd=tmp_path)
+    assert [(a["key"], a["project"]) for a in _spikes(whole)] == [("tdd", None)]
+
+    beta = _run(
+        "detect", "--metrics", str(metrics), "--project", "beta", "--no-notify", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert _spikes(beta) == []  # beta's tdd runs all succeeded
+    assert all(a["project"] == "beta" for a in beta["alerts"])
+    assert beta["resolved"] == []  # the whole store's spike is not beta's to resolve
+
+    alpha = _run(
+        "detect", "--metrics", str(metrics), "--project", "alpha", "--no-notify", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    [spike] = _spikes(alpha)
+    assert (spike["project"], spike["id"]) == (
+        "alpha",
+        "skill_error_spike|skill_error_rate|tdd|alpha",
+    )
+    assert spike["value"] == 1.0  # alpha's own rate, not the whole store's 0.5
+
+    status = _run("status", "--metrics", str(metrics), "--project", "alpha", "--json", cwd=tmp_path)
+    assert (status["project"], status["events_total"]) == ("alpha", 12)
+    assert {a["project"] for a in status["alerts"]} == {"alpha"}
+    assert "skill_error_spike|skill_error_rate|tdd|alpha" in {a["id"] for a in status["alerts"]}
+    [events] = [t for t in status["trends"] if t["metric"] == "events_total"]
+    assert [w["value"] for w in events["weeks"]][-2:] == [2.0, 12.0]  # alpha's own history
+
+    everyone = _run("status", "--metrics", str(metrics), "--json", cwd=tmp_path)
+    assert (everyone["project"], everyone["events_total"]) == (None, 24)
+    assert {None, "alpha"} <= {a["project"] for a in everyone["alerts"]}  # every scope's
+    [events] = [t for t in everyone["trends"] if t["metric"] == "events_total"]
+    assert [w["value"] for w in events["weeks"]][-2:] == [2.0, 24.0]
+
+    said = _run("dashboard", "--metrics", str(metrics), "--project", "alpha", cwd=tmp_path,
+                as_json=False)  # fmt: skip
+    page = telemetry_dir / "dashboards" / f"weekly-{end}-alpha.md"
+    assert str(page) in said
+    text = page.read_text(encoding="utf-8")
+    assert "**Project:** alpha" in text
+    assert "12" in text
+
+
+def test_query_and_weekly_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
+    _world(telemetry_dir)
+    sql = "SELECT count(*) AS n FROM skill_executions"
+    for project, n in (("alpha", 14), ("beta", 12), (None, 26)):
+        scope = ("--project", project) if project else ()
+        doc = _run("query", sql, *scope, "--json", cwd=tmp_path)
+        assert doc["rows"] == [[n]], project
+    doc = _run("query", "SELECT DISTINCT project FROM events", "--project", "beta", "--json",
+               cwd=tmp_path)  # fmt: skip
+    assert doc["rows"] == [["beta"]]
+
+    said = _run("weekly", "--project", "alpha", "--no-retention", cwd=tmp_path, as_json=False)
+    written = json.loads((telemetry_dir / "metrics-alpha.json").read_text(encoding="utf-8"))
+    assert written["project"] == "alpha"
+    assert not (telemetry_dir / "metrics.json").exists()  # the whole store's file is not touched
+    assert list((telemetry_dir / "dashboards").glob("weekly-*-alpha.md"))
+    assert "the whole store's step" in said  # push and retention skipped
