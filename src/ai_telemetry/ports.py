@@ -34,7 +34,9 @@ __all__ = [
     "TERMINAL_OUTCOMES",
     "TOP_KINDS",
     "HistoryRow",
+    "Incident",
     "IngestResult",
+    "LearningRow",
     "Partition",
     "SkillRun",
     "Store",
@@ -189,6 +191,32 @@ class SkillRun:
     task_kind: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class LearningRow:
+    """One learning entry as its events tell it (`Store.learnings`); times naive UTC."""
+
+    learning_id: str
+    created: datetime
+    severity: str | None
+    source: str | None
+    skill: str | None
+    learning_type: str | None
+    tags: str | None
+    """Comma-separated, as the event carries them."""
+    implemented: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident opened (its first ``incident_opened`` event); ``opened`` naive UTC."""
+
+    id: str
+    opened: datetime
+    severity: str | None
+    root_cause: str | None
+    learning_id: str | None
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where events and the weekly metric history live; all analysis reads through this.
@@ -263,6 +291,28 @@ class Store(Protocol):
     def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
         """Finished skill runs that recorded their task's ``folders``, before ``until`` (naive
         UTC; None: all), oldest first: what the skill recommender ranks from."""
+
+    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+        """Learnings created before ``until``, implemented if so before ``as_of`` (naive UTC),
+        oldest first."""
+
+    def incidents(self, *, until: datetime) -> list[Incident]:
+        """Incidents opened before ``until`` (naive UTC), oldest first."""
+
+    def skills_seen(self, *, before: datetime) -> set[str]:
+        """Skills that ran or were loaded before ``before`` (naive UTC)."""
+
+    def skill_outcomes(
+        self, skill: str
+    ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
+        """Every finished run of ``skill``, oldest first: ts (naive UTC), skill_version,
+        outcome, duration_seconds, context_tokens."""
+
+    def errors_by_type(
+        self, name: str, *, since: datetime, until: datetime
+    ) -> list[tuple[str, int]]:
+        """``(error_type, count)`` of the errors of the skill, agent or tool ``name`` in
+        ``[since, until)`` (naive UTC), most frequent first."""
 
     def record_week(
         self,

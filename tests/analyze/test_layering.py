@@ -63,6 +63,24 @@ def test_analyze_imports_neither_duckdb_nor_a_store(path: Path) -> None:
     assert [] == found
 
 
+@pytest.mark.parametrize(
+    "path", _modules("report") + _modules("alert"), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_reports_and_alerts_read_through_the_store_protocol(path: Path) -> None:
+    """report/ and alert/ read events and history through `Store` only: no duckdb, nothing of
+    store/ (their SQL lives in store/evidence.py and store/catalogue_sql.py), the composition
+    root only inside functions."""
+    found = [
+        (name, nested)
+        for name, nested in _imports(path)
+        if _is(name, "duckdb")
+        or _is(name, "psycopg")
+        or _is(name, "ai_telemetry.store")
+        or (_is(name, "ai_telemetry.stores") and not nested)
+    ]
+    assert [] == found
+
+
 @pytest.mark.parametrize("path", _modules("analyze"), ids=lambda p: p.name)
 def test_analyze_creates_no_tables(path: Path) -> None:
     """No SQL that creates tables or views is written in analyze/ (the stores own the schema)."""
@@ -106,3 +124,12 @@ def test_the_duckdb_store_is_a_store() -> None:
 
     store = DuckDBStore(Settings())
     assert isinstance(store, Store)
+
+
+def test_the_postgresql_store_is_a_store() -> None:
+    """`PostgresStore` has every method of the `Store` protocol (no connection is made)."""
+    from ai_telemetry.config import Settings
+    from ai_telemetry.ports import Store
+    from ai_telemetry.store.postgres import PostgresStore
+
+    assert isinstance(PostgresStore("postgresql://localhost/x", settings=Settings()), Store)

@@ -14,7 +14,7 @@ from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.report.audit import AuditOptions, audit_skills, build_audit, parse_quarter
 from ai_telemetry.report.gitlog import commit_time, last_change
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.stores import open_ingested
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
 
 def _audit(world: tuple[Settings, Path], **options: float) -> dict[str, tuple[str, str]]:
     settings, repo = world
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         audit = build_audit(
             wh,
             "2025-Q4",

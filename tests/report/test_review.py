@@ -14,7 +14,7 @@ from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.report.review import build_review, parse_month
 from ai_telemetry.report.review_render import review_learnings
 from ai_telemetry.report.themes import ThemeInput, cluster, parse_learning_text
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.stores import open_ingested
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,7 @@ def test_golden_review(world: tuple[Settings, Path]) -> None:
 def test_personal_title_is_withheld(world: tuple[Settings, Path]) -> None:
     """A title holding an email address is never printed; its id still is."""
     settings, repo = world
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         review = build_review(wh, "2025-12", history_dir=repo / ".claude/History", now=NOW)
     assert review.by_id["LEARN-2025-507"].title.startswith("(title withheld: it looks like")
     assert "jane.doe" not in _review(world)
@@ -70,8 +69,7 @@ def test_template_boilerplate_is_ignored() -> None:
 def test_critical_open_learnings_are_listed(world: tuple[Settings, Path]) -> None:
     """Open critical learnings of the month are listed; implemented ones are not."""
     settings, repo = world
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         review = build_review(wh, "2025-12", history_dir=repo / ".claude/History", now=NOW)
     ids = [lrn.id for lrn in review.critical_open]
     assert "LEARN-2025-501" in ids
@@ -81,8 +79,7 @@ def test_critical_open_learnings_are_listed(world: tuple[Settings, Path]) -> Non
 def test_gap_reasons(world: tuple[Settings, Path]) -> None:
     """Each root cause gets its coverage verdict from its learnings."""
     settings, repo = world
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         review = build_review(wh, "2025-12", history_dir=repo / ".claude/History", now=NOW)
     by_cause = {g.root_cause: g for g in review.gaps}
     assert by_cause["flaky-fixture"].covered
@@ -94,8 +91,7 @@ def test_gap_reasons(world: tuple[Settings, Path]) -> None:
 def test_skill_flagged_by_error_rate(world: tuple[Settings, Path]) -> None:
     """A skill above the error-rate threshold is flagged with its numbers."""
     settings, repo = world
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         review = build_review(wh, "2025-12", history_dir=repo / ".claude/History", now=NOW)
     reasons = {f.skill: " ".join(f.reasons) for f in review.skills}
     assert "error rate 10.1% (11 errors in 109 runs)" in reasons["test-writer"]

@@ -198,7 +198,7 @@ def test_every_read_tool_is_listed_with_its_schemas(stdio_run: dict[str, Any]) -
         declared = json.loads((SCHEMAS / file_name(command)).read_text("utf-8"))
         assert declared == tools[name].output_schema, name
         assert "object" == tools[name].input_schema["type"]
-    assert {"kind", "days", "limit"} == set(tools["top"].input_schema["properties"])
+    assert {"kind", "days", "limit", "project"} == set(tools["top"].input_schema["properties"])
     assert ["metric"] == tools["trend"].input_schema["required"]
     assert ["quarter"] == tools["skill_audit"].input_schema["required"]
     assert ["month"] == tools["learning_review"].input_schema["required"]

@@ -13,6 +13,7 @@ import click
 
 from ai_telemetry.cli.options import history_option, repo_option
 from ai_telemetry.cli.output import echo, emit, json_option
+from ai_telemetry.cli.store import store_option
 
 
 @click.command("recommend")
@@ -86,6 +87,7 @@ def propose_group() -> None:
 
 
 @propose_group.command("fix")
+@store_option
 @click.argument("alert_id")
 @repo_option
 @history_option
@@ -120,6 +122,7 @@ def propose_fix_cmd(
 
 
 @propose_group.command("skills")
+@store_option
 @click.option("--quarter", help="The audit's quarter, YYYY-QN [default: the clock's quarter].")
 @click.option(
     "--output",

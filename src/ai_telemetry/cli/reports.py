@@ -179,6 +179,7 @@ def review_group() -> None:
 
 
 @review_group.command("learnings")
+@store_option
 @click.option("--month", required=True, help="The month to review, YYYY-MM.")
 @_output_option
 @repo_option
@@ -241,6 +242,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("skills")
+@store_option
 @click.option("--quarter", required=True, help="The quarter to audit, YYYY-QN (e.g. 2025-Q4).")
 @_output_option
 @repo_option
@@ -309,6 +311,7 @@ def compare_group() -> None:
 
 
 @compare_group.command("skill")
+@store_option
 @click.argument("name")
 @click.option("--versions", nargs=2, metavar="A B", help="The two skill_versions to compare.")
 @click.option("--before-after", metavar="DATE", help="Compare runs before and after this moment.")

@@ -1,9 +1,9 @@
 """``ai-telemetry store ...``: the central PostgreSQL store, and the ``--store URL`` option.
 
-``--store URL`` (on aggregate, top, trend, query, dashboard, detect, weekly, status and
-serve) is ``AI_TELEMETRY_STORE`` for one command: ``duckdb`` (the default) or a
-``postgresql://`` URL. It is kept in `ai_telemetry.stores.chosen_store` for the composition
-root to read.
+``--store URL`` (on aggregate, top, trend, query, dashboard, detect, weekly, status, serve,
+projects, review learnings, audit skills, compare skill, propose fix and propose skills) is
+``AI_TELEMETRY_STORE`` for one command: ``duckdb`` (the default) or a ``postgresql://`` URL.
+It is kept in `ai_telemetry.stores.chosen_store` for the composition root to read.
 """
 
 from __future__ import annotations

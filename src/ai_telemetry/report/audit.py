@@ -43,6 +43,7 @@ from ai_telemetry.report.themes import DEFAULT_THRESHOLD, cluster, read_learning
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import AuditDocument
+    from ai_telemetry.ports import Store
 
 SKILLS_DIR: Final = Path(".claude/skills")
 DECISIONS: Final = ("Keep & Enhance", "Keep As-Is", "Deprecate", "Create New")
@@ -171,18 +172,10 @@ def parse_quarter(text: str) -> tuple[str, Window]:
     return f"{year:04d}-Q{q}", Window(start, end)
 
 
-def _known_skills(con: Any, repo: Path, end: datetime) -> tuple[set[str], set[str]]:
+def _known_skills(store: Store, repo: Path, end: datetime) -> tuple[set[str], set[str]]:
     folder = repo / SKILLS_DIR
     folders = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
-    seen = {
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT skill FROM events WHERE event_type IN ('skill_execution', "
-            "'skill_load') AND skill IS NOT NULL AND ts < ?",
-            [end],
-        ).fetchall()
-    }
-    return folders, seen
+    return folders, store.skills_seen(before=end)
 
 
 def _decide(row: SkillRow, o: AuditOptions, quarter: str) -> None:
@@ -264,7 +257,7 @@ def _patterns(
 
 
 def build_audit(
-    wh: Any,
+    wh: Store,
     quarter: str,
     *,
     repo: Path,
@@ -284,12 +277,11 @@ def build_audit(
     start, end = window.naive()
     naive_as_of = as_of.replace(tzinfo=None)
     weeks = max((as_of - window.start).total_seconds() / (7 * 86400), 1 / 7)
-    con = wh.con
-    folders, seen = _known_skills(con, repo, end)
+    folders, seen = _known_skills(wh, repo, end)
     existing = folders | seen
-    stats = sources.skill_stats(con, start, end)
+    stats = sources.skill_stats(wh, start, end)
     texts = read_learning_texts(history_dir)
-    history = sources.load_learnings(con, until=end, as_of=naive_as_of, texts=texts)
+    history = sources.load_learnings(wh, until=end, as_of=naive_as_of, texts=texts)
     quarter_learnings = [lrn for lrn in history if lrn.created >= start]
     in_git = gitlog.is_repository(repo)
     rows: list[SkillRow] = []
@@ -314,7 +306,7 @@ def build_audit(
         )
         _decide(row, o, label)
         rows.append(row)
-    incidents = [i for i in sources.load_incidents(con, until=end) if i.opened >= start]
+    incidents = [i for i in sources.load_incidents(wh, until=end) if i.opened >= start]
     audit = SkillAudit(
         quarter=label,
         window=window,
@@ -421,10 +413,9 @@ def load_audit(
     Raises:
         AnalyticsError: a malformed quarter, or the warehouse cannot be read.
     """
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_ingested
 
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         return build_audit(
             wh, quarter, repo=repo, history_dir=history_dir, now=now, options=options
         )

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.events.schema import TERMINAL_OUTCOMES
 
 if TYPE_CHECKING:
     from ai_telemetry.analyze.sequential import Arm, ExperimentResult
     from ai_telemetry.documents.types import CompareDocument, CompareGroupDoc, SequentialDoc
+    from ai_telemetry.ports import Store
 from ai_telemetry.report.stats import (
     RankTest,
     fisher_exact,
@@ -167,21 +167,6 @@ def _pts(value: float) -> str:
     return f"{value * 100:+.0f}"
 
 
-_TERMINALS = ", ".join(f"'{o}'" for o in TERMINAL_OUTCOMES)
-
-
-def _outcomes(con: Any, skill: str) -> list[_Row]:
-    return [
-        (r[0], r[1], r[2], r[3], None if r[4] is None else float(r[4]))
-        for r in con.execute(
-            "SELECT ts, skill_version, outcome, duration_seconds, context_tokens FROM events "  # noqa: S608 - a constant list
-            "WHERE event_type = 'skill_execution' AND skill = ? "
-            f"AND outcome IN ({_TERMINALS}) ORDER BY ts, event_id",
-            [skill],
-        ).fetchall()
-    ]
-
-
 def _group(label: str, rows: list[_Row]) -> Group:
     return Group(
         label,
@@ -298,7 +283,7 @@ def compare_groups(
 
 
 def compare_skill(
-    wh: Any,
+    wh: Store,
     skill: str,
     *,
     versions: tuple[str, str] | None = None,
@@ -313,7 +298,7 @@ def compare_skill(
     Raises:
         AnalyticsError: no runs of the skill, fewer than two versions, or an empty group.
     """
-    rows = _outcomes(wh.con, skill)
+    rows: list[_Row] = wh.skill_outcomes(skill)
     if not rows:
         raise AnalyticsError(
             f"no finished runs of skill {skill!r} in the log; see `ai-telemetry top skills`"
@@ -430,12 +415,11 @@ def load_comparison(
         AnalyticsError: see `compare_skill`; an unknown commit.
     """
     from ai_telemetry.report.gitlog import commit_time
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_ingested
 
     if commit is not None:
         before_after = commit_time(repo or Path.cwd(), commit)
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         return compare_skill(wh, skill, versions=versions, before_after=before_after, mde=mde)
 
 

@@ -26,6 +26,7 @@ from ai_telemetry.errors import AnalyticsError
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import FixIncidentDoc, FixLearningDoc, ProposeFixDocument
+    from ai_telemetry.ports import Store
 
 SKILLS_DIR: Final = Path(".claude/skills")
 ERROR_DAYS: Final = 28
@@ -172,7 +173,7 @@ def _skill_files(repo: Path, key: str, before: datetime) -> list[tuple[str, date
 def build_fix_proposal(
     alert: dict[str, Any],
     *,
-    wh: Any,
+    wh: Store,
     series: list[tuple[date, float | None]],
     repo: Path,
     history_dir: Path,
@@ -181,7 +182,6 @@ def build_fix_proposal(
     """The proposal for ``alert`` from an open, ingested warehouse and the metric's series."""
     from ai_telemetry.report import sources
     from ai_telemetry.report.themes import read_learning_texts
-    from ai_telemetry.store.evidence import errors_by_type
 
     metric = str(alert.get("metric") or "")
     key = alert.get("key") or None
@@ -194,7 +194,7 @@ def build_fix_proposal(
     notes: list[str] = []
     if key:
         texts = read_learning_texts(history_dir)
-        history = sources.load_learnings(wh.con, until=naive_now, as_of=naive_now, texts=texts)
+        history = sources.load_learnings(wh, until=naive_now, as_of=naive_now, texts=texts)
         about = [lrn for lrn in history if lrn.skill == key or lrn.mentions(key)]
         learnings = [
             {
@@ -214,11 +214,11 @@ def build_fix_proposal(
                 "severity": i.severity or "unknown",
                 "root_cause": i.root_cause,
             }
-            for i in sources.load_incidents(wh.con, until=naive_now)
+            for i in sources.load_incidents(wh, until=naive_now)
             if i.root_cause == key or (i.learning_id and i.learning_id in linked)
         ]
-        errors = errors_by_type(
-            wh.con, key, since=naive_now - timedelta(days=ERROR_DAYS), until=naive_now
+        errors = wh.errors_by_type(
+            key, since=naive_now - timedelta(days=ERROR_DAYS), until=naive_now
         )
         files = _skill_files(repo, key, now)
         if subject == "skill" and not files:
@@ -376,7 +376,7 @@ def load_fix_proposal(
     """
     from ai_telemetry.alert.store import open_alerts
     from ai_telemetry.analyze.history import metric_series
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_ingested
 
     clock = (now or datetime.now(UTC)).astimezone(UTC)
     alert = find_alert(open_alerts(settings), alert_id)
@@ -388,8 +388,7 @@ def load_fix_proposal(
     except AnalyticsError as exc:
         series = []
         notes.append(f"no weekly series: {exc}")
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         proposal = build_fix_proposal(
             alert, wh=wh, series=series, repo=repo, history_dir=history_dir, now=clock
         )

@@ -25,6 +25,7 @@ from ai_telemetry.errors import AnalyticsError
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import ProposeSkillsDocument
+    from ai_telemetry.ports import Store
     from ai_telemetry.report.audit import PatternRow, SkillAudit
     from ai_telemetry.report.themes import LearningText
 
@@ -221,7 +222,7 @@ def draft_skill(
     return SkillDraft(name, description, row.pattern, tuple(ids), "\n".join(body))
 
 
-def build_proposals(audit: SkillAudit, *, wh: Any, history_dir: Path) -> list[SkillDraft]:
+def build_proposals(audit: SkillAudit, *, wh: Store, history_dir: Path) -> list[SkillDraft]:
     """One draft per Create New row of ``audit`` (an open warehouse for the learnings)."""
     from ai_telemetry.report import sources
     from ai_telemetry.report.themes import read_learning_texts
@@ -231,9 +232,9 @@ def build_proposals(audit: SkillAudit, *, wh: Any, history_dir: Path) -> list[Sk
     until = audit.window.end.replace(tzinfo=None)
     as_of = audit.as_of.replace(tzinfo=None)
     learnings = {
-        lrn.id: lrn for lrn in sources.load_learnings(wh.con, until=until, as_of=as_of, texts=texts)
+        lrn.id: lrn for lrn in sources.load_learnings(wh, until=until, as_of=as_of, texts=texts)
     }
-    incidents = {i.id: i for i in sources.load_incidents(wh.con, until=until)}
+    incidents = {i.id: i for i in sources.load_incidents(wh, until=until)}
     drafts: list[SkillDraft] = []
     names: set[str] = set()
     for row in audit.patterns:
@@ -295,15 +296,14 @@ def propose_skills(
         AnalyticsError: a malformed quarter, the warehouse cannot be read, or a bad output.
     """
     from ai_telemetry.report.audit import build_audit
-    from ai_telemetry.store.warehouse import Warehouse
+    from ai_telemetry.stores import open_ingested
 
     if quarter is None:
         from datetime import UTC
 
         clock = (now or datetime.now(UTC)).astimezone(UTC)
         quarter = f"{clock.year}-Q{(clock.month - 1) // 3 + 1}"
-    with Warehouse(settings) as wh:
-        wh.ingest()
+    with open_ingested(settings) as wh:
         audit = build_audit(wh, quarter, repo=repo, history_dir=history_dir, now=now)
         drafts = build_proposals(audit, wh=wh, history_dir=history_dir)
     written = write_drafts(drafts, output, repo=repo) if output is not None else []

@@ -37,6 +37,7 @@ from ai_telemetry.report.themes import DEFAULT_THRESHOLD, Theme, cluster, read_l
 
 if TYPE_CHECKING:
     from ai_telemetry.documents.types import LearningDoc, ReviewDocument
+    from ai_telemetry.ports import Store
 
 SEED_PROMPT: Final = (
     "Analyze all learning entries from the past month. Identify:\n"
@@ -265,7 +266,7 @@ def _gaps(
 
 
 def build_review(
-    wh: Any,
+    wh: Store,
     month: str,
     *,
     history_dir: Path,
@@ -275,7 +276,7 @@ def build_review(
     """The monthly review of ``month`` (``YYYY-MM``) from an open, ingested warehouse.
 
     Args:
-        wh: an open `ai_telemetry.store.warehouse.Warehouse`, ingested.
+        wh: an open, ingested `ai_telemetry.ports.Store`.
         month: the month, ``YYYY-MM``.
         history_dir: the folder of ``LEARN-*.md`` files (titles and text for the themes).
         now: the clock: implementation status is as of this moment.
@@ -289,9 +290,8 @@ def build_review(
     clock = (now or datetime.now(UTC)).astimezone(UTC)
     start, end = window.naive()
     as_of = clock.replace(tzinfo=None)
-    con = wh.con
     texts = read_learning_texts(history_dir)
-    history = sources.load_learnings(con, until=end, as_of=as_of, texts=texts)
+    history = sources.load_learnings(wh, until=end, as_of=as_of, texts=texts)
     month_learnings = [lrn for lrn in history if lrn.created >= start]
     themes = cluster([lrn.theme_input() for lrn in month_learnings], threshold=opts.similarity)
     recurring = [t for t in themes if len(t.ids) >= 2][: opts.top_themes]
@@ -301,8 +301,8 @@ def build_review(
         for lrn in history
         if lrn.created < start and lrn.severity == "critical" and lrn.is_open
     ]
-    stats = sources.skill_stats(con, start, end)
-    incidents = [i for i in sources.load_incidents(con, until=end) if i.opened >= start]
+    stats = sources.skill_stats(wh, start, end)
+    incidents = [i for i in sources.load_incidents(wh, until=end) if i.opened >= start]
     return LearningReview(
         month=label,
         window=window,
@@ -314,7 +314,7 @@ def build_review(
         skills=_skill_findings(stats, month_learnings, opts),
         incidents=incidents,
         gaps=_gaps(incidents, history, end),
-        coverage=sources.coverage_summary(con, start, end),
+        coverage=sources.coverage_summary(wh, start, end),
         options=opts,
         with_text=sum(1 for lrn in month_learnings if lrn.text),
         by_id={lrn.id: lrn for lrn in history},

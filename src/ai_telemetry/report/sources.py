@@ -1,8 +1,10 @@
 """What the review and the audit read: learnings, incidents and skill statistics.
 
-Learnings and incidents come from the warehouse (their front-matter fields and events); the
-titles and bodies of learning entries come from the files on disk (`themes.read_learning_texts`)
-and never reach the log. A title is shown only when the privacy detectors find nothing in it.
+Learnings and incidents come from the store (`ai_telemetry.ports.Store`: their front-matter
+fields and events); skill statistics and coverage from the store's catalogue of the window (the
+numbers of metrics.json, computed in one place); the titles and bodies of learning entries come
+from the files on disk (`themes.read_learning_texts`) and never reach the log. A title is shown
+only when the privacy detectors find nothing in it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from ai_telemetry.events.privacy import detect
+from ai_telemetry.ports import Incident, Store, Window
 from ai_telemetry.report.themes import LearningText, ThemeInput
 
 _TEST_WORD: Final = re.compile(r"\b(?:tests?|testing|regression|coverage)\b", re.IGNORECASE)
@@ -64,17 +67,6 @@ class Learning:
 
 
 @dataclass(frozen=True, slots=True)
-class Incident:
-    """One incident opened (first ``incident_opened`` event of its id)."""
-
-    id: str
-    opened: datetime
-    severity: str | None
-    root_cause: str | None
-    learning_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class SkillStats:
     """A skill's executions in a window (METRICS.md's definitions)."""
 
@@ -95,30 +87,16 @@ def safe_title(title: str) -> str:
 
 
 def load_learnings(
-    con: Any,
+    store: Store,
     *,
     until: datetime,
     as_of: datetime,
     texts: Mapping[str, LearningText],
 ) -> list[Learning]:
     """Learnings created before ``until`` (naive UTC), implemented if so before ``as_of``."""
-    rows = con.execute(
-        """WITH c AS (
-             SELECT learning_id, min(ts) AS created, arg_min(severity, ts) AS severity,
-               arg_min(source, ts) AS source, arg_min(skill, ts) AS skill,
-               arg_min(learning_type, ts) AS learning_type, arg_min(tags, ts) AS tags
-             FROM events WHERE event_type = 'learning_created' AND learning_id IS NOT NULL
-               AND ts < ? GROUP BY learning_id),
-           i AS (
-             SELECT learning_id, min(ts) AS done FROM events
-             WHERE event_type = 'learning_implemented' AND learning_id IS NOT NULL AND ts < ?
-             GROUP BY learning_id)
-           SELECT c.*, i.done FROM c LEFT JOIN i USING (learning_id)
-           ORDER BY created, learning_id""",
-        [until, as_of],
-    ).fetchall()
     out: list[Learning] = []
-    for lid, created, severity, source, skill, ltype, tags, done in rows:
+    for row in store.learnings(until=until, as_of=as_of):
+        lid, tags = row.learning_id, row.tags
         text = texts.get(lid)
         tag_list = [t.strip().lower() for t in (tags or "").split(",") if t.strip()]
         if text is not None:
@@ -126,13 +104,13 @@ def load_learnings(
         out.append(
             Learning(
                 id=lid,
-                created=created,
-                severity=severity or "unknown",
-                source=source or "unknown",
-                skill=skill,
-                learning_type=ltype,
+                created=row.created,
+                severity=row.severity or "unknown",
+                source=row.source or "unknown",
+                skill=row.skill,
+                learning_type=row.learning_type,
                 tags=tuple(tag_list),
-                implemented=done,
+                implemented=row.implemented,
                 title=safe_title(text.title) if text else "",
                 text=f"{text.title}\n{text.body}" if text else "",
             )
@@ -140,23 +118,15 @@ def load_learnings(
     return out
 
 
-def load_incidents(con: Any, *, until: datetime) -> list[Incident]:
+def load_incidents(store: Store, *, until: datetime) -> list[Incident]:
     """Incidents opened before ``until`` (naive UTC), oldest first."""
-    rows = con.execute(
-        "SELECT incident_id, min(ts), arg_min(severity, ts), arg_min(root_cause, ts), "
-        "arg_min(learning_id, ts) FROM events WHERE event_type = 'incident_opened' "
-        "AND incident_id IS NOT NULL AND ts < ? GROUP BY incident_id ORDER BY 2, 1",
-        [until],
-    ).fetchall()
-    return [Incident(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return store.incidents(until=until)
 
 
-def skill_stats(con: Any, start: datetime, end: datetime) -> dict[str, SkillStats]:
-    """Per skill: executions, success and error rates in ``[start, end)`` (naive UTC)."""
-    from ai_telemetry.store.catalogue_sql import skill_metrics
-
-    con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
-    m = skill_metrics(con, start, end)
+def skill_stats(store: Store, start: datetime, end: datetime) -> dict[str, SkillStats]:
+    """Per skill: executions, success and error rates in ``[start, end)`` (naive UTC), from
+    the store's catalogue of that window."""
+    m = store.catalogue(Window(start, end))["metrics"]
     runs = m["skill_invocation_total"] or {}
     success = m["skill_success_rate"] or {}
     errors = m["skill_error_rate"] or {}
@@ -167,12 +137,11 @@ def skill_stats(con: Any, start: datetime, end: datetime) -> dict[str, SkillStat
     }
 
 
-def coverage_summary(con: Any, start: datetime, end: datetime) -> tuple[float | None, float | None]:
+def coverage_summary(
+    store: Store, start: datetime, end: datetime
+) -> tuple[float | None, float | None]:
     """(latest test coverage in the window, its change since before the window), in points."""
-    from ai_telemetry.store.catalogue_sql import quality_metrics
-
-    con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events")
-    q = quality_metrics(con, start, end)
+    q = store.catalogue(Window(start, end))["metrics"]
     return q["test_coverage_percent"], q["test_coverage_delta"]
 
 

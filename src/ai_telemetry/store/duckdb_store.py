@@ -21,8 +21,17 @@ import orjson
 
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError
-from ai_telemetry.ports import HistoryRow, Partition, SkillRun, TopRow, Window
+from ai_telemetry.ports import (
+    HistoryRow,
+    Incident,
+    LearningRow,
+    Partition,
+    SkillRun,
+    TopRow,
+    Window,
+)
 from ai_telemetry.store import catalogue_sql as sql
+from ai_telemetry.store import evidence
 from ai_telemetry.store.warehouse import IngestReport, Warehouse
 
 _SIDE_BY_SIDE_MAX_ROWS: Final = 3_000_000
@@ -288,6 +297,32 @@ class DuckDBStore:
     def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
         """Finished skill runs that recorded their task's folders, before ``until``."""
         return sql.task_runs(self.con, until)
+
+    # --- what the reports read (`ai_telemetry.store.evidence`) ------------------------------
+
+    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+        """Learnings created before ``until``, implemented if so before ``as_of``."""
+        return evidence.learnings(self.con, until=until, as_of=as_of)
+
+    def incidents(self, *, until: datetime) -> list[Incident]:
+        """Incidents opened before ``until``, oldest first."""
+        return evidence.incidents(self.con, until=until)
+
+    def skills_seen(self, *, before: datetime) -> set[str]:
+        """Skills that ran or were loaded before ``before``."""
+        return evidence.skills_seen(self.con, before=before)
+
+    def skill_outcomes(
+        self, skill: str
+    ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
+        """Every finished run of ``skill``, oldest first."""
+        return evidence.skill_outcomes(self.con, skill)
+
+    def errors_by_type(
+        self, name: str, *, since: datetime, until: datetime
+    ) -> list[tuple[str, int]]:
+        """The errors of ``name`` by type in ``[since, until)``, most frequent first."""
+        return evidence.errors_by_type(self.con, name, since=since, until=until)
 
     # --- the weekly history -----------------------------------------------------------------
 

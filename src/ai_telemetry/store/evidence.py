@@ -1,9 +1,91 @@
-"""Evidence rows for proposals (issue 19 §5): recent errors of a skill, agent or tool by type."""
+"""The rows the reviews, the audit, the comparisons and the proposals read (issue 14 §2): the
+learnings and incidents of the log, the skills seen, one skill's finished runs, recent errors by
+type. One SQL text per question, in the subset DuckDB and PostgreSQL share; the few differences
+go through `ai_telemetry.store.catalogue_sql.Dialect`. Both stores call these with their cursor
+(the PostgreSQL store's `Session` turns ``?`` into its placeholders).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from ai_telemetry.ports import TERMINAL_OUTCOMES, Incident, LearningRow
+from ai_telemetry.store.catalogue_sql import DUCKDB, Dialect
+
+_TERMINALS = "(" + ", ".join(f"'{o}'" for o in TERMINAL_OUTCOMES) + ")"
+
+
+def learnings(
+    con: Any, *, until: datetime, as_of: datetime, dialect: Dialect = DUCKDB
+) -> list[LearningRow]:
+    """Learnings created before ``until`` (naive UTC), each with the first ``learning_created``
+    event's fields, and implemented (first ``learning_implemented``) before ``as_of``; oldest
+    first."""
+    first = {
+        name: dialect.arg_min(name, "ts")
+        for name in ("severity", "source", "skill", "learning_type", "tags")
+    }
+    rows = con.execute(
+        "WITH c AS (SELECT learning_id, min(ts) AS created, "
+        + ", ".join(f"{expr} AS {name}" for name, expr in first.items())
+        + " FROM events WHERE event_type = 'learning_created' AND learning_id IS NOT NULL "
+        "AND ts < ? GROUP BY learning_id), "
+        "i AS (SELECT learning_id, min(ts) AS done FROM events "
+        "WHERE event_type = 'learning_implemented' AND learning_id IS NOT NULL AND ts < ? "
+        "GROUP BY learning_id) "
+        "SELECT c.learning_id, c.created, c.severity, c.source, c.skill, c.learning_type, "
+        "c.tags, i.done FROM c LEFT JOIN i ON i.learning_id = c.learning_id "
+        "ORDER BY c.created, c.learning_id",
+        [until, as_of],
+    ).fetchall()
+    return [LearningRow(*r) for r in rows]
+
+
+def incidents(con: Any, *, until: datetime, dialect: Dialect = DUCKDB) -> list[Incident]:
+    """Incidents opened before ``until`` (naive UTC), each as its first ``incident_opened``
+    event tells, oldest first."""
+    fields = ", ".join(dialect.arg_min(n, "ts") for n in ("severity", "root_cause", "learning_id"))
+    rows = con.execute(
+        f"SELECT incident_id, min(ts), {fields} FROM events "
+        "WHERE event_type = 'incident_opened' AND incident_id IS NOT NULL AND ts < ? "
+        "GROUP BY incident_id ORDER BY 2, 1",
+        [until],
+    ).fetchall()
+    return [Incident(*r) for r in rows]
+
+
+def skills_seen(con: Any, *, before: datetime) -> set[str]:
+    """Skills named by a ``skill_execution`` or ``skill_load`` before ``before`` (naive UTC)."""
+    rows = con.execute(
+        "SELECT DISTINCT skill FROM events WHERE event_type IN ('skill_execution', "
+        "'skill_load') AND skill IS NOT NULL AND ts < ?",
+        [before],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def skill_outcomes(
+    con: Any, skill: str
+) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
+    """Every finished run of ``skill``, oldest first: ts (naive UTC), skill_version, outcome,
+    duration_seconds, context_tokens."""
+    rows = con.execute(
+        "SELECT ts, skill_version, outcome, duration_seconds, context_tokens FROM events "
+        f"WHERE event_type = 'skill_execution' AND skill = ? AND outcome IN {_TERMINALS} "
+        "ORDER BY ts, event_id",
+        [skill],
+    ).fetchall()
+    return [
+        (
+            r[0],
+            None if r[1] is None else str(r[1]),
+            str(r[2]),
+            None if r[3] is None else float(r[3]),
+            None if r[4] is None else float(r[4]),
+        )
+        for r in rows
+    ]
 
 
 def errors_by_type(
@@ -22,4 +104,4 @@ def errors_by_type(
     return [(str(kind), int(n)) for kind, n in rows]
 
 
-__all__ = ["errors_by_type"]
+__all__ = ["errors_by_type", "incidents", "learnings", "skill_outcomes", "skills_seen"]

@@ -52,7 +52,15 @@ if TYPE_CHECKING:
     import psycopg
     import psycopg_pool
 
-    from ai_telemetry.ports import HistoryRow, Partition, SkillRun, TopRow, Window
+    from ai_telemetry.ports import (
+        HistoryRow,
+        Incident,
+        LearningRow,
+        Partition,
+        SkillRun,
+        TopRow,
+        Window,
+    )
     from ai_telemetry.store.warehouse import IngestReport
 
 URL_PREFIXES: Final = ("postgresql://", "postgres://")
@@ -760,6 +768,49 @@ class PostgresStore:
 
         with Session(self) as con:
             return sql.task_runs(con, until)
+
+    # --- what the reports read (`ai_telemetry.store.evidence`) ----------------------------
+
+    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+        """Learnings created before ``until``, implemented if so before ``as_of``."""
+        from ai_telemetry.store import evidence
+        from ai_telemetry.store.catalogue_sql import POSTGRESQL
+
+        with Session(self) as con:
+            return evidence.learnings(con, until=until, as_of=as_of, dialect=POSTGRESQL)
+
+    def incidents(self, *, until: datetime) -> list[Incident]:
+        """Incidents opened before ``until``, oldest first."""
+        from ai_telemetry.store import evidence
+        from ai_telemetry.store.catalogue_sql import POSTGRESQL
+
+        with Session(self) as con:
+            return evidence.incidents(con, until=until, dialect=POSTGRESQL)
+
+    def skills_seen(self, *, before: datetime) -> set[str]:
+        """Skills that ran or were loaded before ``before``."""
+        from ai_telemetry.store import evidence
+
+        with Session(self) as con:
+            return evidence.skills_seen(con, before=before)
+
+    def skill_outcomes(
+        self, skill: str
+    ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
+        """Every finished run of ``skill``, oldest first."""
+        from ai_telemetry.store import evidence
+
+        with Session(self) as con:
+            return evidence.skill_outcomes(con, skill)
+
+    def errors_by_type(
+        self, name: str, *, since: datetime, until: datetime
+    ) -> list[tuple[str, int]]:
+        """The errors of ``name`` by type in ``[since, until)``, most frequent first."""
+        from ai_telemetry.store import evidence
+
+        with Session(self) as con:
+            return evidence.errors_by_type(con, name, since=since, until=until)
 
     # --- the weekly history ---------------------------------------------------------------
 
