@@ -222,6 +222,7 @@ class Store(Protocol):
     """Where events and the weekly metric history live; all analysis reads through this.
 
     Times are naive-or-aware `datetime` (read as UTC); weeks are their Monday as a `date`.
+    A ``project`` argument narrows a method to that project's events (None: every project).
     Errors are `AnalyticsError` (``QueryRefusedError`` for a refused `query`). Use as a
     context manager; one store is used by one thread at a time.
     """
@@ -267,11 +268,18 @@ class Store(Protocol):
     ) -> list[TopRow]:
         """The ``limit`` most frequent skills, agents, tools or errors (`TOP_KINDS`)."""
 
-    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+    def skill_runs(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> list[tuple[str, datetime, str]]:
         """Finished skill executions (skill, naive UTC start, outcome) started in ``[lo, hi)``."""
 
     def llm_responses(
-        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+        self,
+        lo: datetime,
+        hi: datetime,
+        *,
+        session_id: str | None = None,
+        project: str | None = None,
     ) -> list[tuple[Any, ...]]:
         """Each LLM response in ``[lo, hi)`` once, oldest first: (ts, model, project, skill,
         agent, session_id, input, output, cache_creation, cache_creation_1h, cache_read, cost)."""
@@ -292,24 +300,26 @@ class Store(Protocol):
         """Finished skill runs that recorded their task's ``folders``, before ``until`` (naive
         UTC; None: all), oldest first: what the skill recommender ranks from."""
 
-    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+    def learnings(
+        self, *, until: datetime, as_of: datetime, project: str | None = None
+    ) -> list[LearningRow]:
         """Learnings created before ``until``, implemented if so before ``as_of`` (naive UTC),
         oldest first."""
 
-    def incidents(self, *, until: datetime) -> list[Incident]:
+    def incidents(self, *, until: datetime, project: str | None = None) -> list[Incident]:
         """Incidents opened before ``until`` (naive UTC), oldest first."""
 
-    def skills_seen(self, *, before: datetime) -> set[str]:
+    def skills_seen(self, *, before: datetime, project: str | None = None) -> set[str]:
         """Skills that ran or were loaded before ``before`` (naive UTC)."""
 
     def skill_outcomes(
-        self, skill: str
+        self, skill: str, *, project: str | None = None
     ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
         """Every finished run of ``skill``, oldest first: ts (naive UTC), skill_version,
         outcome, duration_seconds, context_tokens."""
 
     def errors_by_type(
-        self, name: str, *, since: datetime, until: datetime
+        self, name: str, *, since: datetime, until: datetime, project: str | None = None
     ) -> list[tuple[str, int]]:
         """``(error_type, count)`` of the errors of the skill, agent or tool ``name`` in
         ``[since, until)`` (naive UTC), most frequent first."""

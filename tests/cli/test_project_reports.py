@@ -136,3 +136,28 @@ def test_query_and_weekly_of_one_project(tmp_path: Path, telemetry_dir: Path) ->
     assert not (telemetry_dir / "metrics.json").exists()  # the whole store's file is not touched
     assert list((telemetry_dir / "dashboards").glob("weekly-*-alpha.md"))
     assert "the whole store's step" in said  # push and retention skipped
+
+
+def test_usage_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
+    """usage daily / blocks --project: only that project's LLM responses count."""
+    requests = [
+        {
+            "timestamp": f"2026-11-0{2 + i}T10:00:00Z",
+            "event_type": "llm_request",
+            "model": "claude-sonnet-4-5-20250929",
+            "input_tokens": tokens,
+            "output_tokens": 10,
+            "request_id": f"req_{i}",
+            "project": project,
+        }
+        for i, (project, tokens) in enumerate((("alpha", 100), ("beta", 2000), ("alpha", 300)))
+    ]
+    write_log(telemetry_dir / "events.jsonl", requests)
+    days = ("--since", "2026-11-01", "--until", "2026-11-30", "--json")
+    for project, inputs, count in (("alpha", 400, 2), ("beta", 2000, 1), (None, 2400, 3)):
+        scope = ("--project", project) if project else ()
+        daily = _run("usage", "daily", *days, *scope, cwd=tmp_path)
+        assert daily["project"] == project
+        assert (daily["totals"]["input_tokens"], daily["totals"]["requests"]) == (inputs, count)
+        blocks = _run("usage", "blocks", *days, *scope, cwd=tmp_path)
+        assert blocks["totals"]["input_tokens"] == inputs

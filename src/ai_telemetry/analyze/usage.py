@@ -178,11 +178,17 @@ def utc_range(since: date | None, until: date | None, zone: tzinfo) -> tuple[dat
 
 
 def load_responses(
-    store: Store, lo: datetime, hi: datetime, *, session_id: str | None = None
+    store: Store,
+    lo: datetime,
+    hi: datetime,
+    *,
+    session_id: str | None = None,
+    project: str | None = None,
 ) -> list[Response]:
-    """The responses of ``[lo, hi)`` (naive UTC), each once, oldest first (of one session)."""
+    """The responses of ``[lo, hi)`` (naive UTC), each once, oldest first (of one session, of
+    one project)."""
     out = []
-    for row in store.llm_responses(lo, hi, session_id=session_id):
+    for row in store.llm_responses(lo, hi, session_id=session_id, project=project):
         ts, model, project, skill, agent, session, i, o, cc, c1h, cr, cost = row
         write_1h = min(int(c1h), int(cc))
         out.append(
@@ -204,9 +210,12 @@ def load_responses(
     return out
 
 
-def load_skill_runs(store: Store, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+def load_skill_runs(
+    store: Store, lo: datetime, hi: datetime, *, project: str | None = None
+) -> list[tuple[str, datetime, str]]:
     """Finished skill runs (skill, start in UTC, outcome) whose start is in ``[lo, hi)``."""
-    return [(n, ts.replace(tzinfo=UTC), o) for n, ts, o in store.skill_runs(lo, hi)]
+    runs = store.skill_runs(lo, hi, project=project)
+    return [(n, ts.replace(tzinfo=UTC), o) for n, ts, o in runs]
 
 
 # --- buckets -------------------------------------------------------------------------------
@@ -281,8 +290,9 @@ def usage_document(
     until: date | None = None,
     timezone: str = "UTC",
     breakdown: str | None = None,
+    project: str | None = None,
 ) -> UsageDocument:
-    """The ``usage daily|weekly|monthly|session`` document.
+    """The ``usage daily|weekly|monthly|session`` document (of ``project`` only, when given).
 
     Raises:
         AnalyticsError: unknown report, breakdown or time zone, or since after until.
@@ -294,13 +304,13 @@ def usage_document(
         raise AnalyticsError(f"--breakdown {breakdown!r}: choose one of {', '.join(BREAKDOWNS)}")
     key_of = bucket_function(report, zone)
     lo, hi = utc_range(since, until, zone)
-    responses = load_responses(store, lo, hi)
+    responses = load_responses(store, lo, hi, project=project)
     groups: dict[str, list[Response]] = {}
     for r in responses:
         groups.setdefault(key_of(r), []).append(r)
     runs_by_key: dict[str, list[tuple[str, str]]] = {}
     if breakdown == "skill":
-        for skill, ts, outcome in load_skill_runs(store, lo, hi):
+        for skill, ts, outcome in load_skill_runs(store, lo, hi, project=project):
             probe = Response(ts, "", None, skill, None, None, 0, 0, 0, 0, 0, None)
             if report == "session":
                 continue  # runs have sessions, but the bucket of a run is its time here
@@ -332,6 +342,7 @@ def usage_document(
     return {
         **header(f"usage {report}"),
         "report": report,
+        "project": project,
         "timezone": timezone if zone is not UTC else "UTC",
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
@@ -411,8 +422,10 @@ def blocks_document(
     timezone: str = "UTC",
     breakdown: str | None = None,
     now: datetime | None = None,
+    project: str | None = None,
 ) -> UsageBlocksDocument:
-    """The ``usage blocks`` document (``now`` decides the active block; default: the clock).
+    """The ``usage blocks`` document (``now`` decides the active block; default: the clock; of
+    ``project`` only, when given).
 
     Raises:
         AnalyticsError: unknown breakdown or time zone, or since after until.
@@ -424,7 +437,7 @@ def blocks_document(
         raise AnalyticsError(f"--breakdown {breakdown!r}: choose one of {', '.join(BREAKDOWNS)}")
     moment = now or datetime.now(UTC)
     lo, hi = utc_range(since, until, zone)
-    responses = load_responses(store, lo, hi)
+    responses = load_responses(store, lo, hi, project=project)
     blocks = [_block_doc(s, m, moment, breakdown) for s, m in split_blocks(responses)]
     total = Tally()
     for r in responses:
@@ -432,6 +445,7 @@ def blocks_document(
     active = [b for b in blocks if b["active"]]
     return {
         **header("usage blocks"),
+        "project": project,
         "timezone": timezone if zone is not UTC else "UTC",
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,

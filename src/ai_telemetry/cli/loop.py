@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ai_telemetry.cli.options import history_option, repo_option
+from ai_telemetry.cli.options import history_option, project_option, repo_option
 from ai_telemetry.cli.output import echo, emit, json_option
 from ai_telemetry.cli.store import store_option
 
@@ -132,6 +132,7 @@ def propose_fix_cmd(
 @repo_option
 @history_option
 @_as_of_option
+@project_option
 @json_option
 def propose_skills_cmd(
     *,
@@ -140,6 +141,7 @@ def propose_skills_cmd(
     repo: Path,
     history_dir: Path | None,
     as_of: str | None,
+    project: str | None,
     as_json: bool,
 ) -> None:
     """Draft a SKILL.md for each Create New row of the quarterly audit (drafts, not installed)."""
@@ -153,6 +155,7 @@ def propose_skills_cmd(
         history_dir=(history_dir or repo / ".claude" / "History").resolve(),
         output=output,
         now=_clock(as_of),
+        project=project,
     )
     if as_json:
         emit(result.to_document())

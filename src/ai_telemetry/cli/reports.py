@@ -207,6 +207,7 @@ def review_group() -> None:
     help="Cosine similarity at which learnings join one theme.",
 )
 @_as_of_option
+@project_option
 @json_option
 def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
     month: str,
@@ -218,6 +219,7 @@ def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
     min_learnings: int,
     similarity: float,
     as_of: str | None,
+    project: str | None,
     as_json: bool,
 ) -> None:
     """Answer the seed's four questions for a month, plus the META_UPDATER prompt."""
@@ -232,6 +234,7 @@ def review_learnings_cmd(  # noqa: PLR0917 (click passes options positionally)
         history_dir=history_dir or repo / ".claude" / "History",
         now=_review_clock(as_of),  # type: ignore[arg-type]
         options=options,
+        project=project,
     )
     _emit_report(_document_text(review.to_document()) if as_json else render_review(review), output)
 
@@ -276,6 +279,7 @@ def audit_group() -> None:
     help="Learnings or incidents that make a recurring pattern (Create New).",
 )
 @_as_of_option
+@project_option
 @json_option
 def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
     quarter: str,
@@ -287,6 +291,7 @@ def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
     stale_days: int,
     min_pattern: int,
     as_of: str | None,
+    project: str | None,
     as_json: bool,
 ) -> None:
     """Per skill: usage, success, learnings, last update, and the decision matrix."""
@@ -301,6 +306,7 @@ def audit_skills_cmd(  # noqa: PLR0917 (click passes options positionally)
         history_dir=history_dir or repo / ".claude" / "History",
         now=_review_clock(as_of),  # type: ignore[arg-type]
         options=options,
+        project=project,
     )
     _emit_report(_document_text(audit.to_document()) if as_json else render_audit(audit), output)
 
@@ -325,6 +331,7 @@ def compare_group() -> None:
     help="Smallest success-rate difference worth detecting, for the runs-needed estimate.",
 )
 @_output_option
+@project_option
 @json_option
 def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
     name: str,
@@ -334,6 +341,7 @@ def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
     repo: Path,
     mde: float,
     output: Path | None,
+    project: str | None,
     as_json: bool,
 ) -> None:
     """Is the new version better? Success with an exact test, duration with a rank test."""
@@ -361,6 +369,7 @@ def compare_skill_cmd(  # noqa: PLR0917 (click passes options positionally)
         commit=commit,
         repo=repo,
         mde=mde,
+        project=project,
     )
     text = _document_text(result.to_document()) if as_json else render_comparison(result)
     _emit_report(text, output)

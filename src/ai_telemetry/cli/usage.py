@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ai_telemetry.cli.options import project_option
 from ai_telemetry.cli.output import emit, json_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +43,7 @@ def _report_options(func: F) -> F:
             help="Import new Claude Code transcripts first (~/.claude/projects, unchanged "
             "files are skipped on their stat).",
         ),
+        project_option,
         json_option,
     ]
     for option in reversed(options):
@@ -62,6 +64,7 @@ def _run(
     timezone: str,
     breakdown: str | None,
     import_first: bool,
+    project: str | None,
     as_json: bool,
 ) -> None:
     from ai_telemetry.analyze.usage import blocks_document, parse_day, usage_document
@@ -78,11 +81,22 @@ def _run(
     with open_ingested(settings) as wh:
         if report == "blocks":
             document: Any = blocks_document(
-                wh, since=first, until=last, timezone=timezone, breakdown=breakdown
+                wh,
+                since=first,
+                until=last,
+                timezone=timezone,
+                breakdown=breakdown,
+                project=project,
             )
         else:
             document = usage_document(
-                wh, report, since=first, until=last, timezone=timezone, breakdown=breakdown
+                wh,
+                report,
+                since=first,
+                until=last,
+                timezone=timezone,
+                breakdown=breakdown,
+                project=project,
             )
     if as_json:
         emit(document)

@@ -423,6 +423,7 @@ class CoverageDoc(TypedDict):
 class ReviewDocument(Document):
     """ai-telemetry review learnings: the monthly learning review (the seed's four questions)."""
 
+    project: Annotated[str | None, "Only this project's events (--project); null: all."]
     month: str
     window: WindowDoc
     generated_at: str
@@ -466,6 +467,7 @@ class AuditPatternDoc(TypedDict):
 class AuditDocument(Document):
     """ai-telemetry audit skills: the quarterly skill audit and its decision matrix."""
 
+    project: Annotated[str | None, "Only this project's events (--project); null: all."]
     quarter: str
     window: WindowDoc
     as_of: str
@@ -524,6 +526,7 @@ class SequentialDoc(TypedDict):
 class CompareDocument(Document):
     """ai-telemetry compare skill: is the new version better?"""
 
+    project: Annotated[str | None, "Only this project's events (--project); null: all."]
     skill: str
     split: Annotated[str, "How runs were split: versions, before/after a moment or commit."]
     a: CompareGroupDoc
@@ -604,6 +607,7 @@ class UsageRow(UsageTokens):
 class UsageDocument(Document):
     """ai-telemetry usage daily|weekly|monthly|session: tokens and cost per period or session."""
 
+    project: Annotated[str | None, "Only this project's responses (--project); null: all."]
     report: Annotated[str, "daily, weekly, monthly or session."]
     timezone: Annotated[str, "IANA zone the day, week and month buckets follow."]
     since: Annotated[str | None, "First day included (YYYY-MM-DD), null: from the start."]
@@ -634,6 +638,7 @@ class UsageBlock(UsageTokens):
 class UsageBlocksDocument(Document):
     """ai-telemetry usage blocks: Claude's 5-hour usage windows, the active one projected."""
 
+    project: Annotated[str | None, "Only this project's responses (--project); null: all."]
     timezone: str
     since: str | None
     until: str | None
@@ -793,6 +798,7 @@ class SkillDraftDoc(TypedDict):
 class ProposeSkillsDocument(Document):
     """ai-telemetry propose skills: a drafted SKILL.md per Create New row of the audit."""
 
+    project: Annotated[str | None, "Only this project's events (--project); null: all."]
     quarter: str
     generated_at: str
     drafts: list[SkillDraftDoc]

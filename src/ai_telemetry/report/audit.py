@@ -105,6 +105,8 @@ class SkillAudit:
     options: AuditOptions
     git_note: str = ""
     counts: Counter[str] = field(default_factory=Counter)
+    project: str | None = None
+    """Only this project's events (``--project``); None: every project."""
 
     def to_document(self) -> AuditDocument:
         """The ``audit skills --json`` document (docs/schemas/audit-skills.json)."""
@@ -115,6 +117,7 @@ class SkillAudit:
         return {
             **header("audit skills"),
             "quarter": self.quarter,
+            "project": self.project,
             "window": {
                 "start": str(utc_text(self.window.start)),
                 "end": str(utc_text(self.window.end)),
@@ -172,10 +175,12 @@ def parse_quarter(text: str) -> tuple[str, Window]:
     return f"{year:04d}-Q{q}", Window(start, end)
 
 
-def _known_skills(store: Store, repo: Path, end: datetime) -> tuple[set[str], set[str]]:
+def _known_skills(
+    store: Store, repo: Path, end: datetime, project: str | None
+) -> tuple[set[str], set[str]]:
     folder = repo / SKILLS_DIR
     folders = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
-    return folders, store.skills_seen(before=end)
+    return folders, store.skills_seen(before=end, project=project)
 
 
 def _decide(row: SkillRow, o: AuditOptions, quarter: str) -> None:
@@ -264,8 +269,10 @@ def build_audit(
     history_dir: Path,
     now: datetime | None = None,
     options: AuditOptions | None = None,
+    project: str | None = None,
 ) -> SkillAudit:
-    """The audit of ``quarter`` (``YYYY-QN``) from an open, ingested warehouse.
+    """The audit of ``quarter`` (``YYYY-QN``) from an open, ingested warehouse (of
+    ``project``'s events only, when given).
 
     Raises:
         AnalyticsError: a malformed quarter.
@@ -277,11 +284,11 @@ def build_audit(
     start, end = window.naive()
     naive_as_of = as_of.replace(tzinfo=None)
     weeks = max((as_of - window.start).total_seconds() / (7 * 86400), 1 / 7)
-    folders, seen = _known_skills(wh, repo, end)
+    folders, seen = _known_skills(wh, repo, end, project)
     existing = folders | seen
-    stats = sources.skill_stats(wh, start, end)
+    stats = sources.skill_stats(wh, start, end, project)
     texts = read_learning_texts(history_dir)
-    history = sources.load_learnings(wh, until=end, as_of=naive_as_of, texts=texts)
+    history = sources.load_learnings(wh, until=end, as_of=naive_as_of, texts=texts, project=project)
     quarter_learnings = [lrn for lrn in history if lrn.created >= start]
     in_git = gitlog.is_repository(repo)
     rows: list[SkillRow] = []
@@ -306,7 +313,8 @@ def build_audit(
         )
         _decide(row, o, label)
         rows.append(row)
-    incidents = [i for i in sources.load_incidents(wh, until=end) if i.opened >= start]
+    opened = sources.load_incidents(wh, until=end, project=project)
+    incidents = [i for i in opened if i.opened >= start]
     audit = SkillAudit(
         quarter=label,
         window=window,
@@ -317,6 +325,7 @@ def build_audit(
         patterns=_patterns(quarter_learnings, incidents, existing, o),
         options=o,
         git_note="" if in_git else f"{repo} is not a git repository: last updates are unknown",
+        project=project,
     )
     audit.counts.update(r.decision for r in rows)
     audit.counts.update(p.decision for p in audit.patterns)
@@ -407,6 +416,7 @@ def load_audit(
     history_dir: Path,
     now: datetime | None = None,
     options: AuditOptions | None = None,
+    project: str | None = None,
 ) -> SkillAudit:
     """Ingest what is new and build the audit of ``quarter`` (render it, or `to_document` it).
 
@@ -417,7 +427,13 @@ def load_audit(
 
     with open_ingested(settings) as wh:
         return build_audit(
-            wh, quarter, repo=repo, history_dir=history_dir, now=now, options=options
+            wh,
+            quarter,
+            repo=repo,
+            history_dir=history_dir,
+            now=now,
+            options=options,
+            project=project,
         )
 
 

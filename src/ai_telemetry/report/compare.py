@@ -76,6 +76,8 @@ class Comparison:
     more_runs: str
     sequential: ExperimentResult | None = None
     """The always-valid sequential test (`ai_telemetry.analyze.sequential`) of b against a."""
+    project: str | None = None
+    """Only this project's runs (``--project``); None: every project."""
 
     def to_document(self) -> CompareDocument:
         """The ``compare skill --json`` document (docs/schemas/compare-skill.json)."""
@@ -84,6 +86,7 @@ class Comparison:
         return {
             **header("compare skill"),
             "skill": self.skill,
+            "project": self.project,
             "split": self.split,
             "a": _group_doc(self.a),
             "b": _group_doc(self.b),
@@ -292,13 +295,15 @@ def compare_skill(
     alpha: float = 0.05,
     power: float = 0.8,
     mde: float = 0.05,
+    project: str | None = None,
 ) -> Comparison:
-    """Compare two versions of ``skill`` (or before/after a moment) from an open warehouse.
+    """Compare two versions of ``skill`` (or before/after a moment) from an open warehouse
+    (``project``'s runs only, when given).
 
     Raises:
         AnalyticsError: no runs of the skill, fewer than two versions, or an empty group.
     """
-    rows: list[_Row] = wh.skill_outcomes(skill)
+    rows: list[_Row] = wh.skill_outcomes(skill, project=project)
     if not rows:
         raise AnalyticsError(
             f"no finished runs of skill {skill!r} in the log; see `ai-telemetry top skills`"
@@ -310,7 +315,8 @@ def compare_skill(
         skill, split, _group(la, ra), _group(lb, rb),
         confidence=confidence, alpha=alpha, power=power, mde=mde,
     )  # fmt: skip
-    return replace(comparison, sequential=evaluate(arm_of(ra), arm_of(rb), alpha=alpha))
+    sequential = evaluate(arm_of(ra), arm_of(rb), alpha=alpha)
+    return replace(comparison, sequential=sequential, project=project)
 
 
 def render_comparison(c: Comparison) -> str:
@@ -408,6 +414,7 @@ def load_comparison(
     commit: str | None = None,
     repo: Path | None = None,
     mde: float = 0.05,
+    project: str | None = None,
 ) -> Comparison:
     """Ingest what is new and compare (render it, or `Comparison.to_document` it).
 
@@ -420,7 +427,9 @@ def load_comparison(
     if commit is not None:
         before_after = commit_time(repo or Path.cwd(), commit)
     with open_ingested(settings) as wh:
-        return compare_skill(wh, skill, versions=versions, before_after=before_after, mde=mde)
+        return compare_skill(
+            wh, skill, versions=versions, before_after=before_after, mde=mde, project=project
+        )
 
 
 __all__ = [

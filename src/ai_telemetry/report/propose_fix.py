@@ -185,6 +185,7 @@ def build_fix_proposal(
 
     metric = str(alert.get("metric") or "")
     key = alert.get("key") or None
+    project = alert.get("project") or None  # a project's alert: that project's evidence
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     subject = _subject(metric, key, repo)
     learnings: list[FixLearningDoc] = []
@@ -194,7 +195,9 @@ def build_fix_proposal(
     notes: list[str] = []
     if key:
         texts = read_learning_texts(history_dir)
-        history = sources.load_learnings(wh, until=naive_now, as_of=naive_now, texts=texts)
+        history = sources.load_learnings(
+            wh, until=naive_now, as_of=naive_now, texts=texts, project=project
+        )
         about = [lrn for lrn in history if lrn.skill == key or lrn.mentions(key)]
         learnings = [
             {
@@ -214,11 +217,11 @@ def build_fix_proposal(
                 "severity": i.severity or "unknown",
                 "root_cause": i.root_cause,
             }
-            for i in sources.load_incidents(wh, until=naive_now)
+            for i in sources.load_incidents(wh, until=naive_now, project=project)
             if i.root_cause == key or (i.learning_id and i.learning_id in linked)
         ]
         errors = wh.errors_by_type(
-            key, since=naive_now - timedelta(days=ERROR_DAYS), until=naive_now
+            key, since=naive_now - timedelta(days=ERROR_DAYS), until=naive_now, project=project
         )
         files = _skill_files(repo, key, now)
         if subject == "skill" and not files:
@@ -384,7 +387,14 @@ def load_fix_proposal(
     key = alert.get("key") or None
     notes: list[str] = []
     try:
-        series = metric_series(metric, key=key, weeks=weeks, settings=settings, now=clock)
+        series = metric_series(
+            metric,
+            key=key,
+            weeks=weeks,
+            settings=settings,
+            now=clock,
+            project=alert.get("project") or None,
+        )
     except AnalyticsError as exc:
         series = []
         notes.append(f"no weekly series: {exc}")

@@ -53,6 +53,8 @@ class SkillProposals:
     generated_at: datetime
     drafts: list[SkillDraft]
     written: list[Path]
+    project: str | None = None
+    """The project of the audit (``--project``); None: every project."""
 
     def to_document(self) -> ProposeSkillsDocument:
         """The ``propose skills --json`` document (docs/schemas/propose-skills.json)."""
@@ -61,6 +63,7 @@ class SkillProposals:
         return {
             **header("propose skills"),
             "quarter": self.quarter,
+            "project": self.project,
             "generated_at": str(utc_text(self.generated_at)),
             "drafts": [
                 {
@@ -232,9 +235,12 @@ def build_proposals(audit: SkillAudit, *, wh: Store, history_dir: Path) -> list[
     until = audit.window.end.replace(tzinfo=None)
     as_of = audit.as_of.replace(tzinfo=None)
     learnings = {
-        lrn.id: lrn for lrn in sources.load_learnings(wh, until=until, as_of=as_of, texts=texts)
+        lrn.id: lrn
+        for lrn in sources.load_learnings(
+            wh, until=until, as_of=as_of, texts=texts, project=audit.project
+        )
     }
-    incidents = {i.id: i for i in sources.load_incidents(wh, until=until)}
+    incidents = {i.id: i for i in sources.load_incidents(wh, until=until, project=audit.project)}
     drafts: list[SkillDraft] = []
     names: set[str] = set()
     for row in audit.patterns:
@@ -288,9 +294,10 @@ def propose_skills(
     history_dir: Path,
     output: Path | None = None,
     now: datetime | None = None,
+    project: str | None = None,
 ) -> SkillProposals:
-    """Run the quarter's audit (default: the clock's quarter) and draft a skill for each Create
-    New row (written to ``output`` when given).
+    """Run the quarter's audit (default: the clock's quarter; of ``project`` only, when given)
+    and draft a skill for each Create New row (written to ``output`` when given).
 
     Raises:
         AnalyticsError: a malformed quarter, the warehouse cannot be read, or a bad output.
@@ -304,10 +311,12 @@ def propose_skills(
         clock = (now or datetime.now(UTC)).astimezone(UTC)
         quarter = f"{clock.year}-Q{(clock.month - 1) // 3 + 1}"
     with open_ingested(settings) as wh:
-        audit = build_audit(wh, quarter, repo=repo, history_dir=history_dir, now=now)
+        audit = build_audit(
+            wh, quarter, repo=repo, history_dir=history_dir, now=now, project=project
+        )
         drafts = build_proposals(audit, wh=wh, history_dir=history_dir)
     written = write_drafts(drafts, output, repo=repo) if output is not None else []
-    return SkillProposals(audit.quarter, audit.generated_at, drafts, written)
+    return SkillProposals(audit.quarter, audit.generated_at, drafts, written, project)
 
 
 __all__ = [

@@ -99,6 +99,8 @@ class LearningReview:
     with_text: int = 0
     """Learnings of the month whose file was found (the others are grouped by tags and skill)."""
     by_id: dict[str, Learning] = field(default_factory=dict)
+    project: str | None = None
+    """Only this project's events (``--project``); None: every project."""
 
     def to_document(self) -> ReviewDocument:
         """The ``review learnings --json`` document (docs/schemas/review-learnings.json).
@@ -117,6 +119,7 @@ class LearningReview:
         return {
             **header("review learnings"),
             "month": self.month,
+            "project": self.project,
             "window": {
                 "start": str(utc_text(self.window.start)),
                 "end": str(utc_text(self.window.end)),
@@ -272,8 +275,10 @@ def build_review(
     history_dir: Path,
     now: datetime | None = None,
     options: ReviewOptions | None = None,
+    project: str | None = None,
 ) -> LearningReview:
-    """The monthly review of ``month`` (``YYYY-MM``) from an open, ingested warehouse.
+    """The monthly review of ``month`` (``YYYY-MM``) from an open, ingested warehouse (of
+    ``project``'s events only, when given).
 
     Args:
         wh: an open, ingested `ai_telemetry.ports.Store`.
@@ -291,7 +296,7 @@ def build_review(
     start, end = window.naive()
     as_of = clock.replace(tzinfo=None)
     texts = read_learning_texts(history_dir)
-    history = sources.load_learnings(wh, until=end, as_of=as_of, texts=texts)
+    history = sources.load_learnings(wh, until=end, as_of=as_of, texts=texts, project=project)
     month_learnings = [lrn for lrn in history if lrn.created >= start]
     themes = cluster([lrn.theme_input() for lrn in month_learnings], threshold=opts.similarity)
     recurring = [t for t in themes if len(t.ids) >= 2][: opts.top_themes]
@@ -301,8 +306,9 @@ def build_review(
         for lrn in history
         if lrn.created < start and lrn.severity == "critical" and lrn.is_open
     ]
-    stats = sources.skill_stats(wh, start, end)
-    incidents = [i for i in sources.load_incidents(wh, until=end) if i.opened >= start]
+    stats = sources.skill_stats(wh, start, end, project)
+    opened = sources.load_incidents(wh, until=end, project=project)
+    incidents = [i for i in opened if i.opened >= start]
     return LearningReview(
         month=label,
         window=window,
@@ -314,10 +320,11 @@ def build_review(
         skills=_skill_findings(stats, month_learnings, opts),
         incidents=incidents,
         gaps=_gaps(incidents, history, end),
-        coverage=sources.coverage_summary(wh, start, end),
+        coverage=sources.coverage_summary(wh, start, end, project),
         options=opts,
         with_text=sum(1 for lrn in month_learnings if lrn.text),
         by_id={lrn.id: lrn for lrn in history},
+        project=project,
     )
 
 
@@ -328,6 +335,7 @@ def load_review(
     history_dir: Path,
     now: datetime | None = None,
     options: ReviewOptions | None = None,
+    project: str | None = None,
 ) -> LearningReview:
     """Ingest what is new and build the review of ``month`` (render it, or `to_document` it).
 
@@ -338,7 +346,9 @@ def load_review(
 
     with open_store(settings) as wh:
         wh.ingest()
-        return build_review(wh, month, history_dir=history_dir, now=now, options=options)
+        return build_review(
+            wh, month, history_dir=history_dir, now=now, options=options, project=project
+        )
 
 
 __all__ = [

@@ -92,10 +92,12 @@ def load_learnings(
     until: datetime,
     as_of: datetime,
     texts: Mapping[str, LearningText],
+    project: str | None = None,
 ) -> list[Learning]:
-    """Learnings created before ``until`` (naive UTC), implemented if so before ``as_of``."""
+    """Learnings created before ``until`` (naive UTC), implemented if so before ``as_of``; of
+    ``project`` only, when given."""
     out: list[Learning] = []
-    for row in store.learnings(until=until, as_of=as_of):
+    for row in store.learnings(until=until, as_of=as_of, project=project):
         lid, tags = row.learning_id, row.tags
         text = texts.get(lid)
         tag_list = [t.strip().lower() for t in (tags or "").split(",") if t.strip()]
@@ -118,15 +120,17 @@ def load_learnings(
     return out
 
 
-def load_incidents(store: Store, *, until: datetime) -> list[Incident]:
+def load_incidents(store: Store, *, until: datetime, project: str | None = None) -> list[Incident]:
     """Incidents opened before ``until`` (naive UTC), oldest first."""
-    return store.incidents(until=until)
+    return store.incidents(until=until, project=project)
 
 
-def skill_stats(store: Store, start: datetime, end: datetime) -> dict[str, SkillStats]:
+def skill_stats(
+    store: Store, start: datetime, end: datetime, project: str | None = None
+) -> dict[str, SkillStats]:
     """Per skill: executions, success and error rates in ``[start, end)`` (naive UTC), from
-    the store's catalogue of that window."""
-    m = store.catalogue(Window(start, end))["metrics"]
+    the store's catalogue of that window (and project)."""
+    m = store.catalogue(Window(start, end), project=project)["metrics"]
     runs = m["skill_invocation_total"] or {}
     success = m["skill_success_rate"] or {}
     errors = m["skill_error_rate"] or {}
@@ -138,10 +142,10 @@ def skill_stats(store: Store, start: datetime, end: datetime) -> dict[str, Skill
 
 
 def coverage_summary(
-    store: Store, start: datetime, end: datetime
+    store: Store, start: datetime, end: datetime, project: str | None = None
 ) -> tuple[float | None, float | None]:
     """(latest test coverage in the window, its change since before the window), in points."""
-    q = store.catalogue(Window(start, end))["metrics"]
+    q = store.catalogue(Window(start, end), project=project)["metrics"]
     return q["test_coverage_percent"], q["test_coverage_delta"]
 
 

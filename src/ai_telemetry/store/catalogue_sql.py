@@ -741,17 +741,27 @@ WHERE pick = 1
 ORDER BY ts, k
 """
 """Each LLM response of a time range once (the copy with the most tokens, then the highest
-cost, then the smallest event id), oldest first; ``{session}`` is "" or a session filter."""
+cost, then the smallest event id), oldest first; ``{session}`` is "" or the session and
+project filters."""
 
 
 def llm_responses(
-    con: Any, lo: datetime, hi: datetime, *, session_id: str | None = None
+    con: Any,
+    lo: datetime,
+    hi: datetime,
+    *,
+    session_id: str | None = None,
+    project: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """The rows of `RESPONSES_SQL` for ``[lo, hi)`` (naive UTC), of one session or all."""
+    """The rows of `RESPONSES_SQL` for ``[lo, hi)`` (naive UTC), of one session (and one
+    project) or all."""
     params: list[Any] = [lo, hi]
-    text = RESPONSES_SQL.format(session="AND session_id = ?" if session_id else "")
-    if session_id:
-        params.append(session_id)
+    filters = ""
+    for column, value in (("session_id", session_id), ("project", project)):
+        if value:
+            filters += f" AND {column} = ?"
+            params.append(value)
+    text = RESPONSES_SQL.format(session=filters)
     return [tuple(r) for r in con.execute(text, params).fetchall()]
 
 

@@ -262,10 +262,12 @@ class DuckDBStore:
             raise AnalyticsError(f"top {kind!r}: choose one of {', '.join(TOP_KINDS)}")
         return rows
 
-    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+    def skill_runs(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> list[tuple[str, datetime, str]]:
         """Finished skill runs (skill, start naive UTC, outcome) whose start is in ``[lo, hi)``."""
         con = self.con
-        con.execute(sql.ev_view_sql())
+        con.execute(sql.ev_view_sql(project))
         sql.load_runs(
             con, "usage_skill_runs", event_type="skill_execution", key="skill", lo=lo, hi=hi
         )
@@ -277,10 +279,15 @@ class DuckDBStore:
         return [(str(n), ts, str(o)) for n, ts, o in rows]
 
     def llm_responses(
-        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+        self,
+        lo: datetime,
+        hi: datetime,
+        *,
+        session_id: str | None = None,
+        project: str | None = None,
     ) -> list[tuple[Any, ...]]:
         """Each LLM response of ``[lo, hi)`` once (`catalogue_sql.RESPONSES_SQL`)."""
-        return sql.llm_responses(self.con, lo, hi, session_id=session_id)
+        return sql.llm_responses(self.con, lo, hi, session_id=session_id, project=project)
 
     def root_causes(
         self, lo: datetime, hi: datetime, *, project: str | None = None
@@ -300,29 +307,31 @@ class DuckDBStore:
 
     # --- what the reports read (`ai_telemetry.store.evidence`) ------------------------------
 
-    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+    def learnings(
+        self, *, until: datetime, as_of: datetime, project: str | None = None
+    ) -> list[LearningRow]:
         """Learnings created before ``until``, implemented if so before ``as_of``."""
-        return evidence.learnings(self.con, until=until, as_of=as_of)
+        return evidence.learnings(self.con, until=until, as_of=as_of, project=project)
 
-    def incidents(self, *, until: datetime) -> list[Incident]:
+    def incidents(self, *, until: datetime, project: str | None = None) -> list[Incident]:
         """Incidents opened before ``until``, oldest first."""
-        return evidence.incidents(self.con, until=until)
+        return evidence.incidents(self.con, until=until, project=project)
 
-    def skills_seen(self, *, before: datetime) -> set[str]:
+    def skills_seen(self, *, before: datetime, project: str | None = None) -> set[str]:
         """Skills that ran or were loaded before ``before``."""
-        return evidence.skills_seen(self.con, before=before)
+        return evidence.skills_seen(self.con, before=before, project=project)
 
     def skill_outcomes(
-        self, skill: str
+        self, skill: str, *, project: str | None = None
     ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
         """Every finished run of ``skill``, oldest first."""
-        return evidence.skill_outcomes(self.con, skill)
+        return evidence.skill_outcomes(self.con, skill, project=project)
 
     def errors_by_type(
-        self, name: str, *, since: datetime, until: datetime
+        self, name: str, *, since: datetime, until: datetime, project: str | None = None
     ) -> list[tuple[str, int]]:
         """The errors of ``name`` by type in ``[since, until)``, most frequent first."""
-        return evidence.errors_by_type(self.con, name, since=since, until=until)
+        return evidence.errors_by_type(self.con, name, since=since, until=until, project=project)
 
     # --- the weekly history -----------------------------------------------------------------
 

@@ -712,12 +712,14 @@ class PostgresStore:
             raise AnalyticsError(f"top {kind!r}: choose one of {', '.join(TOP_KINDS)}")
         return rows
 
-    def skill_runs(self, lo: datetime, hi: datetime) -> list[tuple[str, datetime, str]]:
+    def skill_runs(
+        self, lo: datetime, hi: datetime, *, project: str | None = None
+    ) -> list[tuple[str, datetime, str]]:
         """Finished skill runs (skill, start naive UTC, outcome) whose start is in ``[lo, hi)``."""
         from ai_telemetry.store import catalogue_sql as sql
 
         with Session(self) as con:
-            con.execute(sql.ev_view_sql())
+            con.execute(sql.ev_view_sql(project))
             sql.load_runs(
                 con,
                 "usage_skill_runs",
@@ -735,13 +737,18 @@ class PostgresStore:
         return [(str(n), ts, str(o)) for n, ts, o in rows]
 
     def llm_responses(
-        self, lo: datetime, hi: datetime, *, session_id: str | None = None
+        self,
+        lo: datetime,
+        hi: datetime,
+        *,
+        session_id: str | None = None,
+        project: str | None = None,
     ) -> list[tuple[Any, ...]]:
         """Each LLM response of ``[lo, hi)`` once (`catalogue_sql.RESPONSES_SQL`)."""
         from ai_telemetry.store import catalogue_sql as sql
 
         with Session(self) as con:
-            return sql.llm_responses(con, lo, hi, session_id=session_id)
+            return sql.llm_responses(con, lo, hi, session_id=session_id, project=project)
 
     def root_causes(
         self, lo: datetime, hi: datetime, *, project: str | None = None
@@ -771,46 +778,50 @@ class PostgresStore:
 
     # --- what the reports read (`ai_telemetry.store.evidence`) ----------------------------
 
-    def learnings(self, *, until: datetime, as_of: datetime) -> list[LearningRow]:
+    def learnings(
+        self, *, until: datetime, as_of: datetime, project: str | None = None
+    ) -> list[LearningRow]:
         """Learnings created before ``until``, implemented if so before ``as_of``."""
         from ai_telemetry.store import evidence
         from ai_telemetry.store.catalogue_sql import POSTGRESQL
 
         with Session(self) as con:
-            return evidence.learnings(con, until=until, as_of=as_of, dialect=POSTGRESQL)
+            return evidence.learnings(
+                con, until=until, as_of=as_of, dialect=POSTGRESQL, project=project
+            )
 
-    def incidents(self, *, until: datetime) -> list[Incident]:
+    def incidents(self, *, until: datetime, project: str | None = None) -> list[Incident]:
         """Incidents opened before ``until``, oldest first."""
         from ai_telemetry.store import evidence
         from ai_telemetry.store.catalogue_sql import POSTGRESQL
 
         with Session(self) as con:
-            return evidence.incidents(con, until=until, dialect=POSTGRESQL)
+            return evidence.incidents(con, until=until, dialect=POSTGRESQL, project=project)
 
-    def skills_seen(self, *, before: datetime) -> set[str]:
+    def skills_seen(self, *, before: datetime, project: str | None = None) -> set[str]:
         """Skills that ran or were loaded before ``before``."""
         from ai_telemetry.store import evidence
 
         with Session(self) as con:
-            return evidence.skills_seen(con, before=before)
+            return evidence.skills_seen(con, before=before, project=project)
 
     def skill_outcomes(
-        self, skill: str
+        self, skill: str, *, project: str | None = None
     ) -> list[tuple[datetime, str | None, str, float | None, float | None]]:
         """Every finished run of ``skill``, oldest first."""
         from ai_telemetry.store import evidence
 
         with Session(self) as con:
-            return evidence.skill_outcomes(con, skill)
+            return evidence.skill_outcomes(con, skill, project=project)
 
     def errors_by_type(
-        self, name: str, *, since: datetime, until: datetime
+        self, name: str, *, since: datetime, until: datetime, project: str | None = None
     ) -> list[tuple[str, int]]:
         """The errors of ``name`` by type in ``[since, until)``, most frequent first."""
         from ai_telemetry.store import evidence
 
         with Session(self) as con:
-            return evidence.errors_by_type(con, name, since=since, until=until)
+            return evidence.errors_by_type(con, name, since=since, until=until, project=project)
 
     # --- the weekly history ---------------------------------------------------------------
 
