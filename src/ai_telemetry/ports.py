@@ -296,7 +296,9 @@ class Store(Protocol):
         """Finished skill runs with a ``skill_version`` before ``before``, oldest first: skill,
         version, ts (naive UTC), outcome, duration_seconds, context_tokens."""
 
-    def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
+    def task_runs(
+        self, *, until: datetime | None = None, project: str | None = None
+    ) -> list[SkillRun]:
         """Finished skill runs that recorded their task's ``folders``, before ``until`` (naive
         UTC; None: all), oldest first: what the skill recommender ranks from."""
 

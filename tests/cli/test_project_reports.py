@@ -161,3 +161,56 @@ def test_usage_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
         assert (daily["totals"]["input_tokens"], daily["totals"]["requests"]) == (inputs, count)
         blocks = _run("usage", "blocks", *days, *scope, cwd=tmp_path)
         assert blocks["totals"]["input_tokens"] == inputs
+
+
+def test_gate_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
+    """A critical alert of project beta closes beta's gate and the whole gate, not alpha's."""
+    from ai_telemetry.alert.model import Alert
+    from ai_telemetry.alert.store import record_alerts
+    from ai_telemetry.config import load_settings
+
+    critical = Alert(
+        rule="tool_call_loop", title="Tool Call Loop", severity="critical",
+        metric="agent_tool_call_count.max", key="implementer", value=64, threshold=50,
+        current="64", threshold_text="> 50", analysis="64 calls", action="Kill switch",
+        project="beta",
+    )  # fmt: skip
+    record_alerts(load_settings(), [critical], project="beta")
+    done = {
+        scope: subprocess.run(
+            [CLI, "gate", "--json", *(("--project", scope) if scope else ())],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+            timeout=60,
+            check=False,
+        )
+        for scope in ("alpha", "beta", None)
+    }
+    assert {s: d.returncode for s, d in done.items()} == {"alpha": 0, "beta": 1, None: 1}
+    assert json.loads(done["beta"].stdout)["blocking"][0]["project"] == "beta"
+
+
+def test_recommend_from_one_project(tmp_path: Path, telemetry_dir: Path) -> None:
+    """recommend --project ranks from that project's runs: on src/api alpha succeeds with tdd,
+    beta with review."""
+    runs = []
+    for project, good, bad in (("alpha", "tdd", "review"), ("beta", "review", "tdd")):
+        for i in range(8):
+            for skill, outcome in ((good, "success"), (bad, "error")):
+                runs.append(
+                    {
+                        "timestamp": f"2026-11-{1 + i:02d}T10:00:00Z",
+                        "event_type": "skill_execution",
+                        "skill": skill,
+                        "outcome": outcome,
+                        "folders": "src/api",
+                        "project": project,
+                    }
+                )
+    write_log(telemetry_dir / "events.jsonl", sorted(runs, key=lambda e: e["timestamp"]))
+    for project, best in (("alpha", "tdd"), ("beta", "review")):
+        doc = _run("recommend", "--paths", "src/api", "--project", project, "--json", cwd=tmp_path)
+        assert (doc["project"], doc["recommended"], doc["similar_runs"]) == (project, best, 16)
+    assert _run("recommend", "--paths", "src/api", "--json", cwd=tmp_path)["similar_runs"] == 32

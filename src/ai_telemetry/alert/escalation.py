@@ -212,8 +212,10 @@ class GateResult:
         }
 
 
-def gate(settings: Settings) -> GateResult:
-    """The deployment pause signal: blocked while a critical alert or Coverage Decline is open.
+def gate(settings: Settings, *, project: str | None = None) -> GateResult:
+    """The deployment pause signal: blocked while a critical alert or Coverage Decline is open
+    (with ``project``: one of that project's, or of the whole store's; other projects' alerts
+    do not pause it).
 
     Raises:
         AlertError: the alert state is unreadable (a CI gate must not pass on broken state).
@@ -221,6 +223,7 @@ def gate(settings: Settings) -> GateResult:
     blocking = [
         a
         for a in open_alerts(settings)
-        if a["severity"] == "critical" or a["rule"] in BLOCKING_RULES
+        if (a["severity"] == "critical" or a["rule"] in BLOCKING_RULES)
+        and (project is None or a.get("project") in (None, project))
     ]
     return GateResult(blocking)

@@ -87,6 +87,8 @@ class Recommendation:
     recommended: str | None
     reason: str
     options: RecommendOptions = field(default_factory=RecommendOptions)
+    project: str | None = None
+    """Ranked from this project's runs only (``--project``); None: every project's."""
 
     def to_document(self) -> RecommendDocument:
         """The ``recommend --json`` document (docs/schemas/recommend.json)."""
@@ -94,6 +96,7 @@ class Recommendation:
 
         return {
             **header("recommend"),
+            "project": self.project,
             "folders": list(self.folders),
             "kind": self.kind,
             "similar_runs": self.similar_runs,
@@ -267,8 +270,10 @@ def recommend(
     kind: str | None = None,
     options: RecommendOptions | None = None,
     until: datetime | None = None,
+    project: str | None = None,
 ) -> Recommendation:
-    """Ingest what is new and rank skills for a task touching ``paths`` (``--kind``).
+    """Ingest what is new and rank skills for a task touching ``paths`` (``--kind``), from the
+    runs of ``project`` only when given.
 
     Raises:
         AnalyticsError: no path, a path outside the project, or the warehouse cannot be read.
@@ -281,8 +286,10 @@ def recommend(
     folders = normalize_folders(paths, depth=o.depth)
     naive = until.replace(tzinfo=None) if until is not None and until.tzinfo else until
     with open_ingested(settings, progress=False) as store:
-        runs = store.task_runs(until=naive)
-    return rank(runs, folders, kind=kind, options=o)
+        runs = store.task_runs(until=naive, project=project)
+    result = rank(runs, folders, kind=kind, options=o)
+    result.project = project
+    return result
 
 
 # --- offline evaluation ---------------------------------------------------------------------

@@ -280,13 +280,14 @@ def detect_cmd(
 
 
 @click.command("gate")
+@project_option
 @json_option
-def gate_cmd(as_json: bool) -> None:
+def gate_cmd(project: str | None, as_json: bool) -> None:
     """Deployment gate for CI: exit 1 while a critical alert or Coverage Decline is open."""
     from ai_telemetry.alert.escalation import gate
     from ai_telemetry.config import load_settings
 
-    result = gate(load_settings())
+    result = gate(load_settings(), project=project)
     if as_json:
         emit(result.to_document())
         if not result.ok:

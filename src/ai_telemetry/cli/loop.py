@@ -35,6 +35,7 @@ from ai_telemetry.cli.store import store_option
     show_default=True,
     help="Similar runs the best skill needs before it is recommended.",
 )
+@project_option
 @json_option
 def recommend_cmd(
     *,
@@ -43,6 +44,7 @@ def recommend_cmd(
     kind: str | None,
     depth: int,
     min_runs: int,
+    project: str | None,
     as_json: bool,
 ) -> None:
     """Rank skills by their record on past tasks that touched the same folders."""
@@ -54,6 +56,7 @@ def recommend_cmd(
         settings=load_settings(),
         kind=kind,
         options=RecommendOptions(depth=depth, min_runs=min_runs),
+        project=project,
     )
     if as_json:
         emit(result.to_document())

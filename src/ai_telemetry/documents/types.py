@@ -692,6 +692,7 @@ class RecommendSkillDoc(TypedDict):
 class RecommendDocument(Document):
     """ai-telemetry recommend: skills ranked by their record on similar past tasks."""
 
+    project: Annotated[str | None, "Ranked from this project's runs (--project); null: all."]
     folders: Annotated[list[str], "The task's folders, normalised to the depth."]
     kind: str | None
     similar_runs: Annotated[int, "Past skill runs that touched any of these folders."]

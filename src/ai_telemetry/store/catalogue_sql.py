@@ -819,16 +819,19 @@ def skill_version_runs(
     ]
 
 
-def task_runs(con: Any, until: datetime | None) -> list[SkillRun]:
-    """Terminal skill runs with ``folders``, oldest first, before ``until`` (naive UTC)."""
+def task_runs(con: Any, until: datetime | None, project: str | None = None) -> list[SkillRun]:
+    """Terminal skill runs with ``folders``, oldest first, before ``until`` (naive UTC), of
+    ``project`` when given."""
     sql = (
         "SELECT skill, ts, outcome, duration_seconds, folders, task_kind FROM events "
         "WHERE event_type = 'skill_execution' AND skill IS NOT NULL AND folders IS NOT NULL "
         f"AND outcome IN {TERMINALS}"
         + ("" if until is None else " AND ts < ?")
+        + ("" if project is None else " AND project = ?")
         + " ORDER BY ts, event_id"
     )
-    rows = con.execute(sql, [] if until is None else [until]).fetchall()
+    params = [v for v in (until, project) if v is not None]
+    rows = con.execute(sql, params).fetchall()
     return [
         SkillRun(
             skill=str(skill),

@@ -301,9 +301,11 @@ class DuckDBStore:
         """Finished skill runs with a ``skill_version`` before ``before``, oldest first."""
         return sql.skill_version_runs(self.con, before.astimezone(UTC).replace(tzinfo=None))
 
-    def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
+    def task_runs(
+        self, *, until: datetime | None = None, project: str | None = None
+    ) -> list[SkillRun]:
         """Finished skill runs that recorded their task's folders, before ``until``."""
-        return sql.task_runs(self.con, until)
+        return sql.task_runs(self.con, until, project)
 
     # --- what the reports read (`ai_telemetry.store.evidence`) ------------------------------
 

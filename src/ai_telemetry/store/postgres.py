@@ -769,12 +769,14 @@ class PostgresStore:
         with Session(self) as con:
             return sql.skill_version_runs(con, before)
 
-    def task_runs(self, *, until: datetime | None = None) -> list[SkillRun]:
+    def task_runs(
+        self, *, until: datetime | None = None, project: str | None = None
+    ) -> list[SkillRun]:
         """Finished skill runs that recorded their task's folders (`catalogue_sql.task_runs`)."""
         from ai_telemetry.store import catalogue_sql as sql
 
         with Session(self) as con:
-            return sql.task_runs(con, until)
+            return sql.task_runs(con, until, project)
 
     # --- what the reports read (`ai_telemetry.store.evidence`) ----------------------------
 
