@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ai_telemetry.ports import TERMINAL_OUTCOMES as FINISHED
+
 if TYPE_CHECKING:
     from ai_telemetry.config import Settings
     from ai_telemetry.documents.types import ProjectRowDoc, ProjectsDocument
     from ai_telemetry.ports import Window
-
-FINISHED = ("success", "error", "rollback", "handoff")
 
 
 def _sum(metrics: Mapping[str, Any], name: str) -> float:
