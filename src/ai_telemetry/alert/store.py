@@ -141,6 +141,7 @@ def read_state(settings: Settings) -> AlertState:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """`atomic_write` (the directory created), a failure as an `AlertError`."""
     try:
         atomic_write(path, data)
     except OSError as exc:
@@ -150,7 +151,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def write_state(settings: Settings, state: AlertState) -> None:
     """Write the state atomically."""
     path = state_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, orjson.dumps(state.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
 
 

@@ -126,15 +126,13 @@ def _review_clock(as_of: str | None) -> object:
 def _emit_report(text: str, output: Path | None) -> None:
     """Print ``text``, or write it atomically to ``output`` and say so on stderr."""
     from ai_telemetry.errors import AnalyticsError
+    from ai_telemetry.log.files import atomic_write_text
 
     if output is None:
         echo(text, nl=False)
         return
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        atomic_write_text(output, text, perms=0o666)  # as `open`: the umask decides
     except OSError as exc:
         raise AnalyticsError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
     echo(f"wrote {output}", err=True)

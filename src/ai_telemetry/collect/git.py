@@ -26,10 +26,8 @@ waits for Python and never fails because of us.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import stat
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -359,10 +357,10 @@ def install_hook(repo: Path, *, python: str | None = None) -> HookInstall:
                 )
             else:
                 path.rename(chained)
-        tmp = path.with_name(f".post-commit.{os.getpid()}.tmp")
-        tmp.write_text(hook_script(python=python), encoding="utf-8")
-        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        tmp.replace(path)
+        from ai_telemetry.log.files import atomic_write_text
+
+        # 0o777 less the umask: `open`'s mode plus the execute bits a hook needs
+        atomic_write_text(path, hook_script(python=python), perms=0o777)
     except OSError as exc:
         raise CollectorError(f"{path}: cannot install the hook ({exc.strerror or exc})") from None
     return HookInstall(path, chained if chained.exists() else None, updated)

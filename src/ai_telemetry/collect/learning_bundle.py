@@ -224,23 +224,16 @@ def default_project(history_dir: Path) -> str | None:
 
 
 def write_bundle(path: Path, data: bytes) -> None:
-    """Publish a bundle atomically (temp file, fsync, ``os.replace``).
+    """Publish a bundle atomically (`ai_telemetry.log.files.atomic_write`).
 
     Raises:
         CollectorError: the file cannot be written; the message says where.
     """
-    import os
+    from ai_telemetry.log.files import atomic_write
 
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        atomic_write(path, data, perms=0o666)  # as `open`: the umask decides
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise CollectorError(f"{path}: cannot write the bundle ({exc.strerror or exc})") from None
 
 

@@ -17,11 +17,11 @@ label (the variable's "All" is ``.*``).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Final
 
 from ai_telemetry.errors import ExportError
+from ai_telemetry.log.files import atomic_write_text
 
 DATASOURCE_UID: Final = "ai-telemetry"
 DASHBOARD_UID: Final = "ai-telemetry"
@@ -236,11 +236,8 @@ def provider_yaml(dashboards_dir: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text, perms=0o666)  # as `open`: the umask decides
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
 

@@ -16,7 +16,6 @@ runs from cron) skips DuckDB and only maps the stored documents.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ import orjson
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AITelemetryError, ConfigError, ExportError
 from ai_telemetry.export.names import EVENTS_SERIES, SERIES, Series
+from ai_telemetry.log.files import atomic_write
 from ai_telemetry.store.layout import inputs_fingerprint
 
 if TYPE_CHECKING:
@@ -307,11 +307,10 @@ class TelemetryCollector:
                 for d in docs
             ],
         }
-        path = self._cache_path()
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with contextlib.suppress(OSError):
-            tmp.write_bytes(orjson.dumps(body))
-            tmp.replace(path)
+        with contextlib.suppress(OSError):  # no directory made, no directory fsync: a cache
+            atomic_write(
+                self._cache_path(), orjson.dumps(body), perms=0o666, sync_dir=False, make_dirs=False
+            )
 
 
 def registry_for(collector: Collector) -> CollectorRegistry:
@@ -353,17 +352,10 @@ def write_textfile(collector: TelemetryCollector, path: Path) -> int:
         AnalyticsError: the warehouse cannot be read.
     """
     body = exposition(collector)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        # 0o666 as `open` (the umask decides): node_exporter, often another user, reads it
+        atomic_write(path, body, perms=0o666)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise ExportError(f"{path}: cannot write the exposition ({exc.strerror or exc})") from None
     return sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
 

@@ -17,7 +17,6 @@ The file is YAML in its plainest form (every string JSON-quoted), readable by Pr
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -25,6 +24,7 @@ from typing import Final
 from ai_telemetry.analyze.rules import Rule
 from ai_telemetry.errors import ExportError
 from ai_telemetry.export.names import SERIES, Series
+from ai_telemetry.log.files import atomic_write_text
 
 GROUP: Final = "ai_telemetry"
 
@@ -122,14 +122,8 @@ def write_rules(rules: Sequence[Rule], path: Path) -> tuple[int, list[str]]:
         ExportError: the file cannot be written.
     """
     text, skipped = render_rules(rules)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        atomic_write_text(path, text, perms=0o666)  # as `open`: the umask decides
     except OSError as exc:
         raise ExportError(f"{path}: cannot write the rules ({exc.strerror or exc})") from None
     return text.count("\n      - alert: "), skipped

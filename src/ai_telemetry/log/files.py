@@ -134,22 +134,48 @@ def fsync_dir(directory: Path | str) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, perms: int = 0o644, sync_dir: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes,
+    *,
+    perms: int = 0o644,
+    sync_dir: bool = True,
+    make_dirs: bool = True,
+    keep_mode: bool = False,
+) -> None:
     """Publish ``data`` as ``path`` atomically: a temp file beside it (never through a symlink),
     fsync, rename over ``path`` (a planted link is replaced, not followed), then the directory.
 
-    The one copy of this dance for the telemetry folder's files (manifest, alert state,
-    metrics.json, dashboards); a reader sees the old file or the new one, never a torn one.
+    The one copy of this dance (the telemetry folder's files, and the reports, dashboards,
+    exports and settings the commands write); a reader sees the old file or the new one,
+    never a torn one.
+
+    Args:
+        perms: the new file's permission bits, as for `open` (the umask applies). ``0o666``
+            is plain `open`'s; ``0o600`` for a file only the user may read.
+        sync_dir: fsync the directory after the rename (skip it for a cache).
+        make_dirs: create the missing parent directories first.
+        keep_mode: when ``path`` exists, the new file gets its permission bits exactly (a
+            user's ``chmod 600`` on a settings file survives the rewrite); else ``perms``.
 
     Raises:
         OSError: the file cannot be written (the temp file is removed).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    mode = None
+    if keep_mode:
+        try:  # noqa: SIM105 - contextlib is not imported on the hook's path
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            pass
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open_file(tmp, "wb", perms=perms) as fh:
             fh.write(data)
             fh.flush()
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         tmp.replace(path)
     except BaseException:
@@ -160,3 +186,27 @@ def atomic_write(path: Path, data: bytes, *, perms: int = 0o644, sync_dir: bool 
         raise
     if sync_dir:
         fsync_dir(path.parent)
+
+
+def atomic_write_text(
+    path: Path,
+    text: str,
+    *,
+    perms: int = 0o644,
+    sync_dir: bool = True,
+    make_dirs: bool = True,
+    keep_mode: bool = False,
+) -> None:
+    """`atomic_write` of ``text`` as UTF-8 (newlines as given, never translated).
+
+    Raises:
+        OSError: the file cannot be written (the temp file is removed).
+    """
+    atomic_write(
+        path,
+        text.encode("utf-8"),
+        perms=perms,
+        sync_dir=sync_dir,
+        make_dirs=make_dirs,
+        keep_mode=keep_mode,
+    )

@@ -8,13 +8,12 @@ week rewrites the same file instead of adding one per run day.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from ai_telemetry.errors import AITelemetryError
-from ai_telemetry.log.files import open_file
+from ai_telemetry.log.files import atomic_write_text
 from ai_telemetry.report.targets import GLOSSARY, STATUS_ICON
 from ai_telemetry.report.templating import environment
 from ai_telemetry.report.weekly import WeeklyReport
@@ -73,21 +72,14 @@ def format_for(path: Path, fmt: str | None) -> Format:
 
 
 def write_text_atomic(text: str, path: Path) -> None:
-    """Write ``text`` (UTF-8) via a temp file, fsync and rename.
+    """Write ``text`` (UTF-8) atomically (`atomic_write_text`).
 
     Raises:
         ReportError: the file cannot be written; the message says where.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open_file(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        atomic_write_text(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ReportError(
             f"{path}: cannot write the dashboard ({exc.strerror or exc}); "
             "check the directory exists and is writable, or pass --output"

@@ -6,12 +6,12 @@ whose type-hint and docstring coverage is measured.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Final
 
 from ai_telemetry.errors import CollectorError
+from ai_telemetry.log.files import atomic_write_text
 
 WORKFLOW_PATH: Final = Path(".github/workflows/ai-telemetry.yml")
 
@@ -39,10 +39,7 @@ def write_workflow(root: Path, *, force: bool = False, source: str | None = None
     chosen = source or ("src" if (root / "src").is_dir() else ".")
     text = render_workflow(source=chosen)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text, perms=0o666)  # as `open`: the umask decides
     except OSError as exc:
         raise CollectorError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path

@@ -23,11 +23,9 @@ the shell it was started in, where a virtualenv is usually not activated, so a b
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,26 +158,17 @@ def _hooks_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON (2-space indent, trailing newline) via a temp file, fsync and ``os.replace``.
+    """Write JSON (2-space indent, trailing newline) atomically (`atomic_write_text`); an
+    existing file keeps its mode, a new one is 0644 (less the umask).
 
     Raises:
         ConfigError: the directory or file cannot be written.
     """
+    from ai_telemetry.log.files import atomic_write_text
+
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, ensure_ascii=False)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, text, keep_mode=True)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
 

@@ -23,7 +23,7 @@ is JSON, in which a quote inside a string is always escaped, so ``"key":`` is a 
 cache is lines of ``name value`` (`parse_cache`, `format_cache`).
 """
 
-# ruff: noqa: PTH103, PTH105, PTH108, PTH109, PTH116, PTH118, PTH120, PTH123
+# ruff: noqa: PTH103, PTH108, PTH109, PTH116, PTH118, PTH120, PTH123
 # (no pathlib on the status line's fast path: see the module docstring)
 from __future__ import annotations
 
@@ -349,6 +349,7 @@ def refresh(
     from ai_telemetry.collect.claude_code.transcripts import import_transcripts
     from ai_telemetry.config import load_settings
     from ai_telemetry.documents import utc_text
+    from ai_telemetry.log.files import atomic_write_text
     from ai_telemetry.stores import open_ingested
 
     settings = load_settings(telemetry_dir=Path(settings_dir) if settings_dir else None)
@@ -390,24 +391,8 @@ def refresh(
         "week_skill_success_rate": rate,
         "sessions": sessions,
     }
-    _write_atomic(Path(settings.telemetry_dir) / CACHE_FILE, data)
+    # a cache: no directory fsync; 0600 as the `mkstemp` of before made it
+    atomic_write_text(
+        Path(settings.telemetry_dir) / CACHE_FILE, format_cache(data), perms=0o600, sync_dir=False
+    )
     lock.unlink(missing_ok=True)
-
-
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(format_cache(data))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:  # noqa: SIM105 - no contextlib in this module (see the docstring)
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

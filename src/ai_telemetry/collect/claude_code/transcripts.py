@@ -734,26 +734,15 @@ class TranscriptImporter:
 
 
 def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    """Publish the import state atomically (temp file, fsync, ``os.replace``).
+    """Publish the import state atomically (`ai_telemetry.log.files.atomic_write`), mode 0600.
 
     Raises:
         CollectorError: the file cannot be written.
     """
-    import tempfile
+    from ai_telemetry.log.files import atomic_write
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(orjson.dumps(state))
-                fh.write(b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, orjson.dumps(state) + b"\n", perms=0o600)  # as `mkstemp` made it
     except OSError as exc:
         raise CollectorError(
             f"{path}: cannot write the import state ({exc.strerror or exc})"

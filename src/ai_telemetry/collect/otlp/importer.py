@@ -11,7 +11,6 @@ log are filtered out even when the file changed around them (a growing collector
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from ai_telemetry.collect.otlp.mapping import SOURCE, OtlpResult
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import timestamp_from_unix
-from ai_telemetry.log.files import open_file
+from ai_telemetry.log.files import atomic_write
 from ai_telemetry.log.sink import WriteReport, append_events
 
 Format = Literal["json", "protobuf"]
@@ -153,13 +152,7 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open_file(tmp, "wb") as fh:
-        fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+    atomic_write(path, orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
 HOOK_OVERLAP: Final = frozenset({"tool_call", "skill_execution", "session_start"})
