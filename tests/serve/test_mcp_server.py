@@ -66,6 +66,22 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("open_alerts", {"live": True, "project": "nobody"}, ["status", "--project", "nobody"]),
     (
         "skill_audit",
+        {"quarter": QUARTER, "as_of": AS_OF, "project": "nobody"},
+        [
+            "audit",
+            "skills",
+            "--quarter",
+            QUARTER,
+            "--repo",
+            "{dir}",
+            "--as-of",
+            AS_OF,
+            "--project",
+            "nobody",
+        ],
+    ),
+    (
+        "skill_audit",
         {"quarter": QUARTER, "as_of": AS_OF},
         ["audit", "skills", "--quarter", QUARTER, "--repo", "{dir}", "--as-of", AS_OF],
     ),
@@ -202,7 +218,7 @@ def test_every_read_tool_is_listed_with_its_schemas(stdio_run: dict[str, Any]) -
     assert ["metric"] == tools["trend"].input_schema["required"]
     assert ["quarter"] == tools["skill_audit"].input_schema["required"]
     assert ["month"] == tools["learning_review"].input_schema["required"]
-    assert {"name", "versions", "date", "commit"} == set(
+    assert {"name", "versions", "date", "commit", "project"} == set(
         tools["compare_skill"].input_schema["properties"]
     )
 

@@ -296,6 +296,7 @@ class Tools:
         self,
         quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")],
         as_of: Annotated[str | None, _AS_OF] = None,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """The quarterly skill audit: usage, success, learnings, staleness, decisions."""
 
@@ -308,6 +309,7 @@ class Tools:
                 repo=self.options.repo,
                 history_dir=self.options.history_dir,
                 now=_clock(as_of),
+                project=project,
             )
             return audit.to_document()
 
@@ -317,6 +319,7 @@ class Tools:
         self,
         month: Annotated[str, Field(description="YYYY-MM")],
         as_of: Annotated[str | None, _AS_OF] = None,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """The monthly learning review: themes, skills to fix, incidents, the prompt."""
 
@@ -328,6 +331,7 @@ class Tools:
                 settings=self.options.settings,
                 history_dir=self.options.history_dir,
                 now=_clock(as_of),
+                project=project,
             )
             return review.to_document()
 
@@ -346,6 +350,7 @@ class Tools:
         commit: Annotated[
             str | None, Field(description="Compare runs before and after this commit.")
         ] = None,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """Is the new version better? Success (exact test) and duration (rank test)."""
 
@@ -365,6 +370,7 @@ class Tools:
                 before_after=parse_moment(date, option="date") if date else None,
                 commit=commit,
                 repo=self.options.repo,
+                project=project,
             )
             return result.to_document()
 
@@ -381,6 +387,7 @@ class Tools:
         ] = None,
         depth: Annotated[int, Field(ge=1, le=8)] = 2,
         min_runs: Annotated[int, Field(ge=1, le=10000)] = 3,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """Which skill has done best on past tasks touching these folders (with evidence)."""
 
@@ -392,6 +399,7 @@ class Tools:
                 settings=self.options.settings,
                 kind=kind,
                 options=RecommendOptions(depth=depth, min_runs=min_runs),
+                project=project,
             )
             return result.to_document()
 
@@ -426,6 +434,7 @@ class Tools:
         self,
         quarter: Annotated[str, Field(description="YYYY-QN, e.g. 2025-Q4")],
         as_of: Annotated[str | None, _AS_OF] = None,
+        project: Annotated[str | None, Field(description="Only events of this project.")] = None,
     ) -> CallToolResult:
         """Drafted SKILL.md files for the audit's Create New rows (drafts; nothing installed)."""
 
@@ -438,6 +447,7 @@ class Tools:
                 repo=self.options.repo,
                 history_dir=self.options.history_dir,
                 now=_clock(as_of),
+                project=project,
             )
             return proposals.to_document()
 
