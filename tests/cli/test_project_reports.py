@@ -110,13 +110,17 @@ def test_detect_status_and_dashboard_of_one_project(tmp_path: Path, telemetry_di
     [events] = [t for t in everyone["trends"] if t["metric"] == "events_total"]
     assert [w["value"] for w in events["weeks"]][-2:] == [2.0, 24.0]
 
+    _run("dashboard", "--metrics", str(metrics), cwd=tmp_path, as_json=False)
+    team = (telemetry_dir / "dashboards" / f"weekly-{end}.md").read_text(encoding="utf-8")
+    assert "## Projects" in team  # two projects this week: the cross-project overview
+    assert "| alpha | 12 | 0.0% |" in team and "| beta | 12 | 100.0% |" in team
     said = _run("dashboard", "--metrics", str(metrics), "--project", "alpha", cwd=tmp_path,
                 as_json=False)  # fmt: skip
     page = telemetry_dir / "dashboards" / f"weekly-{end}-alpha.md"
     assert str(page) in said
     text = page.read_text(encoding="utf-8")
     assert "**Project:** alpha" in text
-    assert "12" in text
+    assert "## Projects" not in text
 
 
 def test_query_and_weekly_of_one_project(tmp_path: Path, telemetry_dir: Path) -> None:

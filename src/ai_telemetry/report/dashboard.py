@@ -74,6 +74,7 @@ def report_for(
     history: bool = True,
     weeks: int = 12,
     alerts: Sequence[Mapping[str, Any]] | None = None,
+    projects: bool = True,
 ) -> WeeklyReport:
     """Build the `WeeklyReport` of a metrics.json document.
 
@@ -88,6 +89,8 @@ def report_for(
             window's end, so the same document always gives the same report.
         weeks: how many weeks of history.
         alerts: open alerts; default: those of the alerting stage, when installed.
+        projects: add the cross-project overview of the window when the whole store's
+            document holds two projects or more (reads the store).
     """
     from ai_telemetry.analyze.metrics import document_project
     from ai_telemetry.report.weekly import load_experiments
@@ -100,7 +103,15 @@ def report_for(
         if project is None:
             experiments = load_experiments(settings, now=_end(doc))
     found = list(alerts) if alerts is not None else load_open_alerts(settings, project=project)
-    return build_report(doc, history=series, alerts=found, experiments=experiments)
+    report = build_report(doc, history=series, alerts=found, experiments=experiments)
+    by_project = (doc.get("events") or {}).get("by_project") or {}
+    if projects and project is None and len(by_project) >= 2 and settings.log_path.exists():
+        from ai_telemetry.analyze.window import window_from
+        from ai_telemetry.report.projects import project_overview
+
+        window = window_from(str(doc["window"]["start"]), str(doc["window"]["end"]))
+        report.projects = project_overview(settings, window)["projects"]
+    return report
 
 
 def make_dashboard(

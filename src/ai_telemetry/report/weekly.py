@@ -22,6 +22,7 @@ from ai_telemetry.report.targets import Assessment, assess, format_value, worst
 if TYPE_CHECKING:
     from ai_telemetry.analyze.sequential import Experiment
     from ai_telemetry.config import Settings
+    from ai_telemetry.documents.types import ProjectRowDoc
 
 Series = list[tuple[date, float | None]]
 History = Mapping[tuple[str, str], Series]
@@ -116,6 +117,9 @@ class WeeklyReport:
     """Skill experiments (new version vs previous) and their sequential verdicts."""
     project: str | None = None
     """The project the metrics are of (``aggregate --project``); None: every project."""
+    projects: list[ProjectRowDoc] = field(default_factory=list)
+    """The cross-project overview of the week (`ai_telemetry.report.projects`), when the
+    whole store's week holds two projects or more."""
 
     @property
     def week_label(self) -> str:

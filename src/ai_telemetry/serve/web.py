@@ -135,7 +135,8 @@ def render_week(
     doc = aggregate(window, settings=ctx.settings, project=project, progress=False, now=now)
     if project is not None and not doc["events"]["total"]:
         raise NoDataError(f"no events of project {project!r} in this week")
-    report = report_for(doc, settings=ctx.settings, history=True)
+    # the page carries its own overview, with links to each project's page (`with_picker`)
+    report = report_for(doc, settings=ctx.settings, history=True, projects=False)
     return render_html(report)
 
 
