@@ -15,7 +15,6 @@ from ai_telemetry.analyze.recommend import (
     normalize_folders,
     rank,
     recommend,
-    wilson,
 )
 from ai_telemetry.demo import generate
 from ai_telemetry.errors import AnalyticsError
@@ -104,10 +103,18 @@ def test_paths_are_normalised_to_folders_of_the_depth() -> None:
         normalize_folders(["../elsewhere"], depth=2)
 
 
-def test_wilson_interval() -> None:
-    """Known value: 8 of 10 is 49%-94%."""
-    low, high = wilson(8, 10)
+def test_wilson_interval_is_one_function() -> None:
+    """Known value: 8 of 10 is 49%-94% at 95%; the reports' two-sided interval and the
+    detectors' one-sided bounds at 97.5% are the same numbers."""
+    from ai_telemetry.alert.models import wilson_bounds
+    from ai_telemetry.analyze.proportions import wilson
+    from ai_telemetry.analyze.recommend import Z_95
+    from ai_telemetry.report.stats import wilson_interval
+
+    low, high = wilson(8, 10, Z_95)
     assert (0.490, 0.943) == (round(low, 3), round(high, 3))
+    assert wilson_interval(8, 10) == pytest.approx((low, high))
+    assert wilson_bounds(8, 10, 0.975) == pytest.approx((low, high))
 
 
 def test_recommend_reads_the_warehouse(tmp_path: Path) -> None:

@@ -178,14 +178,9 @@ def series_alpha(false_alarms_per_year: float, series: int) -> float:
 
 def wilson_bounds(k: float, n: float, confidence: float) -> tuple[float, float]:
     """One-sided Wilson score bounds of a proportion ``k / n`` at ``confidence`` each."""
-    if n <= 0:
-        return 0.0, 1.0
-    z = normal_quantile(confidence)
-    p = min(max(k / n, 0.0), 1.0)
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2.0 * n)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    from ai_telemetry.analyze.proportions import wilson
+
+    return wilson(k, n, normal_quantile(confidence))
 
 
 def count_surprise(k: float, past: Sequence[float], *, exposure: float = 1.0) -> float:

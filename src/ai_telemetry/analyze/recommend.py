@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from ai_telemetry.analyze.proportions import wilson
 from ai_telemetry.errors import AnalyticsError
 from ai_telemetry.ports import SkillRun
 
@@ -151,17 +152,6 @@ def _prefixes(folders: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def wilson(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval of a success rate (``n`` may be a weight); (0, 1) for n = 0."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 class _Indexed:
     """Runs with their folder prefixes computed once (an evaluation ranks many tasks)."""
 
@@ -202,7 +192,7 @@ def rank(
         successes = sum(w for r, w in items if r.outcome == "success")
         assert prior is not None
         score = (successes + o.prior_strength * prior) / (weight + o.prior_strength)
-        low, high = wilson(successes, weight)
+        low, high = wilson(successes, weight, Z_95)
         durations = [r.duration_seconds for r, _ in items if r.duration_seconds is not None]
         scores.append(
             SkillScore(

@@ -34,14 +34,9 @@ def _z(confidence: float) -> float:
 
 def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson's score interval for ``successes / n``; (0, 1) when ``n`` is 0."""
-    if n <= 0:
-        return 0.0, 1.0
-    z = _z(confidence)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    from ai_telemetry.analyze.proportions import wilson
+
+    return wilson(successes, n, _z(confidence))
 
 
 def newcombe_interval(
