@@ -132,3 +132,17 @@ def test_refused_is_not_a_config_key(tmp_path: Path) -> None:
     (directory / "config.toml").write_text('refused = "x"\n')
     settings = load_settings(cwd=tmp_path, environ={})
     assert ((), "x") == (settings.refused, settings.extra["refused"])
+
+
+def test_safe_url_hides_every_password() -> None:
+    """Messages name a store URL without its password, whatever the password holds."""
+    from ai_telemetry.config import safe_url
+
+    cases = {
+        "postgresql://u:s3cret@db:5432/t": "postgresql://u:***@db:5432/t",
+        "postgresql://u:a/b@c@db/t": "postgresql://u:***@db/t",
+        "postgresql://u@db/t": "postgresql://u@db/t",
+        "postgresql://db/t": "postgresql://db/t",
+        "duckdb": "duckdb",
+    }
+    assert {url: safe_url(url) for url in cases} == cases

@@ -469,3 +469,14 @@ def pushgateway(settings: Settings) -> tuple[str | None, str]:
             f'{where} url = {url!r} is not an http(s) URL; write url = "http://pushgateway:9091"'
         )
     return url, job
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages (``user:secret@host`` -> ``user:***@host``;
+    the last ``@`` ends the credentials, so a password holding ``@`` or ``/`` is hidden too)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user, colon, _ = creds.partition(":")
+    return f"{scheme}://{user}:***@{host}" if colon else url

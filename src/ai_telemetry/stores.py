@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Final
 
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, safe_url
 from ai_telemetry.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def _duckdb(
     scheme = store_scheme(chosen)
     if scheme != "duckdb":
         raise ConfigError(
-            f"store {_shown(chosen)!r} (from {_origin(url)}): unknown kind {scheme!r}; this "
+            f"store {safe_url(chosen)!r} (from {_origin(url)}): unknown kind {scheme!r}; this "
             f"build has {', '.join(SCHEMES)}; set {STORE_ENV}=duckdb or remove [store] url"
         )
     return open_duckdb(settings, progress=progress, window=window)
@@ -169,16 +169,6 @@ def _origin(url: str | None) -> str:
     if os.environ.get(STORE_ENV, "").strip():
         return STORE_ENV
     return "[store] url in config.toml"
-
-
-def _shown(url: str) -> str:
-    """The URL without a password (``user:secret@host`` -> ``user:***@host``)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
 def open_ingested(

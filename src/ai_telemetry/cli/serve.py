@@ -73,11 +73,11 @@ def serve_cmd(  # noqa: PLR0917 (click passes options positionally)
     """
     import os
 
-    from ai_telemetry.config import load_settings
+    from ai_telemetry.config import load_settings, safe_url
     from ai_telemetry.serve.app import run_server
     from ai_telemetry.serve.body import BodyLimits
     from ai_telemetry.serve.context import ServeOptions
-    from ai_telemetry.store.postgres import is_postgres_url, safe_url
+    from ai_telemetry.store.postgres import is_postgres_url
     from ai_telemetry.stores import STORE_ENV, store_url
 
     settings = load_settings(telemetry_dir=directory)

@@ -231,8 +231,9 @@ def check_store(settings: Settings, url: str) -> None:
     """
     import sys
 
+    from ai_telemetry.config import safe_url
     from ai_telemetry.errors import AnalyticsError
-    from ai_telemetry.store.postgres import PostgresStore, safe_url
+    from ai_telemetry.store.postgres import PostgresStore
 
     try:
         with PostgresStore(url, settings=settings):

@@ -47,7 +47,7 @@ class StoreSender:
         should_stop: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
-        from ai_telemetry.store.postgres import safe_url
+        from ai_telemetry.config import safe_url
 
         self.store = store
         self.url = safe_url(store.url)

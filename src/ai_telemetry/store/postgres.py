@@ -43,7 +43,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ai_telemetry.config import Settings
+from ai_telemetry.config import Settings, safe_url
 from ai_telemetry.errors import AnalyticsError, ConfigError, QueryRefusedError
 from ai_telemetry.store import columns
 from ai_telemetry.store.columns import COLUMN_NAMES, FIELD_TYPES
@@ -180,11 +180,6 @@ that drops and re-creates them (as 3 does)."""
 def is_postgres_url(value: str | None) -> bool:
     """True for a ``postgresql://`` (or ``postgres://``) URL."""
     return value is not None and value.startswith(URL_PREFIXES)
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password (for messages)."""
-    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
 
 
 def partition_name(month: date) -> str:
