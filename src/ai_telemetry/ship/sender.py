@@ -46,6 +46,13 @@ TIMEOUT = 30.0
 """Seconds to wait for the server to connect and to answer one batch."""
 
 
+def backoff(rng: random.Random, attempt: int, *, base: float, cap: float) -> float:
+    """The wait before retry ``attempt`` (1, 2, ...): exponential backoff with full jitter,
+    ``uniform(0, min(cap, base * 2**(attempt - 1)))`` (the AWS architecture blog's rule: clients
+    retrying together spread out)."""
+    return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
 class BatchTooLarge(ShipError):
     """The server answered 413: the batch is over its body limit."""
 
@@ -232,7 +239,7 @@ class Sender:
             self._sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
-        return self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+        return backoff(self._rng, attempt, base=self.backoff_base, cap=self.backoff_cap)
 
     def _post(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
         conn = self._connection()

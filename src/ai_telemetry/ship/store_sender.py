@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ai_telemetry.errors import AITelemetryError, ShipError
-from ai_telemetry.ship.sender import BatchResult
+from ai_telemetry.ship.sender import BatchResult, backoff
 
 if TYPE_CHECKING:
     from ai_telemetry.store.postgres import PostgresStore
@@ -79,8 +79,7 @@ class StoreSender:
             if self.should_stop():
                 raise ShipError(f"stopped while retrying ({self.last_problem})")
             self.retries += 1
-            cap = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-            self._sleep(self._rng.uniform(cap / 2, cap))
+            self._sleep(backoff(self._rng, attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP))
 
     def _store(self, lines: bytes, attempt: int) -> BatchResult:
         if not self._open:
