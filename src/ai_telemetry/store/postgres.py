@@ -16,11 +16,14 @@ Layout (migration 1, see `MIGRATIONS`):
 - ``event_ids``: one row per ``event_id`` with the ``ts`` its stored copy has. A partitioned
   table's unique key must include the partition key, so ``(event_id, ts)`` alone would let a
   copy whose timestamp moved (collectors re-write an event that grew) land twice; this table
-  is the global unique key. A batch first upserts its ids here (sorted, so concurrent writers
-  lock in one order and never deadlock), which row-locks them until commit; then, in a new
-  statement (a new snapshot, after any concurrent writer of the same ids committed), deletes
-  the stored copies it replaces; then inserts. A retry, or the same batch sent to two servers,
-  never doubles a row; a later copy replaces the earlier one, as in the DuckDB warehouse.
+  is the global unique key. A batch first inserts its ids here (sorted, so concurrent writers
+  lock in one order and never deadlock), which row-locks them until commit. When one is
+  already stored (or a concurrent writer's, whose commit the insert waits for), that insert
+  fails on the key, its savepoint undoes it, and the batch upserts its ids instead; then, in a
+  new statement (a new snapshot, after any concurrent writer of the same ids committed),
+  deletes the stored copies it replaces. Then it inserts its rows. A retry, or the same batch
+  sent to two servers, never doubles a row; a later copy replaces the earlier one, as in the
+  DuckDB warehouse.
 - ``events``: a view with every column of the contract (typed ones as stored, the rest out of
   ``extra``), and the ``query`` views over it (`ai_telemetry.store.columns.VIEWS`), so the same
   SQL reads both engines.
@@ -28,7 +31,8 @@ Layout (migration 1, see `MIGRATIONS`):
   ``metric_cache``, ``load_state`` (what `PostgresStore.load_warehouse` already sent).
 
 Batches arrive by ``COPY`` (CSV written by DuckDB from the contract's typed select, so ids and
-validity are exactly the DuckDB warehouse's) into a temporary table, then merge as above.
+validity are exactly the DuckDB warehouse's) into a temporary table (``extra`` as text, parsed
+into jsonb once its null fields are gone), then merge as above.
 """
 
 from __future__ import annotations
