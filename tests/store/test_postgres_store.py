@@ -121,6 +121,46 @@ def test_moved_timestamp_replaces_across_partitions(store: PostgresStore, tmp_pa
     assert [("e1", "2025-04-01 00:01:00")] == ids
 
 
+def test_stored_id_last_in_a_batch_of_new_ones(store: PostgresStore, tmp_path: Path) -> None:
+    """A batch of new ids whose last (in id order) is stored, moved to another month: the new
+    ones are stored once, the stored one replaced (the plain id insert undone, then the upsert)."""
+    store.ingest_jsonl(_write(tmp_path / "a.jsonl", [_call(9, "2025-03-31T23:59:00Z")]))
+    batch = [_call(n, "2025-04-02T10:00:00Z") for n in range(9)]
+    batch.append(_call(9, "2025-04-01T00:01:00Z", outcome="error"))
+    report = store.ingest_jsonl(_write(tmp_path / "b.jsonl", batch))
+    assert (10, 1) == (report.sent, report.replaced)
+    with store.connection() as con:
+        rows = con.execute("SELECT event_id, ts::text, outcome FROM events").fetchall()
+        ids = con.execute("SELECT count(*), count(DISTINCT event_id) FROM event_ids").fetchone()
+    assert 10 == len(rows) == len({r[0] for r in rows})
+    assert ("e9", "2025-04-01 00:01:00", "error") in rows
+    assert (10, 10) == ids
+
+
+def _csv_row(event_id: str, ts: str, extra: str) -> str:
+    cells = [event_id, ts, "tool_call", *[""] * (len(TYPED_COLUMNS) - 3)]
+    return ",".join([*cells, '"' + extra.replace('"', '""') + '"', "1"]) + "\n"
+
+
+def test_failed_batch_stores_nothing(store: PostgresStore, tmp_path: Path) -> None:
+    """A batch whose last row's ``extra`` is not JSON fails whole: no row, no id, no
+    generation bump (the ids were inserted before the rows failed)."""
+    from ai_telemetry.errors import AnalyticsError
+
+    csv = tmp_path / "b.csv"
+    good = [_csv_row(f"e{n}", "2025-03-02 10:00:00", '{"tags": null}') for n in range(5)]
+    csv.write_text("".join([*good, _csv_row("e9", "2025-03-02 10:00:00", "{not json")]))
+    before = store.generation()
+    with pytest.raises(AnalyticsError, match="PostgreSQL said"):
+        store.copy_csv(csv)
+    with store.connection() as con:
+        ids = con.execute("SELECT count(*) FROM event_ids").fetchone()
+    assert (0, (0,), before) == (store.count(), ids, store.generation())
+    csv.write_text("".join(good))
+    assert 5 == store.copy_csv(csv).sent
+    assert 5 == store.count()
+
+
 def test_invalid_lines_are_not_stored(store: PostgresStore, tmp_path: Path) -> None:
     """A line the contract refuses (a negative duration) is left out, the rest stored."""
     good = _call(1, "2025-03-02T10:00:00Z", duration_seconds=1.5)
@@ -152,6 +192,9 @@ def test_extra_fields_round_trip_through_jsonb(store: PostgresStore, tmp_path: P
     assert ["outcome", "failed_count", "passed_count"] == names
     assert [("failed", 3.0, 40.0)] == rows
     assert [("abcdef1",)] == store.read_only_query("SELECT commit_hash FROM commits")[1]
+    with store.connection() as con:  # stored without the null fields
+        extras = con.execute("SELECT extra FROM event_rows ORDER BY event_id").fetchall()
+    assert [({"commit_hash": "abcdef1"},), ({"failed_count": 3, "passed_count": 40},)] == extras
 
 
 def test_query_cannot_write(store: PostgresStore) -> None:

@@ -16,11 +16,14 @@ Layout (migration 1, see `MIGRATIONS`):
 - ``event_ids``: one row per ``event_id`` with the ``ts`` its stored copy has. A partitioned
   table's unique key must include the partition key, so ``(event_id, ts)`` alone would let a
   copy whose timestamp moved (collectors re-write an event that grew) land twice; this table
-  is the global unique key. A batch first upserts its ids here (sorted, so concurrent writers
-  lock in one order and never deadlock), which row-locks them until commit; then, in a new
-  statement (a new snapshot, after any concurrent writer of the same ids committed), deletes
-  the stored copies it replaces; then inserts. A retry, or the same batch sent to two servers,
-  never doubles a row; a later copy replaces the earlier one, as in the DuckDB warehouse.
+  is the global unique key. A batch first inserts its ids here (sorted, so concurrent writers
+  lock in one order and never deadlock), which row-locks them until commit. When one is
+  already stored (or a concurrent writer's, whose commit the insert waits for), that insert
+  fails on the key, its savepoint undoes it, and the batch upserts its ids instead; then, in a
+  new statement (a new snapshot, after any concurrent writer of the same ids committed),
+  deletes the stored copies it replaces. Then it inserts its rows. A retry, or the same batch
+  sent to two servers, never doubles a row; a later copy replaces the earlier one, as in the
+  DuckDB warehouse.
 - ``events``: a view with every column of the contract (typed ones as stored, the rest out of
   ``extra``), and the ``query`` views over it (`ai_telemetry.store.columns.VIEWS`), so the same
   SQL reads both engines.
@@ -28,7 +31,8 @@ Layout (migration 1, see `MIGRATIONS`):
   ``metric_cache``, ``load_state`` (what `PostgresStore.load_warehouse` already sent).
 
 Batches arrive by ``COPY`` (CSV written by DuckDB from the contract's typed select, so ids and
-validity are exactly the DuckDB warehouse's) into a temporary table, then merge as above.
+validity are exactly the DuckDB warehouse's) into a temporary table (``extra`` as text, parsed
+into jsonb once its null fields are gone), then merge as above.
 """
 
 from __future__ import annotations
@@ -460,9 +464,10 @@ class PostgresStore:
                 # the id upsert sorts the batch: in memory, not in 4 MB runs on disk
                 cur.execute("SET LOCAL work_mem = '64MB'")
                 # Not ``LIKE event_rows``: that would hold a lock on the parent table that
-                # creating a partition (on another connection, below) waits for.
+                # creating a partition (on another connection, below) waits for. ``extra`` is
+                # text here, parsed once on the way out (`_merge`), not as jsonb on the way in.
                 cur.execute(
-                    f"CREATE TEMP TABLE staging ({_typed_defs()}, extra jsonb, seq bigint) "
+                    f"CREATE TEMP TABLE staging ({_typed_defs()}, extra text, seq bigint) "
                     "ON COMMIT DROP"
                 )
                 cols = self._copy_columns()
@@ -472,22 +477,26 @@ class PostgresStore:
                 ):
                     while block := fh.read(1 << 20):
                         copy.write(block)
-                row = cur.execute("SELECT count(*), min(ts), max(ts) FROM staging").fetchone()
-                if not row or not row[0]:
+                sent = cur.rowcount
+                row = cur.execute("SELECT min(ts), max(ts) FROM staging").fetchone()
+                if not row or row[0] is None:
                     return report
-                months = [row[1], row[2]]
-                if _month(row[1]) != _month(row[2]):
-                    found = cur.execute(
-                        "SELECT DISTINCT date_trunc('month', ts) FROM staging"
-                    ).fetchall()
-                    months = [r[0] for r in found]
-                report.partitions = self._ensure_in(months)
-                report.sent = int(row[0])
+                report.partitions = self._ensure_in(cur, row[0], row[1])
+                report.sent = sent
                 report.replaced = self._merge(cur)
         return report
 
-    def _ensure_in(self, months: list[datetime]) -> list[str]:
+    def _ensure_in(self, cur: psycopg.Cursor[Any], first: datetime, last: datetime) -> list[str]:
+        """Create the partitions of the staged rows' months, ``first`` to ``last``."""
         have = {p[0] for p in self.partition_tables()}
+        month, span = _month(first), []
+        while month <= _month(last):
+            span.append(month)
+            month = _next_month(month)
+        if all(partition_name(m) in have for m in span):
+            return []
+        found = cur.execute("SELECT DISTINCT date_trunc('month', ts) FROM staging").fetchall()
+        months = [r[0] for r in found]
         if all(partition_name(_month(m)) in have for m in months):
             return []
         # On another connection, committed before this batch goes on: creating a partition
@@ -497,7 +506,43 @@ class PostgresStore:
 
     @staticmethod
     def _merge(cur: psycopg.Cursor[Any]) -> int:
-        """staging -> event_ids, event_rows (see the module docstring); the copies replaced."""
+        """staging -> event_ids, event_rows (see the module docstring); the copies replaced.
+
+        First a plain insert of the ids (sorted), in a savepoint: when none of them is stored
+        yet (the usual batch) that is all, and cheaper than the upsert. A stored id (a retry,
+        a copy that grew, or a concurrent writer's batch that committed first: the insert
+        waited for its row lock) fails it with a unique violation; the savepoint then undoes
+        it and the upsert below finds and replaces the stored copies.
+        """
+        import psycopg
+
+        con = cur.connection
+        replaced = 0
+        try:
+            with con.transaction():
+                cur.execute(
+                    "INSERT INTO event_ids (event_id, ts) "
+                    "SELECT event_id, ts FROM staging ORDER BY event_id"
+                )
+        except psycopg.errors.UniqueViolation:
+            replaced = PostgresStore._replace(cur)
+        cols = ", ".join(_q(n) for n in TYPED_COLUMNS)
+        # json_strip_nulls on the text, then one jsonb parse of what is left: half the cost
+        # of parsing every key as jsonb and stripping afterwards (the same value: the keys
+        # are distinct, `csv_select_sql`).
+        cur.execute(
+            f"INSERT INTO event_rows ({cols}, extra, seq) "
+            f"SELECT {cols}, json_strip_nulls(extra::json)::jsonb, "
+            "(SELECT value::bigint + 1 FROM meta WHERE key = 'seq') FROM staging"
+        )
+        cur.execute(
+            "UPDATE meta SET value = (value::bigint + 1)::text WHERE key IN ('generation', 'seq')"
+        )
+        return replaced
+
+    @staticmethod
+    def _replace(cur: psycopg.Cursor[Any]) -> int:
+        """Upsert the staged ids, delete the stored copies they replace; how many."""
         cur.execute("CREATE TEMP TABLE moved (event_id text, prev_ts timestamp) ON COMMIT DROP")
         cur.execute(
             "WITH up AS (INSERT INTO event_ids AS i (event_id, ts) "
@@ -514,15 +559,6 @@ class PostgresStore:
                 "DELETE FROM event_rows e USING moved m "
                 "WHERE e.event_id = m.event_id AND e.ts = m.prev_ts"
             )
-        cols = ", ".join(_q(n) for n in TYPED_COLUMNS)
-        cur.execute(
-            f"INSERT INTO event_rows ({cols}, extra, seq) "
-            f"SELECT {cols}, jsonb_strip_nulls(extra), "
-            "(SELECT value::bigint + 1 FROM meta WHERE key = 'seq') FROM staging"
-        )
-        cur.execute(
-            "UPDATE meta SET value = (value::bigint + 1)::text WHERE key IN ('generation', 'seq')"
-        )
         return max(replaced, 0)
 
     def ingest_jsonl(self, path: Path) -> LoadReport:
