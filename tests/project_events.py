@@ -1,12 +1,20 @@
-"""Events of two projects over two weeks, shared by the --project tests of the CLI and the API."""
+"""Events of two projects over two weeks, and the command runner, shared by the --project tests
+of the CLI and the API."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+CLI = str(Path(sys.executable).with_name("ai-telemetry"))
+"""The installed command of this venv (run as a user runs it: a subprocess)."""
 
 
 def two_projects(monday: datetime) -> list[dict[str, Any]]:
@@ -47,3 +55,22 @@ def write_log(path: Path, events: list[dict[str, Any]]) -> None:
     """``events`` as the JSON Lines log at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+
+def run_cli(*args: str, cwd: Path, as_json: bool = True, ok: bool = True) -> Any:
+    """Run ``ai-telemetry ARGS`` in ``cwd``: its ``--json`` document (``as_json``), else its
+    stdout and stderr; with ``ok=False`` it must fail, and its output is returned."""
+    done = subprocess.run(
+        [CLI, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=180,
+        check=False,
+    )
+    if not ok:
+        assert done.returncode != 0, done.stdout
+        return done.stdout + done.stderr
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if as_json else done.stdout + done.stderr

@@ -4,30 +4,11 @@ project's events count (issue 16 §5)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from project_events import days_back, last_monday, two_projects, write_log
-
-CLI = str(Path(sys.executable).with_name("ai-telemetry"))
-
-
-def _run(*args: str, cwd: Path) -> Any:
-    done = subprocess.run(
-        [CLI, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from project_events import run_cli as _run
 
 
 def test_top_and_trend_count_only_the_project(tmp_path: Path, telemetry_dir: Path) -> None:
@@ -84,7 +65,5 @@ def test_projects_overview_matches_each_projects_own_documents(
         assert row["events"] == own["events"]["total"]
         assert row["skill_invocations"] == sum(own["metrics"]["skill_invocation_total"].values())
     assert doc["events_without_project"] == 0
-    text = subprocess.run(
-        [CLI, "projects", "--days", days], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout
+    text = _run("projects", "--days", days, cwd=tmp_path, as_json=False)
     assert "alpha: 4 skill runs (75.0% success)" in text

@@ -7,28 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from project_events import last_monday, write_log
-
-CLI = str(Path(sys.executable).with_name("ai-telemetry"))
-
-
-def _run(*args: str, cwd: Path, as_json: bool = True) -> Any:
-    done = subprocess.run(
-        [CLI, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if as_json else done.stdout + done.stderr
+from project_events import CLI, last_monday, write_log
+from project_events import run_cli as _run
 
 
 def _runs(day: datetime, project: str, n: int, outcome: str) -> list[dict[str, Any]]:

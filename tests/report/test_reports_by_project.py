@@ -3,29 +3,13 @@ skills`` (issue 16 §5): each reads only that project's learnings, incidents and
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from project_events import run_cli as _run
 from project_events import write_log
 
-CLI = str(Path(sys.executable).with_name("ai-telemetry"))
 AS_OF = "2026-12-01T00:00:00Z"
-
-
-def _run(*args: str, cwd: Path, ok: bool = True) -> Any:
-    done = subprocess.run(
-        [CLI, *args], cwd=cwd, capture_output=True, text=True, env=os.environ.copy(),
-        timeout=180, check=False,
-    )  # fmt: skip
-    if not ok:
-        assert done.returncode != 0
-        return done.stdout + done.stderr
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def _events() -> list[dict[str, Any]]:
