@@ -88,6 +88,9 @@ def test_detect_status_and_dashboard_of_one_project(tmp_path: Path, telemetry_di
     [events] = [t for t in status["trends"] if t["metric"] == "events_total"]
     assert [w["value"] for w in events["weeks"]][-2:] == [2.0, 12.0]  # alpha's own history
 
+    nobody = _run("status", "--metrics", str(metrics), "--project", "nobody", "--json",
+                  cwd=tmp_path)  # fmt: skip
+    assert (nobody["events_total"], nobody["overall"]) == (0, "no data")  # not "on target"
     everyone = _run("status", "--metrics", str(metrics), "--json", cwd=tmp_path)
     assert (everyone["project"], everyone["events_total"]) == (None, 24)
     assert {None, "alpha"} <= {a["project"] for a in everyone["alerts"]}  # every scope's

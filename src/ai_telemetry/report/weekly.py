@@ -141,7 +141,10 @@ class WeeklyReport:
         return sorted(flagged, key=lambda r: order[r.assessment.status])
 
     def overall(self) -> str:
-        """The worst status of the week."""
+        """The worst status of the week; ``no data`` for a week without events (a project
+        name mistyped, or telemetry not flowing, must not read as all on target)."""
+        if not self.events_total:
+            return "no data"
         return worst([r.assessment.status for r in self.attention()] or ["on target"])
 
 
