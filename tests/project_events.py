@@ -57,9 +57,9 @@ def write_log(path: Path, events: list[dict[str, Any]]) -> None:
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
 
 
-def run_cli(*args: str, cwd: Path, as_json: bool = True, ok: bool = True) -> Any:
-    """Run ``ai-telemetry ARGS`` in ``cwd``: its ``--json`` document (``as_json``), else its
-    stdout and stderr; with ``ok=False`` it must fail, and its output is returned."""
+def run_cli(*args: str, cwd: Path, as_json: bool = True, code: int = 0) -> Any:
+    """Run ``ai-telemetry ARGS`` in ``cwd``; it must exit with ``code``. Its ``--json`` document
+    (``as_json``; a failing command's is ``{"error": ...}``), else its stdout and stderr."""
     done = subprocess.run(
         [CLI, *args],
         cwd=cwd,
@@ -69,8 +69,5 @@ def run_cli(*args: str, cwd: Path, as_json: bool = True, ok: bool = True) -> Any
         timeout=180,
         check=False,
     )
-    if not ok:
-        assert done.returncode != 0, done.stdout
-        return done.stdout + done.stderr
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == code, done.stdout + done.stderr
     return json.loads(done.stdout) if as_json else done.stdout + done.stderr

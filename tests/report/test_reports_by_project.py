@@ -75,8 +75,8 @@ def test_reviews_and_audits_of_one_project(tmp_path: Path, telemetry_dir: Path) 
     compare = ("compare", "skill", "tdd", "--before-after", "2026-11-10", "--json")
     doc = _run(*compare, "--project", "alpha", cwd=tmp_path)
     assert (doc["project"], doc["a"]["runs"], doc["b"]["runs"]) == ("alpha", 6, 6)
-    assert "no finished runs of skill 'tdd'" in _run(*compare, "--project", "beta", cwd=tmp_path,
-                                                     ok=False)  # fmt: skip
+    failed = _run(*compare, "--project", "beta", cwd=tmp_path, code=1)
+    assert "no finished runs of skill 'tdd'" in failed["error"]
 
     drafts = _run("propose", "skills", "--quarter", "2026-Q4", "--as-of", AS_OF, "--project",
                   "beta", "--json", cwd=tmp_path)  # fmt: skip
