@@ -166,13 +166,22 @@ def for_project(
     """
     if project is None or document_project(document) == project:
         return dict(document)
+    window = document_window(document)
+    return compute_metrics(window, settings=settings, project=project, allow_empty=True)
+
+
+def document_window(document: Mapping[str, Any]) -> Window:
+    """The window a metrics document is of.
+
+    Raises:
+        AnalyticsError: the document has no window {start, end}, or a malformed one.
+    """
     from ai_telemetry.analyze.window import window_from
 
     span = document.get("window")
     if not isinstance(span, Mapping) or not span.get("start") or not span.get("end"):
         raise AnalyticsError("metrics.json has no window {start, end}; run `aggregate` again")
-    window = window_from(str(span["start"]), str(span["end"]), names=("window.start", "window.end"))
-    return compute_metrics(window, settings=settings, project=project, allow_empty=True)
+    return window_from(str(span["start"]), str(span["end"]), names=("window.start", "window.end"))
 
 
 def project_slug(project: str) -> str:
@@ -201,6 +210,7 @@ __all__ = [
     "compute_metrics",
     "default_window",
     "document_project",
+    "document_window",
     "for_project",
     "metrics_document",
     "metrics_path_for",

@@ -92,7 +92,7 @@ def report_for(
         projects: add the cross-project overview of the window when the whole store's
             document holds two projects or more (reads the store).
     """
-    from ai_telemetry.analyze.metrics import document_project
+    from ai_telemetry.analyze.metrics import document_project, document_window
     from ai_telemetry.report.weekly import load_experiments
 
     project = document_project(doc)
@@ -106,11 +106,10 @@ def report_for(
     report = build_report(doc, history=series, alerts=found, experiments=experiments)
     by_project = (doc.get("events") or {}).get("by_project") or {}
     if projects and project is None and len(by_project) >= 2 and settings.log_path.exists():
-        from ai_telemetry.analyze.window import window_from
         from ai_telemetry.report.projects import project_overview
 
-        window = window_from(str(doc["window"]["start"]), str(doc["window"]["end"]))
-        report.projects = project_overview(settings, window)["projects"]
+        overview = project_overview(settings, document_window(doc), alerts=found)
+        report.projects = overview["projects"]
     return report
 
 

@@ -72,8 +72,11 @@ def project_row(
     }
 
 
-def project_overview(settings: Settings, window: Window) -> ProjectsDocument:
-    """The overview document of ``window`` (ingests what is new first).
+def project_overview(
+    settings: Settings, window: Window, *, alerts: Sequence[Mapping[str, Any]] | None = None
+) -> ProjectsDocument:
+    """The overview document of ``window`` (ingests what is new first); ``alerts``: the open
+    alerts when the caller has read them already (default: read here).
 
     Raises:
         AnalyticsError: the store cannot be read. AlertError: alerts.log cannot be read.
@@ -82,7 +85,8 @@ def project_overview(settings: Settings, window: Window) -> ProjectsDocument:
     from ai_telemetry.documents import header, utc_text
     from ai_telemetry.stores import open_ingested
 
-    alerts = open_alerts(settings)
+    if alerts is None:
+        alerts = open_alerts(settings)
     with open_ingested(settings, progress=False) as store:
         whole = store.catalogue(window)
         names = sorted(whole["events"].get("by_project") or {})
