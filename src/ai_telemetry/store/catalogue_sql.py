@@ -765,14 +765,19 @@ def llm_responses(
     return [tuple(r) for r in con.execute(text, params).fetchall()]
 
 
+def project_clause(project: str | None) -> tuple[str, list[Any]]:
+    """The `` AND project = ?`` clause and its parameter, or nothing for every project."""
+    return ("", []) if project is None else (" AND project = ?", [project])
+
+
 def root_causes(con: Any, lo: datetime, hi: datetime, project: str | None = None) -> dict[str, int]:
     """Incidents opened per root cause in ``[lo, hi)`` (naive UTC), of ``project`` if given."""
-    only = " AND project = ?" if project is not None else ""
+    only, param = project_clause(project)
     rows = con.execute(
         "SELECT root_cause, count(DISTINCT coalesce(incident_id, event_id)) FROM events "
         "WHERE event_type = 'incident_opened' AND root_cause IS NOT NULL AND ts >= ? AND ts < ?"
         f"{only} GROUP BY 1 ORDER BY 1",
-        [lo, hi] + ([project] if project is not None else []),
+        [lo, hi, *param],
     ).fetchall()
     return {str(cause): int(n) for cause, n in rows}
 
@@ -822,16 +827,16 @@ def skill_version_runs(
 def task_runs(con: Any, until: datetime | None, project: str | None = None) -> list[SkillRun]:
     """Terminal skill runs with ``folders``, oldest first, before ``until`` (naive UTC), of
     ``project`` when given."""
+    only, param = project_clause(project)
     sql = (
         "SELECT skill, ts, outcome, duration_seconds, folders, task_kind FROM events "
         "WHERE event_type = 'skill_execution' AND skill IS NOT NULL AND folders IS NOT NULL "
         f"AND outcome IN {TERMINALS}"
         + ("" if until is None else " AND ts < ?")
-        + ("" if project is None else " AND project = ?")
+        + only
         + " ORDER BY ts, event_id"
     )
-    params = [v for v in (until, project) if v is not None]
-    rows = con.execute(sql, params).fetchall()
+    rows = con.execute(sql, [*([] if until is None else [until]), *param]).fetchall()
     return [
         SkillRun(
             skill=str(skill),

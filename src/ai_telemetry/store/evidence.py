@@ -10,15 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ai_telemetry.ports import TERMINAL_OUTCOMES, Incident, LearningRow
-from ai_telemetry.store.catalogue_sql import DUCKDB, Dialect
-
-_TERMINALS = "(" + ", ".join(f"'{o}'" for o in TERMINAL_OUTCOMES) + ")"
-
-
-def _only(project: str | None) -> tuple[str, list[Any]]:
-    """The ``AND project = ?`` clause and its parameter, or nothing for every project."""
-    return ("", []) if project is None else (" AND project = ?", [project])
+from ai_telemetry.ports import Incident, LearningRow
+from ai_telemetry.store.catalogue_sql import DUCKDB, TERMINALS, Dialect
+from ai_telemetry.store.catalogue_sql import project_clause as _only
 
 
 def learnings(
@@ -88,7 +82,7 @@ def skill_outcomes(
     only, param = _only(project)
     rows = con.execute(
         "SELECT ts, skill_version, outcome, duration_seconds, context_tokens FROM events "
-        f"WHERE event_type = 'skill_execution' AND skill = ? AND outcome IN {_TERMINALS}{only} "
+        f"WHERE event_type = 'skill_execution' AND skill = ? AND outcome IN {TERMINALS}{only} "
         "ORDER BY ts, event_id",
         [skill, *param],
     ).fetchall()
