@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from store_test_helpers import append_raw, event
 
 from ai_telemetry.analyze.metrics import catalogue
@@ -62,6 +63,41 @@ def test_file_order_holds_across_parallel_read_blocks(settings: Settings) -> Non
     append_raw(settings, [request(1, 900), *filler, request(1, 3), *filler[:5], request(2, 1)])
     got = rows(settings, "SELECT output_tokens, count(*) OVER () FROM events WHERE event_id='r1'")
     assert got == [(3.0, 1)]
+
+
+def test_later_copy_spelled_with_escapes_still_wins(settings: Settings) -> None:
+    """A later copy whose id is written with JSON escapes (``r\\u0031`` is ``r1``) is not
+    found on the raw text; the copies found then fall short and everything is read again."""
+    escaped = orjson.dumps(request(1, 159)).replace(b'"r1"', b'"r\\u0031"') + b"\n"
+    append_raw(settings, [request(1, 2), request(1, 40), escaped, request(2, 7)])
+    got = rows(settings, "SELECT event_id, output_tokens FROM events ORDER BY 1")
+    assert got == [("r1", 159.0), ("r2", 7.0)]
+
+
+def test_ids_with_pattern_characters_and_mentions_elsewhere(settings: Settings) -> None:
+    """Ids holding regular-expression characters and quotes are matched literally, and a line
+    that only mentions an id in another field is not taken for a copy."""
+    weird = 'r.1+(x)|"q"'
+    first, last = request(1, 2), request(1, 159)
+    first["event_id"] = last["event_id"] = weird
+    mention = request(3, 1)
+    mention["model"] = "r"  # a name; the id text below sits in a free-text field
+    mention["error_message"] = weird
+    other = request(4, 8)
+    other["event_id"] = "r11"  # what an unescaped pattern "r.1" would also match
+    append_raw(settings, [first, other, mention, last])
+    got = rows(settings, "SELECT event_id, output_tokens FROM events ORDER BY 2")
+    assert got == [("r3", 1.0), ("r11", 8.0), (weird, 159.0)]
+
+
+def test_lean_read_of_a_window_keeps_the_last_copy(settings: Settings) -> None:
+    """The first run's in-memory read of one window settles copies the same way."""
+    append_raw(settings, [request(1, 2), request(2, 7), request(1, 159)])
+    window = Window(parse_moment("2025-12-15T00:00:00Z"), parse_moment("2025-12-22T00:00:00Z"))
+    with DuckDBStore.from_log(settings, window, progress=False) as store:
+        store.ingest()
+        got = store.con.execute("SELECT event_id, output_tokens FROM events ORDER BY 1")
+        assert got.fetchall() == [("r1", 159.0), ("r2", 7.0)]
 
 
 def test_later_batch_replaces_the_stored_copy(settings: Settings) -> None:

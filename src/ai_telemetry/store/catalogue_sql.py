@@ -118,19 +118,20 @@ def catalogue_range(window: Window) -> tuple[datetime, datetime]:
     return min(start, end - timedelta(days=7)) - PAIRING_MARGIN, (end + PAIRING_MARGIN)
 
 
-def catalogue_rows_sql(window: Window) -> str:
+def catalogue_rows_sql(window: Window, *, ts: str = "ts") -> str:
     """SQL condition over ``events`` for the rows `catalogue` reads for ``window``.
 
     The events of the window and a day around it (so that a later copy of an event whose
     timestamp moved a little still replaces it); those the executions pair across
     `catalogue_range` (skill executions, agent tasks, and the tool calls of a task, counted
     per task); and every event of the types whose metrics look further back. A lean warehouse
-    that serves one window stores only these.
+    that serves one window stores only these. ``ts`` names the time column (``__ts`` in
+    the warehouse's read of the JSON, `ai_telemetry.store.columns.typed_select_sql`).
     """
 
     def between(lo: datetime, hi: datetime) -> str:
         lo_sql, hi_sql = lo.isoformat(sep=" "), hi.isoformat(sep=" ")
-        return f"ts >= TIMESTAMP '{lo_sql}' AND ts < TIMESTAMP '{hi_sql}'"
+        return f"{ts} >= TIMESTAMP '{lo_sql}' AND {ts} < TIMESTAMP '{hi_sql}'"
 
     paired = (
         "event_type IN ('skill_execution', 'agent_task') "

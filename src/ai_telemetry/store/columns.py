@@ -275,6 +275,7 @@ def typed_select_sql(
     names: tuple[str, ...] = COLUMN_NAMES,
     fingerprint: bool = True,
     now: float | None = None,
+    where: str | None = None,
 ) -> str:
     """``SELECT`` the events columns from a source (filter with `ok_filter_sql`).
 
@@ -288,6 +289,13 @@ def typed_select_sql(
     JSON, plus the ones validity reads). ``fingerprint=False`` leaves ``event_id`` NULL for
     an event without one instead of deriving it from every field; the caller fills those in
     a second read of only such lines.
+
+    ``where`` keeps only the source rows it holds for, plus every row that is not a valid
+    event (so the caller still counts those): SQL over the source's fields, with ``__ts``
+    the parsed timestamp. It is applied before the typed columns are computed, and the
+    validity check runs only for the rows it rejects, so each row is checked once (a filter
+    over ``ts`` above this select would repeat the whole check for every mention: DuckDB
+    inlines the column's expression into the filter).
     """
     exprs = {
         "event_id": f"coalesce(event_id, {_fingerprint_sql()})" if fingerprint else "event_id",
@@ -300,7 +308,11 @@ def typed_select_sql(
     casts = "".join(
         f", {_number_sql(n)} AS {_cast_name(n)}" for n, t in FIELD_TYPES.items() if t == "DOUBLE"
     )
-    return f"SELECT {', '.join(cols)} FROM (SELECT *, {_ts_sql()} AS __ts{casts} FROM {source})"
+    keep = ""
+    if where is not None:
+        keep = f" WHERE CASE WHEN ({where}) THEN true ELSE NOT {validity_sql(now=now)} END"
+    inner = f"SELECT *, {_ts_sql()} AS __ts{casts} FROM {source}{keep}"
+    return f"SELECT {', '.join(cols)} FROM ({inner})"
 
 
 def ok_filter_sql() -> str:

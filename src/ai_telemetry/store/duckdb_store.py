@@ -82,7 +82,7 @@ class DuckDBStore:
         """
         from ai_telemetry.store.retention import manifest_path
 
-        where: str | None = sql.catalogue_rows_sql(window)
+        where: str | None = sql.catalogue_rows_sql(window, ts="__ts")
         span = log_time_span(settings.log_path)
         start, end = window.naive()
         margin = sql.COPY_MARGIN

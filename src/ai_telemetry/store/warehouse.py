@@ -28,6 +28,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -52,6 +53,8 @@ WAREHOUSE_FILE: Final = "warehouse.duckdb"
 CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
+_FEW_IDS: Final = 200
+"""Ids with differing copies in one batch up to which the copies are found on the raw text."""
 _SCHEMA_VERSION: Final = "2"
 """2: ``log_batches`` (which rows came from the log, dropped when it is rewritten) and the
 contract's validity filter; a version-1 file is emptied and rebuilt from the log and archives,
@@ -160,8 +163,9 @@ class Warehouse:
             what a first ingest costs. Such a warehouse has no ``query`` views, and reads the
             log in place (see `ai_telemetry.analyze.aggregate`).
         lock_fd: the warehouse lock, already taken (`take_lock`) by a parent process.
-        where: with ``columns``, keep only the rows matching this SQL condition over them
-            (the rows one computation reads: `ai_telemetry.analyze.metrics.catalogue_rows_sql`).
+        where: with ``columns``, keep only the rows matching this SQL condition over the
+            source's fields, ``__ts`` being the event's time (the rows one computation reads:
+            `ai_telemetry.store.catalogue_sql.catalogue_rows_sql` with ``ts="__ts"``).
     """
 
     def __init__(
@@ -518,27 +522,43 @@ class Warehouse:
         return int(row[0]) + 1 if row else 1
 
     def _select(
-        self, scan: str, *, typed: bool, ordinal: bool = False, fingerprint: bool = True
+        self,
+        scan: str,
+        *,
+        typed: bool,
+        ordinal: bool = False,
+        fingerprint: bool = True,
+        ids: str | None = None,
     ) -> str:
         """The events columns of a table-function scan (JSONL through the typed select,
-        Parquet archives as stored), with the row's place in the file as ``ordinality``."""
+        Parquet archives as stored): the rows within `where` and (JSONL) the unusable ones.
+
+        ``ordinal`` adds the row's place in the file as ``ordinality``. ``ids`` (a query of
+        ``event_id`` values) keeps only the source rows with one of those ids, or none, before
+        anything else is computed for them (a cheap re-read of a few lines).
+        """
         if ordinal:
             scan += " WITH ORDINALITY"
+        if ids is not None:
+            scan = f"(SELECT * FROM {scan} WHERE event_id IN ({ids}) OR event_id IS NULL)"
         extra = ("ordinality",) if ordinal else ()
         if typed:
             sql = columns.typed_select_sql(
-                scan, extra=extra, names=self.columns, fingerprint=fingerprint
+                scan, extra=extra, names=self.columns, fingerprint=fingerprint, where=self.where
             )
             return f"({sql})"
-        return f"(SELECT {_column_list((*self.columns, *extra))} FROM {scan})"
-
-    def _keep_sql(self) -> str:
-        """The rows of a scan to store: usable events (within `where`, if given)."""
-        ok = f"coalesce({columns.ok_filter_sql()}, false)"
-        return f"{ok} AND ({self.where})" if self.where else ok
+        rows = f" WHERE {self.where}" if self.where else ""
+        listed = _column_list((*self.columns, *extra))
+        return f"(SELECT {listed} FROM (SELECT *, ts AS __ts FROM {scan}){rows})"
 
     def _insert_from(
-        self, scan: str, report: IngestReport, *, typed: bool = True, from_log: bool = False
+        self,
+        scan: str,
+        report: IngestReport,
+        *,
+        typed: bool = True,
+        from_log: bool = False,
+        path: Path | None = None,
     ) -> tuple[int, int]:
         """Append the usable rows of ``scan`` as one batch; a later copy of an id replaces the
         earlier one.
@@ -562,19 +582,15 @@ class Warehouse:
             con.execute("INSERT OR IGNORE INTO log_batches VALUES (?)", [seq])
         cols = _column_list(self.columns)
         ok = f"coalesce({columns.ok_filter_sql()}, false)"
-        keep = self._keep_sql()
         # A lean warehouse leaves the id of an event without one NULL in this pass (deriving
         # it reads every field), then derives it in a second pass over only those lines.
         lean = self._lean and typed
-        # Every row is inserted but a valid one outside `where`. The filter names ``ok`` once
-        # (DuckDB inlines ``ts``, so each mention is a run of the whole validity check), and
-        # without `where` there is none: ``ok OR NOT ok`` cost a second run per row.
-        rows = f" WHERE CASE WHEN {ok} THEN ({self.where}) ELSE true END" if self.where else ""
+        # Every row is inserted but a valid one outside `where` (`_select` applies it).
         con.execute("SET preserve_insertion_order = false")
         try:
             row = con.execute(
                 f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
-                f"FROM {self._select(scan, typed=typed, fingerprint=not lean)}{rows}"
+                f"FROM {self._select(scan, typed=typed, fingerprint=not lean)}"
             ).fetchone()
             read = int(row[0]) if row else 0
             # One scan for what needs attention: unusable rows, missing ids, repeated ids
@@ -592,7 +608,7 @@ class Warehouse:
                 no_id_lines = f"(SELECT * FROM {scan} WHERE event_id IS NULL)"
                 con.execute(
                     f"INSERT INTO events ({cols}, seq) SELECT {cols}, {seq} "
-                    f"FROM {self._select(no_id_lines, typed=True)} WHERE {keep}"
+                    f"FROM {self._select(no_id_lines, typed=True)} WHERE {ok}"
                 )
                 repeated = _one_int(con, f"SELECT {repeats} FROM events WHERE seq = {seq}")
         finally:
@@ -604,7 +620,7 @@ class Warehouse:
         if repeated and _one_int(
             con, f"SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq = {seq}"
         ):
-            removed += self._settle_batch(scan, seq, typed=typed)
+            removed += self._settle_batch(scan, seq, typed=typed, path=path)
         if seq > 1:
             row = con.execute(
                 "DELETE FROM events WHERE seq < ? AND event_id IN "
@@ -675,8 +691,45 @@ class Warehouse:
             con.execute("DROP TABLE guard_changes")
         return count
 
-    def _settle_batch(self, scan: str, seq: int, *, typed: bool) -> int:
-        """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted."""
+    def _copies_from_lines(self, path: Path, ok: str) -> bool:
+        """The typed copies of the ids in ``diff_ids`` (with their order) as ``copies``, from
+        only the lines of ``path`` that mention one of them (or no ``"event_id"`` at all).
+
+        The lines are found on their raw text (one regular expression over each line, a fifth
+        of a typed read), written to a scratch file in order and read through the same typed
+        select. A line that spells an id with JSON escapes is not found: the caller compares
+        the copies found with those stored and re-reads everything when they differ.
+        """
+        con = self.con
+        spellings: set[str] = set()
+        for (value,) in con.execute("SELECT event_id FROM diff_ids").fetchall():
+            spellings |= {str(value), orjson.dumps(value).decode()[1:-1]}
+        pattern = "'" + _sql_str("|".join(sorted(re.escape(v) for v in spellings))) + "'"
+        text = "json::VARCHAR"
+        lines = con.execute(
+            f"SELECT {text} FROM read_json_objects('{_sql_str(path)}', "
+            "format='newline_delimited', ignore_errors=true, maximum_object_size=16777216) "
+            f"WITH ORDINALITY WHERE regexp_matches({text}, {pattern}) "
+            f"OR NOT contains({text}, '\"event_id\"') ORDER BY ordinality"
+        ).fetchall()
+        scratch = None if self._memory else self.path.parent
+        with tempfile.TemporaryDirectory(prefix=".ingest-", dir=scratch) as tmp:
+            part = Path(tmp) / "copies.jsonl"
+            part.write_bytes(b"".join(line.encode() + b"\n" for (line,) in lines))
+            scan = columns.read_json_sql(f"'{_sql_str(part)}'")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE copies AS SELECT "
+                f"{_column_list(self.columns)}, ordinality FROM "
+                f"{self._select(scan, typed=True, ordinal=True)} "
+                f"WHERE {ok} AND event_id IN (SELECT event_id FROM diff_ids)"
+            )
+        return True
+
+    def _settle_batch(self, scan: str, seq: int, *, typed: bool, path: Path | None) -> int:
+        """Leave one row per id in batch ``seq``: the last line's copy. Returns rows deleted.
+
+        ``path`` is the JSONL file of the batch, if it is one (then the copies of an id that
+        differ are found on the lines' raw text first, see `_copies_from_lines`)."""
         con = self.con
         cols = _column_list(self.columns)
         con.execute(
@@ -693,13 +746,31 @@ class Warehouse:
         )
         row = con.execute("SELECT count(*) FROM diff_ids").fetchone()
         if row and row[0]:
+            ok = f"coalesce({columns.ok_filter_sql()}, false)"
+            ids = "SELECT event_id FROM diff_ids"
+            found = "SELECT event_id, count(*) AS n FROM copies GROUP BY 1"
+            if not (
+                path is not None
+                and row[0] <= _FEW_IDS
+                and self._copies_from_lines(path, ok)
+                and not _one_int(
+                    con,
+                    f"SELECT count(*) FROM dup_ids d JOIN diff_ids USING (event_id) "
+                    f"LEFT JOIN ({found}) f USING (event_id) WHERE f.n IS DISTINCT FROM d.n",
+                )
+            ):
+                # Every line is parsed again, but into typed columns only those of the ids
+                # (or of none: an id derived from the fields).
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE copies AS SELECT {cols}, ordinality FROM "
+                    f"{self._select(scan, typed=typed, ordinal=True, ids=ids)} "
+                    f"WHERE {ok} AND event_id IN ({ids})"
+                )
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE winners AS SELECT {cols} FROM "
-                f"{self._select(scan, typed=typed, ordinal=True)} "
-                f"WHERE {self._keep_sql()} "
-                "AND event_id IN (SELECT event_id FROM diff_ids) "
+                f"CREATE OR REPLACE TEMP TABLE winners AS SELECT {cols} FROM copies "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ordinality DESC) = 1"
             )
+            con.execute("DROP TABLE copies")
         con.execute(
             "DELETE FROM events WHERE seq = ? AND event_id IN (SELECT event_id FROM dup_ids) "
             "AND rowid NOT IN (SELECT min(rowid) FROM events WHERE seq = ? "
@@ -888,7 +959,7 @@ class Warehouse:
     def _ingest_jsonl(self, path: Path, report: IngestReport, *, lines: int | None = None) -> None:
         """Insert one JSONL file; ``lines`` is its line count when known (else the rows read)."""
         good, bad = self._insert_from(
-            columns.read_json_sql(f"'{_sql_str(path)}'"), report, from_log=True
+            columns.read_json_sql(f"'{_sql_str(path)}'"), report, from_log=True, path=path
         )
         if lines is not None:  # DuckDB skips blank lines; the reader counts them as bad
             bad = max(bad, lines - good)
@@ -1079,8 +1150,8 @@ def _one_int(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _sql_str(path: Path) -> str:
-    """A path as the body of a single-quoted SQL string."""
+def _sql_str(path: Path | str) -> str:
+    """A path (or any text) as the body of a single-quoted SQL string."""
     return str(path).replace("'", "''")
 
 
