@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from store_test_helpers import append_raw, event
 
 from ai_telemetry.analyze.metrics import catalogue
@@ -65,19 +66,40 @@ def test_file_order_holds_across_parallel_read_blocks(settings: Settings) -> Non
     assert got == [(3.0, 1)]
 
 
-def test_later_copy_spelled_with_escapes_still_wins(settings: Settings) -> None:
+def test_later_copy_spelled_with_escapes_still_wins(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A later copy whose id is written with JSON escapes (``r\\u0031`` is ``r1``) is not
     found on the raw text; the copies found then fall short and everything is read again."""
+    found: list[bool] = []
+    original = Warehouse._copies_from_lines
+
+    def spy(self: Warehouse, path: Path, ok: str) -> bool:
+        found.append(original(self, path, ok))
+        return found[-1]
+
+    monkeypatch.setattr(Warehouse, "_copies_from_lines", spy)
     escaped = orjson.dumps(request(1, 159)).replace(b'"r1"', b'"r\\u0031"') + b"\n"
     append_raw(settings, [request(1, 2), request(1, 40), escaped, request(2, 7)])
     got = rows(settings, "SELECT event_id, output_tokens FROM events ORDER BY 1")
     assert got == [("r1", 159.0), ("r2", 7.0)]
+    assert found == [False]
 
 
-def test_ids_with_pattern_characters_and_mentions_elsewhere(settings: Settings) -> None:
-    """Ids holding regular-expression characters and quotes are matched literally, and a line
-    that only mentions an id in another field is not taken for a copy."""
-    weird = 'r.1+(x)|"q"'
+def test_ids_with_pattern_characters_and_mentions_elsewhere(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids holding regular-expression characters and quotes are matched literally (on the raw
+    text, without the re-read), and a line that only mentions an id elsewhere is no copy."""
+    found: list[bool] = []
+    original = Warehouse._copies_from_lines
+
+    def spy(self: Warehouse, path: Path, ok: str) -> bool:
+        found.append(original(self, path, ok))
+        return found[-1]
+
+    monkeypatch.setattr(Warehouse, "_copies_from_lines", spy)
+    weird = 'r.1+(x)|"q" #&~=<>,;:/@!%`\\\\[{^$'
     first, last = request(1, 2), request(1, 159)
     first["event_id"] = last["event_id"] = weird
     mention = request(3, 1)
@@ -88,6 +110,7 @@ def test_ids_with_pattern_characters_and_mentions_elsewhere(settings: Settings) 
     append_raw(settings, [first, other, mention, last])
     got = rows(settings, "SELECT event_id, output_tokens FROM events ORDER BY 2")
     assert got == [("r3", 1.0), ("r11", 8.0), (weird, 159.0)]
+    assert found == [True]
 
 
 def test_lean_read_of_a_window_keeps_the_last_copy(settings: Settings) -> None:
