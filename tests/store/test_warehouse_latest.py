@@ -66,19 +66,23 @@ def test_file_order_holds_across_parallel_read_blocks(settings: Settings) -> Non
     assert got == [(3.0, 1)]
 
 
-def test_later_copy_spelled_with_escapes_still_wins(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A later copy whose id is written with JSON escapes (``r\\u0031`` is ``r1``) is not
-    found on the raw text; the copies found then fall short and everything is read again."""
-    found: list[bool] = []
+@pytest.fixture
+def found(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each raw-text lookup of differing copies answered (True: it found them all)."""
+    answers: list[bool] = []
     original = Warehouse._copies_from_lines
 
     def spy(self: Warehouse, path: Path, ok: str) -> bool:
-        found.append(original(self, path, ok))
-        return found[-1]
+        answers.append(original(self, path, ok))
+        return answers[-1]
 
     monkeypatch.setattr(Warehouse, "_copies_from_lines", spy)
+    return answers
+
+
+def test_later_copy_spelled_with_escapes_still_wins(settings: Settings, found: list[bool]) -> None:
+    """A later copy whose id is written with JSON escapes (``r\\u0031`` is ``r1``) is not
+    found on the raw text; the copies found then fall short and everything is read again."""
     escaped = orjson.dumps(request(1, 159)).replace(b'"r1"', b'"r\\u0031"') + b"\n"
     append_raw(settings, [request(1, 2), request(1, 40), escaped, request(2, 7)])
     got = rows(settings, "SELECT event_id, output_tokens FROM events ORDER BY 1")
@@ -87,18 +91,10 @@ def test_later_copy_spelled_with_escapes_still_wins(
 
 
 def test_ids_with_pattern_characters_and_mentions_elsewhere(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, found: list[bool]
 ) -> None:
     """Ids holding regular-expression characters and quotes are matched literally (on the raw
     text, without the re-read), and a line that only mentions an id elsewhere is no copy."""
-    found: list[bool] = []
-    original = Warehouse._copies_from_lines
-
-    def spy(self: Warehouse, path: Path, ok: str) -> bool:
-        found.append(original(self, path, ok))
-        return found[-1]
-
-    monkeypatch.setattr(Warehouse, "_copies_from_lines", spy)
     weird = 'r.1+(x)|"q" #&~=<>,;:/@!%`\\\\[{^$'
     first, last = request(1, 2), request(1, 159)
     first["event_id"] = last["event_id"] = weird
