@@ -155,13 +155,39 @@ def _identity(*parts: object) -> str:
     """``stable_event_id("otlp", <each part as sorted-key JSON>)``, with uuid5 computed
     in place (the same bytes, without the `uuid.UUID` object per record)."""
     dumps = orjson.dumps
-    name = "\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts)))
+    return _uuid5("\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts))))
+
+
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))``."""
     sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)
     digest = bytearray(sha1.digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+_LOG_HEADS: dict[str, str] = {}
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else orjson.dumps(value).decode()
+
+
+def _log_identity(
+    name: str, nanos: int | None, trace: str | None, span: str | None, pieces: Mapping[str, str]
+) -> str:
+    """``_identity("log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs))``
+    from each attribute's JSON piece ``["key","repr(value)"]`` (the JSON of a list is its items'
+    JSON joined by commas; keys are unique, so sorting the pairs is sorting the keys)."""
+    head = _LOG_HEADS.get(name)
+    if head is None:
+        head = _LOG_HEADS[name] = "\x1f".join((SOURCE, '"log"', orjson.dumps(name).decode()))
+    attrs = ",".join([pieces[k] for k in sorted(pieces)])
+    moment = "null" if nanos is None else str(nanos)
+    text = f"{head}\x1f{moment}\x1f{_json_text(trace)}\x1f{_json_text(span)}\x1f[{attrs}]"
+    return _uuid5(text)
 
 
 def _session(attrs: Mapping[str, Any]) -> str | None:
@@ -399,9 +425,11 @@ def _map_log_record(
     *,
     nanos_of: Callable[[Any], int | None],
     ids_of: Callable[[Any], tuple[str | None, str | None]],
+    attrs_json: Mapping[str, str] | None = None,
 ) -> None:
     """One log record, whichever encoding it came in (the record's time and ids are read only
-    for a record that maps)."""
+    for a record that maps). ``attrs_json``: each attribute's ``["key","repr(value)"]``, when
+    the caller has them (`ai_telemetry.collect.otlp.proto_logs`), for the event id."""
     name = event_name or "unnamed"
     mapper = _LOG_MAPPERS.get(name)
     if mapper is None:
@@ -416,9 +444,12 @@ def _map_log_record(
         return
     fields, used = mapped
     trace, span = ids_of(record)
-    identity = _identity(
-        "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
-    )
+    if attrs_json is None:
+        identity = _identity(
+            "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
+        )
+    else:
+        identity = _log_identity(name, nanos, trace, span, attrs_json)
     out.emit(event_type, timestamp, identity, attrs, used=used, fields=fields)
 
 
