@@ -6,11 +6,14 @@ anything reaches disk, wherever the event came from.
 
 from __future__ import annotations
 
+import math
+
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
-from ai_telemetry.events.privacy import PrivacyGuard
+from ai_telemetry.events.privacy import _LOWER_UUID, PrivacyGuard
 from ai_telemetry.events.schema import (
     EVENT_TYPES,
     MAX_LINE_BYTES,
+    canonical_timestamp,
     check_timestamp_range,
     check_value,
     fields_for,
@@ -31,6 +34,62 @@ _MEMO_MAX_LEN = 160
 """Longest string value the fast path remembers (as the guard's own clean-value cache)."""
 _MEMO_PER_FIELD = 4096
 """Values remembered per (event type, field) before that field's memo starts afresh."""
+
+_GENERIC, _TIMESTAMP, _ID, _NUMBER, _INTEGER = range(5)
+"""How `LogSink._fast_prepare` takes a field's values that are not in its memo (see there)."""
+_UUID_LENGTH = 36
+
+
+class _Plan:
+    """The fast path's decisions for one shape of event: per key (in order) its field, the
+    memo of its string values and how a new value is taken; the type's spec; whether the
+    required fields are among the keys."""
+
+    __slots__ = ("entries", "required", "spec")
+
+    def __init__(
+        self, entries: tuple[tuple[str, Any, dict[str, Any], int], ...], spec: Any, required: bool
+    ) -> None:
+        self.entries = entries
+        self.spec = spec
+        self.required = required
+
+
+_NO_PLAN = _Plan((), None, False)
+"""A shape the fast path never takes: a type outside the contract, a learning type, a key
+outside the allowlist (the guard drops it and counts it), or no timestamp."""
+
+
+def _code(field: Any) -> int:
+    kind = field.kind
+    if kind == "timestamp":
+        return _TIMESTAMP
+    if kind in ("id", "text") and field.max_length >= _UUID_LENGTH:
+        # A lower-case UUID: the guard answers clean without a scan (`_LOWER_UUID`), and
+        # `check_string` keeps it (not empty, no control character, not starting with [ or {,
+        # not longer than the field allows).
+        return _ID
+    if kind in ("number", "integer") and math.isfinite(field.minimum + field.maximum):
+        # within finite bounds a number is finite, and `check_value` keeps it as it is (in an
+        # integer field only an int: it turns a float into one)
+        return _NUMBER if kind == "number" else _INTEGER
+    return _GENERIC
+
+
+def _plan(event_type: str, keys: tuple[str, ...]) -> _Plan:
+    spec = EVENT_TYPES.get(event_type)
+    if spec is None or event_type.startswith("learning_") or "timestamp" not in keys:
+        return _NO_PLAN
+    allowed = fields_for(event_type)
+    entries: list[tuple[str, Any, dict[str, Any], int]] = []
+    for key in keys:
+        field = allowed.get(key)
+        if field is None:
+            return _NO_PLAN
+        entries.append((key, field, {}, _code(field)))
+    required = all(name in keys for name in spec.required)
+    return _Plan(tuple(entries), spec, required)
+
 
 DEFAULT_LOCK_TIMEOUT = 2.0
 """Seconds a `LogSink` waits for the writers' lock before spooling (appends hold it for
@@ -119,7 +178,7 @@ class LogSink:
             spool=spool,
         )
         self._defaults: dict[str, str] = {}
-        self._memo: dict[str, dict[str, dict[str, Any]]] = {}
+        self._plans: dict[str, dict[tuple[str, ...], _Plan]] = {}
         if source:
             self._defaults["source"] = source
         if settings.project:
@@ -150,36 +209,46 @@ class LogSink:
         the two steps one after the other (so every refusal and every redaction, and its
         message, comes from them exactly as before).
 
-        A string value of a field is judged once (the guard's verdict, then the field's
-        check) and remembered by its exact text, per event type and field: the verdict and
-        the check depend on nothing else (the guard's policy is fixed for the sink), and the
-        ones that depend on the clock, a timestamp's range, are checked again every time.
-        Tool, skill, model and outcome values repeat in nearly every event of a batch.
+        The per-key decisions are made once per shape of event (its type and keys in order,
+        `_plan`). A string value of a field is judged once (the guard's verdict, then the
+        field's check) and remembered by its exact text, per event type and field: the verdict
+        and the check depend on nothing else (the guard's policy is fixed for the sink), and
+        the ones that depend on the clock, a timestamp's range, are checked again every time.
+        Tool, skill, model and outcome values repeat in nearly every event of a batch. The
+        values that never repeat are not remembered but answered at once where the answer is
+        known without the two steps (`_UNIQUE`): a canonical timestamp
+        (`canonical_timestamp`: kept as written, and the guard does not scan one), a lower-case
+        UUID in an id or text field, a number within its field's finite bounds.
         """
         event_type = raw.get("event_type")
-        if event_type.__class__ is not str or "timestamp" not in raw:
+        if event_type.__class__ is not str:
             return None
-        spec = EVENT_TYPES.get(event_type)
-        if spec is None or event_type.startswith("learning_"):
+        keys = tuple(raw)
+        plans = self._plans.get(event_type)
+        if plans is None:
+            plans = self._plans[event_type] = {}
+        plan = plans.get(keys)
+        if plan is None:
+            if len(plans) >= _MEMO_PER_FIELD:
+                plans.clear()
+            plan = plans[keys] = _plan(event_type, keys)
+        if plan is _NO_PLAN:
             return None
-        allowed = fields_for(event_type)
-        memo = self._memo.get(event_type)
-        if memo is None:
-            memo = self._memo[event_type] = {}
         keeps = self.guard.keeps
         out: dict[str, Any] = {}
         try:
-            for key, value in raw.items():
-                field = allowed.get(key)
-                if field is None:
-                    return None  # the guard drops it and counts it: the slow path
+            for (key, field, known, code), value in zip(plan.entries, raw.values(), strict=True):
                 cls = value.__class__
                 if cls is str:
-                    known = memo.get(key)
-                    if known is None:
-                        known = memo[key] = {}
                     hit = known.get(value)
                     if hit is None:
+                        if code == _TIMESTAMP:
+                            if canonical_timestamp(value):
+                                out[key] = value
+                                continue
+                        elif code == _ID and len(value) == 36 and _LOWER_UUID(value):
+                            out[key] = value
+                            continue
                         if not keeps(field, value):
                             return None
                         hit = check_value(field, value)
@@ -187,18 +256,26 @@ class LogSink:
                             if len(known) >= _MEMO_PER_FIELD:
                                 known.clear()
                             known[value] = hit
-                    elif field.kind == "timestamp":
+                    elif code == _TIMESTAMP:
                         check_timestamp_range(hit, field.name)
                     out[key] = hit
-                elif cls is int or cls is float or cls is bool:
+                elif cls is float or cls is int:
+                    if (code == _NUMBER or (code == _INTEGER and cls is int)) and (
+                        field.minimum <= value <= field.maximum
+                    ):
+                        out[key] = value
+                    else:
+                        out[key] = check_value(field, value)
+                elif cls is bool:
                     out[key] = check_value(field, value)
                 elif value is not None:
                     return None
         except EventValidationError:
             return None
-        for name in spec.required:
-            if name not in out:
-                return None
+        if len(out) != len(keys) or not plan.required:
+            for name in plan.spec.required:
+                if name not in out:
+                    return None
         if "event_id" not in out:
             out["event_id"] = new_event_id()
         return out
