@@ -159,13 +159,14 @@ def _identity(*parts: object) -> str:
 
 
 def _uuid5(name: str) -> str:
-    """``str(uuid.uuid5(NAMESPACE, name))``."""
-    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)
-    digest = bytearray(sha1.digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    """``str(uuid.uuid5(NAMESPACE, name))``: the first 16 bytes of the SHA-1, with the version
+    nibble set to 5 and the variant bits to RFC 4122's ``10``, in hex."""
+    x = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+_VARIANT: Final = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+"""A hex digit with its top two bits replaced by ``10``."""
 
 
 _LOG_HEADS: dict[str, str] = {}
