@@ -209,6 +209,7 @@ def main() -> None:
         help="a source tree (its src/ folder) of another version: its server runs too, "
         "interleaved with this one round by round (A/B in the same run)",
     )
+    parser.add_argument("--only", choices=["events", "otlp-logs"], help="one endpoint only")
     opts = parser.parse_args()
 
     from ai_telemetry.serve.tokens import create_token
@@ -219,10 +220,11 @@ def main() -> None:
     names = ["bare", "serve"] if opts.baseline is None else ["bare", "baseline", "serve"]
     rows = []
     print(f"load average at start: {' '.join(map(str, os.getloadavg()))}", flush=True)
-    for kind, path, content_type in (
+    endpoints = [
         ("events", "/v1/events", "application/x-ndjson"),
         ("otlp-logs", "/v1/logs", "application/x-protobuf"),
-    ):
+    ]
+    for kind, path, content_type in [e for e in endpoints if opts.only in (None, e[0])]:
         results: dict[str, list[tuple[float, list[float], float]]] = {n: [] for n in names}
         for round_ in range(opts.rounds):
             for name in names:  # interleaved: each round runs every server once
@@ -288,7 +290,7 @@ def main() -> None:
             )
     print(f"load average at end: {' '.join(map(str, os.getloadavg()))}")
     print()
-    for kind in ("events", "otlp-logs"):
+    for kind in sorted({r[0] for r in rows}):
         bare = next(r for r in rows if r[0] == kind and r[1] == "bare")
         for name in names[1:]:
             serve = next(r for r in rows if r[0] == kind and r[1] == name)

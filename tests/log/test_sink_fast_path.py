@@ -248,3 +248,68 @@ def test_values_taken_without_the_memo_match_scrub_then_validate(
                 fast += sink._fast_prepare(event) is not None
     assert checked > 1000
     assert fast > 500  # the cases do reach the fast path
+
+
+def _batch_outcomes(results: list[Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for result in results:
+        if isinstance(result, tuple):
+            out.append(("ok", repr(result)))  # repr: 1 and 1.0 differ in the log
+        else:
+            out.append((type(result).__name__, str(result)))
+    return out
+
+
+def _ids_given(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e if "event_id" in e else {**e, "event_id": f"given-{n}"} for n, e in enumerate(events)]
+
+
+@pytest.mark.parametrize("policy", ["redact", "reject"])
+def test_prepare_many_matches_prepare_one_by_one(tmp_path: Path, policy: str) -> None:
+    """`prepare_many` judges events of one shape by column; every answer (event, redaction
+    count, or the exception and its message) is the one `prepare` gives, over the privacy
+    corpus, the fresh values and whole batches of clean events that take the column path."""
+    settings = load_settings(
+        environ={}, cwd=tmp_path, log_path=tmp_path / "events.jsonl", privacy_policy=policy
+    )
+    rng = random.Random(11)
+    batches: list[list[dict[str, Any]]] = []
+    corpus_events = _ids_given(_events(seed=21, count=2000))
+    batches += [corpus_events[i : i + 100] for i in range(0, len(corpus_events), 100)]
+    for event_type in sorted(EVENT_TYPES):
+        fields = fields_for(event_type)
+        base: dict[str, Any] = {"event_type": event_type, "timestamp": "2025-12-26T10:30:00Z"}
+        for name in EVENT_TYPES[event_type].required:
+            base.setdefault(name, _good(fields[name], rng))
+        clean = [{**base, "event_id": f"{n:08x}-0000-4000-8000-000000000000"} for n in range(8)]
+        batches.append(clean)  # whole: the column path
+        for name, spec in fields.items():
+            if name == "event_type":
+                continue
+            for value in [*_fresh_values(spec.kind, rng), _good(spec, rng)]:
+                batch = [dict(e) for e in clean]
+                batch[rng.randrange(len(batch))][name] = value  # one value in a column
+                batches.append(batch)
+                batches.append([{**e, name: value} for e in clean])  # the whole column
+    column_path = 0
+    reference_sink = LogSink(settings)
+    for batch in batches:
+        sink = LogSink(settings)  # fresh memos, so the column path judges values first
+        whole = sink._columns_whole
+        taken: list[bool] = []
+
+        def counted(plan: Any, rows: Any, whole: Any = whole, taken: list[bool] = taken) -> bool:
+            taken.append(whole(plan, rows))
+            return taken[-1]
+
+        sink._columns_whole = counted  # type: ignore[method-assign]
+        expected = []
+        for event in batch:
+            try:
+                expected.append(reference_sink.prepare(event))
+            except (EventValidationError, PrivacyViolation) as exc:
+                expected.append(exc)  # type: ignore[arg-type]
+        got = sink.prepare_many(batch)
+        assert _batch_outcomes(got) == _batch_outcomes(expected), batch[0]["event_type"]
+        column_path += any(taken)
+    assert column_path > 200  # the column path is taken, and agrees

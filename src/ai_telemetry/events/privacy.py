@@ -96,6 +96,11 @@ provider prefix (`_token_hint` needs ``A``, ``_``, ``sk-``, ``xox``, ...), no ``
 ``:``, space, ``.`` or ``_``; its digits are skipped as a hex id (`hex_id`), and it is ASCII;
 and `rewrite_home` leaves it alone. So the guard answers "clean" without the scan, exactly what
 the scan answers (``tests/events/test_privacy_uuid_shortcut.py`` holds a new detector to it)."""
+_LOWER_UUIDS: Final = re.compile(
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+"""Lower-case UUIDs (`_LOWER_UUID`), one a line: a column of ids judged in one call."""
 _CACHE_LIMIT: Final = 4096
 _CACHE_MAX_LEN: Final = 160
 

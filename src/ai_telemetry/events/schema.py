@@ -19,7 +19,7 @@ from ai_telemetry.errors import EventValidationError
 # `typing` and `dataclasses` at run time (their imports cost more than the hook's own work).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Collection, Mapping
     from typing import Any, Final, Literal
 
     Kind = Literal[
@@ -727,6 +727,42 @@ def canonical_timestamp(value: str) -> bool:
             _good_seconds.clear()
         _good_seconds[second] = good
     return good and second <= future_limit()
+
+
+_CANONICAL_LINE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
+_canonical_lines: list[Callable[[str], object]] = []
+"""`_CANONICAL_LINE` one a line, ASCII digits only; compiled on first use (the hook never
+needs it)."""
+
+
+def canonical_timestamps(values: Collection[str]) -> bool:
+    """True when `canonical_timestamp` is true of every one of ``values`` (a column of a batch:
+    the shape checked in one call, each second and each length once, the clock once).
+
+    A value holding a newline cannot pass as two: each line is at least 20 characters, so such
+    a value is longer than any kept length and is judged on its own.
+    """
+    if not _canonical_lines:
+        _canonical_lines.append(
+            re.compile(f"(?:{_CANONICAL_LINE}\n)*{_CANONICAL_LINE}", re.ASCII).fullmatch
+        )
+    if not values or not _canonical_lines[0]("\n".join(values)):
+        return False
+    nonzero, zero = _fractions_kept[0] if _fractions_kept else _probe_fractions()
+    for size in {len(value) for value in values}:
+        if size != 20 and (size - 21 not in nonzero or size - 21 not in zero):
+            return all(canonical_timestamp(value) for value in values)
+    seconds = {value[:19] for value in values}
+    for second in seconds:
+        good = _good_seconds.get(second)
+        if good is None:
+            good = _real_second(second)
+            if len(_good_seconds) >= 4096:
+                _good_seconds.clear()
+            _good_seconds[second] = good
+        if not good:
+            return False
+    return max(seconds) <= future_limit()
 
 
 def _real_second(second: str) -> bool:

@@ -38,7 +38,6 @@ import orjson
 from ai_telemetry.collect.idempotent import logged_event_ids
 from ai_telemetry.collect.otlp.importer import HOOK_OVERLAP, hook_sessions
 from ai_telemetry.config import Settings
-from ai_telemetry.errors import EventValidationError, PrivacyViolation
 from ai_telemetry.events.schema import MAX_LINE_BYTES
 from ai_telemetry.log.sink import LogSink
 
@@ -149,17 +148,16 @@ class EventWriter:
         sink = self._sink
         if sink is None or self._closing:
             raise Overloaded("the server is shutting down")
-        prepare = sink.prepare
         encode = self._encode
         newline = orjson.OPT_APPEND_NEWLINE
+        stamped = [stamp_source(raw, origin=origin, sender=sender) for raw in events]
         out: list[Prepared] = []
-        for raw in events:
-            try:
-                event, _unknown, removed = prepare(stamp_source(raw, origin=origin, sender=sender))
-            except (EventValidationError, PrivacyViolation) as exc:
-                out.append(str(exc))
-                continue
-            out.append((event, encode(event, option=newline), removed))
+        for prepared in sink.prepare_many(stamped, owned=True):
+            if isinstance(prepared, tuple):
+                event, _unknown, removed = prepared
+                out.append((event, encode(event, option=newline), removed))
+            else:
+                out.append(str(prepared))
         return out
 
     def submit(
