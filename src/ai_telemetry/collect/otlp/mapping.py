@@ -426,11 +426,10 @@ def _map_log_record(
     *,
     nanos_of: Callable[[Any], int | None],
     ids_of: Callable[[Any], tuple[str | None, str | None]],
-    attrs_json: Mapping[str, str] | None = None,
 ) -> None:
     """One log record, whichever encoding it came in (the record's time and ids are read only
-    for a record that maps). ``attrs_json``: each attribute's ``["key","repr(value)"]``, when
-    the caller has them (`ai_telemetry.collect.otlp.proto_logs`), for the event id."""
+    for a record that maps). `ai_telemetry.collect.otlp.proto_logs` has the same steps written
+    out in its loop: change both."""
     name = event_name or "unnamed"
     mapper = _LOG_MAPPERS.get(name)
     if mapper is None:
@@ -445,12 +444,9 @@ def _map_log_record(
         return
     fields, used = mapped
     trace, span = ids_of(record)
-    if attrs_json is None:
-        identity = _identity(
-            "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
-        )
-    else:
-        identity = _log_identity(name, nanos, trace, span, attrs_json)
+    identity = _identity(
+        "log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs.items())
+    )
     out.emit(event_type, timestamp, identity, attrs, used=used, fields=fields)
 
 

@@ -27,13 +27,19 @@ from typing import Any, Final
 
 import orjson
 
-from ai_telemetry.collect.otlp.decode import proto_any, proto_attributes
+from ai_telemetry.collect.otlp.decode import proto_any, proto_attributes, proto_id
 from ai_telemetry.collect.otlp.mapping import (
+    _CONTEXT_KEYS,
+    _KEEP,
+    _KNOWN_SKIPPED,
+    _LOG_MAPPERS,
+    SOURCE,
     OtlpResult,
     _Builder,
-    _map_log_record,
-    _proto_ids,
-    _proto_nanos,
+    _iso,
+    _log_identity,
+    _session,
+    _timestamp,
 )
 
 _LAZY_PACKAGE: Final = "ai_telemetry.otlp_lazy.logs.v1"
@@ -127,11 +133,17 @@ def map_logs_fast(data: bytes) -> OtlpResult | None:
 
 
 def _map(message: Any) -> OtlpResult:
+    """``map_logs_message``'s walk, with ``_map_log_record`` and ``_Builder.emit`` written out
+    in the loop (the same steps, in the same order; the mappers, times and ids are theirs)."""
     out = _Builder("logs")
     result = out.result
+    events = result.events
+    skipped = result.skipped
+    dropped_counts = result.dropped_attributes
     pairs = _pairs
     decode = _decode_pair
     dumps = orjson.dumps
+    mappers = _LOG_MAPPERS
     for resource_logs in message.resource_logs:
         resource = proto_attributes(resource_logs.resource.attributes)
         resource_json = {k: dumps((k, repr(v))).decode() for k, v in resource.items()}
@@ -149,21 +161,54 @@ def _map(message: Any) -> OtlpResult:
                     if key:
                         attrs[key] = pair[1]
                         pieces[key] = pair[2]
+                # _event_name: the record's event name, else event.name, else the body
                 name = getattr(record, "event_name", None)
                 if not name:
                     name = attrs.get("event.name")
                     if name.__class__ is not str or not name:
                         body = proto_any(record.body) if record.HasField("body") else None
                         name = body if body.__class__ is str and body else None
-                _map_log_record(
-                    out,
-                    attrs,
-                    name.removeprefix("claude_code.") if name else None,
-                    record,
-                    nanos_of=_proto_nanos,
-                    ids_of=_proto_ids,
-                    attrs_json=pieces,
+                name = (name.removeprefix("claude_code.") if name else None) or "unnamed"
+                # _map_log_record
+                mapper = mappers.get(name)
+                if mapper is None:
+                    skipped[f"log:{name if name in _KNOWN_SKIPPED else 'other'}"] += 1
+                    continue
+                event_type, fn = mapper
+                mapped = fn(attrs)
+                nanos = record.time_unix_nano or record.observed_time_unix_nano or None
+                timestamp = _timestamp(nanos) or _iso(attrs.get("event.timestamp"))
+                if mapped is None or timestamp is None:
+                    skipped[f"log:{name} (incomplete)"] += 1
+                    continue
+                fields, used = mapped
+                identity = _log_identity(
+                    name,
+                    nanos,
+                    proto_id(record.trace_id, length=16),
+                    proto_id(record.span_id, length=8),
+                    pieces,
                 )
+                # _Builder.emit
+                event: dict[str, Any] = {
+                    "event_type": event_type,
+                    "timestamp": timestamp,
+                    "event_id": identity,
+                    "source": SOURCE,
+                }
+                session = _session(attrs)
+                if session:
+                    event["session_id"] = session
+                for field_name, value in fields.items():
+                    if value is not None:
+                        event[field_name] = value
+                events.append(event)
+                keep = _KEEP.get(used)
+                if keep is None:
+                    keep = _KEEP[used] = _CONTEXT_KEYS.union(used)
+                dropped = [k for k in attrs if k not in keep]
+                if dropped:
+                    dropped_counts.update(dropped)
     return result
 
 
