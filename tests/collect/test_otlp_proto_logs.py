@@ -214,6 +214,7 @@ def test_the_bench_batch_takes_the_lazy_path() -> None:
                 _s("tool_name", ("Read", "Edit")[n % 2]),
                 _s("success", "true"),
                 _s("duration_ms", str(n)),
+                _s("tool_parameters", '{"note": "' + "x" * 600 + '"}'),  # not remembered
             ],
         )
         for n in range(50)

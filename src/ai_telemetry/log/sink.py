@@ -83,7 +83,9 @@ def _code(field: Any) -> int:
     return _GENERIC
 
 
-def _plan(event_type: str, keys: tuple[str, ...]) -> _Plan:
+def _plan(event_type: str, keys: tuple[str, ...], memos: dict[str, dict[str, Any]]) -> _Plan:
+    """The plan of one shape; ``memos``: the event type's memo per field, shared by its
+    shapes (so the memory is bounded per type and field, whatever the key orders)."""
     spec = EVENT_TYPES.get(event_type)
     if spec is None or event_type.startswith("learning_") or "timestamp" not in keys:
         return _NO_PLAN
@@ -93,7 +95,10 @@ def _plan(event_type: str, keys: tuple[str, ...]) -> _Plan:
         field = allowed.get(key)
         if field is None:
             return _NO_PLAN
-        entries.append((key, field, {}, _code(field)))
+        known = memos.get(key)
+        if known is None:
+            known = memos[key] = {}
+        entries.append((key, field, known, _code(field)))
     required = all(name in keys for name in spec.required)
     return _Plan(tuple(entries), spec, required)
 
@@ -186,6 +191,7 @@ class LogSink:
         )
         self._defaults: dict[str, str] = {}
         self._plans: dict[str, dict[tuple[str, ...], _Plan]] = {}
+        self._memos: dict[str, dict[str, dict[str, Any]]] = {}
         if source:
             self._defaults["source"] = source
         if settings.project:
@@ -385,12 +391,15 @@ class LogSink:
     def _plan_for(self, event_type: str, keys: tuple[str, ...]) -> _Plan:
         plans = self._plans.get(event_type)
         if plans is None:
+            if event_type not in EVENT_TYPES:
+                return _NO_PLAN  # nothing kept for a type outside the contract
             plans = self._plans[event_type] = {}
+            self._memos[event_type] = {}
         plan = plans.get(keys)
         if plan is None:
             if len(plans) >= _MEMO_PER_FIELD:
                 plans.clear()
-            plan = plans[keys] = _plan(event_type, keys)
+            plan = plans[keys] = _plan(event_type, keys, self._memos[event_type])
         return plan
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteReport:

@@ -45,6 +45,8 @@ from ai_telemetry.collect.otlp.mapping import (
 _LAZY_PACKAGE: Final = "ai_telemetry.otlp_lazy.logs.v1"
 _CACHE_MAX: Final = 16384
 """Distinct attribute encodings remembered before the memo starts afresh."""
+_CACHE_MAX_BYTES: Final = 512
+"""Longest attribute encoding remembered (a longer one is decoded each time it comes)."""
 
 
 class _Nested(Exception):
@@ -114,9 +116,10 @@ def _decode_pair(element: bytes) -> tuple[str, Any, str]:
         value = None
     key: str = kv.key
     pair = (key, value, orjson.dumps((key, repr(value))).decode())
-    if len(_pairs) >= _CACHE_MAX:
-        _pairs.clear()
-    _pairs[element] = pair
+    if len(element) <= _CACHE_MAX_BYTES:
+        if len(_pairs) >= _CACHE_MAX:
+            _pairs.clear()
+        _pairs[element] = pair
     return pair
 
 
