@@ -213,7 +213,14 @@ def _fresh_values(kind: str, rng: random.Random) -> list[Any]:
         ]
     if kind in ("id", "text", "name"):
         fresh = str(uuid.UUID(int=rng.getrandbits(128)))
-        return [fresh, fresh.upper(), "{" + fresh[1:], fresh[:35] + "\n", fresh + "x"]
+        return [
+            fresh,
+            fresh.upper(),
+            "{" + fresh[1:],
+            fresh[:35] + "\n",
+            fresh + "x",
+            f"{fresh}\n{uuid.UUID(int=rng.getrandbits(128))}",  # two UUIDs on two lines: one value
+        ]
     return []
 
 

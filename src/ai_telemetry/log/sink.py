@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ai_telemetry.errors import EventValidationError, PrivacyViolation
-from ai_telemetry.events.privacy import _LOWER_UUID, _LOWER_UUIDS, PrivacyGuard
+from ai_telemetry.events.privacy import _LOWER_UUID, PrivacyGuard, lower_uuids
 from ai_telemetry.events.schema import (
     EVENT_TYPES,
     MAX_LINE_BYTES,
@@ -282,7 +282,7 @@ class LogSink:
                 if types == _STR_ONLY:
                     distinct = set(column)
                     if len(distinct) > 1:  # the values that never repeat: one call for all
-                        if code == _ID and _LOWER_UUIDS("\n".join(distinct)):
+                        if code == _ID and lower_uuids(distinct):
                             continue
                         if code == _TIMESTAMP and canonical_timestamps(distinct):
                             continue
