@@ -203,6 +203,10 @@ class EventWriter:
     ) -> BatchResult:
         """`prepare` then `submit`, awaited from the event loop (a large batch is prepared on
         a worker thread, so the loop keeps serving)."""
+        if self._closing or self._thread is None:
+            raise Overloaded("the server is shutting down")
+        if self._queue.full():  # answer 503 before doing the batch's work
+            raise Overloaded("the writer is busy")
         if len(events) <= _INLINE_EVENTS:
             prepared = self.prepare(events, origin=origin, sender=sender)
         else:
