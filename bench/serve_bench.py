@@ -11,7 +11,9 @@ Two servers, each a fresh process on the same framework and server (Starlette on
 The client (one asyncio process, keep-alive connections, ``--clients`` at once) sends
 distinct prebuilt batches of ``--batch`` events (``POST /v1/events`` JSON Lines, and ``POST
 /v1/logs`` OTLP/protobuf of Claude Code ``tool_result`` records) and measures events/s and
-the latency of each batch (p50/p99).
+the latency of each batch (p50/p99), and the server's CPU time per event (``/proc``, all its
+threads, over the measured batches). ``--baseline OTHER/src`` runs a third server from another
+source tree (A/B against, say, main), interleaved round by round with the other two.
 
     python bench/serve_bench.py --batches 300 --batch 100 --clients 16
 """
@@ -189,12 +191,25 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[b
     return proc
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (``/proc/<pid>/stat``), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source tree (its src/ folder) of another version: its server runs too, "
+        "interleaved with this one round by round (A/B in the same run)",
+    )
+    parser.add_argument("--only", choices=["events", "otlp-logs"], help="one endpoint only")
     opts = parser.parse_args()
 
     from ai_telemetry.serve.tokens import create_token
@@ -202,20 +217,25 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     bare_file = workdir / "bare_app.py"
     bare_file.write_text(BARE_APP)
+    names = ["bare", "serve"] if opts.baseline is None else ["bare", "baseline", "serve"]
     rows = []
-    for kind, path, content_type in (
+    print(f"load average at start: {' '.join(map(str, os.getloadavg()))}", flush=True)
+    endpoints = [
         ("events", "/v1/events", "application/x-ndjson"),
         ("otlp-logs", "/v1/logs", "application/x-protobuf"),
-    ):
-        for name in ("bare", "serve"):
-            results = []
-            for round_ in range(opts.rounds):
+    ]
+    for kind, path, content_type in [e for e in endpoints if opts.only in (None, e[0])]:
+        results: dict[str, list[tuple[float, list[float], float]]] = {n: [] for n in names}
+        for round_ in range(opts.rounds):
+            for name in names:  # interleaved: each round runs every server once
                 directory = workdir / f"{kind}-{name}-{round_}"
                 directory.mkdir()
                 token = create_token(directory, name="bench", role="collector")
                 port = free_port()
                 env = {**os.environ, "AI_TELEMETRY_DIR": str(directory)}
-                if name == "serve":
+                if name == "baseline":
+                    env["PYTHONPATH"] = str(opts.baseline.resolve())
+                if name != "bare":
                     cmd = [sys.executable, "-m", "ai_telemetry", "serve", "--port", str(port)]
                 else:
                     cmd = [
@@ -240,31 +260,44 @@ def main() -> None:
                 try:
                     # warm up: one batch each way (imports, the guard's caches)
                     asyncio.run(drive(port, path, headers, maker(2, opts.batch), 1))
+                    cpu_before = cpu_seconds(proc.pid)
                     elapsed, latencies = asyncio.run(
                         drive(port, path, headers, batches, opts.clients)
                     )
+                    cpu = cpu_seconds(proc.pid) - cpu_before
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(60)
-                if name == "serve":
+                if name != "bare":
                     logged = sum(1 for _ in (directory / "events.jsonl").open("rb"))
                     expected = (opts.batches + 2) * opts.batch
                     assert logged == expected, (logged, expected)
-                results.append((opts.batches * opts.batch / elapsed, latencies))
-            best = max(results, key=lambda r: r[0])
-            rate = statistics.median(r[0] for r in results)
+                events = opts.batches * opts.batch
+                results[name].append((events / elapsed, latencies, cpu / events * 1e6))
+        for name in names:
+            runs = results[name]
+            best = max(runs, key=lambda r: r[0])
+            rate = statistics.median(r[0] for r in runs)
+            cpu_us = statistics.median(r[2] for r in runs)
             lat = best[1]
-            rows.append((kind, name, rate, pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000))
+            p50, p99 = pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000
+            rows.append((kind, name, rate, p50, p99, cpu_us))
             print(
-                f"{kind:10} {name:6} {rate:10,.0f} events/s   p50 {pct(lat, 0.5) * 1000:7.1f} ms"
-                f"   p99 {pct(lat, 0.99) * 1000:7.1f} ms",
+                f"{kind:10} {name:8} {rate:10,.0f} events/s   p50 {p50:7.1f} ms"
+                f"   p99 {p99:7.1f} ms   server CPU {cpu_us:5.1f} us/event"
+                f"   (rounds: {', '.join(f'{r[0]:,.0f}' for r in runs)})",
                 flush=True,
             )
+    print(f"load average at end: {' '.join(map(str, os.getloadavg()))}")
     print()
-    for kind in ("events", "otlp-logs"):
+    for kind in sorted({r[0] for r in rows}):
         bare = next(r for r in rows if r[0] == kind and r[1] == "bare")
-        serve = next(r for r in rows if r[0] == kind and r[1] == "serve")
-        print(f"{kind}: serve is {bare[2] / serve[2]:.2f}x the floor's time per event")
+        for name in names[1:]:
+            serve = next(r for r in rows if r[0] == kind and r[1] == name)
+            print(
+                f"{kind}: {name} is {bare[2] / serve[2]:.2f}x the floor's time per event "
+                f"(server CPU {serve[5] / bare[5]:.2f}x)"
+            )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.logs.v1 import logs_pb2
@@ -22,12 +23,19 @@ from ai_telemetry.collect.idempotent import stable_event_id
 from ai_telemetry.collect.otlp import otlp_to_events
 from ai_telemetry.collect.otlp.decode import message_to_dict
 from ai_telemetry.collect.otlp.mapping import _identity, _timestamp, map_logs, map_logs_message
+from ai_telemetry.collect.otlp.proto_logs import map_logs_fast
+from ai_telemetry.errors import CollectorError
 from ai_telemetry.events.schema import format_timestamp
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_NESTED = [True]  # False: scalar values only (the lazy-attribute path's own cases)
+
+
 def _value(rng: random.Random, depth: int = 0) -> common_pb2.AnyValue:
+    if not _NESTED[0]:
+        depth = 2
     pick = rng.randrange(9 if depth < 2 else 6)
     if pick == 0:
         return common_pb2.AnyValue(string_value=rng.choice(["Read", "true", "false", " x ", ""]))
@@ -153,3 +161,67 @@ def test_identity_and_timestamp_match_their_reference_forms() -> None:
     assert _identity("x", "é\u4e2d") == old_identity("x", "é\u4e2d")
     assert _timestamp(0) is None
     assert _timestamp(None) is None
+
+
+def test_lazy_attributes_map_exactly_as_the_full_decode() -> None:
+    """`map_logs_fast` (attributes as raw pairs, each decoded once) gives what the full decode
+    gives, from its memo too (every request twice); a nested value takes the full decode."""
+    fast_runs = 0
+    try:
+        for seed in range(400):
+            _NESTED[0] = seed % 4 == 0
+            request = _request(seed)
+            body = request.SerializeToString()
+            expected = _summary(map_logs_message(request))
+            for _ in range(2):
+                fast = map_logs_fast(body)
+                if fast is None:
+                    assert _NESTED[0], seed
+                    continue
+                assert _summary(fast) == expected, seed
+                fast_runs += 1
+            assert _summary(otlp_to_events(body, kind="logs", content_type=PROTOBUF)) == expected
+    finally:
+        _NESTED[0] = True
+    assert fast_runs > 500
+
+
+PROTOBUF = "application/x-protobuf"
+
+
+def test_lazy_attributes_refuse_what_the_full_decode_refuses() -> None:
+    """A pair that is not a valid ``KeyValue`` (here a key that is not UTF-8) parses as raw
+    bytes: the lazy path gives up and the full decode answers with its usual error."""
+    record = logs_pb2.LogRecord(time_unix_nano=10**18, attributes=[_s("event.name", "x")])
+    broken = record.SerializeToString() + b"\x32\x04\x0a\x02\xff\xfe"  # field 6: bad key
+    scope = b"\x12" + bytes([len(broken)]) + broken  # ScopeLogs.log_records
+    resource = b"\x12" + bytes([len(scope)]) + scope  # ResourceLogs.scope_logs
+    body = b"\x0a" + bytes([len(resource)]) + resource
+    assert map_logs_fast(body) is None
+    with pytest.raises(CollectorError, match="not an OTLP/protobuf logs export request"):
+        otlp_to_events(body, kind="logs", content_type=PROTOBUF)
+
+
+def test_the_bench_batch_takes_the_lazy_path() -> None:
+    start = 1_766_000_000 * 10**9
+    records = [
+        logs_pb2.LogRecord(
+            time_unix_nano=start + n * 1000,
+            body=common_pb2.AnyValue(string_value="claude_code.tool_result"),
+            attributes=[
+                _s("event.name", "tool_result"),
+                _s("session.id", "s"),
+                _s("tool_name", ("Read", "Edit")[n % 2]),
+                _s("success", "true"),
+                _s("duration_ms", str(n)),
+                _s("tool_parameters", '{"note": "' + "x" * 600 + '"}'),  # not remembered
+            ],
+        )
+        for n in range(50)
+    ]
+    request = logs_service_pb2.ExportLogsServiceRequest(
+        resource_logs=[logs_pb2.ResourceLogs(scope_logs=[logs_pb2.ScopeLogs(log_records=records)])]
+    )
+    fast = map_logs_fast(request.SerializeToString())
+    assert fast is not None and len(fast.events) == 50
+    assert _summary(fast) == _summary(map_logs_message(request))

@@ -58,3 +58,28 @@ def test_the_shortcut_takes_only_lower_case_uuids() -> None:
     with pytest.raises(PrivacyViolation, match="event_id"):  # the id field is still scanned
         guard.scrub({"event_type": "skill_execution", "event_id": "jane.doe@example.com"})
     assert guard.scrub({"event_type": "skill_execution", "event_id": str(uuid.uuid4())})[1] == 0
+
+
+def test_a_column_of_ids_is_lower_case_uuids_exactly_when_each_is() -> None:
+    """`lower_uuids` (a batch's column of ids in one call) agrees with `_LOWER_UUID` of each
+    value: a value holding two UUIDs on two lines, an upper-case one or a short one is not."""
+    import random
+    import uuid
+
+    from ai_telemetry.events.privacy import _LOWER_UUID, lower_uuids
+
+    rng = random.Random(3)
+    fresh = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(50)]
+    odd = [
+        f"{fresh[0]}\n{fresh[1]}",
+        fresh[2].upper(),
+        fresh[3][:35],
+        fresh[4] + "\n",
+        "",
+        f"{fresh[5]}\n",
+    ]
+    for _ in range(2000):
+        values = set(rng.sample(fresh, rng.randrange(1, 6)))
+        values |= set(rng.sample(odd, rng.choice([0, 0, 1, 2])))
+        expected = all(_LOWER_UUID(v) is not None for v in values)
+        assert lower_uuids(values) == expected, values

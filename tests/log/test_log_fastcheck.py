@@ -125,3 +125,34 @@ def test_canonical_timestamp_matches_the_schema(stamp: str) -> None:
     except EventValidationError:
         unchanged = False
     assert canonical_timestamp(stamp) == unchanged
+
+
+def test_a_column_of_timestamps_is_canonical_exactly_when_each_is() -> None:
+    """`canonical_timestamps` (a batch's column in one call) agrees with `canonical_timestamp`
+    of each value, including values that hold a newline, non-ASCII digits or odd lengths."""
+    import random
+
+    from ai_telemetry.events.schema import canonical_timestamps
+
+    rng = random.Random(5)
+    pieces = [
+        "2025-12-26T10:30:00Z",
+        "2025-12-26T10:30:00.123456Z",
+        "2025-12-26T10:30:01.5Z",
+        "2025-12-26T10:30:00.123456789Z",
+        "2025-12-26T10:30:00.1234567890Z",
+        "2025-02-30T10:30:00Z",
+        "2025-12-26T10:30:60Z",
+        "1969-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+        "2999-01-01T00:00:00Z",
+        "2025-12-26T10:30:00.\u0661Z",
+        "2025-12-26T10:30:00Z\n2025-12-26T10:30:00Z",
+        "2025-12-26T10:30:00+00:00",
+        "",
+    ]
+    for _ in range(3000):
+        micros = rng.randrange(10**6)
+        values = {f"2025-12-26T10:{rng.randrange(60):02d}:00.{micros:06d}Z" for _ in range(5)}
+        values |= set(rng.sample(pieces, rng.randrange(3)))
+        assert canonical_timestamps(values) == all(canonical_timestamp(v) for v in values), values

@@ -169,3 +169,154 @@ def test_memoised_timestamp_is_checked_against_the_clock_again(tmp_path: Path) -
             sink.prepare(event)
     finally:
         schema.max_future_skew = skew
+
+
+def _fresh_values(kind: str, rng: random.Random) -> list[Any]:
+    """Values that never repeat in real batches (ids, times, measurements) and their edges."""
+    import uuid
+
+    if kind == "timestamp":
+        micros = rng.randrange(10**6)
+        return [
+            f"2025-12-26T10:30:{rng.randrange(60):02d}.{micros:06d}Z",
+            f"2025-12-26T10:30:00.{micros % 1000:03d}Z",
+            "2025-12-26T10:30:00.000000Z",
+            "2025-12-26T10:30:00.0Z",
+            "2025-12-26T10:30:00.123456789Z",
+            "2025-12-26T10:30:00.1234567890Z",
+            "2025-12-26T10:30:00.\u0661\u0662\u0663Z",  # Arabic-Indic digits
+            "2025-12-26T10:30:60Z",
+            "2025-02-29T10:30:00.5Z",
+            "1969-12-31T23:59:59.5Z",
+            "2200-01-01T00:00:00.5Z",
+            "2199-12-31T23:59:59.999999Z",
+            "2999-06-01T00:00:00.25Z",
+            "2025-12-26T10:30:00.5+01:00",
+            "2025-12-26t10:30:00.5Z",
+        ]
+    if kind in ("number", "integer"):
+        return [
+            rng.random() * 1000,
+            rng.randrange(10**6),
+            0,
+            -0.0,
+            -1,
+            -1e-9,
+            1e300,
+            float("nan"),
+            float("inf"),
+            2.0,
+            10**20,
+            1_000_000,
+            1_000_001,
+            True,
+        ]
+    if kind in ("id", "text", "name"):
+        fresh = str(uuid.UUID(int=rng.getrandbits(128)))
+        return [
+            fresh,
+            fresh.upper(),
+            "{" + fresh[1:],
+            fresh[:35] + "\n",
+            fresh + "x",
+            f"{fresh}\n{uuid.UUID(int=rng.getrandbits(128))}",  # two UUIDs on two lines: one value
+        ]
+    return []
+
+
+@pytest.mark.parametrize("policy", ["redact", "reject"])
+def test_values_taken_without_the_memo_match_scrub_then_validate(
+    tmp_path: Path, policy: str
+) -> None:
+    """Canonical timestamps, lower-case UUIDs and bounded numbers skip the memo: each still
+    gives what the guard then the validation give, in every field of every type."""
+    settings = load_settings(
+        environ={}, cwd=tmp_path, log_path=tmp_path / "events.jsonl", privacy_policy=policy
+    )
+    sink = LogSink(settings)
+    reference = _slow(PrivacyGuard(policy=policy))  # type: ignore[arg-type]
+    rng = random.Random(7)
+    checked = fast = 0
+    for event_type in sorted(EVENT_TYPES):
+        fields = fields_for(event_type)
+        base: dict[str, Any] = {"event_type": event_type, "timestamp": "2025-12-26T10:30:00Z"}
+        for name in EVENT_TYPES[event_type].required:
+            base.setdefault(name, _good(fields[name], rng))
+        for name, spec in fields.items():
+            if name == "event_type":
+                continue
+            for value in _fresh_values(spec.kind, rng):
+                event = {**base, "event_id": "e-1", name: value}
+                expected = _outcome(reference, event)
+                got = _outcome(sink.prepare, event)
+                # repr: 1 and 1.0 are equal, but not the same line in the log
+                assert repr(got) == repr(expected), (event_type, name, value)
+                checked += 1
+                fast += sink._fast_prepare(event) is not None
+    assert checked > 1000
+    assert fast > 500  # the cases do reach the fast path
+
+
+def _batch_outcomes(results: list[Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for result in results:
+        if isinstance(result, tuple):
+            out.append(("ok", repr(result)))  # repr: 1 and 1.0 differ in the log
+        else:
+            out.append((type(result).__name__, str(result)))
+    return out
+
+
+def _ids_given(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e if "event_id" in e else {**e, "event_id": f"given-{n}"} for n, e in enumerate(events)]
+
+
+@pytest.mark.parametrize("policy", ["redact", "reject"])
+def test_prepare_many_matches_prepare_one_by_one(tmp_path: Path, policy: str) -> None:
+    """`prepare_many` judges events of one shape by column; every answer (event, redaction
+    count, or the exception and its message) is the one `prepare` gives, over the privacy
+    corpus, the fresh values and whole batches of clean events that take the column path."""
+    settings = load_settings(
+        environ={}, cwd=tmp_path, log_path=tmp_path / "events.jsonl", privacy_policy=policy
+    )
+    rng = random.Random(11)
+    batches: list[list[dict[str, Any]]] = []
+    corpus_events = _ids_given(_events(seed=21, count=2000))
+    batches += [corpus_events[i : i + 100] for i in range(0, len(corpus_events), 100)]
+    for event_type in sorted(EVENT_TYPES):
+        fields = fields_for(event_type)
+        base: dict[str, Any] = {"event_type": event_type, "timestamp": "2025-12-26T10:30:00Z"}
+        for name in EVENT_TYPES[event_type].required:
+            base.setdefault(name, _good(fields[name], rng))
+        clean = [{**base, "event_id": f"{n:08x}-0000-4000-8000-000000000000"} for n in range(8)]
+        batches.append(clean)  # whole: the column path
+        for name, spec in fields.items():
+            if name == "event_type":
+                continue
+            for value in [*_fresh_values(spec.kind, rng), _good(spec, rng)]:
+                batch = [dict(e) for e in clean]
+                batch[rng.randrange(len(batch))][name] = value  # one value in a column
+                batches.append(batch)
+                batches.append([{**e, name: value} for e in clean])  # the whole column
+    column_path = 0
+    reference_sink = LogSink(settings)
+    for batch in batches:
+        sink = LogSink(settings)  # fresh memos, so the column path judges values first
+        whole = sink._columns_whole
+        taken: list[bool] = []
+
+        def counted(plan: Any, rows: Any, whole: Any = whole, taken: list[bool] = taken) -> bool:
+            taken.append(whole(plan, rows))
+            return taken[-1]
+
+        sink._columns_whole = counted  # type: ignore[method-assign]
+        expected = []
+        for event in batch:
+            try:
+                expected.append(reference_sink.prepare(event))
+            except (EventValidationError, PrivacyViolation) as exc:
+                expected.append(exc)  # type: ignore[arg-type]
+        got = sink.prepare_many(batch)
+        assert _batch_outcomes(got) == _batch_outcomes(expected), batch[0]["event_type"]
+        column_path += any(taken)
+    assert column_path > 200  # the column path is taken, and agrees

@@ -34,7 +34,7 @@ from ai_telemetry.events.schema import fields_for, is_canonical_timestamp
 
 TYPE_CHECKING = False  # `typing` stays out of the hook's import path
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
     from typing import Any, Final, Literal
 
 # --- categories ---------------------------------------------------------------------------
@@ -96,6 +96,20 @@ provider prefix (`_token_hint` needs ``A``, ``_``, ``sk-``, ``xox``, ...), no ``
 ``:``, space, ``.`` or ``_``; its digits are skipped as a hex id (`hex_id`), and it is ASCII;
 and `rewrite_home` leaves it alone. So the guard answers "clean" without the scan, exactly what
 the scan answers (``tests/events/test_privacy_uuid_shortcut.py`` holds a new detector to it)."""
+_lower_uuids: list[Any] = []
+
+
+def lower_uuids(values: Collection[str]) -> bool:
+    """True when every value is a lower-case UUID (`_LOWER_UUID`): a column of ids in one call
+    (the pattern compiled on first use, off the hook's path). The length rules out a value
+    holding a newline passing as two lines."""
+    if not _lower_uuids:
+        uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        _lower_uuids.append(re.compile(f"(?:{uuid}\n)*{uuid}").fullmatch)
+    joined = "\n".join(values)
+    return len(joined) == 37 * len(values) - 1 and _lower_uuids[0](joined) is not None
+
+
 _CACHE_LIMIT: Final = 4096
 _CACHE_MAX_LEN: Final = 160
 

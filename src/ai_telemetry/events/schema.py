@@ -19,7 +19,7 @@ from ai_telemetry.errors import EventValidationError
 # `typing` and `dataclasses` at run time (their imports cost more than the hook's own work).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Collection, Mapping
     from typing import Any, Final, Literal
 
     Kind = Literal[
@@ -672,6 +672,117 @@ def normalize_timestamp(value: object, field: str = "timestamp") -> str:
     stamp = format_timestamp(parse_timestamp(value))
     check_timestamp_range(stamp, field)
     return stamp
+
+
+_fractions_kept: list[tuple[frozenset[int], frozenset[int]]] = []
+_good_seconds: dict[str, bool] = {}
+"""``YYYY-MM-DDTHH:MM:SS`` -> whether it is a real time within the range (not the future check,
+which depends on the clock); bounded."""
+
+
+def _probe_fractions() -> tuple[frozenset[int], frozenset[int]]:
+    """Which fraction lengths `normalize_timestamp` keeps as written: (non-zero, all-zero).
+
+    Asked of `normalize_timestamp` once, on first use, rather than written down, so the two
+    cannot drift.
+    """
+    if not _fractions_kept:
+        kept: tuple[set[int], set[int]] = (set(), set())
+        for digits in range(1, 10):
+            for zero, sample in enumerate(("1" * digits, "0" * digits)):
+                stamp = f"2025-12-26T10:30:00.{sample}Z"
+                try:
+                    if normalize_timestamp(stamp) == stamp:
+                        kept[zero].add(digits)
+                except EventValidationError:
+                    pass
+        _fractions_kept.append((frozenset(kept[0]), frozenset(kept[1])))
+    return _fractions_kept[0]
+
+
+def canonical_timestamp(value: str) -> bool:
+    """True when `normalize_timestamp` returns ``value`` unchanged (``YYYY-MM-DDTHH:MM:SS[.f]Z``,
+    a real time, in range, not too far ahead): the fast paths' yes/no form of it. The
+    calendar and range of each second are judged once (by `datetime.fromisoformat` and the
+    range bounds, as `normalize_timestamp` does) and remembered; the clock is asked every time.
+    """
+    size = len(value)
+    if size > 20:
+        fraction = value[20:-1]
+        if value[19] != "." or not fraction.isdigit() or not fraction.isascii():
+            return False
+        nonzero, zero = _fractions_kept[0] if _fractions_kept else _probe_fractions()
+        kept = zero if fraction.count("0") == len(fraction) else nonzero
+        if len(fraction) not in kept:
+            return False
+    elif size != 20:
+        return False
+    if value[-1] != "Z":
+        return False
+    second = value[:19]
+    good = _good_seconds.get(second)
+    if good is None:
+        good = _real_second(second)
+        if len(_good_seconds) >= 4096:
+            _good_seconds.clear()
+        _good_seconds[second] = good
+    return good and second <= future_limit()
+
+
+_CANONICAL_LINE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
+_canonical_lines: list[Callable[[str], object]] = []
+"""`_CANONICAL_LINE` one a line, ASCII digits only; compiled on first use (the hook never
+needs it)."""
+
+
+def canonical_timestamps(values: Collection[str]) -> bool:
+    """True when `canonical_timestamp` is true of every one of ``values`` (a column of a batch:
+    the shape checked in one call, each second and each length once, the clock once).
+
+    A value holding a newline cannot pass as two: each line is at least 20 characters, so such
+    a value is longer than any kept length and is judged on its own.
+    """
+    if not _canonical_lines:
+        _canonical_lines.append(
+            re.compile(f"(?:{_CANONICAL_LINE}\n)*{_CANONICAL_LINE}", re.ASCII).fullmatch
+        )
+    if not values or not _canonical_lines[0]("\n".join(values)):
+        return False
+    nonzero, zero = _fractions_kept[0] if _fractions_kept else _probe_fractions()
+    for size in {len(value) for value in values}:
+        if size != 20 and (size - 21 not in nonzero or size - 21 not in zero):
+            return all(canonical_timestamp(value) for value in values)
+    seconds = {value[:19] for value in values}
+    for second in seconds:
+        good = _good_seconds.get(second)
+        if good is None:
+            good = _real_second(second)
+            if len(_good_seconds) >= 4096:
+                _good_seconds.clear()
+            _good_seconds[second] = good
+        if not good:
+            return False
+    return max(seconds) <= future_limit()
+
+
+def _real_second(second: str) -> bool:
+    if (
+        second[10] != "T"
+        or second[4] != "-"
+        or second[7] != "-"
+        or second[13] != ":"
+        or second[16] != ":"
+        or not second.isascii()
+        or not _CANONICAL_TS(second + "Z")
+    ):
+        return False
+    if second < TIMESTAMP_MIN[:19] or second >= TIMESTAMP_MAX[:19]:
+        return False
+    try:
+        datetime.fromisoformat(second)
+    except ValueError:
+        return False
+    return True
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -15,19 +15,14 @@ needs a handful of C-level tuple operations and the value checks the plan lists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, Final, NamedTuple
 
-from ai_telemetry.errors import EventValidationError
 from ai_telemetry.events.schema import (
     EVENT_TYPES,
     FIELDS_BY_TYPE,
-    TIMESTAMP_MAX,
-    TIMESTAMP_MIN,
     Field,
+    canonical_timestamp,
     fields_for,
-    future_limit,
-    normalize_timestamp,
     string_predicate,
 )
 
@@ -127,69 +122,6 @@ def _make_plan(event_type: str, keys: tuple[str, ...], types: tuple[type, ...]) 
 _PLANS: dict[tuple[str, tuple[str, ...], tuple[type, ...]], _Plan | None] = {}
 
 
-def _probe_fractions() -> tuple[frozenset[int], frozenset[int]]:
-    """Which fraction lengths `normalize_timestamp` keeps as written: (non-zero, all-zero).
-
-    Asked of the schema once at import rather than copied from it, so the two cannot drift.
-    """
-    kept: tuple[set[int], set[int]] = (set(), set())
-    for digits in range(1, 10):
-        for zero, sample in enumerate(("1" * digits, "0" * digits)):
-            stamp = f"2025-12-26T10:30:00.{sample}Z"
-            try:
-                if normalize_timestamp(stamp) == stamp:
-                    kept[zero].add(digits)
-            except EventValidationError:
-                pass
-    return frozenset(kept[0]), frozenset(kept[1])
-
-
-_FRACTIONS_KEPT, _ZERO_FRACTIONS_KEPT = _probe_fractions()
-
-
-_last_second = [""]  # the last "YYYY-MM-DDTHH:MM:SS" found to be a real time (most repeat)
-
-
-def canonical_timestamp(value: str) -> bool:
-    """True when `normalize_timestamp` returns ``value`` unchanged: ``YYYY-MM-DDTHH:MM:SS[.f]Z``."""
-    size = len(value)
-    if size > 20:
-        fraction = value[20:-1]
-        if value[19] != "." or not fraction.isdigit() or not fraction.isascii():
-            return False
-        kept = _ZERO_FRACTIONS_KEPT if fraction.count("0") == len(fraction) else _FRACTIONS_KEPT
-        if len(fraction) not in kept:
-            return False
-    elif size != 20:
-        return False
-    if value[-1] != "Z":
-        return False
-    second = value[:19]
-    if second == _last_second[0]:
-        return second <= future_limit()
-    if (
-        second[10] != "T"
-        or second[4] != "-"
-        or second[7] != "-"
-        or second[13] != ":"
-        or second[16] != ":"
-        or not second.isascii()
-    ):
-        return False
-    if second < _TS_MIN or second >= _TS_MAX or second > future_limit():
-        return False
-    try:
-        datetime.fromisoformat(second)
-    except ValueError:
-        return False
-    _last_second[0] = second
-    return True
-
-
-_TS_MIN: Final = TIMESTAMP_MIN[:19]
-_TS_MAX: Final = TIMESTAMP_MAX[:19]
-
-
 def is_stored_event(obj: dict[str, Any]) -> bool:
     """True only when `validate_event` would accept ``obj`` and return it unchanged."""
     event_type = obj.get("event_type")
@@ -222,3 +154,6 @@ def is_stored_event(obj: dict[str, Any]) -> bool:
         if not 7 <= len(value) <= 64 or not _HEX.issuperset(value):
             return False
     return True
+
+
+__all__ = ["canonical_timestamp", "is_stored_event"]

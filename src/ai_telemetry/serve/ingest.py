@@ -88,11 +88,20 @@ def _result_json(index: int, outcome: Outcome) -> dict[str, Any]:
 
 def batch_document(result: BatchResult) -> dict[str, Any]:
     """The 202 body: counts and one result per event, in order."""
+    results: list[dict[str, Any]] = []
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "covered_by_hook": 0}
+    for index, outcome in enumerate(result.outcomes):
+        status = outcome.status
+        counts[status] += 1
+        if outcome.message is None and outcome.event_id is not None:
+            results.append({"index": index, "status": status, "event_id": outcome.event_id})
+        else:
+            results.append(_result_json(index, outcome))
     return {
-        "accepted": result.count("accepted"),
-        "duplicates": result.count("duplicate"),
-        "rejected": result.count("rejected"),
-        "results": [_result_json(i, o) for i, o in enumerate(result.outcomes)],
+        "accepted": counts["accepted"],
+        "duplicates": counts["duplicate"],
+        "rejected": counts["rejected"],
+        "results": results,
     }
 
 

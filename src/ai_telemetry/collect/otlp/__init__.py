@@ -26,6 +26,7 @@ from ai_telemetry.collect.otlp.decode import (
     parse_protobuf,
 )
 from ai_telemetry.collect.otlp.mapping import OtlpResult, map_logs, map_logs_message, map_metrics
+from ai_telemetry.collect.otlp.proto_logs import map_logs_fast
 from ai_telemetry.collect.otlp.spans import map_traces
 from ai_telemetry.errors import CollectorError
 
@@ -90,6 +91,10 @@ def otlp_to_events(
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _PROTOBUF_TYPES:
         data = payload.encode() if isinstance(payload, str) else bytes(payload)
+        if kind == "logs":
+            fast = map_logs_fast(data)  # attributes decoded lazily, once per distinct pair
+            if fast is not None:
+                return fast
         chosen, message = parse_protobuf(data, kind)
         if chosen == "logs":
             return map_logs_message(message)  # read directly, no OTLP/JSON tree

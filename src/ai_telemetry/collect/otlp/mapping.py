@@ -155,13 +155,40 @@ def _identity(*parts: object) -> str:
     """``stable_event_id("otlp", <each part as sorted-key JSON>)``, with uuid5 computed
     in place (the same bytes, without the `uuid.UUID` object per record)."""
     dumps = orjson.dumps
-    name = "\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts)))
-    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)
-    digest = bytearray(sha1.digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    return _uuid5("\x1f".join((SOURCE, *(dumps(p, option=_SORT_KEYS).decode() for p in parts))))
+
+
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))``: the first 16 bytes of the SHA-1, with the version
+    nibble set to 5 and the variant bits to RFC 4122's ``10``, in hex."""
+    x = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+_VARIANT: Final = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+"""A hex digit with its top two bits replaced by ``10``."""
+
+
+_LOG_HEADS: dict[str, str] = {}
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else orjson.dumps(value).decode()
+
+
+def _log_identity(
+    name: str, nanos: int | None, trace: str | None, span: str | None, pieces: Mapping[str, str]
+) -> str:
+    """``_identity("log", name, nanos, trace, span, sorted((k, repr(v)) for k, v in attrs))``
+    from each attribute's JSON piece ``["key","repr(value)"]`` (the JSON of a list is its items'
+    JSON joined by commas; keys are unique, so sorting the pairs is sorting the keys)."""
+    head = _LOG_HEADS.get(name)
+    if head is None:
+        head = _LOG_HEADS[name] = "\x1f".join((SOURCE, '"log"', orjson.dumps(name).decode()))
+    attrs = ",".join([pieces[k] for k in sorted(pieces)])
+    moment = "null" if nanos is None else str(nanos)
+    text = f"{head}\x1f{moment}\x1f{_json_text(trace)}\x1f{_json_text(span)}\x1f[{attrs}]"
+    return _uuid5(text)
 
 
 def _session(attrs: Mapping[str, Any]) -> str | None:
@@ -401,7 +428,8 @@ def _map_log_record(
     ids_of: Callable[[Any], tuple[str | None, str | None]],
 ) -> None:
     """One log record, whichever encoding it came in (the record's time and ids are read only
-    for a record that maps)."""
+    for a record that maps). `ai_telemetry.collect.otlp.proto_logs` has the same steps written
+    out in its loop: change both."""
     name = event_name or "unnamed"
     mapper = _LOG_MAPPERS.get(name)
     if mapper is None:
