@@ -68,12 +68,18 @@ def test_the_page_is_cached_until_new_events_arrive(server: Server) -> None:
 
 
 def test_a_week_without_events_and_a_bad_week(server: Server) -> None:
-    """An empty week is a 404 page with the picker; a malformed one a 400."""
+    """An empty week is a 404 page with the picker; a malformed one, or one of a year no event
+    can have (year 1's page would link to the week before it: schemathesis found a 500), a 400."""
     cookie = {"Cookie": cookie_of(login(server, "meta_updater")[1])}
     empty = server.request("GET", "/?week=2019-W02", headers=cookie)
     assert 404 == empty[0]
     assert b"No events in this week" in empty[2]
     assert 400 == server.request("GET", "/?week=next", headers=cookie)[0]
+    for week in ("0001-W05", "0001-W01", "1969-W52", "9999-W52", "2200-W01"):
+        status, _, body = server.request("GET", f"/?week={week}", headers=cookie)
+        assert (400, True) == (status, b"the year must be 1970 to 2199" in body), week
+    assert 404 == server.request("GET", "/?week=1970-W01", headers=cookie)[0]
+    assert 404 == server.request("GET", "/?week=2199-W52", headers=cookie)[0]
 
 
 def test_behind_tls_the_cookie_is_secure(tmp_path: Path) -> None:

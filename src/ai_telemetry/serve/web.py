@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ai_telemetry.errors import AITelemetryError, NoDataError
+from ai_telemetry.events.schema import TIMESTAMP_MAX, TIMESTAMP_MIN
 from ai_telemetry.serve.auth import COOKIE_NAME, READ
 from ai_telemetry.serve.context import RouteSpec, ServerContext
 
@@ -70,11 +71,17 @@ def week_label(day: date) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
+_FIRST_YEAR: Final = int(TIMESTAMP_MIN[:4])
+_END_YEAR: Final = int(TIMESTAMP_MAX[:4])
+
+
 def parse_week(text: str | None, *, today: date) -> tuple[int, int]:
     """(ISO year, ISO week) of ``2026-W49`` (default: the week of ``today``).
 
     Raises:
-        ValueError: not of that form, or no such week.
+        ValueError: not of that form, no such week, or a year no event can have (the
+            contract's timestamps are from 1970 to 2199; the page's links and trend reach
+            weeks around the one asked for, which year 1 or 9999 would not have).
     """
     if not text:
         iso = today.isocalendar()
@@ -82,6 +89,8 @@ def parse_week(text: str | None, *, today: date) -> tuple[int, int]:
     year, sep, week = text.upper().partition("-W")
     if not sep or not year.isdigit() or not week.isdigit():
         raise ValueError(f"week={text!r}: write it as 2026-W49")
+    if not _FIRST_YEAR <= int(year) < _END_YEAR:
+        raise ValueError(f"week={text!r}: the year must be {_FIRST_YEAR} to {_END_YEAR - 1}")
     date.fromisocalendar(int(year), int(week), 1)  # raises for week 54, ...
     return int(year), int(week)
 
