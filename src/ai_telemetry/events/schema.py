@@ -680,6 +680,18 @@ _good_seconds: dict[str, bool] = {}
 which depends on the clock); bounded."""
 
 
+def _good_second(second: str) -> bool:
+    """Whether ``YYYY-MM-DDTHH:MM:SS`` is a real time within the range (`_real_second`),
+    remembered in `_good_seconds`."""
+    good = _good_seconds.get(second)
+    if good is None:
+        good = _real_second(second)
+        if len(_good_seconds) >= 4096:
+            _good_seconds.clear()
+        _good_seconds[second] = good
+    return good
+
+
 def _probe_fractions() -> tuple[frozenset[int], frozenset[int]]:
     """Which fraction lengths `normalize_timestamp` keeps as written: (non-zero, all-zero).
 
@@ -720,13 +732,7 @@ def canonical_timestamp(value: str) -> bool:
     if value[-1] != "Z":
         return False
     second = value[:19]
-    good = _good_seconds.get(second)
-    if good is None:
-        good = _real_second(second)
-        if len(_good_seconds) >= 4096:
-            _good_seconds.clear()
-        _good_seconds[second] = good
-    return good and second <= future_limit()
+    return _good_second(second) and second <= future_limit()
 
 
 _CANONICAL_LINE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
@@ -753,15 +759,8 @@ def canonical_timestamps(values: Collection[str]) -> bool:
         if size != 20 and (size - 21 not in nonzero or size - 21 not in zero):
             return all(canonical_timestamp(value) for value in values)
     seconds = {value[:19] for value in values}
-    for second in seconds:
-        good = _good_seconds.get(second)
-        if good is None:
-            good = _real_second(second)
-            if len(_good_seconds) >= 4096:
-                _good_seconds.clear()
-            _good_seconds[second] = good
-        if not good:
-            return False
+    if not all(map(_good_second, seconds)):
+        return False
     return max(seconds) <= future_limit()
 
 

@@ -83,6 +83,16 @@ def _code(field: Any) -> int:
     return _GENERIC
 
 
+def _remember(known: dict[str, Any], value: str, hit: Any) -> Any:
+    """Keep a field's judged ``value`` (its checked form ``hit``) in its memo ``known``, unless
+    too long; the memo is emptied when full (bounded memory). Returns ``hit``."""
+    if len(value) <= _MEMO_MAX_LEN:
+        if len(known) >= _MEMO_PER_FIELD:
+            known.clear()
+        known[value] = hit
+    return hit
+
+
 def _plan(event_type: str, keys: tuple[str, ...], memos: dict[str, dict[str, Any]]) -> _Plan:
     """The plan of one shape; ``memos``: the event type's memo per field, shared by its
     shapes (so the memory is bounded per type and field, whatever the key orders)."""
@@ -296,11 +306,7 @@ class LogSink:
                                 continue
                             if not keeps(field, value):
                                 return False
-                            hit = check_value(field, value)
-                            if len(value) <= _MEMO_MAX_LEN:
-                                if len(known) >= _MEMO_PER_FIELD:
-                                    known.clear()
-                                known[value] = hit
+                            hit = _remember(known, value, check_value(field, value))
                         if hit != value or (code == _TIMESTAMP and not canonical_timestamp(value)):
                             return False
                 elif types <= _NUMBERS if code == _NUMBER else code == _INTEGER and types == _INT:
@@ -354,16 +360,12 @@ class LogSink:
                             if canonical_timestamp(value):
                                 out[key] = value
                                 continue
-                        elif code == _ID and len(value) == 36 and _LOWER_UUID(value):
+                        elif code == _ID and len(value) == _UUID_LENGTH and _LOWER_UUID(value):
                             out[key] = value
                             continue
                         if not keeps(field, value):
                             return None
-                        hit = check_value(field, value)
-                        if len(value) <= _MEMO_MAX_LEN:
-                            if len(known) >= _MEMO_PER_FIELD:
-                                known.clear()
-                            known[value] = hit
+                        hit = _remember(known, value, check_value(field, value))
                     elif code == _TIMESTAMP:
                         check_timestamp_range(hit, field.name)
                     out[key] = hit
