@@ -72,8 +72,8 @@ def found(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     answers: list[bool] = []
     original = Warehouse._copies_from_lines
 
-    def spy(self: Warehouse, path: Path, ok: str) -> bool:
-        answers.append(original(self, path, ok))
+    def spy(self: Warehouse, path: Path) -> bool:
+        answers.append(original(self, path))
         return answers[-1]
 
     monkeypatch.setattr(Warehouse, "_copies_from_lines", spy)

@@ -56,6 +56,8 @@ _HASH_SPAN: Final = 4096
 _FEW_IDS: Final = 200
 """Ids with differing copies in one batch up to which the copies are found on the raw text
 (the regular expression of the ids grows with them: 1,000 ids over 1M lines cost 3.8 s)."""
+_USABLE: Final = f"coalesce({columns.ok_filter_sql()}, false)"
+"""A row of the typed select that is a valid event (`columns.ok_filter_sql`, never NULL)."""
 _SCHEMA_VERSION: Final = "2"
 """2: ``log_batches`` (which rows came from the log, dropped when it is rewritten) and the
 contract's validity filter; a version-1 file is emptied and rebuilt from the log and archives,
@@ -582,7 +584,7 @@ class Warehouse:
         if from_log:  # rows of this batch leave with the log's lines (see `_drop_log_rows`)
             con.execute("INSERT OR IGNORE INTO log_batches VALUES (?)", [seq])
         cols = _column_list(self.columns)
-        ok = f"coalesce({columns.ok_filter_sql()}, false)"
+        ok = _USABLE
         # A lean warehouse leaves the id of an event without one NULL in this pass (deriving
         # it reads every field), then derives it in a second pass over only those lines.
         lean = self._lean and typed
@@ -698,7 +700,7 @@ class Warehouse:
             con.execute("DROP TABLE guard_changes")
         return count
 
-    def _copies_from_lines(self, path: Path, ok: str) -> bool:
+    def _copies_from_lines(self, path: Path) -> bool:
         """Whether every stored copy of the ids in ``diff_ids`` was found, typed and in file
         order (as ``copies``), on only the lines of ``path`` that mention one of those ids (or
         no ``"event_id"`` at all).
@@ -735,7 +737,7 @@ class Warehouse:
                 f"CREATE OR REPLACE TEMP TABLE copies AS SELECT "
                 f"{_column_list(self.columns)}, ordinality FROM "
                 f"{self._select(scan, typed=True, ordinal=True)} "
-                f"WHERE {ok} AND event_id IN (SELECT event_id FROM diff_ids)"
+                f"WHERE {_USABLE} AND event_id IN (SELECT event_id FROM diff_ids)"
             )
         missing = con.execute(
             "SELECT count(*) FROM dup_ids d JOIN diff_ids USING (event_id) "
@@ -765,9 +767,9 @@ class Warehouse:
         )
         row = con.execute("SELECT count(*) FROM diff_ids").fetchone()
         if row and row[0]:
-            ok = f"coalesce({columns.ok_filter_sql()}, false)"
+            ok = _USABLE
             ids = "SELECT event_id FROM diff_ids"
-            if not (path is not None and row[0] <= _FEW_IDS and self._copies_from_lines(path, ok)):
+            if not (path is not None and row[0] <= _FEW_IDS and self._copies_from_lines(path)):
                 # Every line is parsed again, but into typed columns only those of the ids
                 # (or of none: an id derived from the fields).
                 con.execute(
