@@ -139,7 +139,7 @@ def main() -> None:
     size = log.stat().st_size
     if not (base / "size").exists() or int((base / "size").read_text()) != size:
         shutil.rmtree(base, ignore_errors=True)
-        for name in (*KEPT, "metrics-cache.json", "aggregate-cache.json"):
+        for name in (*KEPT, "warehouse.duckdb.wal", "metrics-cache.json", "aggregate-cache.json"):
             (work / name).unlink(missing_ok=True)
         t = time.perf_counter()
         from ai_telemetry.analyze.catchup import catch_up
@@ -158,7 +158,7 @@ def main() -> None:
         for _ in range(args.runs):
             for name in KEPT:
                 shutil.copy2(base / name, work / name)
-            for name in ("metrics-cache.json", "aggregate-cache.json"):
+            for name in ("warehouse.duckdb.wal", "metrics-cache.json", "aggregate-cache.json"):
                 (work / name).unlink(missing_ok=True)
             os.truncate(log, size)
             with log.open("ab") as fh:

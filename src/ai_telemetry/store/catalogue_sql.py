@@ -155,7 +155,11 @@ PERCENTILES: Final = (0.5, 0.95, 0.99)
 def runs_sql(event_type: str, key: str, source: str = "ev") -> str:
     """SQL for the executions of ``event_type`` grouped by ``key`` (``skill`` or ``agent``).
 
-    Parameters: the range start and end (naive UTC) of events to pair. Columns: ``name``,
+    Parameters: the window ``[lo, hi)`` whose executions are wanted, then the range of events
+    to pair (the window and `PAIRING_MARGIN` around it), naive UTC. Only the partitions (name
+    and session) with an event in the window are paired: an execution anchored in the window
+    has one there, so its pairing is the same, and the margin's other sessions are not sorted
+    at all. Columns: ``name``,
     ``anchor_ts``, ``outcome`` (terminal outcome or NULL when unfinished), ``duration``,
     ``tool_calls``, ``task_id`` (agent tasks only; NULL for skills).
 
@@ -173,17 +177,23 @@ def runs_sql(event_type: str, key: str, source: str = "ev") -> str:
     )
     ties = "outcome, duration_seconds" + (", tool_calls, task_id" if tasks else "")
     nxt = "(next_outcome IS NOT NULL AND next_outcome <> 'started')"
+    pairable = (
+        f"event_type = '{event_type}' AND {key} IS NOT NULL "
+        f"AND (outcome = 'started' OR outcome IN {TERMINALS})"
+    )
     return f"""
-    WITH e AS (
+    WITH active AS (
+      SELECT DISTINCT {key} AS active_name, coalesce(session_id, '') AS active_session
+      FROM {source} WHERE {pairable} AND ts >= ? AND ts < ?
+    ), e AS (
       SELECT {key} AS name, ts, outcome, duration_seconds, {carried},
         lag(outcome) OVER w AS prev_outcome,
         lead(outcome) OVER w AS next_outcome,
         lead(duration_seconds) OVER w AS next_duration,
         {leads}
       FROM {source}
-      WHERE event_type = '{event_type}' AND {key} IS NOT NULL
-        AND (outcome = 'started' OR outcome IN {TERMINALS})
-        AND ts >= ? AND ts < ?
+      JOIN active ON {key} = active_name AND coalesce(session_id, '') = active_session
+      WHERE {pairable} AND ts >= ? AND ts < ?
       WINDOW w AS (PARTITION BY {key}, coalesce(session_id, '')
                    ORDER BY ts, outcome <> 'started', {ties})
     )
@@ -235,10 +245,11 @@ def load_runs(
     hi: datetime,
     dialect: Dialect = DUCKDB,
 ) -> None:
-    """Materialise the executions of events in ``[lo - margin, hi + margin)`` as ``table``."""
-    dialect.temp_table(
-        con, table, runs_sql(event_type, key), [lo - PAIRING_MARGIN, hi + PAIRING_MARGIN]
-    )
+    """Materialise as ``table`` the executions anchored in ``[lo, hi)``, paired over the
+    events of ``[lo - margin, hi + margin)`` (with some outside ``[lo, hi)``: select by
+    ``anchor_ts``)."""
+    params = [lo, hi, lo - PAIRING_MARGIN, hi + PAIRING_MARGIN]
+    dialect.temp_table(con, table, runs_sql(event_type, key), params)
 
 
 def skill_metrics(
