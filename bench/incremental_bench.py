@@ -167,8 +167,19 @@ def main() -> None:
             wall, doc = _aggregate(work, week)
             walls.append(wall)
             print(f"  +{n:>7} events: aggregate of the week {wall:.3f} s", flush=True)
-        if doc["metrics"] != orjson.loads(orjson.dumps(_fresh(work, week)["metrics"])):
-            raise SystemExit(f"+{n}: the incremental numbers differ from a fresh read")
+        fresh = orjson.loads(orjson.dumps(_fresh(work, week)["metrics"]))
+        if doc["metrics"] != fresh:
+            os.truncate(log, size)  # the next run starts from the same history
+            differ = {
+                k: (doc["metrics"].get(k), fresh.get(k))
+                for k in fresh
+                if doc["metrics"].get(k) != fresh.get(k)
+            }
+            (work / "differ.json").write_bytes(orjson.dumps(differ, option=orjson.OPT_INDENT_2))
+            raise SystemExit(
+                f"+{n}: the incremental numbers differ from a fresh read: {', '.join(differ)} "
+                f"(incremental, fresh: {work / 'differ.json'})"
+            )
         print(
             f"+{n} events: best {min(walls):.3f} s, median {statistics.median(walls):.3f} s "
             f"(same numbers as a fresh read)",

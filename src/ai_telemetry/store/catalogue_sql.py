@@ -51,6 +51,15 @@ class Dialect:
             return f"quantile_cont({expr}, {fraction})"
         return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {expr})"
 
+    def exact(self, aggregate: str, expr: str, where: str = "") -> str:
+        """``aggregate`` (``sum`` or ``avg``) of a fractional double ``expr``, added up exactly
+        (as DECIMAL(38, 12)): a parallel scan adds doubles in any order, and their float sum
+        then differs in the last bits, enough to flip the sixth decimal metrics.json keeps
+        (a skill's mean duration 115.622813 in one run, 115.622812 in the next). ``where``:
+        the aggregate's FILTER condition."""
+        only = f" FILTER (WHERE {where})" if where else ""
+        return f"CAST({aggregate}(CAST({expr} AS DECIMAL(38, 12))){only} AS {self.double})"
+
     def epoch(self, interval: str) -> str:
         """The seconds of an interval (the difference of two timestamps)."""
         if self.name == "duckdb":
@@ -270,7 +279,7 @@ def skill_metrics(
     rows = con.execute(
         f"""SELECT name, count(*), count(outcome),
           count(*) FILTER (WHERE outcome = 'success'), count(*) FILTER (WHERE outcome = 'error'),
-          avg(duration) FILTER (WHERE outcome IS NOT NULL),
+          {dialect.exact("avg", "duration", "outcome IS NOT NULL")},
           {durations} FILTER (WHERE outcome IS NOT NULL),
           count(*) FILTER (WHERE outcome = 'rollback'), count(*) FILTER (WHERE outcome = 'handoff')
         FROM skill_runs WHERE anchor_ts >= ? AND anchor_ts < ? GROUP BY name ORDER BY name""",
@@ -599,7 +608,8 @@ def token_metrics(
     out: dict[str, Any] = {}
     for dim, suffix in (("model", ""), ("skill", "_by_skill"), ("agent", "_by_agent")):
         rows = con.execute(
-            f"SELECT {dim}, count(*), sum(i), sum(o), sum(cc), sum(cr), sum(cost_usd) FROM llm "
+            f"SELECT {dim}, count(*), sum(i), sum(o), sum(cc), sum(cr), "
+            f"{dialect.exact('sum', 'cost_usd')} FROM llm "
             f"WHERE {dim} IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
         out[f"llm_requests{suffix or '_total'}"] = _keyed([(r[0], int(r[1])) for r in rows])
