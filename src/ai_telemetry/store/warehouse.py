@@ -56,9 +56,9 @@ _HASH_SPAN: Final = 4096
 _FEW_IDS: Final = 200
 WAL_CHECKPOINT: Final = "16MiB"
 """The WAL size at which DuckDB moves the changes into the file (its default): a command that
-adds a few events leaves them in the WAL, which costs the next open about 10 ms per MiB to
-replay, instead of a checkpoint at each close that rewrites the tables' last blocks (0.4 s
-at 1M events, more with history)."""
+adds a few events leaves them in the WAL, which costs the next open about 3.5 ms per MiB to
+replay, instead of a checkpoint at each close that rewrites the tables' changed blocks (0.4 s
+and more; docs/performance.md)."""
 """Ids with differing copies in one batch up to which the copies are found on the raw text
 (the regular expression of the ids grows with them: 1,000 ids over 1M lines cost 3.8 s)."""
 _USABLE: Final = f"coalesce({columns.ok_filter_sql()}, false)"
