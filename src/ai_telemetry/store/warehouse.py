@@ -54,13 +54,13 @@ CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
 _FEW_IDS: Final = 200
+"""Ids with differing copies in one batch up to which the copies are found on the raw text
+(the regular expression of the ids grows with them: 1,000 ids over 1M lines cost 3.8 s)."""
 WAL_CHECKPOINT: Final = "16MiB"
 """The WAL size at which DuckDB moves the changes into the file (its default): a command that
 adds a few events leaves them in the WAL, which costs the next open about 3.5 ms per MiB to
 replay, instead of a checkpoint at each close that rewrites the tables' changed blocks (0.4 s
 and more; docs/performance.md)."""
-"""Ids with differing copies in one batch up to which the copies are found on the raw text
-(the regular expression of the ids grows with them: 1,000 ids over 1M lines cost 3.8 s)."""
 _USABLE: Final = f"coalesce({columns.ok_filter_sql()}, false)"
 """A row of the typed select that is a valid event (`columns.ok_filter_sql`, never NULL)."""
 _SCHEMA_VERSION: Final = "2"
@@ -352,10 +352,10 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the connection and release the lock."""
-        import duckdb
-
         if self._con is not None:
             if self._created:  # a first build: into the file now, not left to the next open
+                import duckdb
+
                 with contextlib.suppress(duckdb.Error):  # else the WAL keeps it, as it would
                     self._con.execute("CHECKPOINT")
             self._con.close()
