@@ -134,15 +134,23 @@ class _Gen:
 
 
 def generate(*, weeks: int = 12, seed: int = 42, end: datetime | None = None) -> DemoData:
-    """Generate ``weeks`` weeks of events ending before ``end`` (default: this week's Monday).
+    """Generate ``weeks`` weeks of events ending before ``end`` (default: this week's Monday,
+    and then this week's events up to today, 00:00 UTC).
+
+    Without ``end``, the demo is looked at now: ``status`` and ``top --days 7`` read the 7 days
+    to now, which hold little of the last whole week after Monday and none of it from Friday
+    evening on. So the week under way gets ordinary events (no anomaly) up to the start of
+    today (the same data all day); the weekly pipeline still reads whole weeks only.
 
     Args:
         weeks: how many whole weeks (at least 8, so every anomaly fits).
         seed: the random seed.
-        end: the Monday (UTC) after the last generated week.
+        end: the Monday (UTC) after the last generated week (nothing is generated after it).
     """
     weeks = max(weeks, 8)
-    last = week_start(end or datetime.now(UTC))
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = week_start(end or today)
+    until = today if end is None else last
     first = last - timedelta(weeks=weeks)
     rng = random.Random(seed)  # noqa: S311 - reproducible sample data, not security
     data = DemoData()
@@ -169,7 +177,8 @@ def generate(*, weeks: int = 12, seed: int = 42, end: datetime | None = None) ->
     coverage = 84.0
     learning_no = 0
     incident_no = 0
-    for index, start in enumerate(starts):
+    under_way = [last] if until > last else []  # this week so far (after its Monday)
+    for index, start in enumerate(starts + under_way):
         _skills(gen, start, spike=start == spike, slow=start >= shift_from)
         _agents(gen, start, loop=start == loop)
         _sessions_and_context(gen, start, saturated=start == saturation)
@@ -177,7 +186,7 @@ def generate(*, weeks: int = 12, seed: int = 42, end: datetime | None = None) ->
             learning_no = _learnings(gen, start, learning_no)
         incident_no = _incidents(gen, start, incident_no, repeat=start >= starts[-4])
         coverage = _quality(gen, start, coverage, index, decline=start == decline)
-    cutoff = format_timestamp(last)
+    cutoff = format_timestamp(until)
     data.events = sorted(
         (e for e in data.events if e["timestamp"] < cutoff),
         key=lambda e: (e["timestamp"], e["event_id"]),

@@ -141,6 +141,23 @@ def test_demo_is_reproducible_and_covers_every_event_type() -> None:
     assert 7 == len(first.anomalies)
 
 
+def test_demo_fills_the_seven_days_to_now() -> None:
+    """Without an end date, the week under way has events up to today: `status` and
+    `top --days 7` read the 7 days to now, which held no demo skill run from Friday evening to
+    Sunday when the data stopped at this week's Monday."""
+    from datetime import UTC, datetime, timedelta
+
+    from ai_telemetry.events.schema import format_timestamp
+
+    now = datetime.now(UTC)
+    today = format_timestamp(now.replace(hour=0, minute=0, second=0, microsecond=0))
+    week_ago = format_timestamp(now - timedelta(days=7))
+    events = generate(weeks=8, seed=7).events
+    recent = [e for e in events if e["timestamp"] >= week_ago]
+    assert max(e["timestamp"] for e in events) < today  # nothing of today: the same all day
+    assert sum(e["event_type"] == "skill_execution" for e in recent) > 50
+
+
 def test_demo_command_writes_its_own_directory(tmp_path: Path) -> None:
     """demo writes into its own directory, runs the pipeline and refuses a foreign one."""
     target = tmp_path / "demo"
