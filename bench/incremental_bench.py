@@ -126,6 +126,7 @@ def main() -> None:
 
     compileall.compile_dir(Path(ai_telemetry.__file__).parent, quiet=1)
     sys.path.insert(0, str(HERE))
+    from ai_telemetry.store.warehouse import take_lock
     from gen_events import generate
 
     work = args.workdir
@@ -156,10 +157,13 @@ def main() -> None:
         new = _new_events(n, work, week)
         walls: list[float] = []
         for _ in range(args.runs):
+            # The last run's background checkpoint (a WAL past 16 MiB) holds the lock till done.
+            fd = take_lock(work / KEPT[0], timeout=120)
             for name in KEPT:
                 shutil.copy2(base / name, work / name)
             for name in ("warehouse.duckdb.wal", "metrics-cache.json", "aggregate-cache.json"):
                 (work / name).unlink(missing_ok=True)
+            os.close(fd)
             os.truncate(log, size)
             with log.open("ab") as fh:
                 fh.write(new)

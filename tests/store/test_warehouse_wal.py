@@ -3,19 +3,24 @@
 Each step is a separate `ai-telemetry` process, as users run them: the next process (a writing
 one, or the read-only connection of `query`) replays the WAL, and every event counts once. A
 first build is checkpointed into the file; a warehouse file deleted with its WAL left beside
-it is rebuilt from the log without replaying that WAL into the new file.
+it is rebuilt from the log without replaying that WAL into the new file. A WAL grown large is
+checkpointed by a background child after the command.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from store_test_helpers import append_raw, event
 
 from ai_telemetry.config import Settings
-from ai_telemetry.store.warehouse import Warehouse
+from ai_telemetry.store import checkpoint
+from ai_telemetry.store.warehouse import Warehouse, take_lock
 
 
 def _count(settings: Settings) -> int:
@@ -55,3 +60,33 @@ def test_deleted_file_with_its_wal_left_is_rebuilt(settings: Settings) -> None:
     (settings.telemetry_dir / "warehouse.duckdb").unlink()
     append_raw(settings, [event("2026-03-02T12:00:00Z", 2)])
     assert _count(settings) == 3
+
+
+def test_large_wal_is_checkpointed_by_a_background_child(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `WAL_BACKGROUND_BYTES` at close, a detached child (a real process) takes the lock
+    over and moves the WAL into the file; the events are all there after it."""
+    append_raw(settings, [event("2026-03-02T10:00:00Z", 0)])
+    _count(settings)  # the first build, checkpointed in the foreground
+    monkeypatch.setattr(checkpoint, "WAL_BACKGROUND_BYTES", 1)
+    append_raw(settings, [event(f"2026-03-02T11:00:{n:02d}Z", n) for n in range(1, 40)])
+    path = settings.telemetry_dir / "warehouse.duckdb"
+    with Warehouse(settings) as wh:
+        wh.ingest()
+        assert checkpoint.wal_bytes(path) > 1
+    fd = take_lock(path, timeout=60)  # the child holds the lock until it is done
+    os.close(fd)
+    assert checkpoint.wal_bytes(path) == 0
+    assert _count(settings) == 40
+
+
+def test_failed_background_checkpoint_loses_nothing(tmp_path: Path) -> None:
+    """The child's checkpoint of a file DuckDB cannot open answers 1 and releases the lock."""
+    path = tmp_path / "warehouse.duckdb"
+    path.write_text("not a database\n")
+    fd = take_lock(path, timeout=5)
+    assert checkpoint.main(["--lock-fd", str(fd), str(path)]) == 1
+    again = take_lock(path, timeout=0)  # free: the child's copy of the lock is closed
+    os.close(again)
+    assert path.read_text() == "not a database\n"

@@ -43,7 +43,7 @@ import orjson
 from ai_telemetry.config import Settings
 from ai_telemetry.errors import AnalyticsError, QueryRefusedError
 from ai_telemetry.log.files import SYMLINK_REFUSED, open_fd
-from ai_telemetry.store import columns
+from ai_telemetry.store import checkpoint, columns
 from ai_telemetry.store.columns import COLUMN_NAMES
 
 if TYPE_CHECKING:
@@ -56,11 +56,6 @@ _HASH_SPAN: Final = 4096
 _FEW_IDS: Final = 200
 """Ids with differing copies in one batch up to which the copies are found on the raw text
 (the regular expression of the ids grows with them: 1,000 ids over 1M lines cost 3.8 s)."""
-WAL_CHECKPOINT: Final = "16MiB"
-"""The WAL size at which DuckDB moves the changes into the file (its default): a command that
-adds a few events leaves them in the WAL, which costs the next open about 3.5 ms per MiB to
-replay, instead of a checkpoint at each close that rewrites the tables' changed blocks (0.4 s
-and more; docs/performance.md)."""
 _USABLE: Final = f"coalesce({columns.ok_filter_sql()}, false)"
 """A row of the typed select that is a valid event (`columns.ok_filter_sql`, never NULL)."""
 _SCHEMA_VERSION: Final = "2"
@@ -131,8 +126,8 @@ def take_lock(path: Path, *, timeout: float) -> int:
             if waited >= 1 and not told and sys.stderr.isatty():
                 told = True
                 sys.stderr.write(
-                    f"waiting for {path.name}: another ai-telemetry command (or the background "
-                    "build after a first aggregate) is using it\n"
+                    f"waiting for {path.name}: another ai-telemetry command (or a background "
+                    "build or checkpoint) is using it\n"
                 )
             if waited >= timeout:
                 os.close(fd)
@@ -330,11 +325,12 @@ class Warehouse:
                 tmp = Path(self._spill)
             con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
             if not self._memory:
-                # A small command's changes stay in the WAL (replayed by the next open, read-only
-                # ones too) instead of a checkpoint at every close; DuckDB checkpoints itself once
-                # the WAL passes `WAL_CHECKPOINT`, and `close` after a first build.
+                # A command's changes stay in the WAL (replayed by the next open, read-only ones
+                # too) instead of a checkpoint at every close, which rewrites the tables' changed
+                # blocks (0.4 s and more; docs/performance.md); `close` checkpoints a first
+                # build, and hands a large WAL to a background child (`store.checkpoint`).
                 con.execute("PRAGMA disable_checkpoint_on_shutdown")
-                con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT}'")
+                con.execute(f"SET checkpoint_threshold = '{checkpoint.WAL_INLINE}'")
         except BaseException:
             con.close()
             raise
@@ -351,7 +347,12 @@ class Warehouse:
             self._lock_fd = -1
 
     def close(self) -> None:
-        """Close the connection and release the lock."""
+        """Close the connection and release the lock.
+
+        A first build is checkpointed here; a WAL grown past
+        `checkpoint.WAL_BACKGROUND_BYTES` is checkpointed by a detached child that takes the
+        lock over, so the command does not wait for it (`ai_telemetry.store.checkpoint`).
+        """
         if self._con is not None:
             if self._created:  # a first build: into the file now, not left to the next open
                 import duckdb
@@ -360,6 +361,9 @@ class Warehouse:
                     self._con.execute("CHECKPOINT")
             self._con.close()
             self._con = None
+            large = checkpoint.wal_bytes(self.path) > checkpoint.WAL_BACKGROUND_BYTES
+            if large and not self._memory and self._lock_fd >= 0:
+                checkpoint.spawn(self.path, self._lock_fd)  # else the next close tries again
         if self._created:  # the first build is complete: the file is a warehouse now
             with contextlib.suppress(OSError):
                 self._marker.unlink()
