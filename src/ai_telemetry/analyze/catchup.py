@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from datetime import datetime
 
 from ai_telemetry.config import Settings
@@ -34,6 +33,8 @@ def spawn(settings: Settings, now: datetime) -> bool:
         fd = take_store_lock(settings, timeout=0)
     except AnalyticsError:
         return False  # someone else has it open, and ingests what is new
+    from ai_telemetry.detached import spawn_module
+
     try:
         os.set_inheritable(fd, True)
         env = {
@@ -41,24 +42,10 @@ def spawn(settings: Settings, now: datetime) -> bool:
             "AI_TELEMETRY_DIR": str(settings.telemetry_dir),
             "AI_TELEMETRY_LOG_PATH": str(settings.log_path),
         }
-        argv = [sys.executable, "-P", "-m", __name__, "--lock-fd", str(fd)]
-        argv += ["--now", now.strftime(_TIME_FORMAT)]
-        os.posix_spawn(
-            sys.executable,
-            argv,
-            env,
-            setsid=True,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-        )
-    except (OSError, TypeError, ValueError):  # no interpreter to start (an embedded Python)
-        return False
+        args = ("--lock-fd", str(fd), "--now", now.strftime(_TIME_FORMAT))
+        return spawn_module(__name__, *args, env=env)
     finally:
         os.close(fd)  # the child's copy keeps the lock
-    return True
 
 
 def catch_up(settings: Settings, now: datetime, *, lock_fd: int = -1) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from pathlib import Path
 from typing import Final
 
@@ -50,23 +49,13 @@ def spawn(path: Path, lock_fd: int) -> bool:
     Returns:
         True when the child was started.
     """
+    from ai_telemetry.detached import spawn_module
+
     try:
         os.set_inheritable(lock_fd, True)
-        argv = [sys.executable, "-P", "-m", __name__, "--lock-fd", str(lock_fd), str(path)]
-        os.posix_spawn(
-            sys.executable,
-            argv,
-            os.environ,
-            setsid=True,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-        )
-    except (OSError, TypeError, ValueError):  # no interpreter to start (an embedded Python)
+    except OSError:
         return False
-    return True
+    return spawn_module(__name__, "--lock-fd", str(lock_fd), str(path))
 
 
 def checkpoint(path: Path) -> None:

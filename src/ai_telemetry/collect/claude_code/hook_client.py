@@ -295,22 +295,9 @@ def daemon_alive(path: str) -> bool:
 
 def start_daemon(path: str) -> None:
     """Start the daemon detached (own session, stdio on /dev/null); never raise."""
-    try:
-        devnull = os.devnull
-        os.posix_spawn(
-            sys.executable,
-            # -P: the client's cwd (a project) must not shadow modules on the daemon's path
-            [sys.executable, "-P", "-m", "ai_telemetry.collect.claude_code.daemon", path],
-            os.environ,
-            setsid=True,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-        )
-    except OSError:
-        pass
+    from ai_telemetry.detached import spawn_module
+
+    spawn_module("ai_telemetry.collect.claude_code.daemon", path)
 
 
 def run_client(argv: list[str]) -> int:
