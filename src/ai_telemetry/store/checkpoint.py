@@ -64,13 +64,10 @@ def checkpoint(path: Path) -> None:
     Raises:
         duckdb.Error: DuckDB could not open or checkpoint it (the WAL stays as it was).
     """
-    import duckdb
+    from ai_telemetry.store.warehouse import connect
 
-    con = duckdb.connect(str(path))
+    con = connect(path)
     try:
-        con.execute("SET memory_limit = '600MB'")
-        tmp = str(path.with_name(path.name + ".tmp")).replace("'", "''")
-        con.execute(f"SET temp_directory = '{tmp}'")
         con.execute("CHECKPOINT")
     finally:
         con.close()

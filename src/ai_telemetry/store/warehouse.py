@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     import duckdb
 
 WAREHOUSE_FILE: Final = "warehouse.duckdb"
+MEMORY_LIMIT: Final = "600MB"
+"""DuckDB's memory limit for the warehouse's writing connection (it spills to disk beyond)."""
 CHUNK_BYTES: Final = 1024 * 1024 * 1024
 _BLOCK: Final = 8 * 1024 * 1024
 _HASH_SPAN: Final = 4096
@@ -150,6 +152,36 @@ def _want_progress(progress: bool | None) -> bool:
     return sys.stderr.isatty()
 
 
+def connect(
+    path: Path, *, memory_limit: str = MEMORY_LIMIT, spill: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A writing DuckDB connection to the warehouse file ``path`` (``:memory:``: in memory,
+    spilling to ``spill``) with the warehouse's settings; the caller holds the lock.
+
+    A file's changes stay in its WAL (replayed by the next open, read-only ones too) instead of
+    a checkpoint at every close, which rewrites the tables' changed blocks (0.4 s and more;
+    docs/performance.md); `Warehouse.close` checkpoints a first build, and hands a large WAL to
+    a background child (`ai_telemetry.store.checkpoint`).
+    """
+    import duckdb
+
+    in_memory = str(path) == ":memory:"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = true")
+        tmp = spill if in_memory and spill is not None else path.with_name(path.name + ".tmp")
+        con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
+        if not in_memory:
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")
+            con.execute(f"SET checkpoint_threshold = '{checkpoint.WAL_INLINE}'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 class Warehouse:
     """The DuckDB warehouse of one telemetry directory. Use as a context manager.
 
@@ -178,7 +210,7 @@ class Warehouse:
         path: Path | str | None = None,
         progress: bool | None = None,
         lock_timeout: float = 120.0,
-        memory_limit: str = "600MB",
+        memory_limit: str = MEMORY_LIMIT,
         columns: tuple[str, ...] | None = None,
         lock_fd: int = -1,
         where: str | None = None,
@@ -313,28 +345,8 @@ class Warehouse:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """The writing connection, with the warehouse's settings (the caller holds the lock)."""
-        import duckdb
-
-        con = duckdb.connect(str(self.path))
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            con.execute("SET preserve_insertion_order = true")
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            if self._memory:
-                tmp = Path(self._spill)
-            con.execute(f"SET temp_directory = '{_sql_str(tmp)}'")
-            if not self._memory:
-                # A command's changes stay in the WAL (replayed by the next open, read-only ones
-                # too) instead of a checkpoint at every close, which rewrites the tables' changed
-                # blocks (0.4 s and more; docs/performance.md); `close` checkpoints a first
-                # build, and hands a large WAL to a background child (`store.checkpoint`).
-                con.execute("PRAGMA disable_checkpoint_on_shutdown")
-                con.execute(f"SET checkpoint_threshold = '{checkpoint.WAL_INLINE}'")
-        except BaseException:
-            con.close()
-            raise
-        return con
+        spill = Path(self._spill) if self._memory else None
+        return connect(self.path, memory_limit=self.memory_limit, spill=spill)
 
     def _release(self) -> None:
         if self._spill:
@@ -380,7 +392,7 @@ class Warehouse:
 
     def _remove_files(self) -> None:
         """Delete the warehouse file, its WAL and the first-build marker (the lock held)."""
-        for leftover in (self.path, self.path.with_name(self.path.name + ".wal"), self._marker):
+        for leftover in (self.path, checkpoint.wal_path(self.path), self._marker):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
